@@ -1,0 +1,3 @@
+module github.com/gopaste/gopaste
+
+go 1.26
