@@ -1,0 +1,10 @@
+// Package builtin imports every part that ships with gopaste, so that a
+// binary whose main imports it has the full registry. Each import below
+// registers its factories from init. A custom binary imports this package
+// and its own parts.
+package builtin
+
+import (
+	// One line per package that registers parts; keep sorted.
+	_ "github.com/gopaste/gopaste/registry"
+)
