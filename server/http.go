@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gopaste/gopaste/registry"
+)
+
+func init() {
+	RegisterProtocol(Protocol{
+		Name:  "http",
+		Sniff: func(b []byte) bool { d := Detect(b); return d == "http" || d == "tls" },
+		New:   newHTTP,
+	})
+	registry.RegisterServer("http", httpFactory,
+		"HTTP/1.1 and HTTP/2 server (TLS, unix sockets, h2c)",
+		"egg:Paste#http", "egg:waitress#main", "egg:gunicorn#main", "wsgiutils")
+}
+
+func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadTimeout:       o.ReadTimeout,
+		ReadHeaderTimeout: o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if srv.ReadHeaderTimeout == 0 {
+		// Without any timeout a client that never finishes its headers
+		// holds a connection forever.
+		srv.ReadHeaderTimeout = time.Minute
+	}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetHTTP2(!o.DisableHTTP2)
+	p.SetUnencryptedHTTP2(o.H2C)
+	srv.Protocols = &p
+	if o.TLSConfig == nil {
+		return srv, nil
+	}
+	cfg := o.TLSConfig.Clone()
+	if !o.DisableHTTP2 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	} else {
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	srv.TLSConfig = cfg
+	return &tlsServing{srv: srv, cfg: cfg}, nil
+}
+
+// tlsServing wraps the listener in TLS; http.Server negotiates h2 on it.
+type tlsServing struct {
+	srv *http.Server
+	cfg *tls.Config
+}
+
+func (t *tlsServing) Serve(l net.Listener) error {
+	return t.srv.Serve(tls.NewListener(l, t.cfg))
+}
+
+func (t *tlsServing) Shutdown(ctx context.Context) error {
+	return t.srv.Shutdown(ctx)
+}
+
+func httpFactory(c *registry.Config) (registry.Server, error) {
+	o := ReadOptions(c, "http", 8080)
+	cert := c.Path("cert_file", "")
+	key := c.Path("key_file", "")
+	switch {
+	case cert != "" && key != "":
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			c.Errorf("cert_file", "%v", err)
+		} else {
+			o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		}
+		c.Watch(cert)
+		c.Watch(key)
+	case cert != "" || key != "":
+		c.Errorf("cert_file", "cert_file and key_file go together")
+	}
+	o.H2C = c.Bool("h2c", false)
+	o.DisableHTTP2 = !c.Bool("http2", true)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return &Server{Options: o, Logger: c.Logger}, nil
+}
