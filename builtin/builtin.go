@@ -6,6 +6,7 @@ package builtin
 
 import (
 	// One line per package that registers parts; keep sorted.
+	_ "github.com/gopaste/gopaste/apps/text"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/registry"
 )
