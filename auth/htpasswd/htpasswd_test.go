@@ -1,0 +1,225 @@
+package htpasswd
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// vectors were produced by Debian's htpasswd (apache2-utils 2.4):
+// htpasswd -nbm, -nbs and -nbB -C 4.
+var vectors = []struct {
+	password, hash string
+}{
+	{"secret", "$apr1$RW9UWwF7$yxLtvnp6ZNO6jVzwXS36I1"},
+	{"secret", "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="},
+	{"secret", "$2y$04$VJR5DALU8Uuxzw1rSyNaoOfT9Cmo1qvX1Tdu.UddMAZnpYCsD5r5m"},
+	{"", "$apr1$UjiDwnKY$W2pB.s/SL7lrCJ3vmfhlb1"},
+	{"", "{SHA}2jmj7l5rSw0yVb/vlWAYkK/YBwk="},
+	{"", "$2y$04$gI9.HjmsMWh8EH06z87LLev3EYfEvyHOl0Wz9zEB5hXJbalc5yYVS"},
+	{"pässwörd", "$apr1$Wrjs79lI$MHLAhLdDPIkCAIobjDbWn0"},
+	{"pässwörd", "{SHA}9Rfd8dMqES/xrVXGbRsSyzjn6Pc="},
+	{"pässwörd", "$2y$04$G/W1Mmt6CBjVUjkmKt3Cp.w8.i6PVtKAY0JeMsP/JV87Rq50epoYe"},
+	{"a-very-long-password-longer-than-sixteen-bytes", "$apr1$Ftdo9Igh$ZH70pdqgGOZNxsrva/UaQ1"},
+	{"a-very-long-password-longer-than-sixteen-bytes", "{SHA}GMYTUPma6R5ccN/yHg7oidNM0yA="},
+	{"a-very-long-password-longer-than-sixteen-bytes", "$2y$04$gN.LvoDYe6Viu8rXc2RaRetNSJIVZ5165rnu3O7xT9Lf0o0NTHUxS"},
+	{"x", "$apr1$EeAG.DYN$2KX.xv2k3pjYNBgm7/Wmw."},
+	{"x", "{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI="},
+	{"x", "$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe"},
+}
+
+func TestVectors(t *testing.T) {
+	for _, v := range vectors {
+		h, err := ParseHash(v.hash)
+		if err != nil {
+			t.Errorf("ParseHash(%q) error: %v", v.hash, err)
+			continue
+		}
+		if !h.Match(v.password) {
+			t.Errorf("%q does not match password %q", v.hash, v.password)
+		}
+		if h.Match(v.password + "x") {
+			t.Errorf("%q matches wrong password %q", v.hash, v.password+"x")
+		}
+		if salt, ok := apr1Salt(v.hash); ok {
+			if got := APR1(v.password, salt); got != v.hash {
+				t.Errorf("APR1(%q, %q) = %q, want %q", v.password, salt, got, v.hash)
+			}
+		}
+		if strings.HasPrefix(v.hash, "{SHA}") {
+			if got := SHA1(v.password); got != v.hash {
+				t.Errorf("SHA1(%q) = %q, want %q", v.password, got, v.hash)
+			}
+		}
+	}
+}
+
+// TestAgainstHtpasswd checks fresh hashes from the htpasswd binary, with
+// random salts, when it is installed.
+func TestAgainstHtpasswd(t *testing.T) {
+	bin, err := exec.LookPath("htpasswd")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("htpasswd (apache2-utils) not installed")
+		}
+		t.Skip("htpasswd (apache2-utils) not installed")
+	}
+	passwords := []string{"hunter2", "", "0123456789abcdef0123", "ünïcødé", "sp ace:colon$dollar"}
+	for _, flag := range []string{"-nbm", "-nbs", "-nbB"} {
+		for _, pw := range passwords {
+			args := []string{flag, "someone", pw}
+			if flag == "-nbB" {
+				args = append([]string{"-C", "4"}, args...)
+			}
+			out, err := exec.Command(bin, args...).Output()
+			if err != nil {
+				t.Fatalf("htpasswd %v: %v", args, err)
+			}
+			users, err := Parse(strings.NewReader(string(out)))
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", out, err)
+			}
+			if !users.Check("someone", pw) {
+				t.Errorf("htpasswd %s: %q does not match %q", flag, out, pw)
+			}
+			if users.Check("someone", pw+"!") {
+				t.Errorf("htpasswd %s: %q matches a wrong password", flag, out)
+			}
+			if flag == "-nbm" {
+				h := strings.TrimSpace(strings.SplitN(string(out), ":", 2)[1])
+				salt, _ := apr1Salt(h)
+				if got := APR1(pw, salt); got != h {
+					t.Errorf("APR1(%q, %q) = %q, htpasswd wrote %q", pw, salt, got, h)
+				}
+			}
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		users     []string
+		wantErr   string
+		unsupport bool
+	}{
+		{name: "empty", in: ""},
+		{name: "comments and blanks", in: "# users\n\n  \nu:{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=\r\n", users: []string{"u"}},
+		{name: "three formats", in: "a:$apr1$EeAG.DYN$2KX.xv2k3pjYNBgm7/Wmw.\nb:{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=\nc:$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe\n", users: []string{"a", "b", "c"}},
+		{name: "no colon", in: "justaname\n", wantErr: "line 1: want user:hash"},
+		{name: "empty user", in: ":{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=\n", wantErr: "line 1"},
+		{name: "crypt", in: "\nu:rl0uE4c.8bHq6\n", wantErr: "line 2", unsupport: true},
+		{name: "sha512 crypt", in: "u:$6$abc$def\n", wantErr: "SHA-crypt", unsupport: true},
+		{name: "short sha", in: "u:{SHA}abc=\n", wantErr: "bad {SHA}"},
+		{name: "bad apr1", in: "u:$apr1$salt$short\n", wantErr: "bad $apr1$"},
+		{name: "bad bcrypt", in: "u:$2y$99$x\n", wantErr: "bcrypt"},
+		{name: "too long", in: "u:" + strings.Repeat("a", MaxLineLength+10) + "\n", wantErr: "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			users, err := Parse(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse error = %v, want one containing %q", err, tt.wantErr)
+				}
+				if tt.unsupport != errors.Is(err, ErrUnsupported) {
+					t.Errorf("errors.Is(%v, ErrUnsupported) = %v, want %v", err, !tt.unsupport, tt.unsupport)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if len(users) != len(tt.users) {
+				t.Errorf("got %d users, want %d", len(users), len(tt.users))
+			}
+			for _, u := range tt.users {
+				if !users.Check(u, "x") {
+					t.Errorf("user %q does not accept password x", u)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckUnknownUser(t *testing.T) {
+	users, err := Parse(strings.NewReader("u:{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users.Check("nobody", "x") {
+		t.Error("unknown user accepted")
+	}
+	if users.Check("", "") {
+		t.Error("empty user accepted")
+	}
+}
+
+func TestFileReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users")
+	write := func(content string, mtime time.Time) {
+		t.Helper()
+		tmp := filepath.Join(dir, "tmp")
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Now().Add(-time.Hour)
+	write("alice:"+SHA1("one")+"\n", t0)
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Check("alice", "one") {
+		t.Fatal("alice/one rejected")
+	}
+
+	// Same size, new mtime and inode.
+	write("alice:"+SHA1("two")+"\n", t0.Add(time.Second))
+	if f.Check("alice", "one") || !f.Check("alice", "two") {
+		t.Error("file change not picked up")
+	}
+
+	// A bad file keeps the users read before.
+	write("alice:"+SHA1("three")+"\nbroken\n", t0.Add(2*time.Second))
+	if !f.Check("alice", "two") {
+		t.Error("bad file replaced the good users")
+	}
+
+	// A vanished file keeps them too.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if !f.Check("alice", "two") {
+		t.Error("removed file dropped the users")
+	}
+
+	write("bob:"+APR1("four", "saltsalt")+"\n", t0.Add(3*time.Second))
+	if f.Check("alice", "two") || !f.Check("bob", "four") {
+		t.Error("recreated file not picked up")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "missing"), nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want ErrNotExist", err)
+	}
+	bad := filepath.Join(dir, "bad")
+	os.WriteFile(bad, []byte("x\n"), 0o600)
+	if _, err := Open(bad, nil); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Open(bad) = %v, want an error naming the file", err)
+	}
+}
