@@ -9,5 +9,6 @@ import (
 	_ "github.com/gopaste/gopaste/apps/text"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
 	_ "github.com/gopaste/gopaste/middleware/lint"
+	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/registry"
 )
