@@ -120,6 +120,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
 	}
