@@ -1,0 +1,232 @@
+package cgivars
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gopaste/gopaste/mount"
+)
+
+// Options tune FromRequest. The zero value is what a gateway client wants.
+type Options struct {
+	// ScriptName, when set, replaces the mount prefix of the request as
+	// SCRIPT_NAME; "/" means an empty SCRIPT_NAME. PATH_INFO is the path
+	// below the mount either way.
+	ScriptName string
+	// DocumentRoot, when set, is sent as DOCUMENT_ROOT.
+	DocumentRoot string
+	// ServerName, when set, is SERVER_NAME instead of the Host's name.
+	ServerName string
+	// ServerSoftware is SERVER_SOFTWARE; default "gopaste".
+	ServerSoftware string
+	// NoForwarded leaves the X-Forwarded-For, -Proto and -Host headers as
+	// they came instead of adding this hop.
+	NoForwarded bool
+	// Extra variables are added last; one whose name is already set
+	// replaces the earlier value.
+	Extra []Pair
+}
+
+// FromRequest returns the CGI variables for r, CONTENT_LENGTH first (SCGI
+// requires it), as a gateway client sends them to a backend: SCRIPT_NAME
+// from the mount prefix (or opts.ScriptName), PATH_INFO the path below it,
+// REQUEST_URI, QUERY_STRING, REMOTE_ADDR/PORT, SERVER_NAME/PORT/PROTOCOL,
+// HTTPS, CONTENT_TYPE/LENGTH and an HTTP_* variable per header, with
+// X-Forwarded-For/Proto/Host for this hop.
+//
+// The Proxy header (httpoxy) and header names holding an underscore are
+// dropped; CR, LF or NUL anywhere is an error wrapping ErrInvalidByte. A
+// body of unknown length gives ErrLengthRequired.
+func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
+	clen := r.ContentLength
+	if clen < 0 {
+		return nil, ErrLengthRequired
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		clen = 0
+	}
+	script := opts.ScriptName
+	if script == "" {
+		script = mount.ScriptName(r.Context())
+	} else if script == "/" {
+		script = ""
+	}
+	pathInfo := r.URL.Path
+	if pathInfo == "" && script == "" {
+		pathInfo = "/"
+	}
+	if strings.Contains(script+pathInfo, "\x00") {
+		return nil, fmt.Errorf("%w: path", ErrInvalidByte)
+	}
+	reqURI := r.RequestURI
+	if reqURI == "" || strings.Contains(reqURI, "://") {
+		reqURI = (&url.URL{Path: script + pathInfo, RawPath: rawFull(r, script), RawQuery: r.URL.RawQuery}).RequestURI()
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	proto := r.Proto
+	if proto == "" {
+		proto = "HTTP/1.1"
+	}
+	software := opts.ServerSoftware
+	if software == "" {
+		software = "gopaste"
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	serverName, serverPort := splitHost(host)
+	if serverPort == "" {
+		serverPort = localPort(r)
+	}
+	if serverPort == "" {
+		serverPort = "80"
+		if r.TLS != nil {
+			serverPort = "443"
+		}
+	}
+	if opts.ServerName != "" {
+		serverName = opts.ServerName
+	}
+	remoteAddr, remotePort := r.RemoteAddr, ""
+	if h, p, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		remoteAddr, remotePort = h, p
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+
+	vars := make([]Pair, 0, 24+len(r.Header))
+	add := func(name, value string) { vars = append(vars, Pair{name, value}) }
+	add("CONTENT_LENGTH", strconv.FormatInt(clen, 10))
+	add("GATEWAY_INTERFACE", "CGI/1.1")
+	add("SERVER_SOFTWARE", software)
+	add("SERVER_PROTOCOL", proto)
+	add("SERVER_NAME", serverName)
+	add("SERVER_PORT", serverPort)
+	add("REQUEST_METHOD", method)
+	add("REQUEST_SCHEME", scheme)
+	add("REQUEST_URI", reqURI)
+	add("DOCUMENT_URI", script+pathInfo)
+	add("SCRIPT_NAME", script)
+	add("PATH_INFO", pathInfo)
+	add("QUERY_STRING", r.URL.RawQuery)
+	add("REMOTE_ADDR", remoteAddr)
+	if remotePort != "" {
+		add("REMOTE_PORT", remotePort)
+	}
+	if r.TLS != nil {
+		add("HTTPS", "on")
+	}
+	if opts.DocumentRoot != "" {
+		add("DOCUMENT_ROOT", opts.DocumentRoot)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		add("CONTENT_TYPE", ct)
+	}
+	if host != "" {
+		add("HTTP_HOST", host)
+	}
+
+	hdr := r.Header
+	if !opts.NoForwarded {
+		hdr = hdr.Clone()
+		if hdr == nil {
+			hdr = http.Header{}
+		}
+		xff := remoteAddr
+		if prior := hdr.Values("X-Forwarded-For"); len(prior) > 0 && remoteAddr != "" {
+			xff = strings.Join(prior, ", ") + ", " + remoteAddr
+		}
+		if xff != "" {
+			hdr.Set("X-Forwarded-For", xff)
+		}
+		hdr.Set("X-Forwarded-Proto", scheme)
+		if host != "" {
+			hdr.Set("X-Forwarded-Host", host)
+		}
+	}
+	keys := make([]string, 0, len(hdr))
+	for k := range hdr {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if dropHeader(k) {
+			continue
+		}
+		sep := ", "
+		if http.CanonicalHeaderKey(k) == "Cookie" {
+			sep = "; "
+		}
+		add(HeaderVar(k), strings.Join(hdr[k], sep))
+	}
+	for _, e := range opts.Extra {
+		replaced := false
+		for i := range vars {
+			if vars[i].Name == e.Name {
+				vars[i].Value, replaced = e.Value, true
+			}
+		}
+		if !replaced {
+			vars = append(vars, e)
+		}
+	}
+	if err := Check(vars); err != nil {
+		return nil, err
+	}
+	return vars, nil
+}
+
+// HeaderVar returns the CGI variable name of header name k: "HTTP_" and k
+// in upper case with dashes as underscores.
+func HeaderVar(k string) string {
+	return "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+}
+
+// dropHeader reports whether header k must not reach a backend: framing
+// and hop-by-hop headers, Host (sent as HTTP_HOST), Proxy (httpoxy,
+// CVE-2016-5385 and friends), and names with an underscore or outside the
+// token alphabet, which a backend could not tell from a dashed name.
+func dropHeader(k string) bool {
+	if strings.Contains(k, "_") || !validToken(k) {
+		return true
+	}
+	switch http.CanonicalHeaderKey(k) {
+	case "Proxy", "Content-Type", "Content-Length", "Transfer-Encoding", "Host",
+		"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// rawFull returns the escaped full path when r's RawPath is meaningful.
+func rawFull(r *http.Request, script string) string {
+	if r.URL.RawPath == "" {
+		return ""
+	}
+	return (&url.URL{Path: script}).EscapedPath() + r.URL.RawPath
+}
+
+func splitHost(host string) (name, port string) {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		return h, p
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+}
+
+func localPort(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		return strconv.Itoa(a.Port)
+	}
+	return ""
+}
