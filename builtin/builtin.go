@@ -8,6 +8,7 @@ import (
 	// One line per package that registers parts; keep sorted.
 	_ "github.com/gopaste/gopaste/apps/text"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
+	_ "github.com/gopaste/gopaste/middleware/cookieauth"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
