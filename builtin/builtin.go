@@ -6,11 +6,17 @@ package builtin
 
 import (
 	// One line per package that registers parts; keep sorted.
+	_ "github.com/gopaste/gopaste/apps/cascade"
+	_ "github.com/gopaste/gopaste/apps/env"
+	_ "github.com/gopaste/gopaste/apps/static"
 	_ "github.com/gopaste/gopaste/apps/text"
+	_ "github.com/gopaste/gopaste/apps/urlmap"
+	_ "github.com/gopaste/gopaste/examples/demo"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
 	_ "github.com/gopaste/gopaste/middleware/cookieauth"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/registry"
+	_ "github.com/gopaste/gopaste/server"
 )

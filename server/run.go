@@ -150,3 +150,16 @@ func allProtocols() []Protocol {
 }
 
 var _ registry.Server = (*Server)(nil)
+
+// SetAddr overrides where the server listens (gopaste serve --host and
+// --port); an empty host or a negative port keeps the configured one.
+func (s *Server) SetAddr(host string, port int) {
+	if host != "" {
+		s.Options.Listen.Host = host
+		s.Options.Listen.Socket = ""
+	}
+	if port >= 0 {
+		s.Options.Listen.Port = port
+		s.Options.Listen.Socket = ""
+	}
+}

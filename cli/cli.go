@@ -1,0 +1,206 @@
+// Package cli is the gopaste command: serve, check, request, route, the
+// part listings and version. Each subcommand runs in-process with its
+// arguments and output streams, so tests call Main directly.
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/gopaste/gopaste/registry"
+)
+
+// Env is what a subcommand runs with.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Context is cancelled to stop "serve" (the binary cancels it on
+	// SIGINT and SIGTERM); nil means never.
+	Context  context.Context
+	Registry *registry.Registry // nil means registry.Default
+	// Hangup delivers reload requests (SIGHUP in the binary); may be nil.
+	Hangup <-chan struct{}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *Env, args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "serve a config (or the built-in demo) until SIGINT/SIGTERM", runServe},
+		{"check", "load, resolve and build a config without serving; print the tree", runCheck},
+		{"request", "run one request through a config's app and print the raw response", runRequest},
+		{"route", "say which filters and apps a URL goes through", runRoute},
+		{"servers", "list the registered servers", listKind(registry.ServerKind)},
+		{"apps", "list the registered apps and composites", listKind(registry.App, registry.Composite)},
+		{"filters", "list the registered filters", listKind(registry.Filter)},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// AddCommand adds a subcommand (packages such as cgi2scgi's register
+// theirs from init).
+func AddCommand(name, summary string, run func(e *Env, args []string) int) {
+	commands = append(commands, command{name, summary, run})
+}
+
+// Main runs the command line args (without the program name) and returns
+// the exit status.
+func Main(e *Env, args []string) int {
+	if e.Stdout == nil {
+		e.Stdout = os.Stdout
+	}
+	if e.Stderr == nil {
+		e.Stderr = os.Stderr
+	}
+	if e.Stdin == nil {
+		e.Stdin = os.Stdin
+	}
+	if e.Context == nil {
+		e.Context = context.Background()
+	}
+	if e.Registry == nil {
+		e.Registry = registry.Default
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.Stderr, "gopaste: unknown command %q\n\n", args[0])
+	usage(e.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "gopaste composes apps, filters and servers from PasteDeploy-style ini files.")
+	fmt.Fprintln(w, "\nUsage: gopaste COMMAND [options] [args]\n\nCommands:")
+	cs := append([]command(nil), commands...)
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun gopaste COMMAND --help for a command's options.")
+}
+
+// parse parses flags interspersed with positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func newFlags(e *Env, name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.Stderr, "Usage: gopaste %s %s\n\nOptions:\n", name, usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// exitFlagErr maps a flag parse error to an exit status: --help is 0.
+func exitFlagErr(err error) int {
+	if err == flag.ErrHelp {
+		return 0
+	}
+	return 2
+}
+
+// Version is the module version the binary was built from.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				if v == "" || v == "(devel)" {
+					v = "devel"
+				}
+				v += "+" + s.Value[:12]
+			}
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return "devel"
+}
+
+func runVersion(e *Env, args []string) int {
+	fs := newFlags(e, "version", "")
+	if _, err := parse(fs, args); err != nil {
+		return exitFlagErr(err)
+	}
+	bi, _ := debug.ReadBuildInfo()
+	gov := ""
+	if bi != nil {
+		gov = bi.GoVersion
+	}
+	fmt.Fprintf(e.Stdout, "gopaste %s (%s)\n", Version(), gov)
+	return 0
+}
+
+func listKind(kinds ...registry.Kind) func(e *Env, args []string) int {
+	return func(e *Env, args []string) int {
+		fs := newFlags(e, kinds[0].String()+"s", "")
+		if _, err := parse(fs, args); err != nil {
+			return exitFlagErr(err)
+		}
+		var parts []*registry.Part
+		for _, k := range kinds {
+			parts = append(parts, e.Registry.Parts(k)...)
+		}
+		sort.Slice(parts, func(i, j int) bool { return parts[i].Name < parts[j].Name })
+		for _, p := range parts {
+			line := p.Name
+			if p.Kind == registry.Composite {
+				line += " (composite)"
+			}
+			if len(p.Aliases) > 0 {
+				line += " [" + strings.Join(p.Aliases, ", ") + "]"
+			}
+			fmt.Fprintf(e.Stdout, "%-40s %s\n", line, p.Description)
+		}
+		return 0
+	}
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	lvl := slog.LevelInfo
+	if verbose {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}

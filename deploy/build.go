@@ -1,0 +1,209 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/gopaste/gopaste/registry"
+)
+
+// build makes the handler of an app-like node.
+func (l *loader) build(n *Node) (http.Handler, error) {
+	if n.handler != nil {
+		return n.handler, nil
+	}
+	switch n.Kind {
+	case "pipeline":
+		if len(n.Children) == 0 {
+			return nil, errors.New("empty pipeline")
+		}
+		app := n.Children[len(n.Children)-1]
+		h, err := l.build(app)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(n.Children) - 2; i >= 0; i-- {
+			f, err := l.buildFilter(n.Children[i])
+			if err != nil {
+				return nil, err
+			}
+			h = f(h)
+		}
+		n.handler = h
+	case "filter-app", "filter-with":
+		f, err := l.buildFilter(n.Children[0])
+		if err != nil {
+			return nil, err
+		}
+		next, err := l.build(n.Children[1])
+		if err != nil {
+			return nil, err
+		}
+		n.handler = f(next)
+	case "app", "composite":
+		cfg := l.config(n)
+		h, err := n.part.App(cfg)
+		if err = l.finish(n, cfg, err); err != nil {
+			return nil, err
+		}
+		if h == nil {
+			return nil, l.errorf(n.Origin, n.Section, "%s %q built no handler", n.Kind, n.Part)
+		}
+		if n.Kind == "app" {
+			h = &withConfig{h: h, rc: &RequestConfig{Section: n.Section, File: n.File,
+				Global: cfg.Global(), Local: cfg.Local()}}
+		}
+		n.handler = h
+	default:
+		return nil, l.errorf(n.Origin, n.Section, "a %s is not an app", n.Kind)
+	}
+	return n.handler, nil
+}
+
+// buildFilter makes the middleware of a filter-like node.
+func (l *loader) buildFilter(n *Node) (func(http.Handler) http.Handler, error) {
+	if n.filter != nil {
+		return n.filter, nil
+	}
+	switch n.Kind {
+	case "filter":
+		cfg := l.config(n)
+		f, err := n.part.Filter(cfg)
+		if err = l.finish(n, cfg, err); err != nil {
+			return nil, err
+		}
+		if f == nil {
+			return nil, l.errorf(n.Origin, n.Section, "filter %q built no middleware", n.Part)
+		}
+		n.filter = f
+	case "filter-with-filter":
+		outer, err := l.buildFilter(n.Children[0])
+		if err != nil {
+			return nil, err
+		}
+		inner, err := l.buildFilter(n.Children[1])
+		if err != nil {
+			return nil, err
+		}
+		n.filter = func(h http.Handler) http.Handler { return outer(inner(h)) }
+	default:
+		return nil, l.errorf(n.Origin, n.Section, "a %s is not a filter", n.Kind)
+	}
+	return n.filter, nil
+}
+
+func (l *loader) buildServer(n *Node) (registry.Server, error) {
+	if n.Kind != "server" {
+		return nil, l.errorf(n.Origin, n.Section, "a %s is not a server", n.Kind)
+	}
+	cfg := l.config(n)
+	s, err := n.part.Server(cfg)
+	if err = l.finish(n, cfg, err); err != nil {
+		return nil, err
+	}
+	n.server = s
+	return s, nil
+}
+
+func (l *loader) config(n *Node) *registry.Config {
+	kind := n.part.Kind
+	section := n.Section
+	if section == "" {
+		section = n.Kind + ":" + n.Ref
+	}
+	return registry.NewConfig(kind, section, n.Origin, l.absFile(n.File), n.Global, n.Local,
+		&partLoader{l: l, parent: n}, l.logger.With("component", section))
+}
+
+func (l *loader) absFile(rel string) string {
+	for _, f := range l.files {
+		if f.rel == rel {
+			return f.path
+		}
+	}
+	return rel
+}
+
+// finish collects what a factory registered and checks its keys.
+func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
+	for _, c := range cfg.Closers() {
+		l.closers = append(l.closers, c)
+	}
+	l.watched = append(l.watched, cfg.Watched()...)
+	n.watched = cfg.Watched()
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	} else if cerr := cfg.Err(); cerr != nil {
+		errs = append(errs, cerr)
+	}
+	for _, k := range cfg.Unread() {
+		errs = append(errs, fmt.Errorf("%s: [%s]: unknown key %q for %s %q", cfg.KeyOrigin(k), cfg.Section, k, n.Kind, n.Part))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	// A factory's error may already carry its place; keep it as is.
+	for _, e := range errs {
+		if !slices.ContainsFunc(l.errs, func(x error) bool { return x.Error() == e.Error() }) {
+			l.errs = append(l.errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// partLoader is the registry.Loader a composite uses to reach other parts
+// of the same config.
+type partLoader struct {
+	l      *loader
+	parent *Node
+}
+
+func (p *partLoader) file() *cfgFile {
+	return p.l.files[p.l.absFile(p.parent.File)]
+}
+
+func (p *partLoader) App(name string) (http.Handler, error) {
+	f := p.file()
+	if f == nil {
+		return nil, fmt.Errorf("no config file to look up %q in", name)
+	}
+	n, err := p.l.get(typeApp, name, f, p.parent.Global)
+	if err != nil {
+		return nil, err
+	}
+	n.Role = "app"
+	n.Ref = name
+	p.parent.Children = append(p.parent.Children, n)
+	return p.l.build(n)
+}
+
+func (p *partLoader) Filter(name string) (func(http.Handler) http.Handler, error) {
+	f := p.file()
+	if f == nil {
+		return nil, fmt.Errorf("no config file to look up %q in", name)
+	}
+	n, err := p.l.get(typeFilter, name, f, p.parent.Global)
+	if err != nil {
+		return nil, err
+	}
+	n.Role = "filter"
+	p.parent.Children = append(p.parent.Children, n)
+	return p.l.buildFilter(n)
+}
+
+func (l *loader) closeAll() error {
+	var errs []error
+	for i := len(l.closers) - 1; i >= 0; i-- {
+		if err := l.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.closers = nil
+	return errors.Join(errs...)
+}
+
+var _ io.Closer = (*App)(nil)

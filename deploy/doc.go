@@ -1,0 +1,22 @@
+// Package deploy composes apps, filters and servers from PasteDeploy-style
+// ini files, in PasteDeploy's three steps: parse (package deploy/ini),
+// resolve (sections, "use" chains, includes and the global/local split:
+// the tree "gopaste check" prints) and build (each part's factory from the
+// registry).
+//
+// Supported, as in PasteDeploy: [DEFAULT]; [app:NAME] ([application:NAME],
+// [app] for main); [filter:NAME]; [filter-app:NAME] with next;
+// [pipeline:NAME] with only a pipeline key; [composite:NAME]; [server:NAME];
+// use = NAME (a section of this file, else a registered part), use =
+// egg:Dist#NAME, use = config:other.ini#NAME (relative to the including
+// file); filter-with on apps and filters; "set KEY = V" (into the global
+// config) and "get LOCAL = GLOBAL"; %(here)s, %(__file__)s, %(key)s and %%
+// interpolation. PasteDeploy's quirk that a local key also set in
+// [DEFAULT] is ignored is kept, and warned about.
+//
+// Not supported: use = call:module:object and paste.app_factory keys,
+// which name Python objects; register a Go factory instead.
+//
+// The loaded config is available to every app at run time through
+// [ConfigFrom].
+package deploy
