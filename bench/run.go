@@ -1,0 +1,589 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Options are the harness's settings, from the command line.
+type Options struct {
+	Root        string // the module's root directory
+	Duration    time.Duration
+	Rounds      int
+	Connections int
+	Warmup      time.Duration // per system, before the rounds
+	StartupRuns int           // exec-to-200 measurements per system
+	MemRequests int           // requests between the two RSS readings
+	Gopaste     string        // a prebuilt gopaste binary; "" builds one
+	Out         io.Writer     // progress and tables
+}
+
+// runner holds what every scenario of one invocation shares.
+type runner struct {
+	opts    Options
+	tmp     string
+	gopaste string // binary
+	hello   string // binary
+	wrk     string
+}
+
+// tmplData is what config templates see.
+type tmplData struct {
+	Dir     string
+	Port    int
+	Backend string
+	Config  string
+}
+
+func render(name, text string, d tmplData) (string, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// gopasteConfig is a scenario's gopaste config with the server section.
+func gopasteConfig(app string, d tmplData) (string, error) {
+	s, err := render("gopaste", app, d)
+	if err != nil {
+		return "", err
+	}
+	return s + fmt.Sprintf("\n[server:main]\nuse = http\nhost = 127.0.0.1\nport = %d\n", d.Port), nil
+}
+
+// nginxConfig is a complete nginx.conf around a scenario's snippets. It
+// runs in the foreground, keeps its files in dir, logs no accesses, and
+// keeps client connections open as long as Go's server does.
+func nginxConfig(n *Nginx, d tmplData) (string, error) {
+	httpPart, err := render("nginx http", n.HTTP, d)
+	if err != nil {
+		return "", err
+	}
+	serverPart, err := render("nginx server", n.Server, d)
+	if err != nil {
+		return "", err
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		// Workers would switch to nobody, who cannot read the temp dir.
+		user = "user root;\n"
+	}
+	return fmt.Sprintf(`%sdaemon off;
+master_process on;
+worker_processes auto;
+pid %[2]s/nginx.pid;
+error_log %[2]s/nginx-error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    client_body_temp_path %[2]s/nginx-tmp/body;
+    proxy_temp_path %[2]s/nginx-tmp/proxy;
+    fastcgi_temp_path %[2]s/nginx-tmp/fastcgi;
+    uwsgi_temp_path %[2]s/nginx-tmp/uwsgi;
+    scgi_temp_path %[2]s/nginx-tmp/scgi;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+%s
+    server {
+        listen 127.0.0.1:%d;
+%s
+    }
+}
+`, user, d.Dir, indent(httpPart, "    "), d.Port, indent(serverPart, "        ")), nil
+}
+
+func indent(s, prefix string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// started is a running system and what it was started with.
+type started struct {
+	sys    System
+	role   string
+	p      *proc
+	url    string
+	config string
+}
+
+// start writes a system's config and starts it on a free port. It does
+// not wait for it to answer.
+func (r *runner) start(sys System, role string, d tmplData, path string) (*started, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	d.Port = port
+	name := strings.ToLower(role)
+	var argv []string
+	var config string
+	switch {
+	case sys.Demo:
+		argv = []string{r.gopaste, "serve"}
+	case sys.Gopaste != "":
+		if config, err = gopasteConfig(sys.Gopaste, d); err != nil {
+			return nil, err
+		}
+		file := filepath.Join(d.Dir, name+".ini")
+		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+			return nil, err
+		}
+		argv = []string{r.gopaste, "serve", file}
+	case sys.Hello:
+		argv = []string{r.hello, "-addr", fmt.Sprintf("127.0.0.1:%d", port)}
+	case sys.Nginx != nil:
+		if config, err = nginxConfig(sys.Nginx, d); err != nil {
+			return nil, err
+		}
+		for _, sub := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+			if err := os.MkdirAll(filepath.Join(d.Dir, "nginx-tmp", sub), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		file := filepath.Join(d.Dir, name+"-nginx.conf")
+		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+			return nil, err
+		}
+		nginx, err := exec.LookPath("nginx")
+		if err != nil {
+			return nil, err
+		}
+		argv = []string{nginx, "-p", d.Dir, "-c", file, "-e", filepath.Join(d.Dir, "nginx-error.log")}
+	case sys.Command != nil:
+		if sys.Config != "" {
+			d.Config = filepath.Join(d.Dir, name+".conf")
+			if config, err = render(sys.Name+" config", sys.Config, d); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(d.Config, []byte(config), 0o644); err != nil {
+				return nil, err
+			}
+		}
+		for _, a := range sys.Command {
+			s, err := render(sys.Name+" command", a, d)
+			if err != nil {
+				return nil, err
+			}
+			argv = append(argv, s)
+		}
+	default:
+		return nil, fmt.Errorf("system %q says nothing to run", sys.Name)
+	}
+	p, err := startProc(sys.Name, argv, d.Dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &started{sys: sys, role: role, p: p, config: config,
+		url: fmt.Sprintf("http://127.0.0.1:%d%s", port, path)}, nil
+}
+
+// ready waits until the system answers 200; the demo's address comes from
+// its log.
+func (s *started) ready(path string, timeout, interval time.Duration) error {
+	if s.sys.Demo {
+		addr, err := s.p.waitAddr(timeout)
+		if err != nil {
+			return err
+		}
+		s.url = "http://" + addr + path
+	}
+	return s.p.waitReady(s.url, timeout, interval)
+}
+
+const readyTimeout = 15 * time.Second
+
+// prepare makes the scenario's temp dir and files.
+func (r *runner) prepare(sc Scenario) (tmplData, error) {
+	dir, err := os.MkdirTemp(r.tmp, sc.Name+"-")
+	if err != nil {
+		return tmplData{}, err
+	}
+	d := tmplData{Dir: dir}
+	if len(sc.Files) > 0 {
+		www := filepath.Join(dir, "www")
+		if err := os.MkdirAll(www, 0o755); err != nil {
+			return d, err
+		}
+		for name, size := range sc.Files {
+			if err := os.WriteFile(filepath.Join(www, name), fileContent(size), 0o644); err != nil {
+				return d, err
+			}
+		}
+	}
+	return d, nil
+}
+
+// fileContent is size bytes of printable text, the same on every run.
+func fileContent(size int) []byte {
+	const line = "gopaste benchmark file: the quick brown fox jumps over the lazy dog 0123456789\n"
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = line[i%len(line)]
+	}
+	return b
+}
+
+// systems lists the scenario's systems: A, and B when there is one.
+func (sc Scenario) systems() []System {
+	if sc.B.zero() {
+		return []System{sc.A}
+	}
+	return []System{sc.A, sc.B}
+}
+
+func (sc Scenario) path() string {
+	if sc.Path == "" {
+		return "/"
+	}
+	return sc.Path
+}
+
+// missing returns the executables the scenario needs and does not find.
+func (sc Scenario) missing() []string {
+	var out []string
+	for _, s := range sc.systems() {
+		for _, n := range s.Needs {
+			if _, err := exec.LookPath(n); err != nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// runScenario runs one scenario. A system that cannot start makes the
+// result Skipped, with the reason, rather than an error: parts written by
+// other issues may not exist yet.
+func (r *runner) runScenario(ctx context.Context, sc Scenario) Result {
+	res := Result{Scenario: sc.Name, Desc: sc.Desc, Kind: sc.Kind, Goal: sc.Goal, Date: time.Now().UTC()}
+	if m := sc.missing(); len(m) > 0 {
+		res.Skipped = fmt.Sprintf("%s missing: apt-get install -y %s", strings.Join(m, ", "), strings.Join(aptPackages(m), " "))
+		return res
+	}
+	var err error
+	switch sc.Kind {
+	case Compare:
+		err = r.runCompare(ctx, sc, &res)
+	case Memory:
+		err = r.runMemory(ctx, sc, &res)
+	case Startup:
+		err = r.runStartup(ctx, sc, &res)
+	default:
+		err = fmt.Errorf("unknown kind %q", sc.Kind)
+	}
+	if err != nil {
+		res.Skipped = err.Error()
+		return res
+	}
+	judge(&res)
+	return res
+}
+
+// startAll starts the backend (when the scenario has one) and every
+// system, and waits until each answers. The caller stops what it returns,
+// also on error.
+func (r *runner) startAll(sc Scenario, d *tmplData) ([]*started, []*proc, error) {
+	var extra []*proc
+	if sc.Backend {
+		p, err := startProc("backend", []string{r.hello, "-addr", "127.0.0.1:0"}, d.Dir, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		extra = append(extra, p)
+		addr, err := p.waitAddr(readyTimeout)
+		if err != nil {
+			return nil, extra, err
+		}
+		if err := p.waitReady("http://"+addr+"/", readyTimeout, 20*time.Millisecond); err != nil {
+			return nil, extra, err
+		}
+		d.Backend = addr
+	}
+	var out []*started
+	for i, sys := range sc.systems() {
+		s, err := r.start(sys, []string{"A", "B"}[i], *d, sc.path())
+		if err != nil {
+			return out, extra, fmt.Errorf("%s: %w", sys.Name, err)
+		}
+		out = append(out, s)
+		if err := s.ready(sc.path(), readyTimeout, 20*time.Millisecond); err != nil {
+			return out, extra, err
+		}
+	}
+	return out, extra, nil
+}
+
+func stopAll(ss []*started, extra []*proc) {
+	for _, s := range ss {
+		s.p.stop()
+	}
+	for _, p := range extra {
+		p.stop()
+	}
+}
+
+func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error {
+	if r.wrk == "" {
+		return errors.New("wrk missing: apt-get install -y wrk")
+	}
+	o := r.opts
+	res.Duration, res.Rounds, res.Connections = o.Duration, o.Rounds, o.Connections
+	d, err := r.prepare(sc)
+	if err != nil {
+		return err
+	}
+	ss, extra, err := r.startAll(sc, &d)
+	defer stopAll(ss, extra)
+	if err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond)
+	res.Systems = make([]SystemResult, len(ss))
+	for i, s := range ss {
+		res.Systems[i] = SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: groupRSS(s.p.pid())}
+	}
+	for _, s := range ss {
+		fmt.Fprintf(o.Out, "  warm-up %s (%v)\n", s.sys.Name, o.Warmup)
+		if _, err := runWrk(ctx, r.wrk, s.url, o.Connections, o.Warmup, sc.Headers); err != nil {
+			return fmt.Errorf("warm-up %s: %w", s.sys.Name, err)
+		}
+	}
+	for round := 1; round <= o.Rounds; round++ {
+		for i, s := range ss {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if s.p.exited() {
+				return fmt.Errorf("%s exited during the run: %s", s.sys.Name, s.p.log.tail(600))
+			}
+			hs := startHWMSampler(s.p.pid())
+			run, err := runWrk(ctx, r.wrk, s.url, o.Connections, o.Duration, sc.Headers)
+			run.PeakRSS = hs.peak()
+			if err != nil {
+				return fmt.Errorf("%s round %d: %w", s.sys.Name, round, err)
+			}
+			run.System, run.Round = s.sys.Name, round
+			sr := &res.Systems[i]
+			sr.Runs = append(sr.Runs, run)
+			sr.PeakRSS = max(sr.PeakRSS, run.PeakRSS)
+			fmt.Fprintf(o.Out, "  round %d %-16s %10.0f req/s  p50 %8v  p99 %8v\n", round, s.sys.Name, run.RPS, run.P50, run.P99)
+		}
+	}
+	for i := range res.Systems {
+		summarizeRuns(&res.Systems[i])
+	}
+	if len(res.Systems) == 2 {
+		a, b := res.Systems[0], res.Systems[1]
+		res.RPSRatios = ratios(rpsOf(a.Runs), rpsOf(b.Runs))
+		res.RPSRatio = summarize(res.RPSRatios)
+		res.P99Ratios = ratios(p99Of(a.Runs), p99Of(b.Runs))
+		res.P99Ratio = summarize(res.P99Ratios)
+	}
+	for _, s := range res.Systems {
+		if sp := s.RPS.Spread(); sp > spreadLimit {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: req/s min %.0f and max %.0f differ by %.0f%% (> %.0f%%): a noisy machine; quote medians",
+				s.Name, s.RPS.Min, s.RPS.Max, 100*sp, 100*spreadLimit))
+		}
+		var non2xx, sockErr int64
+		for _, run := range s.Runs {
+			non2xx += run.Non2xx
+			sockErr += run.SocketErrs
+		}
+		if non2xx > 0 || sockErr > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d non-2xx/3xx answers and %d socket errors", s.Name, non2xx, sockErr))
+		}
+	}
+	return nil
+}
+
+func rpsOf(runs []Run) []float64 {
+	out := make([]float64, len(runs))
+	for i, r := range runs {
+		out[i] = r.RPS
+	}
+	return out
+}
+
+func p99Of(runs []Run) []float64 {
+	out := make([]float64, len(runs))
+	for i, r := range runs {
+		out[i] = float64(r.P99)
+	}
+	return out
+}
+
+func summarizeRuns(s *SystemResult) {
+	var p50, p99 []time.Duration
+	for _, r := range s.Runs {
+		p50 = append(p50, r.P50)
+		p99 = append(p99, r.P99)
+	}
+	s.RPS = summarize(rpsOf(s.Runs))
+	s.P50ms = summarize(durationsToMillis(p50))
+	s.P99ms = summarize(durationsToMillis(p99))
+}
+
+func (r *runner) runMemory(ctx context.Context, sc Scenario, res *Result) error {
+	o := r.opts
+	d, err := r.prepare(sc)
+	if err != nil {
+		return err
+	}
+	ss, extra, err := r.startAll(sc, &d)
+	defer stopAll(ss, extra)
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	for _, s := range ss {
+		sr := SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: groupRSS(s.p.pid()), Requests: o.MemRequests}
+		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		hs := startHWMSampler(s.p.pid())
+		bad, err := loadRequests(lctx, s.url, o.MemRequests, min(o.Connections, 32))
+		cancel()
+		if err != nil {
+			hs.peak()
+			return fmt.Errorf("%s: %d requests: %w", s.sys.Name, o.MemRequests, err)
+		}
+		if bad > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d answers with status >= 400", s.sys.Name, bad))
+		}
+		time.Sleep(time.Second)
+		sr.AfterRSS = groupRSS(s.p.pid())
+		sr.PeakRSS = hs.peak()
+		fmt.Fprintf(o.Out, "  %-16s idle %s, after %d requests %s, peak %s\n", s.sys.Name, mib(sr.IdleRSS), o.MemRequests, mib(sr.AfterRSS), mib(sr.PeakRSS))
+		res.Systems = append(res.Systems, sr)
+	}
+	return nil
+}
+
+func (r *runner) runStartup(ctx context.Context, sc Scenario, res *Result) error {
+	o := r.opts
+	d, err := r.prepare(sc)
+	if err != nil {
+		return err
+	}
+	for i, sys := range sc.systems() {
+		sr := SystemResult{Name: sys.Name, Role: []string{"A", "B"}[i]}
+		for n := 0; n < o.StartupRuns; n++ {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s, err := r.start(sys, sr.Role, d, sc.path())
+			if err != nil {
+				return fmt.Errorf("%s: %w", sys.Name, err)
+			}
+			err = s.ready(sc.path(), readyTimeout, time.Millisecond)
+			elapsed := time.Since(s.p.started)
+			s.p.stop()
+			if err != nil {
+				return err
+			}
+			sr.Config = s.config
+			sr.StartupMs = append(sr.StartupMs, float64(elapsed)/float64(time.Millisecond))
+		}
+		sr.Startup = summarize(sr.StartupMs)
+		fmt.Fprintf(o.Out, "  %-16s exec to first 200: median %.1f ms (min %.1f, max %.1f, %d runs)\n",
+			sys.Name, sr.Startup.Median, sr.Startup.Min, sr.Startup.Max, len(sr.StartupMs))
+		res.Systems = append(res.Systems, sr)
+	}
+	return nil
+}
+
+// judge compares the result with the scenario's goal.
+func judge(res *Result) {
+	if len(res.Systems) == 0 {
+		return
+	}
+	a := res.Systems[0]
+	met := true
+	var parts []string
+	g := res.Goal
+	if g.MinRPSRatio > 0 {
+		ok := res.RPSRatio.Median >= g.MinRPSRatio
+		met = met && ok
+		parts = append(parts, fmt.Sprintf("req/s A/B %.2f× (goal ≥ %.2f×) %s", res.RPSRatio.Median, g.MinRPSRatio, metWord(ok)))
+	}
+	if g.MaxP99Ratio > 0 {
+		ok := res.P99Ratio.Median <= g.MaxP99Ratio
+		met = met && ok
+		parts = append(parts, fmt.Sprintf("p99 A/B %.2f× (goal ≤ %.2f×) %s", res.P99Ratio.Median, g.MaxP99Ratio, metWord(ok)))
+	}
+	if g.MaxIdleRSS > 0 {
+		ok := a.IdleRSS > 0 && a.IdleRSS <= g.MaxIdleRSS
+		met = met && ok
+		parts = append(parts, fmt.Sprintf("idle RSS %s (goal ≤ %s) %s", mib(a.IdleRSS), mib(g.MaxIdleRSS), metWord(ok)))
+	}
+	if g.MaxStartup > 0 {
+		ms := float64(g.MaxStartup) / float64(time.Millisecond)
+		ok := len(a.StartupMs) > 0 && a.Startup.Median <= ms
+		met = met && ok
+		parts = append(parts, fmt.Sprintf("startup %.1f ms (goal ≤ %.0f ms) %s", a.Startup.Median, ms, metWord(ok)))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	res.Met = &met
+	res.Verdict = strings.Join(parts, "; ")
+}
+
+func metWord(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func mib(b int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// aptPackages maps executables to the Debian packages that ship them.
+func aptPackages(exes []string) []string {
+	pkgs := map[string]string{
+		"uwsgi":        "uwsgi-core uwsgi-plugin-python3",
+		"php-fpm8.2":   "php8.2-fpm",
+		"cgi-fcgi":     "libfcgi-bin",
+		"apache2":      "apache2",
+		"fcgiwrap":     "fcgiwrap",
+		"spawn-fcgi":   "spawn-fcgi",
+		"redis-server": "redis-server",
+	}
+	var out []string
+	for _, e := range exes {
+		if p, ok := pkgs[e]; ok {
+			out = append(out, p)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+package main
+
+import "time"
+
+// Kind says how a scenario measures.
+type Kind string
+
+const (
+	// Compare loads A and B alternately with wrk, round by round.
+	Compare Kind = "compare"
+	// Memory measures RSS after start and after a fixed number of requests.
+	Memory Kind = "memory"
+	// Startup measures the time from exec to the first 200.
+	Startup Kind = "startup"
+)
+
+// Scenario is one entry of the table in scenarios.go.
+type Scenario struct {
+	Name    string
+	Desc    string
+	Kind    Kind
+	Goal    Goal
+	Path    string         // the path requested; "" means "/"
+	Headers []string       // extra request headers for wrk ("Name: value")
+	Files   map[string]int // files written under {{.Dir}}/www: name -> size in bytes
+	Backend bool           // start the Go backend (hellosrv) first; its address is {{.Backend}}
+	A, B    System         // B may be the zero System for single-system scenarios
+}
+
+// System is one server under test. Exactly one of Gopaste, Demo, Hello,
+// Nginx and Command says what runs.
+type System struct {
+	Name    string // its label in the tables
+	Gopaste string // a gopaste config template, without [server:main]
+	Demo    bool   // "gopaste serve" with no config
+	Hello   bool   // bench/hellosrv
+	Nginx   *Nginx // nginx with these snippets
+	// Command is a peer's argv (templates allowed); Config, when set, is
+	// written to a file whose path is {{.Config}}.
+	Command []string
+	Config  string
+	Needs   []string // executables it needs besides gopaste and wrk
+}
+
+// Nginx holds the two places a scenario puts nginx directives.
+type Nginx struct {
+	HTTP   string // in the http block: upstreams, maps
+	Server string // in the server block that listens on {{.Port}}
+}
+
+func (s System) zero() bool {
+	return s.Name == "" && s.Gopaste == "" && !s.Demo && !s.Hello && s.Nginx == nil && s.Command == nil
+}
+
+// Goal is what a scenario should reach; zero fields are not goals.
+type Goal struct {
+	MinRPSRatio float64       `json:"min_rps_ratio,omitempty"` // median A/B req/s at least this
+	MaxP99Ratio float64       `json:"max_p99_ratio,omitempty"` // median A/B p99 latency at most this
+	MaxIdleRSS  int64         `json:"max_idle_rss_bytes,omitempty"`
+	MaxStartup  time.Duration `json:"max_startup_ns,omitempty"`
+}
+
+// Env is the machine and software a results file was measured with.
+type Env struct {
+	Date      time.Time         `json:"date"`
+	Nproc     int               `json:"nproc"`
+	CPU       string            `json:"cpu,omitempty"`
+	Kernel    string            `json:"kernel,omitempty"`
+	GoVersion string            `json:"go_version"`
+	Commit    string            `json:"commit,omitempty"`
+	Command   string            `json:"command"`
+	Versions  map[string]string `json:"versions"` // wrk, nginx, ...
+}
+
+// File is one results file under bench/results/.
+type File struct {
+	Env     Env      `json:"env"`
+	Results []Result `json:"results"`
+}
+
+// Result is what one scenario measured.
+type Result struct {
+	Scenario    string         `json:"scenario"`
+	Desc        string         `json:"description"`
+	Kind        Kind           `json:"kind"`
+	Goal        Goal           `json:"goal"`
+	Date        time.Time      `json:"date"`
+	Duration    time.Duration  `json:"duration_ns,omitempty"`
+	Rounds      int            `json:"rounds,omitempty"`
+	Connections int            `json:"connections,omitempty"`
+	Systems     []SystemResult `json:"systems"`
+	RPSRatios   []float64      `json:"rps_ratios,omitempty"` // A/B, round by round
+	RPSRatio    Summary        `json:"rps_ratio"`
+	P99Ratios   []float64      `json:"p99_ratios,omitempty"`
+	P99Ratio    Summary        `json:"p99_ratio"`
+	Met         *bool          `json:"met,omitempty"`
+	Verdict     string         `json:"verdict,omitempty"`
+	Warnings    []string       `json:"warnings,omitempty"`
+	Skipped     string         `json:"skipped,omitempty"`
+}
+
+// SystemResult is one system's figures in a scenario.
+type SystemResult struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"` // A or B
+	Config    string    `json:"config,omitempty"`
+	Runs      []Run     `json:"runs,omitempty"`
+	RPS       Summary   `json:"rps"`
+	P50ms     Summary   `json:"p50_ms"`
+	P99ms     Summary   `json:"p99_ms"`
+	IdleRSS   int64     `json:"idle_rss_bytes,omitempty"`
+	PeakRSS   int64     `json:"peak_rss_bytes,omitempty"`
+	AfterRSS  int64     `json:"after_load_rss_bytes,omitempty"` // Memory: RSS after the requests
+	Requests  int       `json:"requests,omitempty"`             // Memory: requests sent
+	StartupMs []float64 `json:"startup_ms,omitempty"`
+	Startup   Summary   `json:"startup_summary_ms"`
+}
