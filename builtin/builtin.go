@@ -14,6 +14,7 @@ import (
 	_ "github.com/gopaste/gopaste/examples/demo"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
 	_ "github.com/gopaste/gopaste/middleware/cookieauth"
+	_ "github.com/gopaste/gopaste/middleware/errorpage"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
