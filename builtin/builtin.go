@@ -16,6 +16,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/cookieauth"
 	_ "github.com/gopaste/gopaste/middleware/errorpage"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
+	_ "github.com/gopaste/gopaste/middleware/limit"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/registry"
