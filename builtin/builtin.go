@@ -20,5 +20,6 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/registry"
+	_ "github.com/gopaste/gopaste/uwsgi"
 	_ "github.com/gopaste/gopaste/server"
 )

@@ -1,0 +1,321 @@
+package uwsgi
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopaste/gopaste/mount"
+)
+
+// startServer serves h over uwsgi on a loopback port until the test ends.
+func startServer(t testing.TB, h http.Handler, opts ...func(*Server)) (*Server, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		s.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve = %v, want ErrServerClosed", err)
+		}
+	})
+	return s, l.Addr().String()
+}
+
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	w.Header().Set("X-Script-Name", mount.ScriptName(r.Context()))
+	fmt.Fprintf(w, "%s %s?%s host=%s len=%d body=%q agent=%q",
+		r.Method, r.URL.Path, r.URL.RawQuery, r.Host, r.ContentLength, body, r.Header.Get("User-Agent"))
+}
+
+func TestServerRoundTrip(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	client := &http.Client{Transport: &Transport{Addr: addr}}
+	tests := []struct {
+		name, method, url, body, want string
+		status                        int
+	}{
+		{"get with query", "GET", "http://example.com/a/b?x=1&y=%20", "", `GET /a/b?x=1&y=%20 host=example.com len=0 body="" agent="t"`, 200},
+		{"post", "POST", "http://example.com/p", "hello=1", `POST /p? host=example.com len=7 body="hello=1" agent="t"`, 200},
+		{"head", "HEAD", "http://example.com/h", "", ``, 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, _ := http.NewRequest(tc.method, tc.url, body)
+			req.Header.Set("User-Agent", "t")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || string(got) != tc.want {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, got, tc.status, tc.want)
+			}
+		})
+	}
+}
+
+// TestServerStatusLine pins the reply format Apache's mod_proxy_uwsgi needs:
+// an HTTP status line, not a CGI Status header.
+func TestServerStatusLine(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "short")
+	}))
+	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/"}}, "")
+	if !strings.HasPrefix(reply, "HTTP/1.1 418 I'm a teapot\r\n") {
+		t.Errorf("reply starts %q", reply[:min(len(reply), 40)])
+	}
+	if !strings.Contains(reply, "Content-Length: 5\r\n") || !strings.HasSuffix(reply, "\r\n\r\nshort") {
+		t.Errorf("reply = %q", reply)
+	}
+}
+
+func rawRequest(t *testing.T, addr string, vars []Var, body string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := WritePacket(c, 0, 0, vars); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, body)
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+func TestModifier30FixesPath(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	for _, tc := range []struct {
+		path, script, want string
+	}{
+		{"/app/x/y", "/app", "GET /x/y?"},
+		{"/app", "/app", "GET ?"},
+		{"/application", "/app", "GET /application?"},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		WritePacket(c, ModifierFixPath, 0, []Var{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", tc.script}, {"PATH_INFO", tc.path}})
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if !strings.HasPrefix(string(b), tc.want) {
+			t.Errorf("modifier1 30 PATH_INFO=%s SCRIPT_NAME=%s: got %q, want prefix %q", tc.path, tc.script, b, tc.want)
+		}
+	}
+}
+
+func TestServerStreams(t *testing.T) {
+	release := make(chan struct{})
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "last")
+	}))
+	resp, err := (&Transport{Addr: addr}).RoundTrip(mustRequest("GET", "http://x/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
+		t.Fatalf("first chunk %q, %v", buf, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	if string(rest) != "last" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+func mustRequest(method, url string, body io.Reader) *http.Request {
+	r, err := http.NewRequest(method, url, body)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+func TestServerVarsLimit(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxVarsBytes = 100 })
+	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}, {"HTTP_COOKIE", strings.Repeat("c", 200)}}, "")
+	if !strings.HasPrefix(reply, "HTTP/1.1 431 ") {
+		t.Errorf("reply = %q, want 431", reply)
+	}
+}
+
+func TestServerBadVars(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	for _, vars := range [][]Var{
+		{{"REQUEST_METHOD", "GET"}, {"HTTP_X", "a\r\nb"}},
+		{{"REQUEST_METHOD", "G T"}},
+		{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", "-1"}},
+	} {
+		if reply := rawRequest(t, addr, vars, ""); !strings.HasPrefix(reply, "HTTP/1.1 400 ") {
+			t.Errorf("%v: reply = %q, want 400", vars, reply)
+		}
+	}
+}
+
+func TestServerPanic(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "partial")
+		panic("boom")
+	}))
+	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}}, "")
+	if !strings.HasPrefix(reply, "HTTP/1.1 500 ") {
+		t.Errorf("reply = %q, want 500", reply)
+	}
+}
+
+func TestServerMismatchLogged(t *testing.T) {
+	var logs bytes.Buffer
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: http.HandlerFunc(echoHandler), Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))}
+	go s.Serve(l)
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, _ := io.ReadAll(c) // the server closes
+	c.Close()
+	s.Close()
+	if len(b) != 0 {
+		t.Errorf("reply %q, want a close", b)
+	}
+	if !strings.Contains(logs.String(), "received an HTTP request on a uwsgi socket") {
+		t.Errorf("log = %q", logs.String())
+	}
+}
+
+type syncWriter struct {
+	w io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+func TestEmptyReplyNamesModifier(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			io.CopyN(io.Discard, c, 4)
+			c.Close()
+		}
+	}()
+	_, err = (&Transport{Addr: l.Addr().String(), Modifier1: 5}).RoundTrip(mustRequest("GET", "http://x/", nil))
+	var e *EmptyReplyError
+	if !errors.As(err, &e) || e.Modifier1 != 5 || !strings.Contains(err.Error(), "modifier1 5") {
+		t.Errorf("err = %v, want EmptyReplyError naming modifier1 5", err)
+	}
+}
+
+func TestTransportCGIReply(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		ReadPacket(bufio.NewReader(c), 0)
+		io.WriteString(c, "Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope")
+		c.Close()
+	}()
+	resp, err := (&Transport{Addr: l.Addr().String()}).RoundTrip(mustRequest("GET", "http://x/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || string(b) != "nope" || resp.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("got %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+}
+
+func TestTransportLengthRequired(t *testing.T) {
+	req := mustRequest("POST", "http://x/", io.NopCloser(strings.NewReader("abc")))
+	req.ContentLength = -1
+	_, err := (&Transport{Addr: "127.0.0.1:1"}).RoundTrip(req)
+	if err == nil || !strings.Contains(err.Error(), "length unknown") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestServerShutdownDrains(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	s, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		io.WriteString(w, "done")
+	}))
+	got := make(chan string, 1)
+	go func() { got <- rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}}, "") }()
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(t.Context()) }()
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with a request in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+	if r := <-got; !strings.HasSuffix(r, "done") {
+		t.Errorf("reply = %q", r)
+	}
+}
