@@ -112,6 +112,16 @@ http {
 `, user, d.Dir, indent(httpPart, "    "), d.Port, indent(serverPart, "        ")), nil
 }
 
+// nginxDirs makes the temp dirs nginxConfig names.
+func nginxDirs(dir string) error {
+	for _, sub := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+		if err := os.MkdirAll(filepath.Join(dir, "nginx-tmp", sub), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func indent(s, prefix string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
@@ -163,10 +173,8 @@ func (r *runner) start(sys System, role string, d tmplData, path string) (*start
 		if config, err = nginxConfig(sys.Nginx, d); err != nil {
 			return nil, err
 		}
-		for _, sub := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
-			if err := os.MkdirAll(filepath.Join(d.Dir, "nginx-tmp", sub), 0o755); err != nil {
-				return nil, err
-			}
+		if err := nginxDirs(d.Dir); err != nil {
+			return nil, err
 		}
 		file := filepath.Join(d.Dir, name+"-nginx.conf")
 		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const wrkSample = `Running 1s test @ http://127.0.0.1:18081/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   671.95us    1.28ms  20.57ms   90.59%
+    Req/Sec    26.17k     6.53k   40.02k    63.64%
+  Latency Distribution
+     50%  233.00us
+     75%  536.00us
+     90%    1.83ms
+     99%    6.43ms
+  57240 requests in 1.10s, 7.15MB read
+Requests/sec:  52011.92
+Transfer/sec:      6.50MB
+`
+
+const wrkErrors = `Running 10s test @ http://127.0.0.1:8080/x
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.02s   300.00ms   1.99s    70.00%
+    Req/Sec     10.00      5.00    20.00     60.00%
+  Latency Distribution
+     50%    1.01s 
+     75%    1.20s 
+     90%    1.50s 
+     99%    1.90s 
+  200 requests in 10.01s, 20.00KB read
+  Socket errors: connect 0, read 3, write 0, timeout 12
+  Non-2xx or 3xx responses: 7
+Requests/sec:     19.98
+Transfer/sec:      2.00KB
+`
+
+func TestParseWrk(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want Run
+	}{
+		{"clean", wrkSample, Run{RPS: 52011.92, Requests: 57240, Duration: 1100 * time.Millisecond,
+			P50: 233 * time.Microsecond, P75: 536 * time.Microsecond, P90: 1830 * time.Microsecond, P99: 6430 * time.Microsecond,
+			Transfer: "6.50MB"}},
+		{"errors", wrkErrors, Run{RPS: 19.98, Requests: 200, Duration: 10010 * time.Millisecond,
+			P50: 1010 * time.Millisecond, P75: 1200 * time.Millisecond, P90: 1500 * time.Millisecond, P99: 1900 * time.Millisecond,
+			Non2xx: 7, SocketErrs: 15, Transfer: "2.00KB"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseWrk(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			approx := cmp.Comparer(func(a, b time.Duration) bool { d := a - b; return d > -time.Microsecond && d < time.Microsecond })
+			if diff := cmp.Diff(tt.want, got, approx); diff != "" {
+				t.Errorf("parseWrk mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseWrkRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":         "",
+		"no latency":    "Requests/sec:  100.00\n",
+		"no rps":        "     99%    1.90s\n",
+		"bad rps":       "     99%    1.90s\nRequests/sec:  lots\n",
+		"bad latency":   "     99%    fast\nRequests/sec:  1.0\n",
+		"connect error": "unable to connect to 127.0.0.1:1 Connection refused\n",
+	} {
+		if _, err := parseWrk(in); err == nil {
+			t.Errorf("%s: parseWrk = nil error, want one", name)
+		}
+	}
+}
+
+func TestParseWrkDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"233.00us", 233 * time.Microsecond},
+		{"1.83ms", 1830 * time.Microsecond},
+		{"1.10s", 1100 * time.Millisecond},
+		{"2.00m", 2 * time.Minute},
+		{"1.00h", time.Hour},
+	}
+	for _, tt := range tests {
+		got, err := parseWrkDuration(tt.in)
+		if err != nil || (got-tt.want).Abs() > time.Microsecond {
+			t.Errorf("parseWrkDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "1.0", "-1ms", "xms", "1e99s"} {
+		if _, err := parseWrkDuration(bad); err == nil {
+			t.Errorf("parseWrkDuration(%q) = nil error", bad)
+		}
+	}
+}
+
+func TestWrkArgs(t *testing.T) {
+	got := wrkArgs("http://h/", 64, 10*time.Second, []string{"Accept-Encoding: gzip"})
+	want := []string{"-t2", "-c64", "-d10s", "--latency", "-H", "Accept-Encoding: gzip", "http://h/"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("wrkArgs (-want +got):\n%s", diff)
+	}
+	if got := wrkArgs("u", 1, 100*time.Millisecond, nil); got[0] != "-t1" || got[2] != "-d1s" {
+		t.Errorf("one connection, short run: %q; want -t1 and -d1s", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []float64
+		want Summary
+	}{
+		{"empty", nil, Summary{}},
+		{"one", []float64{3}, Summary{3, 3, 3}},
+		{"odd", []float64{5, 1, 3}, Summary{3, 1, 5}},
+		{"even", []float64{4, 1, 3, 2}, Summary{2.5, 1, 4}},
+	}
+	for _, tt := range tests {
+		in := append([]float64(nil), tt.in...)
+		if got := summarize(tt.in); got != tt.want {
+			t.Errorf("%s: summarize(%v) = %+v, want %+v", tt.name, tt.in, got, tt.want)
+		}
+		if !cmp.Equal(in, tt.in) {
+			t.Errorf("%s: summarize changed its input", tt.name)
+		}
+	}
+}
+
+func TestSpread(t *testing.T) {
+	if got := (Summary{Min: 100, Max: 125}).Spread(); math.Abs(got-0.25) > 1e-9 {
+		t.Errorf("spread = %v, want 0.25", got)
+	}
+	if got := (Summary{Min: 100, Max: 119}).Spread(); got > spreadLimit {
+		t.Errorf("spread of 19%% = %v, over the limit", got)
+	}
+	if got := (Summary{}).Spread(); got != 0 {
+		t.Errorf("empty spread = %v", got)
+	}
+	if got := (Summary{Min: 0, Max: 1}).Spread(); !math.IsInf(got, 1) {
+		t.Errorf("spread from 0 = %v, want +Inf", got)
+	}
+}
+
+func TestRatios(t *testing.T) {
+	got := ratios([]float64{10, 20, 30}, []float64{5, 0, 60, 99})
+	if diff := cmp.Diff([]float64{2, 0.5}, got); diff != "" {
+		t.Errorf("ratios (-want +got):\n%s", diff)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	res := Result{Kind: Compare, Goal: Goal{MinRPSRatio: 1, MaxP99Ratio: 1},
+		Systems: []SystemResult{{Name: "a"}, {Name: "b"}}, RPSRatio: Summary{Median: 1.1}, P99Ratio: Summary{Median: 1.2}}
+	judge(&res)
+	if res.Met == nil || *res.Met || !strings.Contains(res.Verdict, "p99 A/B 1.20× (goal ≤ 1.00×) MISSED") {
+		t.Errorf("met %v, verdict %q; want missed on p99", res.Met, res.Verdict)
+	}
+	res = Result{Kind: Startup, Goal: Goal{MaxStartup: 50 * time.Millisecond},
+		Systems: []SystemResult{{StartupMs: []float64{10}, Startup: Summary{Median: 10}}}}
+	judge(&res)
+	if res.Met == nil || !*res.Met {
+		t.Errorf("startup 10 ms vs 50 ms: met %v, verdict %q", res.Met, res.Verdict)
+	}
+	res = Result{Kind: Memory, Goal: Goal{MaxIdleRSS: 15 << 20}, Systems: []SystemResult{{IdleRSS: 16 << 20}}}
+	judge(&res)
+	if res.Met == nil || *res.Met {
+		t.Errorf("16 MiB idle vs 15: met %v, verdict %q", res.Met, res.Verdict)
+	}
+}
+
+func TestParseMemStatus(t *testing.T) {
+	in := "Name:\tgopaste\nVmPeak:\t  800000 kB\nVmHWM:\t   12000 kB\nVmRSS:\t    9000 kB\nThreads:\t5\n"
+	rss, hwm, err := parseMemStatus(strings.NewReader(in))
+	if err != nil || rss != 9000<<10 || hwm != 12000<<10 {
+		t.Errorf("parseMemStatus = %d, %d, %v", rss, hwm, err)
+	}
+	if _, _, err := parseMemStatus(strings.NewReader("Name:\tkthreadd\n")); err == nil {
+		t.Error("no VmRSS (a kernel thread): nil error")
+	}
+}
+
+func TestStatPGRP(t *testing.T) {
+	for in, want := range map[string]int{
+		"123 (gopaste) S 1 123 123 0 -1":      123,
+		"77 (a (weird) name) R 10 55 55 0 -1": 55,
+	} {
+		if got, ok := statPGRP(in); !ok || got != want {
+			t.Errorf("statPGRP(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	if _, ok := statPGRP("garbage"); ok {
+		t.Error("statPGRP(garbage) ok")
+	}
+}
+
+// The group RSS of our own process is found and plausible.
+func TestGroupRSSOfSelf(t *testing.T) {
+	rss, hwm, err := memStatus(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	if rss <= 0 || hwm < rss {
+		t.Errorf("rss %d, hwm %d", rss, hwm)
+	}
+}
+
+func TestLineLogFindsAddr(t *testing.T) {
+	l := newLineLog()
+	l.Write([]byte("time=... level=INFO msg=listening protocol=http ad"))
+	l.Write([]byte("dr=127.0.0.1:41234 network=tcp\nmore\n"))
+	select {
+	case a := <-l.addr:
+		if a != "127.0.0.1:41234" {
+			t.Errorf("addr = %q", a)
+		}
+	default:
+		t.Error("no addr found")
+	}
+}
+
+func TestConfigs(t *testing.T) {
+	d := tmplData{Dir: "/tmp/x", Port: 8081, Backend: "127.0.0.1:9000"}
+	g, err := gopasteConfig(staticApp, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(g, "document_root = /tmp/x/www") || !strings.Contains(g, "[server:main]\nuse = http\nhost = 127.0.0.1\nport = 8081\n") {
+		t.Errorf("gopaste config:\n%s", g)
+	}
+	var proxy Scenario
+	for _, sc := range scenarios {
+		if sc.Name == "proxy-http" {
+			proxy = sc
+		}
+	}
+	n, err := nginxConfig(proxy.B.Nginx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"listen 127.0.0.1:8081;", "server 127.0.0.1:9000;", "keepalive 64;", "proxy_pass http://backend;", "pid /tmp/x/nginx.pid;"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("nginx config lacks %q:\n%s", want, n)
+		}
+	}
+	if _, err := gopasteConfig("{{.Nope}}", d); err == nil {
+		t.Error("unknown template field: nil error")
+	}
+}
+
+func TestNginxConfigParses(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed")
+	}
+	dir := t.TempDir()
+	if err := nginxDirs(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scenarios {
+		for _, s := range sc.systems() {
+			if s.Nginx == nil {
+				continue
+			}
+			conf, err := nginxConfig(s.Nginx, tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, sc.Name+".conf")
+			os.WriteFile(file, []byte(conf), 0o644)
+			out, err := exec.Command(nginx, "-t", "-p", dir, "-c", file, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
+			if err != nil {
+				t.Errorf("%s: nginx -t: %v\n%s\n%s", sc.Name, err, out, conf)
+			}
+		}
+	}
+}
+
+func TestScenarioTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, sc := range scenarios {
+		if seen[sc.Name] || sc.Name == "" || strings.Contains(sc.Name, ",") {
+			t.Errorf("scenario name %q empty, repeated or with a comma", sc.Name)
+		}
+		seen[sc.Name] = true
+		if sc.A.zero() {
+			t.Errorf("%s: no system A", sc.Name)
+		}
+		if sc.Kind == Compare && sc.B.zero() {
+			t.Errorf("%s: a comparison without B", sc.Name)
+		}
+	}
+	if _, err := selectScenarios("hello, nope"); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	dir := t.TempDir()
+	met := true
+	older := File{Env: Env{Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Nproc: 2, GoVersion: "go1.26", Command: "go run ./bench"},
+		Results: []Result{{Scenario: "hello", Kind: Compare, Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			Goal: Goal{MinRPSRatio: 0.95}, RPSRatios: []float64{0.5}, RPSRatio: Summary{Median: 0.5}}}}
+	newer := File{Env: Env{Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Nproc: 2, GoVersion: "go1.26",
+		Command: "go run ./bench -scenario hello", Versions: map[string]string{"wrk": "wrk 4.1.0"}},
+		Results: []Result{
+			{Scenario: "hello", Kind: Compare, Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Rounds: 5, Duration: 10 * time.Second, Connections: 64,
+				Goal: Goal{MinRPSRatio: 0.95}, Met: &met, RPSRatios: []float64{0.97, 1.01}, RPSRatio: Summary{Median: 0.99},
+				Systems: []SystemResult{{Name: "gopaste", Role: "A", RPS: Summary{Median: 30000}}, {Name: "net/http", Role: "B", RPS: Summary{Median: 30300}}}},
+			{Scenario: "static-small", Kind: Compare, Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Skipped: "nginx missing"},
+		}}
+	// A skipped run does not hide an older measured one.
+	newest := File{Env: Env{Date: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		Results: []Result{{Scenario: "hello", Date: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Skipped: "wrk missing"}}}
+	for name, f := range map[string]File{"a.json": older, "b.json": newer, "c.json": newest} {
+		b, _ := json.Marshal(f)
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	doc := filepath.Join(t.TempDir(), "benchmarks.md")
+	os.WriteFile(doc, []byte("# Benchmarks\n\nhand-written\n\n"+beginMarker+"\nold tables\n"+endMarker+"\n\n## Analysis\n\nkept\n"), 0o644)
+	if err := writeMarkdown(dir, doc); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(doc)
+	s := string(b)
+	for _, want := range []string{"hand-written", "## Analysis\n\nkept", "| [hello](#hello) | req/s A/B ≥ 0.95× | 0.99× | yes |",
+		"| A | gopaste | 30000 |", "median **0.99×**", "Not measured", "nginx missing", "wrk 4.1.0", "go run ./bench -scenario hello"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("benchmarks.md lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "old tables") || strings.Contains(s, "0.50×") {
+		t.Errorf("old generated text or an older result kept:\n%s", s)
+	}
+}
+
+// TestHelloEndToEnd runs the smallest real benchmark: hello, one round of
+// one second. It needs wrk; under CI=true a missing wrk fails the test.
+func TestHelloEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("wrk is missing (apt-get install -y wrk) and CI=true")
+		}
+		t.Skip("wrk is missing: apt-get install -y wrk")
+	}
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(root, "cmd", "gopaste", "*.go")); len(m) == 0 && os.Getenv("BENCH_GOPASTE") == "" {
+		t.Skip("cmd/gopaste has no Go files yet; set BENCH_GOPASTE to a gopaste binary")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	sc, _ := selectScenarios("hello")
+	o := Options{Root: root, Duration: time.Second, Rounds: 1, Connections: 8, Warmup: 0,
+		StartupRuns: 1, MemRequests: 1, Gopaste: os.Getenv("BENCH_GOPASTE"), Out: &out}
+	f, err := runBench(ctx, o, sc, "go test ./bench")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(f.Results) != 1 {
+		t.Fatalf("%d results", len(f.Results))
+	}
+	r := f.Results[0]
+	if r.Skipped != "" {
+		t.Fatalf("skipped: %s\n%s", r.Skipped, out.String())
+	}
+	if len(r.Systems) != 2 || len(r.RPSRatios) != 1 || r.Met == nil {
+		t.Fatalf("result %+v\n%s", r, out.String())
+	}
+	for _, s := range r.Systems {
+		if s.RPS.Median <= 0 || s.P99ms.Median <= 0 || s.IdleRSS <= 0 || s.PeakRSS < s.IdleRSS/2 {
+			t.Errorf("%s: %+v", s.Name, s)
+		}
+		if len(s.Runs) != 1 || s.Runs[0].Non2xx != 0 {
+			t.Errorf("%s: runs %+v", s.Name, s.Runs)
+		}
+	}
+	if f.Env.Nproc <= 0 || f.Env.GoVersion == "" || f.Env.Versions["wrk"] == "" {
+		t.Errorf("env %+v", f.Env)
+	}
+	if !strings.Contains(out.String(), "A/B req/s per round") {
+		t.Errorf("no ratio line in the output:\n%s", out.String())
+	}
+}
