@@ -179,6 +179,7 @@ func Check(path string, o Options) (*Report, error) {
 	defer l.closeAll()
 	rep := &Report{}
 	seen := map[string]bool{}
+	reached := map[string]bool{}
 	for _, sec := range f.ini.Sections {
 		prefix, name, _ := cut(sec.Name)
 		var t objType
@@ -193,7 +194,7 @@ func Check(path string, o Options) (*Report, error) {
 			l.warn(Warning{Origin: fmt.Sprintf("%s:%d", f.rel, sec.Line), Section: sec.Name, Msg: "section is not one PasteDeploy knows (app, filter, filter-app, pipeline, composite, server); it is ignored"})
 			continue
 		}
-		if seen[sec.Name] {
+		if seen[sec.Name] || reached[f.rel+"#"+sec.Name] {
 			continue
 		}
 		seen[sec.Name] = true
@@ -211,6 +212,7 @@ func Check(path string, o Options) (*Report, error) {
 			l.buildFilter(n)
 		}
 		rep.Trees = append(rep.Trees, n)
+		markReached(n, reached)
 	}
 	rep.Warnings = l.warnings
 	rep.Errs = dedupe(l.errs)
@@ -224,4 +226,13 @@ func cut(section string) (prefix, name string, ok bool) {
 		}
 	}
 	return section, "main", false
+}
+
+func markReached(n *Node, m map[string]bool) {
+	if n.Section != "" {
+		m[n.File+"#"+n.Section] = true
+	}
+	for _, c := range n.Children {
+		markReached(c, m)
+	}
 }

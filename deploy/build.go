@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
+	"strings"
 
 	"github.com/gopaste/gopaste/registry"
 )
@@ -146,11 +146,8 @@ func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	// A factory's error may already carry its place; keep it as is.
 	for _, e := range errs {
-		if !slices.ContainsFunc(l.errs, func(x error) bool { return x.Error() == e.Error() }) {
-			l.errs = append(l.errs, e)
-		}
+		l.addErr(e)
 	}
 	return errors.Join(errs...)
 }
@@ -207,3 +204,27 @@ func (l *loader) closeAll() error {
 }
 
 var _ io.Closer = (*App)(nil)
+
+// addErr records e and the errors it joins. An error that wraps one
+// already recorded (a composite reporting the failure of an app it
+// loaded) replaces it, since it says where the reference was made.
+func (l *loader) addErr(e error) {
+	if u, ok := e.(interface{ Unwrap() []error }); ok {
+		for _, x := range u.Unwrap() {
+			l.addErr(x)
+		}
+		return
+	}
+	msg := e.Error()
+	for i, x := range l.errs {
+		xm := x.Error()
+		if xm == msg || strings.Contains(xm, msg) {
+			return
+		}
+		if strings.Contains(msg, xm) {
+			l.errs[i] = e
+			return
+		}
+	}
+	l.errs = append(l.errs, e)
+}

@@ -138,7 +138,7 @@ func newLoader(o Options) *loader {
 
 func (l *loader) errorf(origin, section, format string, args ...any) error {
 	err := fmt.Errorf("%s: [%s]: %s", origin, section, fmt.Sprintf(format, args...))
-	l.errs = append(l.errs, err)
+	l.addErr(err)
 	return err
 }
 
@@ -293,7 +293,7 @@ func (l *loader) get(t objType, name string, f *cfgFile, global []registry.Entry
 	}
 	sec, err := l.findSection(t, name, f)
 	if err != nil {
-		l.errs = append(l.errs, err)
+		l.addErr(err)
 		return nil, err
 	}
 	n, err := l.fromSection(t, sec, f, global)
@@ -314,7 +314,7 @@ func (l *loader) getConfigURI(t objType, uri string, f *cfgFile, global []regist
 	}
 	inc, err := l.open(path, global)
 	if err != nil {
-		l.errs = append(l.errs, err)
+		l.addErr(err)
 		return nil, err
 	}
 	n, err := l.get(t, name, inc, global)
