@@ -1,0 +1,221 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Backend is one address requests are sent to.
+type Backend struct {
+	// Addr is as configured: "host:port" or "unix:/path".
+	Addr string
+	// Network ("tcp" or "unix") and Address (for net.Dial) are Addr split.
+	Network, Address string
+}
+
+func (b Backend) String() string { return b.Addr }
+
+// ParseBackend reads "host:port", "unix:/path", or (for HTTP backends)
+// "http://host:port".
+func ParseBackend(s string) (Backend, error) {
+	if p, ok := strings.CutPrefix(s, "unix:"); ok {
+		if p == "" {
+			return Backend{}, fmt.Errorf("backend %q: empty socket path", s)
+		}
+		return Backend{Addr: s, Network: "unix", Address: p}, nil
+	}
+	hp := strings.TrimSuffix(strings.TrimPrefix(s, "http://"), "/")
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		return Backend{}, fmt.Errorf("backend %q is not host:port or unix:/path", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return Backend{}, fmt.Errorf("backend %q: bad port", s)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return Backend{Addr: s, Network: "tcp", Address: net.JoinHostPort(host, port)}, nil
+}
+
+// Dial connects to b, bounded by timeout when positive.
+func (b Backend) Dial(ctx context.Context, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, b.Network, b.Address)
+}
+
+type backend struct {
+	Backend
+	rt       http.RoundTripper
+	inflight atomic.Int64
+
+	mu        sync.Mutex
+	healthy   bool
+	downUntil time.Time
+	fails     int
+}
+
+// up reports whether b takes requests: healthy, or (with passive checks
+// only) ejected long enough ago to try again.
+func (b *backend) up(now time.Time, active bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.healthy || (!active && now.After(b.downUntil))
+}
+
+type balancer interface {
+	// choose returns an index into cands (never empty).
+	choose(cands []*backend) int
+}
+
+type roundRobin struct{ next atomic.Uint64 }
+
+func (rr *roundRobin) choose(cands []*backend) int {
+	return int((rr.next.Add(1) - 1) % uint64(len(cands)))
+}
+
+type leastConn struct{}
+
+func (leastConn) choose(cands []*backend) int {
+	best := 0
+	for i, b := range cands {
+		if b.inflight.Load() < cands[best].inflight.Load() {
+			best = i
+		}
+	}
+	return best
+}
+
+// pick chooses a backend not in tried that is up; when none is up, any
+// not tried; when all were tried, any.
+func (p *Proxy) pick(tried []*backend) *backend {
+	now := time.Now()
+	active := p.opts.HealthCheckInterval > 0
+	var up, fresh []*backend
+	for _, b := range p.backends {
+		if contains(tried, b) {
+			continue
+		}
+		fresh = append(fresh, b)
+		if b.up(now, active) {
+			up = append(up, b)
+		}
+	}
+	cands := up
+	if len(cands) == 0 {
+		cands = fresh
+	}
+	if len(cands) == 0 {
+		cands = p.backends
+	}
+	return cands[p.bal.choose(cands)]
+}
+
+func contains(bs []*backend, b *backend) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// markDown ejects b after a refused connection.
+func (p *Proxy) markDown(b *backend, err error) {
+	b.mu.Lock()
+	was := b.healthy
+	b.healthy = false
+	b.downUntil = time.Now().Add(p.opts.FailTimeout)
+	b.mu.Unlock()
+	if was {
+		p.logger.Warn("backend down", "backend", b.Addr, "err", err)
+	}
+}
+
+// markUp brings b back.
+func (p *Proxy) markUp(b *backend) {
+	b.mu.Lock()
+	was := b.healthy
+	b.healthy, b.fails = true, 0
+	b.mu.Unlock()
+	if !was {
+		p.logger.Info("backend up", "backend", b.Addr)
+	}
+}
+
+// checkLoop runs the active checks until Close.
+func (p *Proxy) checkLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.opts.HealthCheckInterval)
+	defer t.Stop()
+	p.checkAll()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.checkAll()
+		}
+	}
+}
+
+func (p *Proxy) checkAll() {
+	var wg sync.WaitGroup
+	for _, b := range p.backends {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.check(b); err != nil {
+				b.mu.Lock()
+				b.fails++
+				b.mu.Unlock()
+				p.markDown(b, err)
+			} else {
+				p.markUp(b)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// check sends one GET of the health check path to b.
+func (p *Proxy) check(b *backend) error {
+	timeout := min(p.opts.HealthCheckInterval, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	host := b.Address
+	if b.Network == "unix" {
+		host = "localhost"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+p.opts.HealthCheckPath, nil)
+	if err != nil {
+		return err
+	}
+	req.RemoteAddr = "127.0.0.1:0"
+	req.Header.Set("User-Agent", "gopaste-health-check")
+	res, err := b.rt.RoundTrip(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // drain a little so a pooled connection can be reused
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		return fmt.Errorf("health check %s: status %d", p.opts.HealthCheckPath, res.StatusCode)
+	}
+	return nil
+}

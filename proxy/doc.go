@@ -1,0 +1,27 @@
+// Package proxy is the gateway app every protocol client sits behind: an
+// http.Handler built on httputil.ReverseProxy that spreads requests over
+// several backends, each reached through an http.RoundTripper of its
+// protocol (scgi.Transport, uwsgi.Transport, fastcgi.Transport or an
+// http.Transport).
+//
+// What it adds to ReverseProxy:
+//
+//   - balancing: round_robin or least_conn (fewest requests in flight);
+//   - health: a backend that refuses a connection is ejected for a while
+//     (passive); with HealthCheckInterval set, a GET of HealthCheckPath is
+//     sent to every backend on that period and decides (active); ejected
+//     backends come back when a check passes; when every backend is down,
+//     all are tried rather than none;
+//   - retries: a request is tried on another backend only when it is
+//     idempotent and nothing was sent (the connection was refused or the
+//     dial timed out, and no byte of body was read);
+//   - bodies of unknown length (chunked uploads) for protocols that need a
+//     CONTENT_LENGTH: spooled to a temp file up to MaxBodySpool (beyond it
+//     413), or 411 Length Required when spooling is off;
+//   - errors map to 502 (refused, malformed reply), 504 (timeout), 400
+//     (a request the protocol cannot carry); the reason is logged, never
+//     sent to the client.
+//
+// The ini keys every proxy app shares are read by [ReadOptions] in
+// factory.go; the http_proxy app is registered there too.
+package proxy

@@ -1,0 +1,134 @@
+package proxy
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/gopaste/gopaste/mount"
+	"github.com/gopaste/gopaste/registry"
+)
+
+func init() {
+	registry.RegisterApp("http_proxy", httpProxyFactory,
+		"reverse proxy to HTTP backends (balancing, health checks, X-Forwarded-*)")
+}
+
+// ReadOptions reads the keys every proxy app shares: backends (required:
+// host:port or unix:/path, space separated), balance, max_idle_conns,
+// connect_timeout, response_header_timeout, timeout,
+// health_check_interval, health_check_path, retries, max_body_spool and
+// script_name. Errors are recorded in c. The caller sets NewTransport (and
+// RequireLength for CGI-style protocols) and calls New.
+func ReadOptions(c *registry.Config) Options {
+	o := Options{Logger: c.Logger}
+	for _, s := range c.List("backends") {
+		b, err := ParseBackend(s)
+		if err != nil {
+			c.Errorf("backends", "%v", err)
+			continue
+		}
+		o.Backends = append(o.Backends, b)
+	}
+	if len(o.Backends) == 0 && c.Err() == nil {
+		c.Errorf("backends", "is required (host:port or unix:/path, space separated)")
+	}
+	o.Balance = c.OneOf("balance", "round_robin", "round_robin", "least_conn")
+	o.MaxIdleConns = c.Int("max_idle_conns", 0)
+	o.ConnectTimeout = c.Duration("connect_timeout", 10*time.Second)
+	o.ResponseHeaderTimeout = c.Duration("response_header_timeout", 0)
+	o.Timeout = c.Duration("timeout", 0)
+	o.HealthCheckInterval = c.Duration("health_check_interval", 0)
+	o.HealthCheckPath = c.String("health_check_path", "/")
+	if o.HealthCheckPath == "" || o.HealthCheckPath[0] != '/' {
+		c.Errorf("health_check_path", "%q does not start with /", o.HealthCheckPath)
+	}
+	o.Retries = c.Int("retries", 0)
+	o.MaxBodySpool = c.Size("max_body_spool", 10<<20)
+	o.ScriptName = c.String("script_name", "")
+	if o.ScriptName != "" && o.ScriptName[0] != '/' {
+		c.Errorf("script_name", "%q does not start with /", o.ScriptName)
+	}
+	if o.MaxIdleConns < 0 {
+		c.Errorf("max_idle_conns", "must not be negative")
+	}
+	if o.Retries < 0 {
+		c.Errorf("retries", "must not be negative")
+	}
+	return o
+}
+
+// NewHTTPTransport returns the transport http_proxy uses for b: an
+// http.Transport dialing b (TCP or unix socket) with o's connect and
+// response header timeouts and up to o.MaxIdleConns idle connections
+// (default 64), sending each request to b whatever its URL's host.
+func NewHTTPTransport(b Backend, o Options) http.RoundTripper {
+	idle := o.MaxIdleConns
+	if idle == 0 {
+		idle = 64
+	}
+	t := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return b.Dial(ctx, o.ConnectTimeout)
+		},
+		MaxIdleConns:          idle,
+		MaxIdleConnsPerHost:   idle,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	host := b.Address
+	if b.Network == "unix" {
+		host = "localhost"
+	}
+	return &hostTransport{t: t, host: host}
+}
+
+// hostTransport points each request at its backend.
+type hostTransport struct {
+	t    *http.Transport
+	host string
+}
+
+func (h *hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := *req
+	u := *req.URL
+	u.Scheme, u.Host = "http", h.host
+	out.URL = &u
+	out.RequestURI = ""
+	return h.t.RoundTrip(&out)
+}
+
+func (h *hostTransport) CloseIdleConnections() { h.t.CloseIdleConnections() }
+
+// HTTPRewrite sets the X-Forwarded-For (the client's chain plus this
+// hop), -Host, -Proto and -Prefix (the mount point) headers and keeps the
+// client's Host header.
+func HTTPRewrite(pr *httputil.ProxyRequest) {
+	if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+		pr.Out.Header["X-Forwarded-For"] = xff
+	}
+	pr.SetXForwarded()
+	if prefix := mount.ScriptName(pr.In.Context()); prefix != "" {
+		pr.Out.Header.Set("X-Forwarded-Prefix", prefix)
+	} else {
+		pr.Out.Header.Del("X-Forwarded-Prefix")
+	}
+}
+
+func httpProxyFactory(c *registry.Config) (http.Handler, error) {
+	o := ReadOptions(c)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	o.Rewrite = HTTPRewrite
+	o.NewTransport = func(b Backend) http.RoundTripper { return NewHTTPTransport(b, o) }
+	p, err := New(o)
+	if err != nil {
+		return nil, c.Errorf("", "%v", err)
+	}
+	c.OnClose(p)
+	return p, nil
+}

@@ -1,0 +1,329 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
+)
+
+// Options configure a Proxy. Only Backends and NewTransport are required.
+type Options struct {
+	// Backends are tried in turn; at least one.
+	Backends []Backend
+	// NewTransport returns the RoundTripper that reaches b; it is called
+	// once per backend by New. The request it gets carries the client's
+	// URL (path and query) and Host; a transport of a gateway protocol
+	// maps it with cgivars.FromRequest.
+	NewTransport func(b Backend) http.RoundTripper
+	// Rewrite, when set, adjusts each outgoing request (see
+	// httputil.ReverseProxy.Rewrite); the http_proxy app sets the
+	// X-Forwarded-* headers here. Nil keeps the request as it came, with
+	// the client's X-Forwarded-For kept for the transport to extend.
+	Rewrite func(*httputil.ProxyRequest)
+	// Balance is "round_robin" (default) or "least_conn".
+	Balance string
+	// HealthCheckInterval, when positive, sends GET HealthCheckPath to every
+	// backend on that period; a backend is up when it answers below 500.
+	// Zero means passive checks only: a refused backend is ejected for
+	// FailTimeout.
+	HealthCheckInterval time.Duration
+	// HealthCheckPath is the path the active checks get; default "/".
+	HealthCheckPath string
+	// FailTimeout is how long a backend that refused a connection stays
+	// out without active checks; default 10s.
+	FailTimeout time.Duration
+	// Retries is how many other backends an idempotent request may be
+	// tried on when nothing was sent to the first. Default 0.
+	Retries int
+	// RequireLength says the protocol needs a CONTENT_LENGTH (SCGI, uwsgi,
+	// CGI...): a body of unknown length is spooled, or refused with 411.
+	RequireLength bool
+	// MaxBodySpool is the largest body of unknown length spooled to a temp
+	// file (in SpoolDir, default os.TempDir()) when RequireLength is set;
+	// larger ones get 413. Zero turns spooling off (411 for such bodies).
+	MaxBodySpool int64
+	SpoolDir     string
+	// ConnectTimeout, ResponseHeaderTimeout and MaxIdleConns are not used
+	// by the proxy itself: they are read from ini by ReadOptions for
+	// NewTransport to pass on to its transport.
+	ConnectTimeout        time.Duration
+	ResponseHeaderTimeout time.Duration
+	MaxIdleConns          int
+	// Timeout bounds a whole request, body streaming included; zero means
+	// no limit.
+	Timeout time.Duration
+	// ScriptName overrides the SCRIPT_NAME sent (see cgivars.Options);
+	// read from ini for NewTransport to use.
+	ScriptName string
+	// FlushInterval is passed to ReverseProxy; default -1, flush every
+	// write, so streamed replies reach the client as the backend sends.
+	FlushInterval time.Duration
+	// Logger receives errors and health changes; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Proxy is the gateway handler. It is safe for concurrent use. Close
+// stops the health checks and closes idle backend connections.
+type Proxy struct {
+	opts     Options
+	rp       *httputil.ReverseProxy
+	backends []*backend
+	logger   *slog.Logger
+	bal      balancer
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// New validates opts and returns a Proxy; with HealthCheckInterval set it
+// starts the checks, which stop on Close.
+func New(opts Options) (*Proxy, error) {
+	if len(opts.Backends) == 0 {
+		return nil, errors.New("proxy: no backends")
+	}
+	if opts.NewTransport == nil {
+		return nil, errors.New("proxy: no transport")
+	}
+	if opts.Retries < 0 || opts.MaxBodySpool < 0 {
+		return nil, errors.New("proxy: negative retries or max_body_spool")
+	}
+	if opts.HealthCheckPath == "" {
+		opts.HealthCheckPath = "/"
+	}
+	if !strings.HasPrefix(opts.HealthCheckPath, "/") {
+		return nil, fmt.Errorf("proxy: health check path %q does not start with /", opts.HealthCheckPath)
+	}
+	if opts.FailTimeout <= 0 {
+		opts.FailTimeout = 10 * time.Second
+	}
+	if opts.FlushInterval == 0 {
+		opts.FlushInterval = -1
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	p := &Proxy{opts: opts, logger: logger, stop: make(chan struct{})}
+	switch opts.Balance {
+	case "", "round_robin":
+		p.bal = &roundRobin{}
+	case "least_conn":
+		p.bal = leastConn{}
+	default:
+		return nil, fmt.Errorf("proxy: unknown balance %q (round_robin, least_conn)", opts.Balance)
+	}
+	for _, b := range opts.Backends {
+		rt := opts.NewTransport(b)
+		if rt == nil {
+			return nil, fmt.Errorf("proxy: no transport for backend %s", b)
+		}
+		p.backends = append(p.backends, &backend{Backend: b, rt: rt, healthy: true})
+	}
+	rewrite := opts.Rewrite
+	if rewrite == nil {
+		rewrite = func(pr *httputil.ProxyRequest) {
+			// Keep the chain of earlier hops; the transport adds ours.
+			if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
+				pr.Out.Header["X-Forwarded-For"] = xff
+			}
+		}
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:       rewrite,
+		Transport:     (*attempts)(p),
+		FlushInterval: opts.FlushInterval,
+		ErrorHandler:  p.errorHandler,
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if opts.HealthCheckInterval > 0 {
+		p.wg.Add(1)
+		go p.checkLoop()
+	}
+	return p, nil
+}
+
+// Close stops the health checks and closes idle connections. The proxy
+// still serves afterwards, without active checks.
+func (p *Proxy) Close() error {
+	p.once.Do(func() { close(p.stop) })
+	p.wg.Wait()
+	for _, b := range p.backends {
+		if c, ok := b.rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+	}
+	return nil
+}
+
+type infoKey struct{}
+
+// info follows one request through the attempts, for the error log.
+type info struct {
+	backend string
+}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.opts.RequireLength && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+		if p.opts.MaxBodySpool == 0 {
+			http.Error(w, "411 Length Required", http.StatusLengthRequired)
+			return
+		}
+		sp, status, err := spool(r.Body, p.opts.MaxBodySpool, p.opts.SpoolDir)
+		if err != nil {
+			p.logger.Warn("request body not spooled", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+			http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
+			return
+		}
+		defer sp.Close()
+		r2 := r.Clone(r.Context())
+		r2.Body, r2.ContentLength = sp, sp.size
+		r2.TransferEncoding = nil
+		r = r2
+	}
+	ctx := context.WithValue(r.Context(), infoKey{}, &info{})
+	if p.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
+		defer cancel()
+	}
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// Status returns the HTTP status a proxy error maps to: 504 for timeouts,
+// 411 and 400 for requests the protocol cannot carry, 502 otherwise.
+func Status(err error) int {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return http.StatusGatewayTimeout
+	case errors.Is(err, cgivars.ErrLengthRequired):
+		return http.StatusLengthRequired
+	case errors.Is(err, cgivars.ErrInvalidByte):
+		return http.StatusBadRequest
+	}
+	return http.StatusBadGateway
+}
+
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	status := Status(err)
+	in, _ := r.Context().Value(infoKey{}).(*info)
+	backend := ""
+	if in != nil {
+		backend = in.backend
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		p.logger.Debug("client went away", "method", r.Method, "path", r.URL.Path, "backend", backend)
+		w.WriteHeader(499) // nobody reads it; the access log sees why
+		return
+	}
+	p.logger.Warn("proxy error", "method", r.Method, "path", r.URL.Path, "backend", backend, "status", status, "err", err)
+	http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
+}
+
+// attempts is the RoundTripper ReverseProxy calls: it picks a backend,
+// and retries on another when that is safe.
+type attempts Proxy
+
+func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := (*Proxy)(a)
+	in, _ := req.Context().Value(infoKey{}).(*info)
+	body := &countingBody{r: req.Body}
+	var tried []*backend
+	for try := 0; ; try++ {
+		b := p.pick(tried)
+		tried = append(tried, b)
+		if in != nil {
+			in.backend = b.Addr
+		}
+		out := req
+		if req.Body != nil {
+			out = req.Clone(req.Context())
+			out.Body = body
+		}
+		b.inflight.Add(1)
+		res, err := b.rt.RoundTrip(out)
+		if err != nil {
+			b.inflight.Add(-1)
+			refused := isDialError(err)
+			if refused {
+				p.markDown(b, err)
+			}
+			if refused && try < p.opts.Retries && idempotent(req.Method) && body.n.Load() == 0 &&
+				len(tried) < len(p.backends) && req.Context().Err() == nil {
+				p.logger.Debug("retrying on another backend", "backend", b.Addr, "err", err)
+				continue
+			}
+			return nil, err
+		}
+		if res.StatusCode == http.StatusSwitchingProtocols {
+			// ReverseProxy needs the raw body to splice an upgraded
+			// connection; it no longer counts as a request in flight.
+			b.inflight.Add(-1)
+			return res, nil
+		}
+		res.Body = &doneBody{ReadCloser: res.Body, done: func() { b.inflight.Add(-1) }}
+		return res, nil
+	}
+}
+
+// isDialError reports whether err happened while connecting, so the
+// backend got nothing.
+func isDialError(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// countingBody passes reads through, counts them, and ignores Close so a
+// body no byte was read from can go to the next backend.
+type countingBody struct {
+	r io.ReadCloser
+	n atomic.Int64
+}
+
+func (c *countingBody) Read(b []byte) (int, error) {
+	if c.r == nil {
+		return 0, io.EOF
+	}
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingBody) Close() error { return nil }
+
+// doneBody calls done once when the response body is closed.
+type doneBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (d *doneBody) Close() error {
+	err := d.ReadCloser.Close()
+	d.once.Do(d.done)
+	return err
+}
+
+var _ http.Handler = (*Proxy)(nil)
+var _ http.RoundTripper = (*attempts)(nil)
