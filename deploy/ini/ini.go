@@ -1,7 +1,6 @@
 package ini
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -112,15 +111,15 @@ func Parse(filename string, r io.Reader) (*File, error) {
 	}
 	p.seenSect = map[string]bool{}
 	p.seenKey = map[[2]string]bool{}
-	rest := data
-	for n := 1; rest != nil; n++ {
-		var line []byte
-		line, rest = cutLine(rest)
+	text, more := string(data), true
+	for n := 1; more; n++ {
+		var line string
+		line, text, more = cutLine(text)
 		if len(line) > MaxLineSize {
 			p.errs = append(p.errs, p.errorf(n, ErrTooLarge, "line is longer than %d bytes", MaxLineSize))
 			break
 		}
-		p.line(n, string(line))
+		p.line(n, line)
 	}
 	p.finish()
 	if len(p.errs) > 0 {
@@ -130,20 +129,17 @@ func Parse(filename string, r io.Reader) (*File, error) {
 }
 
 // cutLine splits off the first line as Python's universal newlines do: a
-// line ends at "\r\n", "\r" or "\n". rest is nil after the last line.
-func cutLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexAny(b, "\r\n")
+// line ends at "\r\n", "\r" or "\n". more is false after the last line.
+func cutLine(s string) (line, rest string, more bool) {
+	i := strings.IndexAny(s, "\r\n")
 	if i < 0 {
-		return b, nil
+		return s, "", false
 	}
 	j := i + 1
-	if b[i] == '\r' && j < len(b) && b[j] == '\n' {
+	if s[i] == '\r' && j < len(s) && s[j] == '\n' {
 		j++
 	}
-	if j == len(b) {
-		return b[:i], nil
-	}
-	return b[:i], b[j:]
+	return s[:i], s[j:], j < len(s)
 }
 
 // invalidUTF8Line returns the 1-based line holding the first byte that is
