@@ -19,8 +19,9 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/limit"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
+	_ "github.com/gopaste/gopaste/middleware/rewrite"
 	_ "github.com/gopaste/gopaste/proxy"
 	_ "github.com/gopaste/gopaste/registry"
-	_ "github.com/gopaste/gopaste/uwsgi"
 	_ "github.com/gopaste/gopaste/server"
+	_ "github.com/gopaste/gopaste/uwsgi"
 )
