@@ -43,7 +43,7 @@ type Handler struct {
 
 // New serves fsys.
 func New(fsys fs.FS, o Options) *Handler {
-	if o.Index == nil {
+	if len(o.Index) == 0 {
 		o.Index = []string{"index.html"}
 	}
 	h := &Handler{fsys: fsys, opts: o}

@@ -1,0 +1,144 @@
+// Package docs holds gopaste's user documentation. Its test builds every
+// ```ini example in docs/*.md and runs the requests the example lists, so
+// no example in the docs can rot.
+//
+// An example may start with comment lines that the test reads:
+//
+//	# file: public/hello.txt: hello world    (creates a file beside the config)
+//	# request: GET /path -> 200 "substring"  (runs a request through app main)
+//	# request: POST /login user=bob&pw=x -> 303
+//	# app: NAME                               (build NAME instead of main)
+package docs
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	_ "github.com/gopaste/gopaste/builtin"
+	"github.com/gopaste/gopaste/deploy"
+)
+
+type example struct {
+	file string
+	line int
+	text string
+}
+
+func examples(t *testing.T) []example {
+	t.Helper()
+	mds, _ := filepath.Glob("*.md")
+	var out []example
+	for _, md := range mds {
+		f, err := os.Open(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		n, start := 0, 0
+		var cur *strings.Builder
+		for sc.Scan() {
+			n++
+			line := sc.Text()
+			switch {
+			case cur == nil && strings.TrimSpace(line) == "```ini":
+				cur, start = &strings.Builder{}, n+1
+			case cur != nil && strings.TrimSpace(line) == "```":
+				out = append(out, example{md, start, cur.String()})
+				cur = nil
+			case cur != nil:
+				cur.WriteString(line + "\n")
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+var (
+	reqRe  = regexp.MustCompile(`^#\s*request:\s*(\S+)\s+(\S+)(?:\s+(\S+))?\s+->\s+(\d{3})(?:\s+"(.*)")?\s*$`)
+	fileRe = regexp.MustCompile(`^#\s*file:\s*([^:]+):\s?(.*)$`)
+	appRe  = regexp.MustCompile(`^#\s*app:\s*(\S+)\s*$`)
+)
+
+func TestExamples(t *testing.T) {
+	exs := examples(t)
+	if len(exs) == 0 {
+		t.Fatal("no ```ini examples found in docs/*.md")
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, ex := range exs {
+		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
+			dir := t.TempDir()
+			appName := "main"
+			type req struct{ method, path, body, want, substr string }
+			var reqs []req
+			for _, line := range strings.Split(ex.text, "\n") {
+				line = strings.TrimSpace(line)
+				if m := fileRe.FindStringSubmatch(line); m != nil {
+					p := filepath.Join(dir, strings.TrimSpace(m[1]))
+					os.MkdirAll(filepath.Dir(p), 0o755)
+					if err := os.WriteFile(p, []byte(strings.ReplaceAll(m[2], `\n`, "\n")), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if m := reqRe.FindStringSubmatch(line); m != nil {
+					reqs = append(reqs, req{m[1], m[2], m[3], m[4], m[5]})
+				} else if strings.HasPrefix(line, "# request:") {
+					t.Fatalf("malformed request line %q", line)
+				}
+				if m := appRe.FindStringSubmatch(line); m != nil {
+					appName = m[1]
+				}
+			}
+			cfg := filepath.Join(dir, "example.ini")
+			if err := os.WriteFile(cfg, []byte(ex.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := deploy.Check(cfg, deploy.Options{Logger: logger})
+			if err != nil {
+				t.Fatalf("%s:%d: %v", ex.file, ex.line, err)
+			}
+			for _, e := range rep.Errs {
+				t.Errorf("%s:%d: %v", ex.file, ex.line, e)
+			}
+			if t.Failed() || len(reqs) == 0 {
+				return
+			}
+			app, err := deploy.BuildApp(cfg, appName, deploy.Options{Logger: logger})
+			if err != nil {
+				t.Fatalf("%s:%d: %v", ex.file, ex.line, err)
+			}
+			defer app.Close()
+			for _, rq := range reqs {
+				var body io.Reader
+				if rq.body != "" {
+					body = strings.NewReader(rq.body)
+				}
+				r := httptest.NewRequest(rq.method, rq.path, body)
+				if rq.body != "" {
+					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				w := httptest.NewRecorder()
+				app.Handler.ServeHTTP(w, r)
+				if strconv.Itoa(w.Code) != rq.want {
+					t.Errorf("%s:%d: %s %s: status %d, want %s; body:\n%.500s", ex.file, ex.line, rq.method, rq.path, w.Code, rq.want, w.Body.String())
+				}
+				got := strings.ReplaceAll(w.Body.String(), "\": ", "\":")
+				if rq.substr != "" && !strings.Contains(got, rq.substr) {
+					t.Errorf("%s:%d: %s %s: body lacks %q:\n%.500s", ex.file, ex.line, rq.method, rq.path, rq.substr, w.Body.String())
+				}
+			}
+		})
+	}
+}
+
+var _ http.Handler
