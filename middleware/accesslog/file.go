@@ -1,0 +1,80 @@
+package accesslog
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// File is a log file opened for appending that can be reopened under the
+// same name, after logrotate moved it away. Files opened with OpenFile
+// are reopened on SIGUSR1 until closed. It is safe for concurrent use.
+type File struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+}
+
+// OpenFile opens (creating, mode 0644) path for appending and watches
+// SIGUSR1 to reopen it.
+func OpenFile(path string) (*File, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	lf := &File{path: path, f: f}
+	watch(lf)
+	return lf, nil
+}
+
+func open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: %w", err)
+	}
+	return f, nil
+}
+
+// Write appends p to the file.
+func (lf *File) Write(p []byte) (int, error) {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f == nil {
+		return 0, os.ErrClosed
+	}
+	return lf.f.Write(p)
+}
+
+// Reopen closes the file and opens path again. When the new open fails,
+// writing goes on to the old file.
+func (lf *File) Reopen() error {
+	f, err := open(lf.path)
+	if err != nil {
+		return err
+	}
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f == nil {
+		f.Close()
+		return os.ErrClosed
+	}
+	old := lf.f
+	lf.f = f
+	return old.Close()
+}
+
+// Close stops watching SIGUSR1 and closes the file.
+func (lf *File) Close() error {
+	unwatch(lf)
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f == nil {
+		return nil
+	}
+	err := lf.f.Close()
+	lf.f = nil
+	return err
+}
+
+// Path returns the file's name.
+func (lf *File) Path() string { return lf.path }

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package accesslog
+
+func watch(*File)   {}
+func unwatch(*File) {}
