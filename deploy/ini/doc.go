@@ -32,6 +32,15 @@
 // checked against Python's own parser (go test -run TestGolden -update
 // regenerates the goldens with /usr/bin/python3).
 //
+// One consequence of the first-delimiter rule matters to Paste's urlmap: a
+// key like "http://host/prefix = app" is read, by Python too, as the key
+// "http" with the value "//host/prefix = app".
+//
+// [Write] writes a File back in a canonical layout (comments and spacing are
+// not kept) that Parse reads to the same sections, keys and raw values.
+// A parsed File is not changed by its methods and is safe for concurrent
+// reads.
+//
 // Not supported: inline comments, keys without values (allow_no_value),
 // ExtendedInterpolation's ${section:key}, other delimiters or comment
 // prefixes, non-strict mode, encodings other than UTF-8 (invalid UTF-8 is

@@ -38,7 +38,8 @@ def value_or_error(parser, section, key):
         return {"error": type(exc).__name__}
 
 
-def main(path):
+def dump(path):
+    """Return the JSON-ready result for one file."""
     with open(path, "rb") as f:
         data = f.read()
     parser = NicerConfigParser(path, defaults={"here": HERE, "__file__": FILE})
@@ -66,9 +67,9 @@ def main(path):
                 for name in parser.sections()
             ],
         }
-    json.dump(out, sys.stdout, indent=1, ensure_ascii=False, sort_keys=False)
-    sys.stdout.write("\n")
+    return out
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    json.dump(dump(sys.argv[1]), sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write("\n")
