@@ -343,10 +343,15 @@ func (c *Config) Size(key string, def int64) int64 {
 }
 
 // List returns key split on white space (spaces, tabs, continuation
-// lines), as paste.deploy.converters.aslist does; nil when unset.
+// lines), as paste.deploy.converters.aslist does; nil when unset or
+// empty.
 func (c *Config) List(key string) []string {
 	v, _ := c.Lookup(key)
-	return strings.Fields(v)
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return nil
+	}
+	return f
 }
 
 // Path returns key as a path; a relative one is taken from the directory

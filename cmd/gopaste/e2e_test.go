@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// gopasteBinary builds the command once per test run.
+func gopasteBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gopaste-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "gopaste")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// served is a running "gopaste serve".
+type served struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var addrRe = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
+
+func serve(t *testing.T, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(gopasteBinary(t), append([]string{"serve"}, args...)...)
+	pr, pw := io.Pipe()
+	s := &served{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout = s.logs
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.Write([]byte(line + "\n"))
+			if m := addrRe.FindStringSubmatch(line); m != nil && !sent {
+				addrc <- m[1]
+				sent = true
+			}
+		}
+	}()
+	go func() { err := cmd.Wait(); pw.Close(); s.done <- err }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	select {
+	case s.addr = <-addrc:
+	case err := <-s.done:
+		t.Fatalf("gopaste serve exited early: %v\n%s", err, s.logs)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("gopaste serve did not log its address:\n%s", s.logs)
+	}
+	return s
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "site.ini")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const siteConfig = `
+[composite:main]
+use = egg:Paste#urlmap
+/ = overlay
+/env = envapp
+/files = files
+
+[composite:overlay]
+use = cascade
+app1 = files
+app2 = envapp
+
+[app:envapp]
+use = env
+max_body = 1M
+
+[app:files]
+use = static
+document_root = %(here)s/public
+
+[server:main]
+use = http
+host = 127.0.0.1
+port = 0
+graceful_timeout = 20s
+`
+
+// TestServeEndToEnd serves a config from another working directory,
+// requests through urlmap, cascade and static, then sends SIGTERM while a
+// slow upload is in flight: that request must complete and the process
+// must exit 0.
+func TestServeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "public"), 0o755)
+	os.WriteFile(filepath.Join(dir, "public", "hello.txt"), []byte("hello from disk\n"), 0o644)
+	cfg := writeConfig(t, dir, siteConfig)
+	s := serve(t, cfg)
+	base := "http://" + s.addr
+
+	for _, tc := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/hello.txt", "hello from disk", 200},       // cascade: static first
+		{"/nofile", `"PATH_INFO": "/nofile"`, 200},   // cascade falls through to env
+		{"/env/a/b", `"SCRIPT_NAME": "/env"`, 200},   // urlmap mount
+		{"/files/hello.txt", "hello from disk", 200}, // static under a mount
+		{"/files/../site.ini", "", 404},              // no escape from the root
+	} {
+		code, body := get(t, base+tc.path)
+		if code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s = %d %q, want %d containing %q", tc.path, code, body, tc.code, tc.want)
+		}
+	}
+
+	// A slow upload: the body arrives in two parts with SIGTERM between.
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /env/slow HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst")
+	time.Sleep(200 * time.Millisecond) // let the server start reading the body
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The server must drain, not drop: finish the body and read the answer.
+	waitForLog(t, s, "shutting down")
+	fmt.Fprintf(conn, "-last")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request was dropped: %v\n%s", err, s.logs)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"body": "first-last"`) {
+		t.Errorf("in-flight request got %d %s", resp.StatusCode, body)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("gopaste serve exited with %v, want 0\n%s", err, s.logs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("gopaste serve did not exit after SIGTERM\n%s", s.logs)
+	}
+}
+
+func waitForLog(t *testing.T, s *served, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.logs.String(), substr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q:\n%s", substr, s.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeReload changes the config under --reload: the new app serves,
+// and a broken config keeps the last good one serving.
+func TestServeReload(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "[app:main]\nuse = env\nversion = one\n\n[server:main]\nuse = http\nport = 0\n")
+	s := serve(t, cfg, "--reload", "--reload-interval", "50ms")
+	base := "http://" + s.addr
+	if _, body := get(t, base+"/"); !strings.Contains(body, `"version": "one"`) {
+		t.Fatalf("first config not served: %s", body)
+	}
+	// Same size, different content: the watcher must still notice (mtime).
+	writeConfig(t, dir, "[app:main]\nuse = env\nversion = two\n\n[server:main]\nuse = http\nport = 0\n")
+	future := time.Now().Add(2 * time.Second)
+	os.Chtimes(cfg, future, future)
+	waitFor(t, func() bool { _, b := get(t, base+"/"); return strings.Contains(b, `"version": "two"`) }, s)
+
+	writeConfig(t, dir, "[app:main]\nuse = nosuchapp\n\n[server:main]\nuse = http\nport = 0\n")
+	waitForLog(t, s, "reload failed")
+	if code, body := get(t, base+"/"); code != 200 || !strings.Contains(body, `"version": "two"`) {
+		t.Errorf("after a broken reload got %d %s, want the previous app", code, body)
+	}
+	s.cmd.Process.Signal(syscall.SIGINT)
+	if err := <-s.done; err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, s *served) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("condition not met in time\n%s", s.logs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestDemoNeedsNothing serves the built-in demo with no config.
+func TestDemoNeedsNothing(t *testing.T) {
+	s := serve(t, "--port", "0")
+	base := "http://" + s.addr
+	for path, want := range map[string]string{
+		"/":                 "gopaste is a Go meta-framework",
+		"/env":              `"SCRIPT_NAME": "/env"`,
+		"/static/hello.txt": "embedded static directory",
+	} {
+		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d %.200q, want 200 containing %q", path, code, body, want)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-s.done; err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
