@@ -168,10 +168,9 @@ type parser struct {
 
 	sect     *Section // current section; nil before the first header
 	lines    [][]string
-	key      *Key // key continuation lines append to; nil if none
-	keyLines *[]string
-	indent   int  // indentation, in characters, of the last key or header line
-	orphan   bool // MissingSectionHeader already reported
+	keyLines *[]string // lines of the value being read; nil if none
+	indent   int       // indentation, in characters, of the last key or header line
+	orphan   bool      // MissingSectionHeader already reported
 	seenSect map[string]bool
 	seenKey  map[[2]string]bool
 
@@ -233,23 +232,23 @@ func (p *parser) line(n int, line string) {
 	id := [2]string{p.sect.Name, name}
 	if p.seenKey[id] {
 		p.errs = append(p.errs, p.errorf(n, ErrDuplicateKey, "[%s]: key %q is set twice in this section", p.sect.Name, name))
-		p.key, p.keyLines = nil, new([]string) // swallow its continuation lines
+		p.keyLines = new([]string) // swallow its continuation lines
 		return
 	}
 	p.seenKey[id] = true
 	if name == "" {
-		p.key, p.keyLines = nil, nil // Python's empty option name takes no continuation
+		p.keyLines = nil // Python's empty option name takes no continuation
 		return
 	}
 	k := &Key{Name: name, Line: n}
 	lines := []string{val}
 	p.sect.Keys = append(p.sect.Keys, k)
-	p.key, p.keyLines = k, &lines
+	p.keyLines = &lines
 	p.pending = append(p.pending, pendingKey{k, &lines})
 }
 
 func (p *parser) header(n int, name string) {
-	p.key, p.keyLines = nil, nil
+	p.keyLines = nil
 	switch {
 	case name == DefaultSection:
 		if p.file.Default.Line == 0 {
