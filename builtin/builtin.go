@@ -15,6 +15,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/accesslog"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
 	_ "github.com/gopaste/gopaste/middleware/cookieauth"
+	_ "github.com/gopaste/gopaste/middleware/compress"
 	_ "github.com/gopaste/gopaste/middleware/errorpage"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/limit"
