@@ -27,4 +27,5 @@ import (
 	_ "github.com/gopaste/gopaste/registry"
 	_ "github.com/gopaste/gopaste/server"
 	_ "github.com/gopaste/gopaste/uwsgi"
+	_ "github.com/gopaste/gopaste/fastcgi"
 )

@@ -1,0 +1,402 @@
+package fastcgi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/fcgi"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// startServer serves h over FastCGI on a loopback port until the test ends.
+func startServer(t testing.TB, h http.Handler, opts ...func(*Server)) (*Server, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Logger: quiet()}
+	for _, o := range opts {
+		o(s)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		s.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve = %v, want ErrServerClosed", err)
+		}
+	})
+	return s, l.Addr().String()
+}
+
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	fmt.Fprintf(w, "%s %s?%s host=%s len=%d body=%q", r.Method, r.URL.Path, r.URL.RawQuery, r.Host, r.ContentLength, body)
+}
+
+func do(t testing.TB, rt http.RoundTripper, method, url, body string) (int, string, http.Header) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestServerRoundTrip(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	tr := &Transport{Addr: addr, Logger: quiet()}
+	defer tr.Close()
+	tests := []struct {
+		name, method, url, body, want string
+	}{
+		{"get with query", "GET", "http://example.com/a/b?x=1&y=%20", "", `GET /a/b?x=1&y=%20 host=example.com len=0 body=""`},
+		{"post", "POST", "http://example.com/p", "hello=1", `POST /p? host=example.com len=7 body="hello=1"`},
+		{"big post", "POST", "http://example.com/big", strings.Repeat("z", 200000), `POST /big? host=example.com len=200000 body="` + strings.Repeat("z", 200000) + `"`},
+		{"head", "HEAD", "http://example.com/h", "", ``},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, got, _ := do(t, tr, tc.method, tc.url, tc.body)
+			if code != 200 || got != tc.want {
+				t.Errorf("got %d %.100q, want 200 %.100q", code, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestServerKeepsConnection(t *testing.T) {
+	var mu sync.Mutex
+	addrs := map[string]bool{}
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		addrs[r.RemoteAddr] = true
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	tr := &Transport{Addr: addr, MaxConns: 1, Logger: quiet()}
+	defer tr.Close()
+	for i := 0; i < 50; i++ {
+		if code, body, _ := do(t, tr, "GET", "http://x/", ""); code != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, code, body)
+		}
+	}
+	if len(addrs) != 1 {
+		t.Errorf("50 requests used %d connections, want 1", len(addrs))
+	}
+}
+
+func TestServerStatusAndHeaders(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Odd", "a\r\nInjected: yes")
+		w.Header().Add("Set-Cookie", "a=1")
+		w.Header().Add("Set-Cookie", "b=2")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, "<html>made</html>")
+	}))
+	tr := &Transport{Addr: addr, Logger: quiet()}
+	defer tr.Close()
+	code, body, h := do(t, tr, "GET", "http://x/", "")
+	if code != 201 || body != "<html>made</html>" {
+		t.Errorf("got %d %q", code, body)
+	}
+	if h.Get("Injected") != "" || h.Get("X-Odd") != "a  Injected: yes" {
+		t.Errorf("header injection: %v", h)
+	}
+	if len(h.Values("Set-Cookie")) != 2 || h.Get("Content-Length") != "17" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Errorf("headers = %v", h)
+	}
+}
+
+func TestServerStreams(t *testing.T) {
+	release := make(chan struct{})
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "last")
+	}))
+	tr := &Transport{Addr: addr, Logger: quiet()}
+	defer tr.Close()
+	req, _ := http.NewRequest("GET", "http://x/", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
+		t.Fatalf("first chunk %q, %v", buf, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	if string(rest) != "last" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+// rawConn speaks records to a server directly.
+type rawConn struct {
+	t  testing.TB
+	nc net.Conn
+	rr *Reader
+}
+
+func dialRaw(t testing.TB, addr string) *rawConn {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { nc.Close() })
+	return &rawConn{t: t, nc: nc, rr: NewReader(bufio.NewReader(nc))}
+}
+
+func (c *rawConn) send(b []byte) {
+	if _, err := c.nc.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// wireRequest builds the records of a whole request.
+func wireRequest(id uint16, flags uint8, params []Pair, body string) []byte {
+	b := AppendBeginRequest(nil, id, BeginRequest{Role: RoleResponder, Flags: flags})
+	b = AppendStream(b, TypeParams, id, AppendPairs(nil, params))
+	b = AppendRecord(b, TypeParams, id, nil)
+	b = AppendStream(b, TypeStdin, id, []byte(body))
+	return AppendRecord(b, TypeStdin, id, nil)
+}
+
+// reply reads records until END_REQUEST of id and returns the STDOUT.
+func (c *rawConn) reply(id uint16) (string, EndRequest) {
+	var out bytes.Buffer
+	for {
+		if err := c.rr.Next(); err != nil {
+			c.t.Fatalf("reading reply: %v (so far %q)", err, out.String())
+		}
+		if c.rr.Header.ID != id {
+			continue
+		}
+		switch c.rr.Header.Type {
+		case TypeStdout:
+			out.Write(c.rr.Content)
+		case TypeEndRequest:
+			e, _ := ParseEndRequest(c.rr.Content)
+			return out.String(), e
+		}
+	}
+}
+
+func TestServerGetValues(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxConns = 7 })
+	c := dialRaw(t, addr)
+	c.send(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{MaxConnsVar, ""}, {MpxsConnsVar, ""}, {"OTHER", ""}})))
+	if err := c.rr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if c.rr.Header.Type != TypeGetValuesResult {
+		t.Fatalf("reply type %v", c.rr.Header.Type)
+	}
+	got := map[string]string{}
+	ParsePairs(c.rr.Content, func(n, v string) error { got[n] = v; return nil })
+	if got[MaxConnsVar] != "7" || got[MpxsConnsVar] != "1" || len(got) != 2 {
+		t.Errorf("GET_VALUES_RESULT = %v", got)
+	}
+	// An unknown management record gets UNKNOWN_TYPE.
+	c.send(AppendRecord(nil, 42, 0, nil))
+	if err := c.rr.Next(); err != nil || c.rr.Header.Type != TypeUnknownType || c.rr.Content[0] != 42 {
+		t.Errorf("unknown type reply %+v %q %v", c.rr.Header, c.rr.Content, err)
+	}
+}
+
+func TestServerMultiplexes(t *testing.T) {
+	gate := make(chan struct{})
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-gate
+		}
+		io.WriteString(w, r.URL.Path)
+	}))
+	c := dialRaw(t, addr)
+	c.send(wireRequest(1, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/slow"}}, ""))
+	c.send(wireRequest(2, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/fast"}}, ""))
+	out, _ := c.reply(2) // answered while 1 still runs
+	if !strings.HasSuffix(out, "/fast") {
+		t.Errorf("request 2 = %q", out)
+	}
+	close(gate)
+	if out, _ := c.reply(1); !strings.HasSuffix(out, "/slow") {
+		t.Errorf("request 1 = %q", out)
+	}
+}
+
+func TestServerEmptyContentLength(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	c := dialRaw(t, addr)
+	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", ""}, {"REQUEST_URI", "/x"}}, ""))
+	out, e := c.reply(1)
+	if !strings.Contains(out, "Status: 200 OK\r\n") || !strings.HasSuffix(out, `GET /x? host= len=0 body=""`) || e.ProtocolStatus != 0 {
+		t.Errorf("reply %q %+v", out, e)
+	}
+}
+
+func TestServerUnknownRole(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	c := dialRaw(t, addr)
+	c.send(AppendBeginRequest(nil, 3, BeginRequest{Role: RoleAuthorizer}))
+	if _, e := c.reply(3); e.ProtocolStatus != StatusUnknownRole {
+		t.Errorf("END_REQUEST %+v, want UNKNOWN_ROLE", e)
+	}
+}
+
+func TestServerAbort(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan error, 1)
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+		_, err := io.ReadAll(r.Body)
+		cancelled <- err
+	}))
+	c := dialRaw(t, addr)
+	b := AppendBeginRequest(nil, 1, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
+	b = AppendStream(b, TypeParams, 1, AppendPairs(nil, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "10"}}))
+	b = AppendRecord(b, TypeParams, 1, nil)
+	c.send(b)
+	<-started
+	c.send(AppendRecord(nil, TypeAbortRequest, 1, nil))
+	if err := <-cancelled; !errors.Is(err, ErrRequestAborted) {
+		t.Errorf("body after abort: %v", err)
+	}
+	if _, e := c.reply(1); e.ProtocolStatus != StatusRequestComplete {
+		t.Errorf("END_REQUEST %+v", e)
+	}
+}
+
+func TestServerParamsLimit(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxParamsBytes = 100 })
+	c := dialRaw(t, addr)
+	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}, {"HTTP_COOKIE", strings.Repeat("c", 200)}}, ""))
+	if out, _ := c.reply(1); !strings.HasPrefix(out, "Status: 431 ") {
+		t.Errorf("reply = %q", out)
+	}
+}
+
+func TestServerBadParams(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	for _, params := range [][]Pair{
+		{{"REQUEST_METHOD", "GET"}, {"HTTP_X", "a\nb"}},
+		{{"REQUEST_METHOD", ""}},
+		{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", "x"}},
+	} {
+		c := dialRaw(t, addr)
+		c.send(wireRequest(1, 0, params, ""))
+		if out, _ := c.reply(1); !strings.HasPrefix(out, "Status: 400 ") {
+			t.Errorf("%v: reply = %q", params, out)
+		}
+	}
+}
+
+func TestServerShutdownDrains(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	s, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		io.WriteString(w, "done")
+	}))
+	c := dialRaw(t, addr)
+	c.send(wireRequest(1, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	close(release)
+	if out, _ := c.reply(1); !strings.HasSuffix(out, "done") {
+		t.Errorf("reply = %q", out)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+}
+
+// TestTransportToNetHTTPFCGI runs our client against the standard library's
+// FastCGI server.
+func TestTransportToNetHTTPFCGI(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go fcgi.Serve(l, http.HandlerFunc(echoHandler))
+	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	defer tr.Close()
+	for i := 0; i < 3; i++ {
+		code, body, _ := do(t, tr, "POST", "http://example.com/std?q=1", "abc")
+		if code != 200 || body != `POST /std?q=1 host=example.com len=3 body="abc"` {
+			t.Errorf("got %d %q", code, body)
+		}
+	}
+}
+
+func benchRoundTrip(b *testing.B, serve func(net.Listener, http.Handler)) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "Hello, World!\n")
+	})
+	go serve(l, hello)
+	wire := wireRequest(1, FlagKeepConn, benchPairs(), "")
+	c := dialRaw(b, l.Addr().String())
+	c.nc.SetDeadline(time.Time{})
+	b.ReportAllocs()
+	for b.Loop() {
+		c.send(wire)
+		c.reply(1)
+	}
+}
+
+// BenchmarkServerRoundTrip compares our server with net/http/fcgi on one
+// kept connection: the records nginx sends for a GET, a 14-byte reply.
+func BenchmarkServerRoundTrip(b *testing.B) {
+	b.Run("gopaste", func(b *testing.B) {
+		s := &Server{Logger: quiet()}
+		benchRoundTrip(b, func(l net.Listener, h http.Handler) { s.Handler = h; s.Serve(l) })
+		s.Close()
+	})
+	b.Run("net-http-fcgi", func(b *testing.B) {
+		benchRoundTrip(b, func(l net.Listener, h http.Handler) { fcgi.Serve(l, h) })
+	})
+}

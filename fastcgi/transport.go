@@ -1,0 +1,648 @@
+package fastcgi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/textproto"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
+)
+
+// Transport sends requests to one FastCGI application (PHP-FPM, uWSGI,
+// fcgiwrap...) as Responder requests. It keeps a pool of at most MaxConns
+// connections (busy and idle together) and queues requests beyond that:
+// a process-per-connection backend such as PHP-FPM must never have more
+// connections than workers, or idle ones pin its workers while new ones
+// wait in its backlog. Request and response bodies are streamed; STDERR
+// output goes to Logger at Warn level, never into the response.
+//
+// A Transport is safe for concurrent use; its zero value sends to the
+// request URL's host with the defaults below.
+type Transport struct {
+	// Addr is the backend: "host:port" or "unix:/path/to.sock". Empty
+	// means the request URL's host.
+	Addr string
+	// MaxConns bounds the connections to the backend; zero means 2. Set
+	// it to the backend's worker count (PHP-FPM's pm.max_children).
+	MaxConns int
+	// NoKeepConn closes each connection after its request instead of
+	// pooling it (FCGI_KEEP_CONN unset).
+	NoKeepConn bool
+	// IdleTimeout closes pooled connections unused this long; zero means
+	// 30 seconds.
+	IdleTimeout time.Duration
+	// DialTimeout bounds connecting; zero means 10 seconds.
+	DialTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for the reply's headers once
+	// the request is sent; zero means no limit.
+	ResponseHeaderTimeout time.Duration
+	// Vars tunes the CGI variables sent (SCRIPT_NAME override, extras).
+	Vars cgivars.Options
+	// Script, when its DocumentRoot is set, adds the variables of a
+	// script-per-file backend such as PHP: SCRIPT_FILENAME and a
+	// SCRIPT_NAME/PATH_INFO split.
+	Script Script
+	// Dial, when set, opens connections instead of a net.Dialer.
+	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger *slog.Logger // nil means slog.Default()
+
+	once sync.Once
+	sem  chan struct{} // one token per open connection
+	mu   sync.Mutex
+	idle []*clientConn
+}
+
+// Script says how a request path maps to a script file.
+type Script struct {
+	// DocumentRoot is the directory scripts are in; the mount point of
+	// the app is its root.
+	DocumentRoot string
+	// Index is appended to paths ending in "/" (e.g. "index.php").
+	Index string
+	// SplitPath lists extensions (e.g. ".php") that end the script part
+	// of a path: /a.php/b is script /a.php with PATH_INFO /b. The match is
+	// ASCII case-insensitive and only at a segment end (CVE-2019-11043).
+	SplitPath []string
+}
+
+// ErrIncompleteReply is returned (wrapped) when the backend closes the
+// connection before ending the request.
+var ErrIncompleteReply = errors.New("fastcgi: backend closed the connection before END_REQUEST")
+
+// EndError reports a request the backend refused with a protocol status
+// other than FCGI_REQUEST_COMPLETE.
+type EndError struct {
+	ProtocolStatus uint8
+}
+
+func (e *EndError) Error() string {
+	switch e.ProtocolStatus {
+	case StatusCantMultiplex:
+		return "fastcgi: backend cannot multiplex connections"
+	case StatusOverloaded:
+		return "fastcgi: backend overloaded"
+	case StatusUnknownRole:
+		return "fastcgi: backend does not serve the responder role"
+	}
+	return fmt.Sprintf("fastcgi: backend ended the request with protocol status %d", e.ProtocolStatus)
+}
+
+type clientConn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	lastUsed time.Time
+}
+
+func (t *Transport) init() {
+	t.once.Do(func() {
+		n := t.MaxConns
+		if n <= 0 {
+			n = 2
+		}
+		t.sem = make(chan struct{}, n)
+	})
+}
+
+func (t *Transport) logger() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return slog.Default()
+}
+
+// CloseIdleConnections closes the pooled connections not in use.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+		<-t.sem
+	}
+}
+
+// Close closes the idle connections; busy ones close when their request
+// ends. It implements io.Closer for the app that owns the Transport.
+func (t *Transport) Close() error {
+	t.CloseIdleConnections()
+	return nil
+}
+
+// SplitAddr turns "unix:/path" or "host:port" into a network and address.
+func SplitAddr(addr string) (network, address string) {
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return "unix", p
+	}
+	return "tcp", addr
+}
+
+// get returns a connection: a pooled one (reused reports true) or a new
+// one, waiting for a free slot first.
+func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused bool, err error) {
+	t.init()
+	idleTimeout := t.IdleTimeout
+	if idleTimeout <= 0 {
+		idleTimeout = 30 * time.Second
+	}
+	t.mu.Lock()
+	for len(t.idle) > 0 {
+		c := t.idle[len(t.idle)-1]
+		t.idle = t.idle[:len(t.idle)-1]
+		if time.Since(c.lastUsed) < idleTimeout {
+			t.mu.Unlock()
+			return c, true, nil
+		}
+		c.nc.Close()
+		<-t.sem
+	}
+	t.mu.Unlock()
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	// A connection may have been returned while we waited for the slot.
+	t.mu.Lock()
+	if len(t.idle) > 0 {
+		c := t.idle[len(t.idle)-1]
+		t.idle = t.idle[:len(t.idle)-1]
+		t.mu.Unlock()
+		<-t.sem
+		return c, true, nil
+	}
+	t.mu.Unlock()
+	nc, err := t.dial(ctx, addr)
+	if err != nil {
+		<-t.sem
+		return nil, false, err
+	}
+	return &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, false, nil
+}
+
+// put returns c to the pool, or closes it when it cannot be reused.
+func (t *Transport) put(c *clientConn, reusable bool) {
+	if !reusable || t.NoKeepConn {
+		c.nc.Close()
+		<-t.sem
+		return
+	}
+	c.lastUsed = time.Now()
+	t.mu.Lock()
+	t.idle = append(t.idle, c)
+	t.mu.Unlock()
+}
+
+func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
+	network, address := SplitAddr(addr)
+	timeout := t.DialTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var c net.Conn
+	var err error
+	if t.Dial != nil {
+		c, err = t.Dial(dctx, network, address)
+	} else {
+		var d net.Dialer
+		c, err = d.DialContext(dctx, network, address)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fastcgi: dial %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// RoundTrip implements http.RoundTripper. A request body of unknown length
+// gives an error wrapping cgivars.ErrLengthRequired (the caller spools the
+// body first); a path the Script rules refuse gives ErrBadPath.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err != nil && req.Body != nil {
+		req.Body.Close()
+	}
+	return resp, err
+}
+
+func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
+	vars, err := cgivars.FromRequest(req, t.Vars)
+	if err != nil {
+		return nil, fmt.Errorf("fastcgi: %w", err)
+	}
+	if t.Script.DocumentRoot != "" {
+		if vars, err = t.Script.apply(vars); err != nil {
+			return nil, err
+		}
+	}
+	pairs := make([]Pair, len(vars))
+	for i, v := range vars {
+		pairs[i] = Pair{v.Name, v.Value}
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength > 0
+	flags := uint8(FlagKeepConn)
+	if t.NoKeepConn {
+		flags = 0
+	}
+	const id = 1
+	head := AppendBeginRequest(make([]byte, 0, 1024), id, BeginRequest{Role: RoleResponder, Flags: flags})
+	head = AppendStream(head, TypeParams, id, AppendPairs(nil, pairs))
+	head = AppendRecord(head, TypeParams, id, nil)
+	if !hasBody {
+		head = AppendRecord(head, TypeStdin, id, nil)
+	}
+
+	addr := t.Addr
+	if addr == "" {
+		addr = req.URL.Host
+	}
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		c, reused, err := t.get(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.exchange(ctx, c, req, head, hasBody, addr)
+		if err == nil {
+			return resp, nil
+		}
+		var se *staleError
+		if errors.As(err, &se) && reused && !hasBody && attempt == 0 {
+			// A pooled connection the backend had closed (PHP-FPM
+			// recycling a child): nothing reached the application, so
+			// one retry on a fresh connection is safe.
+			continue
+		}
+		if se != nil {
+			err = se.err
+		}
+		return nil, err
+	}
+}
+
+// staleError marks a failure before any byte of reply arrived.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string { return e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
+
+// exchange sends the request on c and reads the reply's headers.
+func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Request, head []byte, hasBody bool, addr string) (*http.Response, error) {
+	stop := context.AfterFunc(ctx, func() { c.nc.Close() })
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		t.put(c, false)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return nil, err
+	}
+	if _, err := c.nc.Write(head); err != nil {
+		return fail(&staleError{fmt.Errorf("fastcgi: write to %s: %w", addr, err)})
+	}
+	var bodyDone chan error
+	if hasBody {
+		bodyDone = make(chan error, 1)
+		go func() { bodyDone <- writeStdin(c.nc, req.Body, req.ContentLength) }()
+	}
+	if t.ResponseHeaderTimeout > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
+	}
+	sr := &stdoutReader{br: c.br, id: 1, log: t.logger(), addr: addr}
+	tp := textproto.NewReader(bufio.NewReaderSize(sr, 4096))
+	mh, err := tp.ReadMIMEHeader()
+	if err != nil {
+		if sr.n == 0 && !sr.ended && (errors.Is(err, io.EOF) || errors.Is(err, ErrIncompleteReply) || isReset(err)) {
+			return fail(&staleError{fmt.Errorf("fastcgi: %s: %w", addr, ErrIncompleteReply)})
+		}
+		if sr.endErr != nil {
+			return fail(sr.endErr)
+		}
+		return fail(fmt.Errorf("fastcgi: read reply headers from %s: %w", addr, err))
+	}
+	c.nc.SetReadDeadline(time.Time{})
+	resp, err := cgiResponse(http.Header(mh), req)
+	if err != nil {
+		return fail(fmt.Errorf("fastcgi: reply from %s: %w", addr, err))
+	}
+	body := &clientBody{t: t, c: c, sr: sr, r: tp.R, stop: stop, bodyDone: bodyDone}
+	resp.Body = body
+	if resp.ContentLength >= 0 {
+		resp.Body = &limitedBody{clientBody: body, n: resp.ContentLength}
+	}
+	if req.Method == http.MethodHead {
+		resp.Body = &limitedBody{clientBody: body, n: 0}
+	}
+	return resp, nil
+}
+
+func isReset(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+// writeStdin sends n bytes of body as STDIN records, then the empty one.
+func writeStdin(w io.Writer, body io.ReadCloser, n int64) error {
+	defer body.Close()
+	buf := make([]byte, HeaderSize+32<<10+8)
+	for n > 0 {
+		k, err := io.ReadFull(body, buf[HeaderSize:HeaderSize+min(int64(32<<10), n)])
+		if k > 0 {
+			p := pad(k)
+			copy(buf, []byte{Version1, byte(TypeStdin), 0, 1, byte(k >> 8), byte(k), byte(p), 0})
+			clear(buf[HeaderSize+k : HeaderSize+k+p])
+			if _, werr := w.Write(buf[:HeaderSize+k+p]); werr != nil {
+				return werr
+			}
+			n -= int64(k)
+		}
+		if err != nil {
+			return fmt.Errorf("fastcgi: request body: %w", err)
+		}
+	}
+	_, err := w.Write(AppendRecord(nil, TypeStdin, 1, nil))
+	return err
+}
+
+// stdoutReader reads the STDOUT stream of a request from its records,
+// logging STDERR, until END_REQUEST.
+type stdoutReader struct {
+	br     *bufio.Reader
+	id     uint16
+	log    *slog.Logger
+	addr   string
+	rr     *Reader
+	n      int64 // STDOUT bytes seen
+	ended  bool
+	endErr error
+	left   []byte
+}
+
+func (s *stdoutReader) Read(p []byte) (int, error) {
+	if s.rr == nil {
+		s.rr = NewReader(s.br)
+	}
+	for len(s.left) == 0 {
+		if s.ended {
+			if s.endErr != nil {
+				return 0, s.endErr
+			}
+			return 0, io.EOF
+		}
+		if err := s.rr.Next(); err != nil {
+			if err == io.EOF {
+				err = ErrIncompleteReply
+			}
+			return 0, err
+		}
+		h := s.rr.Header
+		if h.ID != s.id {
+			continue // a management reply or a stray record
+		}
+		switch h.Type {
+		case TypeStdout:
+			s.left = s.rr.Content
+			s.n += int64(len(s.left))
+		case TypeStderr:
+			if len(s.rr.Content) > 0 {
+				s.log.Warn("backend stderr", "backend", s.addr, "stderr", strings.TrimRight(string(s.rr.Content), "\r\n"))
+			}
+		case TypeEndRequest:
+			s.ended = true
+			e, err := ParseEndRequest(s.rr.Content)
+			if err != nil {
+				s.endErr = err
+			} else if e.ProtocolStatus != StatusRequestComplete {
+				s.endErr = &EndError{ProtocolStatus: e.ProtocolStatus}
+			}
+		}
+	}
+	n := copy(p, s.left)
+	s.left = s.left[n:]
+	return n, nil
+}
+
+// cgiResponse makes the response of a CGI header block (RFC 3875 section
+// 6): Status, or a Location without one (302), else 200.
+func cgiResponse(h http.Header, req *http.Request) (*http.Response, error) {
+	resp := &http.Response{
+		Status: "200 OK", StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Request: req, ContentLength: -1,
+	}
+	if s := h.Get("Status"); s != "" {
+		f := strings.Fields(s)
+		code, err := strconv.Atoi(f[0])
+		if err != nil || code < 100 || code > 999 {
+			return nil, fmt.Errorf("bad Status header %q", s)
+		}
+		resp.StatusCode = code
+		resp.Status = strings.TrimSpace(s)
+		if len(f) == 1 {
+			resp.Status = f[0] + " " + http.StatusText(code)
+		}
+		h.Del("Status")
+	} else if h.Get("Location") != "" {
+		resp.StatusCode, resp.Status = http.StatusFound, "302 Found"
+	}
+	if cl := h.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			resp.ContentLength = n
+		}
+	}
+	return resp, nil
+}
+
+// clientBody is the body of a reply. When it is read to END_REQUEST (or
+// closed after a short drain) the connection goes back to the pool.
+type clientBody struct {
+	t        *Transport
+	c        *clientConn
+	sr       *stdoutReader
+	r        *bufio.Reader
+	stop     func() bool
+	bodyDone chan error
+	once     sync.Once
+	err      error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.r.Read(p)
+	if err != nil {
+		if err == io.EOF && b.sr.endErr != nil {
+			err = b.sr.endErr
+		}
+		b.err = err
+		b.release(err == io.EOF && b.sr.ended && b.sr.endErr == nil)
+	}
+	return n, err
+}
+
+// Close drains what is left of the reply (up to 256 KiB) so that the
+// connection can be reused, or closes it.
+func (b *clientBody) Close() error {
+	if b.err == nil {
+		b.c.nc.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, b, 256<<10)
+	}
+	b.release(b.sr.ended && b.sr.endErr == nil && b.r.Buffered() == 0)
+	return nil
+}
+
+func (b *clientBody) release(reusable bool) {
+	b.once.Do(func() {
+		b.stop()
+		if b.bodyDone != nil {
+			if reusable {
+				// The backend answered in full; the writer is done or
+				// stuck on a body the backend never read.
+				select {
+				case err := <-b.bodyDone:
+					reusable = err == nil
+				default:
+					reusable = false
+				}
+			}
+		}
+		if reusable {
+			b.c.nc.SetReadDeadline(time.Time{})
+		}
+		b.t.put(b.c, reusable)
+	})
+}
+
+// limitedBody stops at the reply's Content-Length but still reads on to
+// END_REQUEST at Close, for the connection's sake.
+type limitedBody struct {
+	*clientBody
+	n int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.clientBody.Read(p)
+	l.n -= int64(n)
+	if err == io.EOF && l.n > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// ErrBadPath is returned for a request path the Script rules refuse.
+var ErrBadPath = errors.New("fastcgi: refused request path")
+
+// apply sets SCRIPT_FILENAME, SCRIPT_NAME, PATH_INFO, PATH_TRANSLATED and
+// DOCUMENT_ROOT in vars from the path below the mount.
+func (s Script) apply(vars []cgivars.Pair) ([]cgivars.Pair, error) {
+	mountPrefix, _ := cgivars.Get(vars, "SCRIPT_NAME")
+	p, _ := cgivars.Get(vars, "PATH_INFO")
+	script, info, err := s.Split(p)
+	if err != nil {
+		return nil, err
+	}
+	root := s.DocumentRoot
+	set := func(name, value string) {
+		for i := range vars {
+			if vars[i].Name == name {
+				vars[i].Value = value
+				return
+			}
+		}
+		vars = append(vars, cgivars.Pair{Name: name, Value: value})
+	}
+	set("SCRIPT_FILENAME", filepath.Join(root, filepath.FromSlash(script)))
+	set("SCRIPT_NAME", mountPrefix+script)
+	set("PATH_INFO", info)
+	if info != "" {
+		set("PATH_TRANSLATED", filepath.Join(root, filepath.FromSlash(info)))
+	}
+	set("DOCUMENT_ROOT", root)
+	return vars, nil
+}
+
+// Split cuts a request path (below the mount) into the script path and
+// PATH_INFO. The script path is cleaned (no "..") and gets Index when it
+// ends in "/". With SplitPath it ends at the first segment that ends with
+// one of the extensions, compared ASCII case-insensitively byte by byte,
+// so that no Unicode case folding can shift the cut (CVE-2019-11043's
+// family of bugs); a path holding NUL, CR or LF is refused.
+func (s Script) Split(p string) (script, info string, err error) {
+	if strings.ContainsAny(p, "\x00\r\n") {
+		return "", "", fmt.Errorf("%w: control byte in %q", ErrBadPath, p)
+	}
+	if p == "" {
+		p = "/"
+	}
+	script = p
+	if len(s.SplitPath) > 0 {
+		if i := splitIndex(p, s.SplitPath); i >= 0 {
+			script, info = p[:i], p[i:]
+		}
+	}
+	if strings.HasSuffix(script, "/") && s.Index != "" {
+		script += s.Index
+	}
+	script = path.Clean("/" + script)
+	return script, info, nil
+}
+
+// splitIndex returns the end of the first path segment that ends with one
+// of exts (the index of the "/" after it, or len(p)), or -1.
+func splitIndex(p string, exts []string) int {
+	for i := 0; i < len(p); i++ {
+		if i+1 < len(p) && p[i+1] != '/' {
+			continue
+		}
+		end := i + 1
+		for _, ext := range exts {
+			if ext == "" || len(ext) > end {
+				continue
+			}
+			if asciiEqualFold(p[end-len(ext):end], ext) {
+				return end
+			}
+		}
+	}
+	return -1
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
