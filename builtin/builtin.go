@@ -25,6 +25,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/rewrite"
 	_ "github.com/gopaste/gopaste/proxy"
 	_ "github.com/gopaste/gopaste/registry"
+	_ "github.com/gopaste/gopaste/scgi"
 	_ "github.com/gopaste/gopaste/server"
 	_ "github.com/gopaste/gopaste/uwsgi"
 	_ "github.com/gopaste/gopaste/fastcgi"

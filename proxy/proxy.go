@@ -189,6 +189,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer sp.Close()
 		r2 := r.Clone(r.Context())
 		r2.Body, r2.ContentLength = sp, sp.size
+		if sp.size == 0 {
+			r2.Body = http.NoBody
+		}
 		r2.TransferEncoding = nil
 		r = r2
 	}

@@ -179,7 +179,8 @@ func ToRequest(vars []Pair, body io.Reader) (*http.Request, error) {
 			if !validToken(key) {
 				continue
 			}
-			h[key] = []string{p.Value} // the last copy wins, as in a map
+			// nginx before 1.23 sends a repeated header once per line.
+			h[key] = append(h[key], p.Value)
 		}
 	}
 	if !validToken(method) {

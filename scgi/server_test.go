@@ -1,0 +1,477 @@
+package scgi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/mount"
+)
+
+// logBuf is a concurrency-safe log sink.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServer serves h over SCGI on a loopback port until the test ends.
+func startServer(t testing.TB, h http.Handler) (addr string, logs *logBuf, s *Server) {
+	t.Helper()
+	logs = &logBuf{}
+	s = &Server{Handler: h, Logger: slog.New(slog.NewTextHandler(logs, nil)), ReadTimeout: 10 * time.Second}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		if err := <-done; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return l.Addr().String(), logs, s
+}
+
+// echo replies with what the handler saw.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintf(w, "method=%s\nscript=%s\npath=%s\nquery=%s\nhost=%s\nremote=%s\nx-test=%s\nlen=%d\nbody=%s\n",
+		r.Method, mount.ScriptName(r.Context()), r.URL.Path, r.URL.RawQuery, r.Host, r.RemoteAddr,
+		r.Header.Get("X-Test"), r.ContentLength, body)
+})
+
+// rawRequest sends b and returns the whole reply; the client never
+// half-closes, as nginx and Apache do not.
+func rawRequest(t testing.TB, addr string, b string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, b); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read reply: %v (got %q)", err, reply)
+	}
+	return string(reply)
+}
+
+func netstring(vars ...string) string {
+	var sv []Var
+	for i := 0; i+1 < len(vars); i += 2 {
+		sv = append(sv, Var{vars[i], vars[i+1]})
+	}
+	b, err := AppendHeaders(nil, sv)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func TestServerSpecExample(t *testing.T) {
+	addr, _, _ := startServer(t, echo)
+	reply := rawRequest(t, addr, specExample)
+	if !strings.HasPrefix(reply, "Status: 200 OK\r\n") {
+		t.Errorf("reply does not start with a CGI Status line: %q", reply)
+	}
+	for _, want := range []string{"Content-Type: text/plain\r\n", "Content-Length: ", "\r\n\r\nmethod=POST\n", "path=/deepthought\n", "body=What is the answer to life?\n"} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply lacks %q:\n%s", want, reply)
+		}
+	}
+}
+
+func TestServerReadsExactlyContentLength(t *testing.T) {
+	addr, _, _ := startServer(t, echo)
+	// Bytes after the body must be ignored, not waited for or read as body.
+	reply := rawRequest(t, addr, netstring("CONTENT_LENGTH", "3", "SCGI", "1", "REQUEST_METHOD", "PUT")+"abcEXTRA")
+	if !strings.Contains(reply, "body=abc\n") {
+		t.Errorf("reply = %q, want body=abc", reply)
+	}
+}
+
+func TestServerBadRequests(t *testing.T) {
+	addr, logs, _ := startServer(t, echo)
+	tests := []struct{ name, in, reply, log string }{
+		{"http on scgi", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.0 400 Bad Request", "received an HTTP request on an SCGI socket"},
+		{"fastcgi on scgi", "\x01\x01\x00\x01\x00\x08\x00\x00", "", "received a FastCGI request on an SCGI socket"},
+		{"bad netstring", "12x", "", "malformed header netstring"},
+		{"huge length", "99999999:", "", "too large"},
+		{"no content length", netstring("CONTENT_LENGTH", "0")[:0] + "8:SCGI\x001\x00\x00\x00,", "", "bad scgi request"},
+		{"bad method", netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "G\tT"), "Status: 400 Bad Request", "REQUEST_METHOD"},
+		{"CR in header", netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET", "HTTP_X", "a\rb"), "Status: 400", "CR, LF or NUL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reply := rawRequest(t, addr, tt.in)
+			if !strings.HasPrefix(reply, tt.reply) || (tt.reply == "" && reply != "") {
+				t.Errorf("reply = %q, want prefix %q", reply, tt.reply)
+			}
+			if !strings.Contains(logs.String(), tt.log) {
+				t.Errorf("log lacks %q:\n%s", tt.log, logs)
+			}
+		})
+	}
+}
+
+func TestServerStreamsAndFlushes(t *testing.T) {
+	second := make(chan struct{})
+	addr, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		<-second
+		io.WriteString(w, "second\n")
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
+	br := bufio.NewReader(c)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "first\n") {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("before the second chunk was written: %v (got %q)", err, got.String())
+		}
+		got.WriteString(line)
+	}
+	if strings.Contains(got.String(), "Content-Length") {
+		t.Errorf("streamed reply has a Content-Length: %q", got.String())
+	}
+	close(second)
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "second\n" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+func TestServerCancelsWhenClientGoes(t *testing.T) {
+	cancelled := make(chan struct{})
+	started := make(chan struct{})
+	addr, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
+	<-started
+	c.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("request context not cancelled after the client closed")
+	}
+}
+
+func TestServerPanic(t *testing.T) {
+	addr, logs, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("boom")
+	}))
+	reply := rawRequest(t, addr, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
+	if !strings.HasPrefix(reply, "Status: 500") || strings.Contains(reply, "boom") {
+		t.Errorf("reply = %q, want a 500 without the panic value", reply)
+	}
+	if !strings.Contains(logs.String(), "boom") {
+		t.Errorf("panic not logged:\n%s", logs)
+	}
+}
+
+func TestServerShutdownDrains(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		io.WriteString(w, "finished")
+	}), Logger: slog.New(slog.DiscardHandler)}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(l)
+	idle, err := net.Dial("tcp", l.Addr().String()) // connected, nothing sent
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	replyc := make(chan string)
+	go func() { replyc <- rawRequest(t, l.Addr().String(), netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET")) }()
+	<-started
+	shut := make(chan error)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with a request in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if reply := <-replyc; !strings.HasSuffix(reply, "finished") {
+		t.Errorf("in-flight reply = %q", reply)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+	idle.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := idle.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("idle connection not closed by Shutdown: %d, %v", n, err)
+	}
+}
+
+// TestTransportRoundTrip: our Transport to our Server, variables mapped
+// both ways through cgivars.
+func TestTransportRoundTrip(t *testing.T) {
+	addr, _, _ := startServer(t, echo)
+	tr := &Transport{Addr: addr}
+	req, _ := http.NewRequest("POST", "http://front/app/a%20b?x=1", strings.NewReader("payload"))
+	req.Header.Set("X-Test", "odd \"value\" ; , é")
+	req.RemoteAddr = "192.0.2.1:999"
+	req = mount.Shift(req, "/app")
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, want := range []string{"method=POST\n", "script=/app\n", "path=/a b\n", "query=x=1\n", "host=front\n",
+		"remote=192.0.2.1:999\n", "x-test=odd \"value\" ; , é\n", "len=7\n", "body=payload\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("backend saw no %q:\n%s", want, b)
+		}
+	}
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// fakeBackend answers every SCGI request with reply after reading the
+// request.
+func fakeBackend(t *testing.T, reply func(c net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := ReadHeaders(br, 0); err != nil {
+					return
+				}
+				reply(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestTransportReplies(t *testing.T) {
+	tests := []struct {
+		name   string
+		reply  string
+		status int
+		header string
+		body   string
+		err    error
+	}{
+		{name: "cgi status", reply: "Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope", status: 404, body: "nope"},
+		{name: "http status line", reply: "HTTP/1.1 201 Created\r\nX-A: b\r\n\r\nmade", status: 201, header: "X-A", body: "made"},
+		{name: "no status", reply: "Content-Type: text/html\r\n\r\n<p>", status: 200, body: "<p>"},
+		{name: "location is 302", reply: "Location: http://x/\r\n\r\n", status: 302, header: "Location"},
+		{name: "bare LF", reply: "Status: 200 OK\nX-A: b\n\nlf", status: 200, header: "X-A", body: "lf"},
+		{name: "content-length honoured", reply: "Content-Length: 2\r\n\r\nokTRAILING", status: 200, body: "ok"},
+		{name: "empty reply", reply: "", err: ErrEmptyReply},
+		{name: "bad status", reply: "Status: abc\r\n\r\n", err: ErrBadReply},
+		{name: "garbage header", reply: "no colon here\r\n\r\n", err: ErrBadReply},
+		{name: "truncated headers", reply: "Status: 200 OK\r\nX-A: b", err: ErrBadReply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := fakeBackend(t, func(c net.Conn) { io.WriteString(c, tt.reply) })
+			req, _ := http.NewRequest("GET", "http://x/", nil)
+			res, err := (&Transport{Addr: addr}).RoundTrip(req)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tt.status || string(b) != tt.body || (tt.header != "" && res.Header.Get(tt.header) == "") {
+				t.Errorf("got %d %v %q, want %d %q and header %s", res.StatusCode, res.Header, b, tt.status, tt.body, tt.header)
+			}
+			if res.Header.Get("Status") != "" {
+				t.Error("Status header left in the response")
+			}
+		})
+	}
+}
+
+func TestTransportErrors(t *testing.T) {
+	t.Run("refused is a dial error", func(t *testing.T) {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := l.Addr().String()
+		l.Close()
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		_, err := (&Transport{Addr: addr}).RoundTrip(req)
+		var oe *net.OpError
+		if !errors.As(err, &oe) || oe.Op != "dial" {
+			t.Errorf("err = %v, want a dial *net.OpError", err)
+		}
+	})
+	t.Run("response header timeout", func(t *testing.T) {
+		block := make(chan struct{})
+		defer close(block)
+		addr := fakeBackend(t, func(c net.Conn) { <-block })
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		_, err := (&Transport{Addr: addr, ResponseHeaderTimeout: 50 * time.Millisecond}).RoundTrip(req)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("err = %v, want a timeout", err)
+		}
+	})
+	t.Run("unknown length", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", "http://x/", io.MultiReader(strings.NewReader("x")))
+		req.ContentLength = -1 // a chunked upload
+		_, err := (&Transport{Addr: "127.0.0.1:1"}).RoundTrip(req)
+		if !errors.Is(err, cgivars.ErrLengthRequired) {
+			t.Errorf("err = %v, want ErrLengthRequired", err)
+		}
+	})
+	t.Run("huge headers", func(t *testing.T) {
+		addr := fakeBackend(t, func(c net.Conn) {
+			io.WriteString(c, "X-Big: "+strings.Repeat("a", 4096)+"\r\n\r\n")
+		})
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		_, err := (&Transport{Addr: addr, MaxResponseHeaderBytes: 1024}).RoundTrip(req)
+		if !errors.Is(err, ErrBadReply) {
+			t.Errorf("err = %v, want ErrBadReply", err)
+		}
+	})
+	t.Run("backend closes mid-body", func(t *testing.T) {
+		addr := fakeBackend(t, func(c net.Conn) { io.WriteString(c, "Content-Length: 10\r\n\r\nabc") })
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		res, err := (&Transport{Addr: addr}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if _, err := io.ReadAll(res.Body); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("body err = %v, want io.ErrUnexpectedEOF", err)
+		}
+	})
+}
+
+// TestBadRequestsLeakNothing sends bad requests in bulk and checks that
+// goroutines and file descriptors come back to their baseline.
+func TestBadRequestsLeakNothing(t *testing.T) {
+	addr, _, _ := startServer(t, echo)
+	n := 10000
+	if testing.Short() {
+		n = 500
+	}
+	bad := []string{
+		"GET / HTTP/1.1\r\n\r\n", "99999999:", "5:abc", "12:CONTENT_LENGTH\x00",
+		netstring("CONTENT_LENGTH", "5", "REQUEST_METHOD", "POST") + "ab", // client stops mid-body
+		"\x00\x01", "",
+	}
+	// Warm up so lazily started runtime goroutines do not count.
+	rawRequest(t, addr, specExample)
+	baseG, baseFD := runtime.NumGoroutine(), openFDs()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, bad[i%len(bad)])
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		g, fd := runtime.NumGoroutine(), openFDs()
+		if g <= baseG+2 && fd <= baseFD+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("after %d bad requests: %d goroutines (baseline %d), %d fds (baseline %d)\n%s",
+				n, g, baseG, fd, baseFD, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func openFDs() int {
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(es)
+}
