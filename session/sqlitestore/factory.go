@@ -1,0 +1,31 @@
+package sqlitestore
+
+import (
+	"context"
+
+	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/session"
+)
+
+func init() {
+	session.RegisterStore("sqlite", func(c *registry.Config, o session.StoreOptions) (session.Store, error) {
+		path := c.Path("path", "")
+		table := c.String("table", "sessions")
+		if path == "" {
+			c.Errorf("path", "is required for store = sqlite (a database file)")
+			return nil, c.Err()
+		}
+		s, err := New(context.Background(), path, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
+		if err != nil {
+			return nil, c.Errorf("path", "%v", err)
+		}
+		c.OnClose(s)
+		return s, nil
+	})
+}
+
+var (
+	_ session.Store   = (*Store)(nil)
+	_ session.Locker  = (*Store)(nil)
+	_ session.Swapper = (*Store)(nil)
+)

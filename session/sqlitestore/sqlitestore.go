@@ -1,0 +1,270 @@
+// Package sqlitestore keeps sessions in an SQLite database through
+// modernc.org/sqlite (pure Go, no cgo): the embedded default for sessions
+// that persist across restarts and are shared by the processes of one
+// machine.
+//
+// The database runs in WAL mode with a busy timeout, so that readers do
+// not block the writer and concurrent writers (other processes included)
+// wait instead of failing. The store creates its tables if missing:
+//
+//	CREATE TABLE sessions (id TEXT PRIMARY KEY, data BLOB NOT NULL, expiry INTEGER NOT NULL)
+//	CREATE TABLE sessions_locks (id TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL)
+//
+// id is the session's store key (a hash of the token), data its stored
+// record (JSON), expiry and until Unix times in nanoseconds. The table
+// name is configurable; the lock table is its name plus "_locks".
+//
+// Exclusive locks are lease rows: taken by an insert that succeeds only
+// when no live lease exists, released by deleting the row, and lapsing
+// at until when the holder died.
+package sqlitestore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Options configure a [Store].
+type Options struct {
+	// Table is the sessions table; default "sessions".
+	Table string
+	// BusyTimeout is how long a write waits for another writer; default 5s.
+	BusyTimeout time.Duration
+	// CleanupInterval is how often expired rows are deleted; zero means 5
+	// minutes, negative means never.
+	CleanupInterval time.Duration
+	// Logger reports cleanup trouble; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is an SQLite session store. It is safe for concurrent use, and
+// several processes may open the same file. Close stops the cleanup loop
+// and closes the database.
+type Store struct {
+	db  *sql.DB
+	log *slog.Logger
+	q   queries
+
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+type queries struct {
+	find, commit, del, swapOld, swapNew, lock, unlock, cleanup, cleanupLocks string
+}
+
+var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// New opens (creating them if needed) the database file path and its
+// tables.
+func New(ctx context.Context, path string, o Options) (*Store, error) {
+	if o.Table == "" {
+		o.Table = "sessions"
+	}
+	if !tableName.MatchString(o.Table) {
+		return nil, fmt.Errorf("sqlitestore: invalid table name %q", o.Table)
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	v := url.Values{}
+	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+v.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	t, l := o.Table, o.Table+"_locks"
+	for _, stmt := range []string{
+		`CREATE TABLE IF NOT EXISTS ` + t + ` (id TEXT PRIMARY KEY, data BLOB NOT NULL, expiry INTEGER NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_expiry ON ` + t + ` (expiry)`,
+		`CREATE TABLE IF NOT EXISTS ` + l + ` (id TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL)`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlitestore: create tables in %s: %w", path, err)
+		}
+	}
+	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.q = queries{
+		find:         `SELECT data FROM ` + t + ` WHERE id = ? AND expiry > ?`,
+		commit:       `INSERT INTO ` + t + ` (id, data, expiry) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
+		del:          `DELETE FROM ` + t + ` WHERE id = ?`,
+		swapOld:      `UPDATE ` + t + ` SET data = ?, expiry = ? WHERE id = ? AND data = ? AND expiry > ?`,
+		swapNew:      `INSERT INTO ` + t + ` (id, data, expiry) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE ` + t + `.expiry <= ?`,
+		lock:         `INSERT INTO ` + l + ` (id, owner, until) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, until = excluded.until WHERE ` + l + `.until <= ?`,
+		unlock:       `DELETE FROM ` + l + ` WHERE id = ? AND owner = ?`,
+		cleanup:      `DELETE FROM ` + t + ` WHERE expiry <= ?`,
+		cleanupLocks: `DELETE FROM ` + l + ` WHERE until <= ?`,
+	}
+	iv := o.CleanupInterval
+	if iv == 0 {
+		iv = 5 * time.Minute
+	}
+	if iv < 0 {
+		close(s.done)
+	} else {
+		go s.cleanup(iv)
+	}
+	return s, nil
+}
+
+// DB returns the database, for benchmarks and tools.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close stops the cleanup loop and closes the database.
+func (s *Store) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return s.db.Close()
+}
+
+func (s *Store) cleanup(iv time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), iv)
+			if err := s.DeleteExpired(ctx, now); err != nil {
+				s.log.Warn("session cleanup", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// DeleteExpired deletes the sessions and locks expired at now.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q.cleanup, now.UnixNano())
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, s.q.cleanupLocks, now.UnixNano())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: cleanup: %w", err)
+	}
+	return nil
+}
+
+// nonNil keeps an empty value a zero-length blob rather than NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Find implements session.Store.
+func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, s.q.find, key, time.Now().UnixNano()).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlitestore: find: %w", err)
+	}
+	return nonNil(data), true, nil
+}
+
+// Commit implements session.Store.
+func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.q.commit, key, nonNil(data), expiry.UnixNano()); err != nil {
+		return fmt.Errorf("sqlitestore: commit: %w", err)
+	}
+	return nil
+}
+
+// Delete implements session.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if _, err := s.db.ExecContext(ctx, s.q.del, key); err != nil {
+		return fmt.Errorf("sqlitestore: delete: %w", err)
+	}
+	return nil
+}
+
+// Swap implements session.Swapper with one conditional statement.
+func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
+	now := time.Now().UnixNano()
+	var res sql.Result
+	var err error
+	if old == nil {
+		res, err = s.db.ExecContext(ctx, s.q.swapNew, key, nonNil(data), expiry.UnixNano(), now)
+	} else {
+		res, err = s.db.ExecContext(ctx, s.q.swapOld, nonNil(data), expiry.UnixNano(), key, old, now)
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: swap: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: swap: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Lock implements session.Locker with a lease row that lapses after ttl.
+func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
+	owner := newOwner()
+	wait := time.Millisecond
+	for {
+		now := time.Now()
+		res, err := s.db.ExecContext(ctx, s.q.lock, key, owner, now.Add(ttl).UnixNano(), now.UnixNano())
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: lock: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			break
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("sqlitestore: lock: %w", err)
+		}
+		wait = min(wait*2, 20*time.Millisecond)
+	}
+	var once sync.Once
+	return func(ctx context.Context) error {
+		var err error
+		once.Do(func() {
+			if _, e := s.db.ExecContext(ctx, s.q.unlock, key, owner); e != nil {
+				err = fmt.Errorf("sqlitestore: unlock: %w", e)
+			}
+		})
+		return err
+	}, nil
+}
+
+func newOwner() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
