@@ -144,3 +144,13 @@ func parseURL(rest string) (Mount, error) {
 	}
 	return m, nil
 }
+
+// Route says which mounted app serves r and the request that app sees,
+// for "gopaste route". name is the app's config name.
+func (m *Map) Route(r *http.Request) (name string, r2 *http.Request, ok bool) {
+	mt, ok := m.Match(r)
+	if !ok {
+		return "", nil, false
+	}
+	return mt.Name, mount.Shift(r, mt.Prefix), true
+}

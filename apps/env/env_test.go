@@ -1,0 +1,46 @@
+package env
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gopaste/gopaste/mount"
+)
+
+func TestEnvDumpsRequestAndConfig(t *testing.T) {
+	h := &Handler{GlobalConf: map[string]string{"debug": "true"}, LocalConf: map[string]string{"k": "v"}, MaxBody: 4}
+	r := httptest.NewRequest("POST", "http://example.org:8081/app/x?q=1", strings.NewReader("abcdefgh"))
+	r.Header.Set("Content-Type", "text/plain")
+	r.Header.Set("X-Custom-Thing", "yes")
+	r = mount.Shift(r, "/app")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var got map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, w.Body)
+	}
+	want := map[string]any{
+		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/app", "PATH_INFO": "/x", "QUERY_STRING": "q=1",
+		"SERVER_NAME": "example.org", "SERVER_PORT": "8081", "CONTENT_TYPE": "text/plain",
+		"CONTENT_LENGTH": "8", "HTTP_X_CUSTOM_THING": "yes", "body": "abcd", "body_truncated": true, "HTTPS": "off",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if _, ok := got["HTTP_CONTENT_TYPE"]; ok {
+		t.Error("Content-Type also shown as HTTP_CONTENT_TYPE")
+	}
+	if gc := got["global_conf"].(map[string]any); gc["debug"] != "true" {
+		t.Errorf("global_conf = %v", gc)
+	}
+	if lc := got["local_conf"].(map[string]any); lc["k"] != "v" {
+		t.Errorf("local_conf = %v", lc)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+}
