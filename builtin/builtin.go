@@ -21,6 +21,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/limit"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/profile"
+	_ "github.com/gopaste/gopaste/middleware/proxyfix"
 	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/middleware/rewrite"
 	_ "github.com/gopaste/gopaste/proxy"
