@@ -3,10 +3,11 @@
 //
 // Each line is "user:hash". Blank lines and lines starting with '#' are
 // skipped. The hash formats supported are the ones htpasswd writes with
-// -B (bcrypt: $2y$, and $2a$/$2b$ from other tools), -m (Apache's MD5,
-// $apr1$, the default of htpasswd) and -s ({SHA}, an unsalted SHA-1 in
-// base64). Crypt (-d), SHA-256/512-crypt (-2, -5) and plain text (-p)
-// are refused when the file is read, with the line that has them, so a
+// -B (bcrypt: $2y$, and $2a$/$2b$ from other tools), -2 and -5
+// (SHA-256-crypt $5$ and SHA-512-crypt $6$, rounds up to
+// [MaxSHACryptRounds]), -m (Apache's MD5, $apr1$, the default of
+// htpasswd) and -s ({SHA}, an unsalted SHA-1 in base64). Crypt (-d) and
+// plain text (-p) are refused when the file is read, with the line that has them, so a
 // user is never silently locked out or let in.
 //
 // [File] rereads the file when it changes on disk (a cheap stat per check
@@ -46,6 +47,7 @@ const (
 	kindBcrypt kind = iota + 1
 	kindAPR1
 	kindSHA1
+	kindSHACrypt
 )
 
 // Match reports whether password matches h. The final comparison takes
@@ -59,6 +61,9 @@ func (h Hash) Match(password string) bool {
 		return subtle.ConstantTimeCompare([]byte(APR1(password, salt)), []byte(h.raw)) == 1
 	case kindSHA1:
 		return subtle.ConstantTimeCompare([]byte(SHA1(password)), []byte(h.raw)) == 1
+	case kindSHACrypt:
+		sp, err := parseSHACrypt(h.raw)
+		return err == nil && subtle.ConstantTimeCompare([]byte(shaCrypt(sp, password)), []byte(h.raw)) == 1
 	}
 	return false
 }
@@ -84,9 +89,12 @@ func ParseHash(s string) (Hash, error) {
 		}
 		return Hash{kindSHA1, s}, nil
 	case strings.HasPrefix(s, "$5$"), strings.HasPrefix(s, "$6$"):
-		return Hash{}, fmt.Errorf("%w: SHA-crypt (htpasswd -2/-5); use -B, -m or -s", ErrUnsupported)
+		if _, err := parseSHACrypt(s); err != nil {
+			return Hash{}, fmt.Errorf("htpasswd: bad SHA-crypt hash: %v", err)
+		}
+		return Hash{kindSHACrypt, s}, nil
 	}
-	return Hash{}, fmt.Errorf("%w: crypt or plain text (htpasswd -d/-p); use -B, -m or -s", ErrUnsupported)
+	return Hash{}, fmt.Errorf("%w: crypt or plain text (htpasswd -d/-p); use -B, -2, -5, -m or -s", ErrUnsupported)
 }
 
 const shaPrefix = "{SHA}"

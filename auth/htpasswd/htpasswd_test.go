@@ -11,7 +11,7 @@ import (
 )
 
 // vectors were produced by Debian's htpasswd (apache2-utils 2.4):
-// htpasswd -nbm, -nbs and -nbB -C 4.
+// htpasswd -nbm, -nbs, -nbB -C 4, -nb2 and -nb5.
 var vectors = []struct {
 	password, hash string
 }{
@@ -30,6 +30,19 @@ var vectors = []struct {
 	{"x", "$apr1$EeAG.DYN$2KX.xv2k3pjYNBgm7/Wmw."},
 	{"x", "{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI="},
 	{"x", "$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe"},
+	// htpasswd -nb2 and -nb5 (SHA-crypt through glibc's crypt).
+	{"secret", "$5$S9rvHAF0aJETR0Be$dDHdFTCVbtWrpq4ewT5ABSk5pi97rFGcs5FPhj2Hwa."},
+	{"secret", "$6$41FdGqWx0rjKX8fR$Z9KIKF09VjyyxN2nZrsCfN9OkQYnEEKEjKp1kxrYNA8.sUrpEenhFLRSsWpMzW55auOfgrcHW2ifnXEHXU/9a/"},
+	{"", "$5$mZM3TNyG77fWMo11$LKnLV/sD2hwoMo/5BgyY8SIMf0t2AMRdEsuz6oQtnx0"},
+	{"", "$6$W7AHRtXYk4EZ3ShH$BI4RPybHPv8ebAMJJrDthC9gdVgk6iOv98bra0fDA6XHOYGSxOlvVgHYeUI5HF/2qdUTEXTSL6l7YbzPYjg.k/"},
+	{"pässwörd", "$5$Xoql2y1bHxbj0AeM$FbzjYwvHL1Ysb/gMOAAIqKJxMi201itShRFw1VfRmf."},
+	{"pässwörd", "$6$LM.97n9PbCOI6tj5$SEdJq17L0G2o9jDFETIGMkmrk4Q0Uf6.F6dulfLOMoUQOzVRlWHABkJ1JSx0nVOqlRC5l.uH.2NL6uUp4k0sn0"},
+	{"a-very-long-password-longer-than-sixty-four-bytes-0123456789-abcdefghijkl", "$5$C9mrLcNeVcofr04O$FXjjxu6BdcR9WSLEuK0LprnTXGjU7sQ14aA3JDr9PF1"},
+	{"a-very-long-password-longer-than-sixty-four-bytes-0123456789-abcdefghijkl", "$6$PZW1wRUDDYuFkCLQ$.qECN.a8ZW.mGxD9HujoBklQSYUzML4ysjylqHlOktOhZ1y6AtA/n1umztCLRCsC0qCLfqDu.RQGBvp5D/zzP/"},
+	{"x", "$5$a7uaeIpPrw78QF1q$NJRQ4M2SFD7FgLCo.R6NUZzhl6D8iYPBU5T69bqKbg."},
+	{"x", "$6$Edqn4WWo/X0upRts$oMQ/98KIotk/uwNVOFiUt3m9Y9QxyAY1LNlHrXs4T6LuKh9EHtSNPb6ZdcT4vAt6vFbkn0I3G.pVtm.UEsrBS0"},
+	{"secret", "$6$rounds=1000$nOaFpowpEhMPd/pQ$XCHmcgjjoTAVh/X7Apbhd8FGrEHN4HJKPb3oMRi7lV6MS38a0uIfWLvezVCjyq6GCOgVRO/K4xkdidrDUi4bW1"},
+	{"secret", "$5$rounds=12345$BFzeMNEiAc/81Y7A$KNugkczeSlE/xEC7hRmWpnJHqHYre2lCiNA5a5AyWD8"},
 }
 
 func TestVectors(t *testing.T) {
@@ -48,6 +61,11 @@ func TestVectors(t *testing.T) {
 		if salt, ok := apr1Salt(v.hash); ok {
 			if got := APR1(v.password, salt); got != v.hash {
 				t.Errorf("APR1(%q, %q) = %q, want %q", v.password, salt, got, v.hash)
+			}
+		}
+		if sp, err := parseSHACrypt(v.hash); err == nil {
+			if got := shaCrypt(sp, v.password); got != v.hash {
+				t.Errorf("shaCrypt(%q) = %q, want %q", v.password, got, v.hash)
 			}
 		}
 		if strings.HasPrefix(v.hash, "{SHA}") {
@@ -69,7 +87,7 @@ func TestAgainstHtpasswd(t *testing.T) {
 		t.Skip("htpasswd (apache2-utils) not installed")
 	}
 	passwords := []string{"hunter2", "", "0123456789abcdef0123", "ünïcødé", "sp ace:colon$dollar"}
-	for _, flag := range []string{"-nbm", "-nbs", "-nbB"} {
+	for _, flag := range []string{"-nbm", "-nbs", "-nbB", "-nb2", "-nb5"} {
 		for _, pw := range passwords {
 			args := []string{flag, "someone", pw}
 			if flag == "-nbB" {
@@ -114,7 +132,9 @@ func TestParse(t *testing.T) {
 		{name: "no colon", in: "justaname\n", wantErr: "line 1: want user:hash"},
 		{name: "empty user", in: ":{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI=\n", wantErr: "line 1"},
 		{name: "crypt", in: "\nu:rl0uE4c.8bHq6\n", wantErr: "line 2", unsupport: true},
-		{name: "sha512 crypt", in: "u:$6$abc$def\n", wantErr: "SHA-crypt", unsupport: true},
+		{name: "bad sha512 crypt", in: "u:$6$abc$def\n", wantErr: "bad SHA-crypt"},
+		{name: "sha crypt too many rounds", in: "u:$5$rounds=5000000$BFzeMNEiAc/81Y7A$KNugkczeSlE/xEC7hRmWpnJHqHYre2lCiNA5a5AyWD8\n", wantErr: "too long"},
+		{name: "sha crypt salt too long", in: "u:$5$0123456789abcdefg$KNugkczeSlE/xEC7hRmWpnJHqHYre2lCiNA5a5AyWD8\n", wantErr: "bad SHA-crypt"},
 		{name: "short sha", in: "u:{SHA}abc=\n", wantErr: "bad {SHA}"},
 		{name: "bad apr1", in: "u:$apr1$salt$short\n", wantErr: "bad $apr1$"},
 		{name: "bad bcrypt", in: "u:$2y$99$x\n", wantErr: "bcrypt"},
