@@ -17,6 +17,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/cookieauth"
 	_ "github.com/gopaste/gopaste/middleware/compress"
 	_ "github.com/gopaste/gopaste/middleware/errorpage"
+	_ "github.com/gopaste/gopaste/middleware/headers"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/limit"
 	_ "github.com/gopaste/gopaste/middleware/lint"
