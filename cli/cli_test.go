@@ -1,0 +1,155 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/gopaste/gopaste/builtin"
+	"github.com/gopaste/gopaste/cli"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = cli.Main(&cli.Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("")}, args)
+	return code, out.String(), errb.String()
+}
+
+func config(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "site.ini")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const site = `[DEFAULT]
+owner = ops
+
+[composite:main]
+use = urlmap
+/api = api
+/ = root
+
+[pipeline:api]
+pipeline = tagger app
+
+[filter:tagger]
+use = headers
+set X-Served-By = gopaste
+
+[app:app]
+use = env
+colour = blue
+
+[app:root]
+use = text
+body = root page
+`
+
+func TestRequestPrintsRawResponse(t *testing.T) {
+	cfg := config(t, site)
+	code, out, errs := run(t, "request", cfg, "/api/things?x=1", "-X", "PUT", "-d", "a=b", "-H", "X-Test: yes")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"HTTP/1.1 200 OK\r\n", "Content-Type: application/json\r\n", "\r\n\r\n{", `"REQUEST_METHOD": "PUT"`, `"SCRIPT_NAME": "/api"`, `"PATH_INFO": "/things"`, `"HTTP_X_TEST": "yes"`, `"body": "a=b"`, `"owner": "ops"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// A 404 is a completed response: exit 0.
+	cfg2 := config(t, "[app:main]\nuse = text\nstatus = 404\nbody = gone\n")
+	if code, out, _ := run(t, "request", cfg2, "/x"); code != 0 || !strings.HasPrefix(out, "HTTP/1.1 404 Not Found\r\n") {
+		t.Errorf("404: exit %d\n%s", code, out)
+	}
+}
+
+func TestRoute(t *testing.T) {
+	cfg := config(t, site)
+	code, out, errs := run(t, "route", cfg, "/api/v1/x")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"[composite:main] composite urlmap", "mount /api -> api", "[pipeline:api] pipeline", "filter [filter:tagger]", "[app:app] app env", `SCRIPT_NAME="/api" PATH_INFO="/v1/x"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("route lacks %q:\n%s", want, out)
+		}
+	}
+	_, out, _ = run(t, "route", cfg, "/other")
+	if !strings.Contains(out, "[app:root] app text") || !strings.Contains(out, `PATH_INFO="/other"`) {
+		t.Errorf("route to root:\n%s", out)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	code, out, errs := run(t, "check", config(t, site))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "owner = ops  ([DEFAULT]") || !strings.Contains(out, "colour = blue  (") {
+		t.Errorf("check output:\n%s", out)
+	}
+	bad := config(t, "[app:main]\nuse = static\nlevle = 1\n\n[app:other]\nuse = nothing\n")
+	code, _, errs = run(t, "check", bad)
+	if code != 1 {
+		t.Errorf("check of a bad config exited %d", code)
+	}
+	for _, want := range []string{`unknown key "levle"`, `key "document_root": is required`, `unknown app "nothing"`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors lack %q:\n%s", want, errs)
+		}
+	}
+}
+
+func TestListings(t *testing.T) {
+	for cmd, want := range map[string][]string{
+		"apps":    {"static", "egg:Paste#static", "urlmap (composite)", "env"},
+		"filters": {"headers"},
+		"servers": {"http", "egg:Paste#http", "console"},
+	} {
+		code, out, _ := run(t, cmd)
+		if code != 0 {
+			t.Errorf("%s exited %d", cmd, code)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("gopaste %s lacks %q:\n%s", cmd, w, out)
+			}
+		}
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	for _, cmd := range []string{"serve", "check", "request", "route", "apps", "version"} {
+		code, _, errs := run(t, cmd, "--help")
+		if code != 0 || !strings.Contains(errs, "Usage: gopaste "+cmd) {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
+		}
+	}
+	if code, _, _ := run(t, "bogus"); code != 2 {
+		t.Errorf("unknown command exit %d", code)
+	}
+	if code, _, _ := run(t); code != 2 {
+		t.Errorf("no command exit %d", code)
+	}
+	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "gopaste ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestPrintDefaultConfigIsServable(t *testing.T) {
+	code, out, _ := run(t, "serve", "--print-default-config")
+	if code != 0 || !strings.Contains(out, "[server:main]") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	// The printed config works as a file.
+	code, _, errs := run(t, "check", config(t, out))
+	if code != 0 {
+		t.Errorf("the printed default config does not check: %s", errs)
+	}
+}
