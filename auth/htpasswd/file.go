@@ -1,6 +1,9 @@
 package htpasswd
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,6 +24,19 @@ type File struct {
 	mu    sync.RWMutex
 	users Users
 	info  os.FileInfo // of the content in users, or of the last bad one
+	gen   uint64      // counts reloads; cache entries of older ones are void
+
+	// The cache remembers, per user, a keyed MAC of the last password
+	// that matched, so a client that sends the same Basic credentials
+	// with every request pays for bcrypt or SHA-crypt once.
+	cacheKey [32]byte
+	cmu      sync.Mutex
+	cache    map[string]cached
+}
+
+type cached struct {
+	gen uint64
+	mac [32]byte
 }
 
 // Open reads the htpasswd file at path. It fails when the file cannot be
@@ -29,7 +45,8 @@ func Open(path string, logger *slog.Logger) (*File, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	f := &File{path: path, logger: logger}
+	f := &File{path: path, logger: logger, cache: make(map[string]cached)}
+	rand.Read(f.cacheKey[:])
 	users, info, err := f.read()
 	if err != nil {
 		return nil, err
@@ -63,36 +80,59 @@ func changed(a, b os.FileInfo) bool {
 }
 
 // current returns the users in force, rereading the file if it changed.
-func (f *File) current() Users {
+// current returns the users in force and their generation, rereading the
+// file if it changed.
+func (f *File) current() (Users, uint64) {
 	f.mu.RLock()
-	users, info := f.users, f.info
+	users, info, gen := f.users, f.info, f.gen
 	f.mu.RUnlock()
 	now, err := os.Stat(f.path)
 	if err != nil || !changed(info, now) {
 		// A file that vanished for a moment (an editor saving it) keeps
 		// the users read last.
-		return users
+		return users, gen
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.info != info { // another request reloaded it meanwhile
-		return f.users
+		return f.users, f.gen
 	}
 	nu, ninfo, err := f.read()
 	switch {
 	case err != nil && ninfo == nil:
-		return f.users
 	case err != nil:
 		f.info = ninfo
 		f.logger.Warn("htpasswd file not reloaded", "path", f.path, "err", err)
 	default:
 		f.users, f.info = nu, ninfo
+		f.gen++
 		f.logger.Info("htpasswd file reloaded", "path", f.path, "users", len(nu))
 	}
-	return f.users
+	return f.users, f.gen
 }
 
 // Check reports whether user is in the file and password matches.
 func (f *File) Check(user, password string) bool {
-	return f.current().Check(user, password)
+	users, gen := f.current()
+	m := hmac.New(sha256.New, f.cacheKey[:])
+	m.Write([]byte(password))
+	var mac [32]byte
+	m.Sum(mac[:0])
+
+	f.cmu.Lock()
+	c, ok := f.cache[user]
+	f.cmu.Unlock()
+	if ok && c.gen == gen && hmac.Equal(c.mac[:], mac[:]) {
+		return true
+	}
+	if !users.Check(user, password) {
+		return false
+	}
+	f.cmu.Lock()
+	if len(f.cache) > len(users) { // users removed by reloads
+		clear(f.cache)
+	}
+	f.cache[user] = cached{gen, mac}
+	f.cmu.Unlock()
+	return true
 }

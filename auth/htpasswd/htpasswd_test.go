@@ -243,3 +243,56 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Open(bad) = %v, want an error naming the file", err)
 	}
 }
+
+// TestFileCache checks that a password that matched once is remembered
+// for the same file content only.
+func TestFileCache(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	// htpasswd -nbB -C 4 u x
+	if err := os.WriteFile(path, []byte("u:$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Check("u", "x") {
+		t.Fatal("u/x rejected")
+	}
+	// Swap the hash in memory without a reload: the remembered password
+	// still passes, any other is checked against the new hash.
+	f.mu.Lock()
+	f.users["u"] = Hash{kindSHA1, SHA1("y")}
+	f.mu.Unlock()
+	if !f.Check("u", "x") {
+		t.Error("remembered password not used")
+	}
+	if f.Check("u", "z") || !f.Check("u", "y") {
+		t.Error("cache changed the answer for other passwords")
+	}
+	if f.Check("other", "x") {
+		t.Error("cache entry of u let another user in")
+	}
+	// A reload voids the cache.
+	f.mu.Lock()
+	f.gen++
+	f.users["u"] = Hash{kindSHA1, SHA1("y")}
+	f.mu.Unlock()
+	if f.Check("u", "x") {
+		t.Error("cache survived a reload")
+	}
+}
+
+func BenchmarkFileCheckBcrypt(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "users")
+	os.WriteFile(path, []byte("u:$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe\n"), 0o600)
+	f, err := Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if !f.Check("u", "x") {
+			b.Fatal("rejected")
+		}
+	}
+}
