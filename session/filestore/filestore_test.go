@@ -146,3 +146,7 @@ func TestLockDiesWithProcess(t *testing.T) {
 	}
 	unlock(ctx)
 }
+
+func TestTwoManagers(t *testing.T) {
+	storetest.RunManagers(t, func(t *testing.T) session.Store { return open(t, storetest.Dir(t), nil) })
+}

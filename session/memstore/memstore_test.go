@@ -36,3 +36,9 @@ func TestCleanupDropsExpired(t *testing.T) {
 		t.Errorf("entries after cleanup = %d, want 1", n)
 	}
 }
+
+func TestTwoManagers(t *testing.T) {
+	s := memstore.New(memstore.Options{CleanupInterval: -1})
+	defer s.Close()
+	storetest.RunManagers(t, func(*testing.T) session.Store { return s })
+}

@@ -59,3 +59,5 @@ func TestBadTableName(t *testing.T) {
 		t.Error("a table name with SQL in it: no error")
 	}
 }
+
+func TestTwoManagers(t *testing.T) { storetest.RunManagers(t, newStore) }
