@@ -279,7 +279,11 @@ func (cn *conn) lingerClose(body *watchedBody) {
 	if cw, ok := cn.c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
-	cn.c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	linger := 2 * time.Second
+	if rt := cn.srv.ReadTimeout; rt > 0 && rt < linger {
+		linger = rt
+	}
+	cn.c.SetReadDeadline(time.Now().Add(linger))
 	io.Copy(io.Discard, io.LimitReader(body, 4<<20))
 }
 

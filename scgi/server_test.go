@@ -240,7 +240,9 @@ func TestServerShutdownDrains(t *testing.T) {
 	}
 	defer idle.Close()
 	replyc := make(chan string)
-	go func() { replyc <- rawRequest(t, l.Addr().String(), netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET")) }()
+	go func() {
+		replyc <- rawRequest(t, l.Addr().String(), netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
+	}()
 	<-started
 	shut := make(chan error)
 	go func() { shut <- s.Shutdown(context.Background()) }()

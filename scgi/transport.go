@@ -270,11 +270,11 @@ func (pc *pconn) headerErr(err error) error {
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: reply ended inside its headers", ErrBadReply)
 	}
-	var pe textproto.ProtocolError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%w: %v", ErrBadReply, err)
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
+		return err // the connection failed or timed out, not the reply
 	}
-	return err
+	return fmt.Errorf("%w: %v", ErrBadReply, err)
 }
 
 // parseStatus reads "200 OK" or "200".
