@@ -167,7 +167,9 @@ func (c *Cookie) Verify(value string, now time.Time) (Ticket, bool) {
 		return Ticket{}, false
 	}
 	t := Ticket{User: string(user), Issued: time.Unix(issued, 0), Expires: time.Unix(expires, 0), Old: old}
-	if !now.Before(t.Expires) || now.Add(time.Minute).Before(t.Issued) {
+	// A ticket ends at its own expiry or at issue + the timeout now in
+	// force, whichever is first: shortening the timeout applies at once.
+	if !now.Before(t.Expires) || !now.Before(t.Issued.Add(c.Timeout)) || now.Add(time.Minute).Before(t.Issued) {
 		return Ticket{}, false
 	}
 	return t, true

@@ -51,6 +51,7 @@ func TestVerify(t *testing.T) {
 		{name: "just before expiry", value: good, now: t0.Add(time.Hour - time.Second), ok: true},
 		{name: "expired", value: good, now: t0.Add(time.Hour)},
 		{name: "issued in the future", value: good, now: t0.Add(-time.Hour)},
+		{name: "timeout shortened since", value: (&Cookie{Name: DefaultName, Secret: secret, Timeout: 48 * time.Hour}).Sign("alice", t0), now: t0.Add(2 * time.Hour)},
 		{name: "old secret", value: oldC.Sign("alice", t0), now: t0, ok: true, old: true},
 		{name: "unknown secret", value: stranger.Sign("alice", t0), now: t0},
 		{name: "other cookie name", value: other.Sign("alice", t0), now: t0},
