@@ -80,9 +80,38 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				next.ServeHTTP(w, r)
 				return
 			}
+			if !mayAccept(r) {
+				// gzhttp would only add Vary and wrap the writer to no
+				// effect; skip the wrapper and its allocation.
+				w.Header().Add("Vary", "Accept-Encoding")
+				next.ServeHTTP(w, r)
+				return
+			}
 			compressed.ServeHTTP(w, r)
 		})
 	}, nil
+}
+
+// mayAccept reports whether Accept-Encoding might accept gzip or zstd;
+// when it does, gzhttp decides exactly.
+func mayAccept(r *http.Request) bool {
+	for _, v := range r.Header["Accept-Encoding"] {
+		if containsFold(v, "gzip") || containsFold(v, "zstd") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is strings.Contains ignoring ASCII case, without
+// allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // below reports whether w is, or wraps, a writer of a gzhttp filter.

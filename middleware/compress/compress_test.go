@@ -67,7 +67,7 @@ func TestCompress(t *testing.T) {
 		wantEnc  string
 		wantBody string
 	}{
-		{name: "gzip", accept: "gzip", handler: serve(big, "text/plain", ""), wantEnc: "gzip", wantBody: big},
+		{name: "gzip", accept: "GZip", handler: serve(big, "text/plain", ""), wantEnc: "gzip", wantBody: big},
 		{name: "zstd preferred", accept: "gzip, zstd", handler: serve(big, "text/plain", ""), wantEnc: "zstd", wantBody: big},
 		{name: "zstd off", opts: Options{NoZstd: true}, accept: "gzip, zstd", handler: serve(big, "text/plain", ""), wantEnc: "gzip", wantBody: big},
 		{name: "q values", accept: "gzip;q=1, zstd;q=0.5", handler: serve(big, "text/plain", ""), wantEnc: "gzip", wantBody: big},
