@@ -95,13 +95,14 @@ func TestParseWrkDuration(t *testing.T) {
 	}{
 		{"233.00us", 233 * time.Microsecond},
 		{"1.83ms", 1830 * time.Microsecond},
+		{"2.07ms", 2070 * time.Microsecond}, // 2.07*1e6 is 2069999.99...: rounded, not truncated
 		{"1.10s", 1100 * time.Millisecond},
 		{"2.00m", 2 * time.Minute},
 		{"1.00h", time.Hour},
 	}
 	for _, tt := range tests {
 		got, err := parseWrkDuration(tt.in)
-		if err != nil || (got-tt.want).Abs() > time.Microsecond {
+		if err != nil || got != tt.want {
 			t.Errorf("parseWrkDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func parseWrkDuration(s string) (time.Duration, error) {
 			if err != nil || v < 0 || v > 1e9 {
 				return 0, fmt.Errorf("%q is not a wrk duration", s)
 			}
-			return time.Duration(v * float64(u.unit)), nil
+			return time.Duration(math.Round(v * float64(u.unit))), nil
 		}
 	}
 	return 0, fmt.Errorf("%q is not a wrk duration", s)
