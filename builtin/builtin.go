@@ -30,6 +30,12 @@ import (
 	_ "github.com/gopaste/gopaste/registry"
 	_ "github.com/gopaste/gopaste/scgi"
 	_ "github.com/gopaste/gopaste/server"
+	_ "github.com/gopaste/gopaste/session"
+	_ "github.com/gopaste/gopaste/session/filestore"
+	_ "github.com/gopaste/gopaste/session/memstore"
+	_ "github.com/gopaste/gopaste/session/pgstore"
+	_ "github.com/gopaste/gopaste/session/redisstore"
+	_ "github.com/gopaste/gopaste/session/sqlitestore"
 	_ "github.com/gopaste/gopaste/uwsgi"
 	_ "github.com/gopaste/gopaste/fastcgi"
 )
