@@ -21,6 +21,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/headers"
 	_ "github.com/gopaste/gopaste/middleware/httpexc"
 	_ "github.com/gopaste/gopaste/middleware/limit"
+	_ "github.com/gopaste/gopaste/middleware/cache"
 	_ "github.com/gopaste/gopaste/middleware/lint"
 	_ "github.com/gopaste/gopaste/middleware/profile"
 	_ "github.com/gopaste/gopaste/middleware/proxyfix"
