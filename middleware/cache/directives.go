@@ -15,9 +15,9 @@ import (
 // §1.2.2 asks.
 type directives struct {
 	noStore, noCache, private, public bool
-	mustRevalidate, proxyRevalidate     bool
-	onlyIfCached                        bool
-	maxAge, sMaxAge                     int64
+	mustRevalidate, proxyRevalidate   bool
+	onlyIfCached                      bool
+	maxAge, sMaxAge                   int64
 }
 
 // parseCacheControl reads every Cache-Control field line of h. Unknown
