@@ -70,7 +70,7 @@ func Vars(env []string) []cgivars.Pair {
 }
 
 // Run serves the one request and returns; ctx is not waited on (the web
-// server ends the program by closing its pipes). It returns ErrNotCGI
+// server ends the program by closing its pipes or killing it). It returns ErrNotCGI
 // outside a CGI environment; a malformed request is answered 400 and is
 // not an error.
 func (s *Server) Run(ctx context.Context, h http.Handler) error {
@@ -100,8 +100,7 @@ func (s *Server) Run(ctx context.Context, h http.Handler) error {
 		fmt.Fprint(bw, "Status: 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n400 Bad Request\n")
 		return bw.Flush()
 	}
-	req = req.WithContext(ctx)
-	w := &response{req: req, header: http.Header{}, bw: bw}
+	w := &response{req: req, header: http.Header{}, bw: bw, log: log}
 	if err := w.serve(h); err != nil {
 		log.Warn("CGI response not delivered", "err", err)
 	}
@@ -119,13 +118,14 @@ type response struct {
 	wroteHeader bool // WriteHeader called
 	sentHeader  bool // the header block is written
 	err         error
+	log         *slog.Logger
 }
 
 func (w *response) serve(h http.Handler) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p != http.ErrAbortHandler {
-				slog.Default().Error("handler panic", "panic", fmt.Sprint(p))
+				w.log.Error("handler panic", "panic", fmt.Sprint(p))
 			}
 			if !w.sentHeader {
 				w.header = http.Header{}
