@@ -21,6 +21,18 @@ var scenarios = []Scenario{
 		B:    hello,
 	},
 	{
+		// No goal: the ceiling for the nginx comparisons below, since
+		// gopaste cannot answer faster than net/http answers a constant.
+		Name: "hello-nginx",
+		Desc: "reference: gopaste text app vs nginx answering the same 14 bytes with return 200",
+		Kind: Compare,
+		A:    gopasteSystem("gopaste", textApp),
+		B: nginxSystem("", `location / {
+    default_type "text/plain; charset=utf-8";
+    return 200 "Hello, World!\n";
+}`),
+	},
+	{
 		Name:    "filters",
 		Desc:    "text behind requestid, accesslog (to a file), errors and compress vs bare text, both gopaste",
 		Kind:    Compare,
