@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -65,8 +66,14 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 			}
 		}
 	}
+	// A report made through Report from inside an app sees the app's
+	// config; a panic caught here sees the global config and this
+	// section's.
 	global, local, section := c.Global(), c.Local(), c.Section
-	o.Config = func(*http.Request) map[string]map[string]string {
+	o.Config = func(r *http.Request) map[string]map[string]string {
+		if rc := deploy.ConfigFrom(r.Context()); rc != nil {
+			return map[string]map[string]string{"global": rc.Global, rc.Section: rc.Local}
+		}
 		return map[string]map[string]string{"global": global, section: local}
 	}
 	if err := c.Err(); err != nil {

@@ -224,3 +224,61 @@ func TestFactory(t *testing.T) {
 		}
 	}
 }
+
+func TestFailApp(t *testing.T) {
+	tests := []struct {
+		name       string
+		local      map[string]string
+		wantErr    string
+		wantStatus int    // behind the filter; 0 means a plain panic
+		wantPanic  string // the plain panic value
+	}{
+		{name: "plain panic", wantPanic: "deliberate failure"},
+		{name: "message", local: map[string]string{"message": "db down"}, wantPanic: "db down"},
+		{name: "404", local: map[string]string{"status": "404"}, wantStatus: 404},
+		{name: "redirect", local: map[string]string{"status": "303", "location": "/x"}, wantStatus: 303},
+		{name: "bad status", local: map[string]string{"status": "200"}, wantErr: `key "status"`},
+		{name: "status not a number", local: map[string]string{"status": "lots"}, wantErr: `key "status"`},
+		{name: "redirect without location", local: map[string]string{"status": "302"}, wantErr: `key "location"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var local []registry.Entry
+			for k, v := range tt.local {
+				local = append(local, registry.Entry{Key: k, Value: v, Origin: "t.ini:2"})
+			}
+			c := registry.NewConfig(registry.App, "app:f", "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
+			p, ok := registry.Default.Lookup(registry.App, "fail")
+			if !ok {
+				t.Fatal("fail is not registered")
+			}
+			h, err := p.App(c)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := New(Options{})
+			rec := httptest.NewRecorder()
+			func() {
+				defer func() {
+					v := recover()
+					if tt.wantPanic != "" && v != tt.wantPanic {
+						t.Errorf("panic %v, want %q", v, tt.wantPanic)
+					}
+					if tt.wantPanic == "" && v != nil {
+						t.Errorf("panic %v", v)
+					}
+				}()
+				f(h).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			}()
+			if tt.wantStatus != 0 && rec.Code != tt.wantStatus {
+				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+		})
+	}
+}

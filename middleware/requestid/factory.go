@@ -12,12 +12,13 @@ func init() {
 }
 
 // factory reads: header (default X-Request-Id), trust_incoming (default
-// true), response_header (default true).
+// true), response_header (default true), request_header (default false).
 func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 	o := Options{
 		Header:           c.String("header", DefaultHeader),
 		IgnoreIncoming:   !c.Bool("trust_incoming", true),
 		NoResponseHeader: !c.Bool("response_header", true),
+		RequestHeader:    c.Bool("request_header", false),
 	}
 	if err := c.Err(); err != nil {
 		return nil, err

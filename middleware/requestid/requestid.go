@@ -34,6 +34,10 @@ type Options struct {
 	IgnoreIncoming bool
 	// NoResponseHeader keeps the id out of the response headers.
 	NoResponseHeader bool
+	// RequestHeader also sets a generated id in the request's header, so
+	// that proxied backends receive it. It costs a copy of the header
+	// map; an incoming id is there already.
+	RequestHeader bool
 }
 
 // idLen is the length of a generated id: a UUID (version 4) in its usual
@@ -138,8 +142,9 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := &idCtx{Context: r.Context()}
+			incoming := false
 			if v := r.Header[h]; !o.IgnoreIncoming && len(v) == 1 && Valid(v[0]) {
-				c.id = v[0]
+				c.id, incoming = v[0], true
 			} else {
 				fill(&c.buf)
 				c.id = unsafe.String(&c.buf[0], idLen)
@@ -148,7 +153,15 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				c.hdr[0] = c.id
 				w.Header()[h] = c.hdr[:]
 			}
-			next.ServeHTTP(w, r.WithContext(c))
+			r2 := r.WithContext(c)
+			if o.RequestHeader && !incoming {
+				r2.Header = r.Header.Clone()
+				if r2.Header == nil {
+					r2.Header = make(http.Header)
+				}
+				r2.Header[h] = []string{c.id}
+			}
+			next.ServeHTTP(w, r2)
 		})
 	}, nil
 }

@@ -73,6 +73,23 @@ func TestFilter(t *testing.T) {
 	}
 }
 
+func TestRequestHeader(t *testing.T) {
+	f, _ := New(Options{RequestHeader: true, IgnoreIncoming: true})
+	var seen, inHeader string
+	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, inHeader = From(r.Context()), r.Header.Get(DefaultHeader)
+	}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set(DefaultHeader, "old")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if inHeader != seen || !uuidRE.MatchString(seen) {
+		t.Errorf("request header %q, context %q", inHeader, seen)
+	}
+	if got := req.Header.Get(DefaultHeader); got != "old" {
+		t.Errorf("original request header changed to %q", got)
+	}
+}
+
 func TestGeneratedIDsDiffer(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
@@ -145,7 +162,8 @@ func TestFactory(t *testing.T) {
 		wantErr string // substring naming the key; "" means success
 	}{
 		{name: "defaults"},
-		{name: "all keys", local: map[string]string{"header": "X-Trace-Id", "trust_incoming": "false", "response_header": "no"}},
+		{name: "all keys", local: map[string]string{"header": "X-Trace-Id", "trust_incoming": "false", "response_header": "no", "request_header": "yes"}},
+		{name: "bad request_header", local: map[string]string{"request_header": "both"}, wantErr: `key "request_header"`},
 		{name: "bad header", local: map[string]string{"header": "X Bad"}, wantErr: `key "header"`},
 		{name: "bad trust_incoming", local: map[string]string{"trust_incoming": "maybe"}, wantErr: `key "trust_incoming"`},
 		{name: "bad response_header", local: map[string]string{"response_header": "2"}, wantErr: `key "response_header"`},
