@@ -58,3 +58,17 @@ func TestFindMissing(t *testing.T) {
 		t.Fatalf("Find = %q for a program that does not exist", p)
 	}
 }
+
+func TestStartApache(t *testing.T) {
+	backend := StartNginx(t, `location / { return 200 "via apache\n"; }`)
+	a := StartApache(t, `ProxyPass "/" "`+backend.URL("/")+`"`)
+	res, err := http.Get(a.URL("/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || string(b) != "via apache\n" {
+		t.Errorf("GET = %d %q\n%s", res.StatusCode, b, a.ErrorLog())
+	}
+}
