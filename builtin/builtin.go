@@ -12,6 +12,7 @@ import (
 	_ "github.com/gopaste/gopaste/apps/text"
 	_ "github.com/gopaste/gopaste/apps/urlmap"
 	_ "github.com/gopaste/gopaste/cgi"
+	_ "github.com/gopaste/gopaste/cgi/cgi2scgi"
 	_ "github.com/gopaste/gopaste/examples/demo"
 	_ "github.com/gopaste/gopaste/middleware/accesslog"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
