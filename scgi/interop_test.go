@@ -70,6 +70,7 @@ func interopHandler(release <-chan struct{}) http.Handler {
 		io.WriteString(w, "last\n")
 	})
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	mux.HandleFunc("/missing", http.NotFound)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h := sha256.New()
 		n, err := io.Copy(h, r.Body)
@@ -362,4 +363,48 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+func TestApacheToServer(t *testing.T) {
+	peer.Require(t, "apache2")
+	addr := startSCGIServer(t, interopHandler(nil))
+	ap := peer.StartApache(t, snippet(t, "apache-scgi.conf", addr))
+	client := &http.Client{Timeout: 30 * time.Second}
+
+	req, _ := http.NewRequest("GET", ap.URL("/a%20b/c?x=1&y=%2F"), nil)
+	req.Header.Set("X-Test", "odd \"value\"; é")
+	res, f := do(t, client, req)
+	want := map[string]string{"method": "GET", "script": "", "path": "/a b/c", "query": "x=1&y=%2F",
+		"x-test": "odd \"value\"; é", "len": "0"}
+	for k, v := range want {
+		if f[k] != v {
+			t.Errorf("%s = %q, want %q", k, f[k], v)
+		}
+	}
+	if res.StatusCode != 200 {
+		t.Errorf("status %d\n%s", res.StatusCode, ap.ErrorLog())
+	}
+
+	body := make([]byte, 3<<20)
+	rand.Read(body)
+	sum := sha256.Sum256(body)
+	req, _ = http.NewRequest("POST", ap.URL("/upload"), bytes.NewReader(body))
+	_, f = do(t, client, req)
+	if f["len"] != strconv.Itoa(len(body)) || f["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("POST: backend got len %s sha %s, want %d %x", f["len"], f["sha256"], len(body), sum)
+	}
+
+	// Apache reads only CGI-style Status replies over SCGI: a 404 from
+	// the app must come back as a 404.
+	for path, status := range map[string]int{"/hello": 200, "/missing": 404} {
+		res, err := client.Get(ap.URL(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Errorf("GET %s = %d, want %d\n%s", path, res.StatusCode, status, ap.ErrorLog())
+		}
+	}
 }
