@@ -19,6 +19,8 @@ import (
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/mount"
+	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/server"
 )
 
 // logBuf is a concurrency-safe log sink.
@@ -476,4 +478,35 @@ func openFDs() int {
 		return 0
 	}
 	return len(es)
+}
+
+// TestAutoProtocol: a "protocol = auto" listener tells SCGI from HTTP.
+func TestAutoProtocol(t *testing.T) {
+	c := registry.NewConfig(registry.ServerKind, "server:main", "t.ini:1", "/tmp/t.ini", nil,
+		[]registry.Entry{{Key: "port", Value: "0"}, {Key: "protocol", Value: "auto"}}, nil, slog.New(slog.DiscardHandler))
+	rs, err := serverFactory(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rs.(*server.Server)
+	addrc := make(chan string, 1)
+	srv.Ready = func(a net.Addr) { addrc <- a.String() }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, echo) }()
+	defer func() { cancel(); <-done }()
+	addr := <-addrc
+
+	if reply := rawRequest(t, addr, specExample); !strings.Contains(reply, "path=/deepthought") {
+		t.Errorf("SCGI on auto port: %q", reply)
+	}
+	res, err := http.Get("http://" + addr + "/over/http")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), "path=/over/http") {
+		t.Errorf("HTTP on auto port: %q", b)
+	}
 }
