@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gopaste/gopaste/auth"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -44,6 +45,9 @@ func Vars(r *http.Request) map[string]string {
 	}
 	if r.TLS != nil {
 		v["HTTPS"] = "on"
+	}
+	if u := auth.User(r.Context()); u != "" {
+		v["REMOTE_USER"] = u
 	}
 	host, port := r.Host, ""
 	if h, p, err := net.SplitHostPort(r.Host); err == nil {

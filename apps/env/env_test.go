@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopaste/gopaste/auth"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -15,6 +16,7 @@ func TestEnvDumpsRequestAndConfig(t *testing.T) {
 	r.Header.Set("Content-Type", "text/plain")
 	r.Header.Set("X-Custom-Thing", "yes")
 	r = mount.Shift(r, "/app")
+	r = r.WithContext(auth.WithUser(r.Context(), "alice"))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	var got map[string]any
@@ -24,7 +26,7 @@ func TestEnvDumpsRequestAndConfig(t *testing.T) {
 	want := map[string]any{
 		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/app", "PATH_INFO": "/x", "QUERY_STRING": "q=1",
 		"SERVER_NAME": "example.org", "SERVER_PORT": "8081", "CONTENT_TYPE": "text/plain",
-		"CONTENT_LENGTH": "8", "HTTP_X_CUSTOM_THING": "yes", "body": "abcd", "body_truncated": true, "HTTPS": "off",
+		"CONTENT_LENGTH": "8", "REMOTE_USER": "alice", "HTTP_X_CUSTOM_THING": "yes", "body": "abcd", "body_truncated": true, "HTTPS": "off",
 	}
 	for k, v := range want {
 		if got[k] != v {
