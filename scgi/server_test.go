@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strings"
@@ -510,3 +511,47 @@ func TestAutoProtocol(t *testing.T) {
 		t.Errorf("HTTP on auto port: %q", b)
 	}
 }
+
+// TestProxyToServer: HTTP → scgi_proxy → SCGI → our server → handler, with
+// the mount point, forwarding headers and the CVE-2019-11043-style NUL
+// guard.
+func TestProxyToServer(t *testing.T) {
+	addr, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "script=%s\npath=%s\nxff=%s\nproto=%s\nlen=%d\n", mount.ScriptName(r.Context()), r.URL.Path,
+			r.Header.Get("X-Forwarded-For"), r.Header.Get("X-Forwarded-Proto"), r.ContentLength)
+	}))
+	c := registry.NewConfig(registry.App, "app:p", "t.ini:1", "/tmp/t.ini", nil,
+		[]registry.Entry{{Key: "backends", Value: addr}}, nil, slog.New(slog.DiscardHandler))
+	h, err := proxyFactory(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.(io.Closer).Close()
+
+	req := httptestRequest("POST", "/m/x/y", "abc")
+	req.RemoteAddr = "203.0.113.5:4444"
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	req = mount.Shift(req, "/m")
+	rec := newRecorder()
+	h.ServeHTTP(rec, req)
+	want := "script=/m\npath=/x/y\nxff=198.51.100.7, 203.0.113.5\nproto=http\nlen=3\n"
+	if rec.Code != 200 || rec.Body.String() != want {
+		t.Errorf("got %d %q, want 200 %q", rec.Code, rec.Body, want)
+	}
+
+	rec = newRecorder()
+	h.ServeHTTP(rec, httptestRequest("GET", "/x%00.php", ""))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("NUL in path: %d, want 400", rec.Code)
+	}
+}
+
+func httptestRequest(method, target, body string) *http.Request {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	return httptest.NewRequest(method, target, r)
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
