@@ -23,6 +23,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -103,8 +104,44 @@ func basicUser(r *http.Request) string {
 }
 
 type logger struct {
-	o   Options
-	out *Writer
+	o     Options
+	out   *Writer
+	stamp atomic.Pointer[stamp] // the last %t formatted, reused within its second
+	jsec  atomic.Pointer[stamp] // the last JSON time's seconds and zone
+}
+
+// appendJSONTime appends t as RFC 3339 with milliseconds, reusing the
+// formatted date, seconds and zone within one second.
+func (l *logger) appendJSONTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	st := l.jsec.Load()
+	if st == nil || st.sec != sec || st.loc != loc {
+		st = &stamp{sec: sec, loc: loc, text: t.AppendFormat(nil, "2006-01-02T15:04:05Z07:00")}
+		l.jsec.Store(st)
+	}
+	// text is "2006-01-02T15:04:05" then the zone; put ".mmm" between.
+	b = append(b, st.text[:19]...)
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.text[19:]...)
+}
+
+// stamp is a formatted Apache time, "[02/Jan/2006:15:04:05 -0700]", for
+// one second in one zone.
+type stamp struct {
+	sec  int64
+	loc  *time.Location
+	text []byte
+}
+
+func (l *logger) appendTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	if st := l.stamp.Load(); st != nil && st.sec == sec && st.loc == loc {
+		return append(b, st.text...)
+	}
+	st := &stamp{sec: sec, loc: loc, text: t.AppendFormat(nil, "[02/Jan/2006:15:04:05 -0700]")}
+	l.stamp.Store(st)
+	return append(b, st.text...)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -134,9 +171,9 @@ func (l *logger) appendLine(b []byte, r *http.Request, rw *recorder, start time.
 	b = appendField(b, host)
 	b = append(b, " - "...)
 	b = appendField(b, l.o.User(r))
-	b = append(b, " ["...)
-	b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
-	b = append(b, "] \""...)
+	b = append(b, ' ')
+	b = l.appendTime(b, start)
+	b = append(b, " \""...)
 	b = appendEscaped(b, r.Method)
 	b = append(b, ' ')
 	b = appendURI(b, r, appendEscaped)
@@ -162,7 +199,7 @@ func (l *logger) appendLine(b []byte, r *http.Request, rw *recorder, start time.
 
 func (l *logger) appendJSON(b []byte, r *http.Request, rw *recorder, start time.Time, host string, status int) []byte {
 	b = append(b, `{"time":"`...)
-	b = start.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = l.appendJSONTime(b, start)
 	b = append(b, `","remote_addr":`...)
 	b = appendJSONString(b, host)
 	b = append(b, `,"user":`...)

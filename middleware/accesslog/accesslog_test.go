@@ -390,3 +390,19 @@ func BenchmarkFormats(b *testing.B) {
 		})
 	}
 }
+
+// TestTimeCache checks the cached time formats against time.Format across
+// seconds, zones and millisecond values.
+func TestTimeCache(t *testing.T) {
+	l := &logger{}
+	zones := []*time.Location{time.UTC, time.FixedZone("", 5*3600+1800), time.FixedZone("", -7*3600)}
+	for i := range 200 {
+		tm := time.Date(2026, 1, 31, 23, 59, 58, 0, zones[i%3]).Add(time.Duration(i) * 7919 * time.Microsecond * 37)
+		if got, want := string(l.appendTime(nil, tm)), tm.Format("[02/Jan/2006:15:04:05 -0700]"); got != want {
+			t.Fatalf("appendTime(%v) = %q, want %q", tm, got, want)
+		}
+		if got, want := string(l.appendJSONTime(nil, tm)), tm.Format("2006-01-02T15:04:05.000Z07:00"); got != want {
+			t.Fatalf("appendJSONTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
