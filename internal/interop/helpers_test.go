@@ -22,7 +22,6 @@ import (
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
-	"github.com/gopaste/gopaste/internal/peer"
 )
 
 // shared is a directory every user can read, for files Apache's workers
@@ -173,6 +172,13 @@ func fetch(t *testing.T, method, url, body string) envReply {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("X-Interop", "yes")
+	return do(t, req)
+}
+
+// do sends req and decodes the env app's JSON answer.
+func do(t *testing.T, req *http.Request) envReply {
+	t.Helper()
+	method, url := req.Method, req.URL.String()
 	c := &http.Client{Timeout: 20 * time.Second}
 	res, err := c.Do(req)
 	if err != nil {
@@ -217,5 +223,3 @@ func snippet(t *testing.T, name string) string {
 	}
 	return string(b)
 }
-
-var _ = peer.FreePort
