@@ -466,3 +466,26 @@ func TestNewRefusesStoresWithoutAbilities(t *testing.T) {
 		t.Error("bad cookie name: no error")
 	}
 }
+
+func sessionInfo() http.Handler { return session.Info{} }
+
+func TestInfoMethodsAndMount(t *testing.T) {
+	m, _ := newManager(t, session.Options{})
+	h := m.Handler(session.Info{})
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"PUT", "/", "", 405},
+		{"POST", "/login", "", 400},
+		{"POST", "/elsewhere", "", 405},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, w.Code, tc.want)
+		}
+	}
+}
