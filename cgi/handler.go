@@ -387,6 +387,10 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	rc := http.NewResponseController(w)
 	stdinDone := make(chan struct{})
 	if stdinW != nil {
+		// A script may write its headers before it reads stdin (an echo);
+		// without this, HTTP/1 would discard the unread body at the first
+		// flush. Servers that cannot do it fail here, harmlessly.
+		rc.EnableFullDuplex()
 		go func() {
 			defer close(stdinDone)
 			io.Copy(stdinW, io.LimitReader(r.Body, clen)) // a script may stop reading: not an error
@@ -410,10 +414,16 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		p.kill()
 		<-p.done
 		if stdinW != nil {
-			stdinW.Close()
-			rc.SetReadDeadline(time.Now()) // unblock a body read; unsupported is fine
+			stdinW.Close() // unblocks a write to the dead script
+			select {
+			case <-stdinDone:
+			case <-time.After(50 * time.Millisecond):
+				// Blocked reading the client's body, which the script
+				// will never read now: unblock it (unsupported is fine).
+				rc.SetReadDeadline(time.Now())
+				<-stdinDone
+			}
 		}
-		<-stdinDone
 		<-stderrDone
 	}
 

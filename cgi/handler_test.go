@@ -518,3 +518,51 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadersBeforeBody: a script may answer before it reads its input
+// (an echo); the body must still reach it whole.
+func TestHeadersBeforeBody(t *testing.T) {
+	script := writeScript(t, "printf 'Content-Type: text/plain\\n\\n'\ncat\n")
+	h, _ := newHandler(t, Options{Script: script, Timeout: 20 * time.Second})
+	for _, size := range []int{100, 300 << 10, 2 << 20} {
+		in := strings.Repeat("x", size-1) + "\n"
+		res, body := do(t, h, httptest.NewRequest("POST", "/", strings.NewReader(in)))
+		if res.StatusCode != 200 || body != in {
+			t.Errorf("%d bytes: %d, echoed %d bytes", size, res.StatusCode, len(body))
+		}
+	}
+}
+
+// TestScriptIgnoresBody: a script that exits without reading a large body
+// ends the request without waiting for the whole upload.
+func TestScriptIgnoresBody(t *testing.T) {
+	script := writeScript(t, "printf 'Status: 413 Request Entity Too Large\\nContent-Type: text/plain\\n\\nno\\n'\n")
+	h, _ := newHandler(t, Options{Script: script, Timeout: 20 * time.Second})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(make([]byte, 64<<10)) // then stall: the rest never comes
+	}()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL, pr)
+	req.ContentLength = 50 << 20
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Errorf("POST: %v", err)
+			return
+		}
+		res.Body.Close()
+		if res.StatusCode != 413 {
+			t.Errorf("status %d, want 413", res.StatusCode)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request hung on a body the script never read")
+	}
+}
