@@ -99,8 +99,20 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 }
 
 func basicUser(r *http.Request) string {
+	if len(r.Header["Authorization"]) == 0 {
+		return ""
+	}
 	u, _, _ := r.BasicAuth()
 	return u
+}
+
+// header returns the first value of a header given by its canonical
+// name, without Header.Get's canonicalisation.
+func header(r *http.Request, canonical string) string {
+	if v := r.Header[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 type logger struct {
@@ -189,9 +201,9 @@ func (l *logger) appendLine(b []byte, r *http.Request, rw *recorder, start time.
 	}
 	if l.o.Format == Combined {
 		b = append(b, " \""...)
-		b = appendField(b, r.Header.Get("Referer"))
+		b = appendField(b, header(r, "Referer"))
 		b = append(b, "\" \""...)
-		b = appendField(b, r.Header.Get("User-Agent"))
+		b = appendField(b, header(r, "User-Agent"))
 		b = append(b, '"')
 	}
 	return append(b, '\n')
@@ -217,9 +229,9 @@ func (l *logger) appendJSON(b []byte, r *http.Request, rw *recorder, start time.
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, float64(l.o.Now().Sub(start))/float64(time.Millisecond), 'f', 3, 64)
 	b = append(b, `,"referer":`...)
-	b = appendJSONString(b, r.Header.Get("Referer"))
+	b = appendJSONString(b, header(r, "Referer"))
 	b = append(b, `,"user_agent":`...)
-	b = appendJSONString(b, r.Header.Get("User-Agent"))
+	b = appendJSONString(b, header(r, "User-Agent"))
 	if id := requestid.From(r.Context()); id != "" {
 		b = append(b, `,"request_id":`...)
 		b = appendJSONString(b, id)
