@@ -19,9 +19,11 @@
 package validate
 
 import (
+	"bufio"
 	"bytes"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,10 +67,11 @@ type writer struct {
 	rw  http.ResponseWriter
 	max int64
 
-	status  int
-	holding bool // an HTML body is being held
-	passing bool // passed through, unchecked
-	buf     bytes.Buffer
+	status   int
+	holding  bool // an HTML body is being held
+	passing  bool // passed through, unchecked
+	hijacked bool
+	buf      bytes.Buffer
 }
 
 func (w *writer) Header() http.Header { return w.rw.Header() }
@@ -123,7 +126,7 @@ func (w *writer) pass() {
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	if w.passing {
+	if w.passing || w.hijacked {
 		return w.rw.Write(p)
 	}
 	if w.status == 0 {
@@ -150,13 +153,22 @@ func (w *writer) Flush() {
 	_ = http.NewResponseController(w.rw).Flush() // a writer that cannot flush buffers; nothing to do
 }
 
-// Unwrap gives http.ResponseController the underlying writer (Hijack,
-// deadlines).
+// Hijack hands the connection over; nothing held is sent.
+func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.rw).Hijack()
+	if err == nil {
+		w.hijacked = true
+		w.holding, w.buf = false, bytes.Buffer{}
+	}
+	return c, brw, err
+}
+
+// Unwrap gives http.ResponseController the underlying writer (deadlines).
 func (w *writer) Unwrap() http.ResponseWriter { return w.rw }
 
 // finish checks a held document and sends it.
 func (w *writer) finish(r *http.Request, l *slog.Logger) {
-	if w.passing {
+	if w.passing || w.hijacked {
 		return
 	}
 	if !w.holding {
@@ -205,4 +217,7 @@ func Comment(problems []Problem) []byte {
 	return []byte(b.String())
 }
 
-var _ http.Flusher = (*writer)(nil)
+var (
+	_ http.Flusher  = (*writer)(nil)
+	_ http.Hijacker = (*writer)(nil)
+)

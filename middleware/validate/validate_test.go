@@ -138,3 +138,30 @@ func TestFactory(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestHijack(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(New(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		w.Header().Set("Content-Type", "text/html")
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer c.Close()
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n<div>")
+		brw.Flush()
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	<-done
+	if string(body) != "<div>" {
+		t.Errorf("body %q", body)
+	}
+}
