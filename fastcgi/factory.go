@@ -3,7 +3,12 @@ package fastcgi
 import (
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/proxy"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
 )
@@ -17,6 +22,89 @@ func init() {
 	registry.RegisterServer("fastcgi", serverFactory,
 		"FastCGI responder (nginx fastcgi_pass, Apache mod_proxy_fcgi, cgi-fcgi)",
 		"egg:Paste#flup_fcgi_thread", "egg:flup#fcgi_thread")
+	registry.RegisterApp("fastcgi_proxy", proxyFactory,
+		"gateway to FastCGI applications such as PHP-FPM (pooled, split_path, document_root)")
+}
+
+// proxyFactory builds fastcgi_proxy: the keys of proxy.ReadOptions plus
+// max_conns (connections per backend, busy and idle; default
+// max_idle_conns, else 2: set it to the backend's worker count), keep_conn
+// (default true), document_root, index, split_path (extensions, e.g.
+// ".php") and "env NAME = value" extra variables.
+func proxyFactory(c *registry.Config) (http.Handler, error) {
+	o := proxy.ReadOptions(c)
+	def := o.MaxIdleConns
+	if def <= 0 {
+		def = 2
+	}
+	maxConns := c.Int("max_conns", def)
+	if maxConns <= 0 {
+		c.Errorf("max_conns", "must be at least 1")
+	}
+	keep := c.Bool("keep_conn", true)
+	script := Script{
+		DocumentRoot: c.Path("document_root", ""),
+		Index:        c.String("index", ""),
+	}
+	if script.DocumentRoot != "" {
+		if fi, err := os.Stat(script.DocumentRoot); err != nil || !fi.IsDir() {
+			// The backend may run elsewhere: only say so.
+			c.Logger.Warn("document_root is not a local directory", "document_root", script.DocumentRoot)
+		}
+		script.DocumentRoot = filepath.Clean(script.DocumentRoot)
+	}
+	for _, ext := range c.List("split_path") {
+		if !strings.HasPrefix(ext, ".") || strings.ContainsAny(ext, "/\x00") || !isASCII(ext) {
+			c.Errorf("split_path", "%q is not an ASCII extension like .php", ext)
+			continue
+		}
+		script.SplitPath = append(script.SplitPath, ext)
+	}
+	if (script.Index != "" || len(script.SplitPath) > 0) && script.DocumentRoot == "" {
+		c.Errorf("document_root", "is required with index or split_path")
+	}
+	var extra []cgivars.Pair
+	for _, k := range c.KeysWithPrefix("env ") {
+		name := strings.TrimSpace(strings.TrimPrefix(k, "env "))
+		v := c.String(k, "")
+		if name == "" || strings.ContainsAny(name, "= \t\r\n\x00") {
+			c.Errorf(k, "%q is not a variable name", name)
+			continue
+		}
+		extra = append(extra, cgivars.Pair{Name: name, Value: v})
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	o.NewTransport = func(b proxy.Backend) http.RoundTripper {
+		t := &Transport{
+			Addr:                  b.Addr,
+			MaxConns:              maxConns,
+			NoKeepConn:            !keep,
+			DialTimeout:           o.ConnectTimeout,
+			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
+			Vars:                  cgivars.Options{ScriptName: o.ScriptName, Extra: extra},
+			Script:                script,
+			Logger:                c.Logger,
+		}
+		return t
+	}
+	o.RequireLength = true
+	p, err := proxy.New(o)
+	if err != nil {
+		return nil, c.Errorf("backends", "%v", err)
+	}
+	c.OnClose(p)
+	return p, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.Serving, error) {

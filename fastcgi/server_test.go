@@ -400,3 +400,6 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 		benchRoundTrip(b, func(l net.Listener, h http.Handler) { fcgi.Serve(l, h) })
 	})
 }
+
+// waitABit yields to other goroutines while a test polls a condition.
+func waitABit() { time.Sleep(time.Millisecond) }

@@ -58,10 +58,10 @@ type Transport struct {
 	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	Logger *slog.Logger // nil means slog.Default()
 
-	once sync.Once
-	sem  chan struct{} // one token per open connection
-	mu   sync.Mutex
-	idle []*clientConn
+	mu      sync.Mutex
+	open    int                // connections open or being dialed
+	idle    []*clientConn      // open and unused, newest last
+	waiters []chan *clientConn // requests waiting for a connection
 }
 
 // Script says how a request path maps to a script file.
@@ -105,16 +105,6 @@ type clientConn struct {
 	lastUsed time.Time
 }
 
-func (t *Transport) init() {
-	t.once.Do(func() {
-		n := t.MaxConns
-		if n <= 0 {
-			n = 2
-		}
-		t.sem = make(chan struct{}, n)
-	})
-}
-
 func (t *Transport) logger() *slog.Logger {
 	if t.Logger != nil {
 		return t.Logger
@@ -130,8 +120,10 @@ func (t *Transport) CloseIdleConnections() {
 	t.mu.Unlock()
 	for _, c := range idle {
 		c.nc.Close()
-		<-t.sem
 	}
+	t.mu.Lock()
+	t.open -= len(idle)
+	t.mu.Unlock()
 }
 
 // Close closes the idle connections; busy ones close when their request
@@ -150,14 +142,13 @@ func SplitAddr(addr string) (network, address string) {
 }
 
 // get returns a connection: a pooled one (reused reports true) or a new
-// one, waiting for a free slot first.
+// one. When MaxConns are open it waits, in order, for one to come back.
 func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused bool, err error) {
-	t.init()
+	t.mu.Lock()
 	idleTimeout := t.IdleTimeout
 	if idleTimeout <= 0 {
 		idleTimeout = 30 * time.Second
 	}
-	t.mu.Lock()
 	for len(t.idle) > 0 {
 		c := t.idle[len(t.idle)-1]
 		t.idle = t.idle[:len(t.idle)-1]
@@ -166,43 +157,86 @@ func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused
 			return c, true, nil
 		}
 		c.nc.Close()
-		<-t.sem
+		t.open--
 	}
+	if t.open < t.maxConns() {
+		t.open++
+		t.mu.Unlock()
+		return t.dialSlot(ctx, addr)
+	}
+	ch := make(chan *clientConn, 1)
+	t.waiters = append(t.waiters, ch)
 	t.mu.Unlock()
 	select {
-	case t.sem <- struct{}{}:
+	case c := <-ch:
+		if c == nil {
+			return t.dialSlot(ctx, addr) // a slot was handed over
+		}
+		return c, true, nil
 	case <-ctx.Done():
+		t.mu.Lock()
+		for i, w := range t.waiters {
+			if w == ch {
+				t.waiters = append(t.waiters[:i], t.waiters[i+1:]...)
+				break
+			}
+		}
+		t.mu.Unlock()
+		select {
+		case c := <-ch: // handed over while we gave up: pass it on
+			if c == nil {
+				t.put(&clientConn{}, false)
+			} else {
+				t.put(c, true)
+			}
+		default:
+		}
 		return nil, false, ctx.Err()
 	}
-	// A connection may have been returned while we waited for the slot.
-	t.mu.Lock()
-	if len(t.idle) > 0 {
-		c := t.idle[len(t.idle)-1]
-		t.idle = t.idle[:len(t.idle)-1]
-		t.mu.Unlock()
-		<-t.sem
-		return c, true, nil
+}
+
+func (t *Transport) maxConns() int {
+	if t.MaxConns > 0 {
+		return t.MaxConns
 	}
-	t.mu.Unlock()
+	return 2
+}
+
+// dialSlot dials for a slot already counted in t.open.
+func (t *Transport) dialSlot(ctx context.Context, addr string) (*clientConn, bool, error) {
 	nc, err := t.dial(ctx, addr)
 	if err != nil {
-		<-t.sem
+		t.put(&clientConn{}, false)
 		return nil, false, err
 	}
 	return &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, false, nil
 }
 
-// put returns c to the pool, or closes it when it cannot be reused.
+// put returns c to the pool (to the first waiter, if any), or closes it
+// and hands its slot to the first waiter. A clientConn without nc only
+// gives back its slot.
 func (t *Transport) put(c *clientConn, reusable bool) {
 	if !reusable || t.NoKeepConn {
-		c.nc.Close()
-		<-t.sem
+		if c.nc != nil {
+			c.nc.Close()
+		}
+		c = nil
+	} else {
+		c.lastUsed = time.Now()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.waiters) > 0 {
+		w := t.waiters[0]
+		t.waiters = t.waiters[1:]
+		w <- c // nil: the slot is theirs to dial
 		return
 	}
-	c.lastUsed = time.Now()
-	t.mu.Lock()
+	if c == nil {
+		t.open--
+		return
+	}
 	t.idle = append(t.idle, c)
-	t.mu.Unlock()
 }
 
 func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
@@ -548,7 +582,8 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ErrBadPath is returned for a request path the Script rules refuse.
+// ErrBadPath is returned for a request path the Script rules refuse; it
+// comes wrapped with cgivars.ErrInvalidByte (a client error, 400).
 var ErrBadPath = errors.New("fastcgi: refused request path")
 
 // apply sets SCRIPT_FILENAME, SCRIPT_NAME, PATH_INFO, PATH_TRANSLATED and
@@ -588,7 +623,7 @@ func (s Script) apply(vars []cgivars.Pair) ([]cgivars.Pair, error) {
 // family of bugs); a path holding NUL, CR or LF is refused.
 func (s Script) Split(p string) (script, info string, err error) {
 	if strings.ContainsAny(p, "\x00\r\n") {
-		return "", "", fmt.Errorf("%w: control byte in %q", ErrBadPath, p)
+		return "", "", fmt.Errorf("%w: %w", ErrBadPath, cgivars.ErrInvalidByte)
 	}
 	if p == "" {
 		p = "/"
