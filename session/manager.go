@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gopaste/gopaste/auth"
 )
 
 // Lock says how the filter guards a session against concurrent requests.
@@ -211,8 +213,24 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		if s.values == nil {
 			s.reset()
 		}
+		ctx := context.WithValue(r.Context(), sessionKey{}, s)
+		// Keep the session's user and the authenticated user in step.
+		if au := auth.User(ctx); au != "" && s.user == "" {
+			// Inside an auth filter: the session learns its user. A
+			// privilege change, so the token changes too (fixation).
+			if err := s.RenewToken(ctx); err != nil {
+				if !m.storeError(w, r, "renew", err) {
+					return
+				}
+				s.detached = true
+			}
+			s.user = au
+		} else if s.user != "" && au == "" {
+			// Outside one: the session's user is the request's.
+			ctx = auth.WithUser(ctx, s.user)
+		}
 		sw := &writer{ResponseWriter: w, s: s, r: r}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		if !sw.done {
 			sw.save()
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/auth"
 	"github.com/gopaste/gopaste/session"
 	"github.com/gopaste/gopaste/session/memstore"
 )
@@ -487,5 +488,36 @@ func TestInfoMethodsAndMount(t *testing.T) {
 		if w.Code != tc.want {
 			t.Errorf("%s %s = %d, want %d", tc.method, tc.path, w.Code, tc.want)
 		}
+	}
+}
+
+func TestAuthUserInStep(t *testing.T) {
+	store := newMem(t)
+	m, _ := newManager(t, session.Options{Store: store})
+	var seen string
+	inner := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = auth.User(r.Context())
+		session.Info{}.ServeHTTP(w, r)
+	}))
+	// Inside an auth filter: the session takes the authenticated user and
+	// a new token.
+	c := &client{t: t, h: inner}
+	c.info()
+	before := c.cookie.Value
+	c.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), "carol")))
+	})
+	if got := c.info(); got.User != "carol" || got.Visits != 2 {
+		t.Errorf("inside auth: %+v, want user carol, visit 2", got)
+	}
+	if c.cookie.Value == before {
+		t.Error("taking the authenticated user did not renew the token")
+	}
+	// Outside one (no auth user on the request): the session's user is
+	// handed on as the authenticated user.
+	c.h = inner
+	seen = ""
+	if got := c.info(); got.User != "carol" || seen != "carol" {
+		t.Errorf("outside auth: session user %q, auth.User %q; want carol for both", got.User, seen)
 	}
 }
