@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"time"
@@ -78,6 +80,9 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 5 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
 	v := url.Values{}
 	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
