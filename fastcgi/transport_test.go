@@ -284,3 +284,5 @@ func readRequest(c net.Conn) {
 		}
 	}
 }
+
+func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
