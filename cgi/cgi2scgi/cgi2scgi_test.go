@@ -205,3 +205,51 @@ func TestNoAddress(t *testing.T) {
 		t.Errorf("exit %d, out %q, err %q", code, out.String(), errs.String())
 	}
 }
+
+// TestStreamsReply: the first part of the reply reaches stdout before the
+// SCGI server has written the rest.
+func TestStreamsReply(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	gate := make(chan struct{})
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		scgi.ReadHeaders(bufio.NewReader(c), 0)
+		io.WriteString(c, "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst\n")
+		<-gate
+		io.WriteString(c, "last\n")
+	}()
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Forward(context.Background(), Options{Addr: l.Addr().String(), Env: []string{"REQUEST_METHOD=GET"}, Stdin: strings.NewReader(""), Stdout: pw})
+		pw.Close()
+	}()
+	br := bufio.NewReader(pr)
+	var got []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("before the gate opened: %q, %v", got, err)
+		}
+		got = append(got, line)
+		if line == "first\n" {
+			break
+		}
+	}
+	close(gate)
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "last\n" {
+		t.Errorf("rest %q", rest)
+	}
+	if err := <-errc; err != nil {
+		t.Error(err)
+	}
+}
