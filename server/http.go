@@ -43,7 +43,10 @@ func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
 	p.SetUnencryptedHTTP2(o.H2C)
 	srv.Protocols = &p
 	if o.TLSConfig == nil {
-		return srv, nil
+		if o.Protocol == "auto" {
+			return srv, nil // the sniffer already chose HTTP
+		}
+		return &plainServing{srv: srv, logger: logger}, nil
 	}
 	cfg := o.TLSConfig.Clone()
 	if !o.DisableHTTP2 {
@@ -54,6 +57,18 @@ func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
 	srv.TLSConfig = cfg
 	return &tlsServing{srv: srv, cfg: cfg}, nil
 }
+
+// plainServing logs clients that speak another protocol to an HTTP port.
+type plainServing struct {
+	srv    *http.Server
+	logger *slog.Logger
+}
+
+func (p *plainServing) Serve(l net.Listener) error {
+	return p.srv.Serve(&mismatchListener{Listener: l, want: "http", logger: p.logger})
+}
+
+func (p *plainServing) Shutdown(ctx context.Context) error { return p.srv.Shutdown(ctx) }
 
 // tlsServing wraps the listener in TLS; http.Server negotiates h2 on it.
 type tlsServing struct {

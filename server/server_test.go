@@ -324,3 +324,35 @@ func TestConsole(t *testing.T) {
 		t.Error("no status line")
 	}
 }
+
+func TestHTTPLogsWrongProtocol(t *testing.T) {
+	var logs syncBuf
+	o := Options{Protocol: "http"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	s := &Server{Options: o, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Ready: func(a net.Addr) { addrc <- a.String() }}
+	go s.Run(ctx, http.HandlerFunc(hello))
+	addr := <-addrc
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("70:CONTENT_LENGTH\x000\x00SCGI\x001\x00,"))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "received an SCGI request on an HTTP socket") {
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

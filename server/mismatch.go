@@ -1,0 +1,43 @@
+package server
+
+import (
+	"log/slog"
+	"net"
+	"sync"
+)
+
+// mismatchListener wraps accepted connections so that the first bytes a
+// client sends are checked once: a client speaking another protocol is
+// logged in words ("received an SCGI request on an HTTP socket") before
+// the protocol server rejects it with its own framing error.
+type mismatchListener struct {
+	net.Listener
+	want   string
+	logger *slog.Logger
+}
+
+func (l *mismatchListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &mismatchConn{Conn: c, l: l}, nil
+}
+
+type mismatchConn struct {
+	net.Conn
+	l    *mismatchListener
+	once sync.Once
+}
+
+func (c *mismatchConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.once.Do(func() {
+			if msg := Mismatch(c.l.want, p[:n]); msg != "" {
+				c.l.logger.Warn(msg, "remote_addr", c.RemoteAddr().String())
+			}
+		})
+	}
+	return n, err
+}
