@@ -40,7 +40,7 @@ pipeline = tagger app
 
 [filter:tagger]
 use = headers
-set X-Served-By = gopaste
+replace X-Served-By = gopaste
 
 [app:app]
 use = env

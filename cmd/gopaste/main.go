@@ -15,6 +15,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGUSR1 asks the access log to reopen its file (logrotate); with no
+	// log file open it must not kill the process, as Go's default would.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := make(chan struct{}, 1)

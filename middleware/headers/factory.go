@@ -12,10 +12,10 @@ func init() {
 		"set, add and remove response headers; preset = security adds the usual security headers")
 }
 
-var ops = map[string]Op{"set": Set, "add": Add, "remove": Remove, "default": Default}
+var ops = map[string]Op{"replace": Set, "add": Add, "remove": Remove, "default": Default}
 
 // factory reads: preset (none; "security"), and in file order the keys
-// "set NAME = VALUE", "add NAME = VALUE", "default NAME = VALUE" and
+// "replace NAME = VALUE", "add NAME = VALUE", "default NAME = VALUE" and
 // "remove NAME =" (value ignored), plus "remove = NAME NAME..." .
 func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 	o := Options{Preset: c.OneOf("preset", "", "security")}
