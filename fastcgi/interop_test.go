@@ -276,3 +276,21 @@ func TestInteropTransportToFcgiwrap(t *testing.T) {
 		t.Errorf("got %d %q %v, want %q", resp.StatusCode, b, resp.Header, want)
 	}
 }
+
+// TestDocsQuoteNginxSnippets checks that docs/protocols.md shows the nginx
+// blocks this package's interop tests run, verbatim.
+func TestDocsQuoteNginxSnippets(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocols.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"nginx.conf", "nginx-keepalive-upstream.conf", "nginx-keepalive.conf"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), "```nginx\n"+string(b)+"```") {
+			t.Errorf("docs/protocols.md does not quote fastcgi/testdata/%s verbatim", name)
+		}
+	}
+}

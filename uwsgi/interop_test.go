@@ -117,3 +117,19 @@ func TestInteropUWSGIModifier(t *testing.T) {
 		t.Errorf("modifier1 30: status %d", resp.StatusCode)
 	}
 }
+
+// TestDocsQuoteNginxSnippet checks that docs/protocols.md shows the nginx
+// block this package's interop test runs, verbatim.
+func TestDocsQuoteNginxSnippet(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocols.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("testdata/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```nginx\n"+string(b)+"```") {
+		t.Error("docs/protocols.md does not quote uwsgi/testdata/nginx.conf verbatim")
+	}
+}
