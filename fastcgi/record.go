@@ -246,9 +246,9 @@ func pairLen(s string) (int, string, bool) {
 	return n, s[4:], true
 }
 
-// Reader reads records from a buffered stream. It reuses one buffer of
-// 64 KiB for record contents, so Content is valid only until the next
-// Next. Not safe for concurrent use.
+// Reader reads records from a buffered stream. It reuses one buffer (up
+// to 64 KiB, grown as records need) for record contents, so Content is
+// valid only until the next Next. Not safe for concurrent use.
 type Reader struct {
 	r   *bufio.Reader
 	buf []byte
@@ -260,6 +260,11 @@ type Reader struct {
 // NewReader returns a Reader on r.
 func NewReader(r *bufio.Reader) *Reader {
 	return &Reader{r: r}
+}
+
+// Reset makes rr read from r, keeping its buffer.
+func (rr *Reader) Reset(r *bufio.Reader) {
+	rr.r, rr.Header, rr.Content = r, Header{}, nil
 }
 
 // Buffered returns the number of bytes that can be read without blocking.
@@ -284,7 +289,9 @@ func (rr *Reader) Next() error {
 	rr.Header = h
 	n := int(h.ContentLength) + int(h.PaddingLength)
 	if cap(rr.buf) < n {
-		rr.buf = make([]byte, max(n, 4096), MaxContent+255)[:n]
+		// Grow in steps: most records are small, and a connection
+		// should not cost 64 KiB before it needs it.
+		rr.buf = make([]byte, min(max(n, 2*cap(rr.buf), 4096), MaxContent+255))
 	}
 	rr.buf = rr.buf[:n]
 	if _, err := io.ReadFull(rr.r, rr.buf); err != nil {

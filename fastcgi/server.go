@@ -97,12 +97,15 @@ type request struct {
 	aborted atomic.Bool
 }
 
-var bufReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+// readerPool holds a record Reader and its bufio.Reader per idle slot, so
+// a connection costs no buffer allocation.
+var readerPool = sync.Pool{New: func() any { return NewReader(bufio.NewReaderSize(nil, 16<<10)) }}
 
 func (s *Server) serveConn(nc net.Conn) {
-	br := bufReaderPool.Get().(*bufio.Reader)
+	rr := readerPool.Get().(*Reader)
+	br := rr.r
 	br.Reset(nc)
-	c := &conn{s: s, nc: nc, rr: NewReader(br), log: s.logger(), reqs: make(map[uint16]*request, 1)}
+	c := &conn{s: s, nc: nc, rr: rr, log: s.logger(), reqs: make(map[uint16]*request, 1)}
 	defer func() {
 		c.mu.Lock()
 		c.closed = true
@@ -114,7 +117,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.mu.Unlock()
 		c.wg.Wait()
 		br.Reset(nil)
-		bufReaderPool.Put(br)
+		rr.Reset(br)
+		readerPool.Put(rr)
 	}()
 	if err := c.readLoop(); err != nil && !errors.Is(err, net.ErrClosed) {
 		c.log.Warn("fastcgi connection", "remote_addr", nc.RemoteAddr().String(), "err", err)

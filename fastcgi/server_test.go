@@ -367,7 +367,7 @@ func TestTransportToNetHTTPFCGI(t *testing.T) {
 	}
 }
 
-func benchRoundTrip(b *testing.B, serve func(net.Listener, http.Handler)) {
+func benchRoundTrip(b *testing.B, keep bool, serve func(net.Listener, http.Handler)) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -378,27 +378,50 @@ func benchRoundTrip(b *testing.B, serve func(net.Listener, http.Handler)) {
 		io.WriteString(w, "Hello, World!\n")
 	})
 	go serve(l, hello)
-	wire := wireRequest(1, FlagKeepConn, benchPairs(), "")
-	c := dialRaw(b, l.Addr().String())
-	c.nc.SetDeadline(time.Time{})
+	addr := l.Addr().String()
 	b.ReportAllocs()
+	if keep {
+		wire := wireRequest(1, FlagKeepConn, benchPairs(), "")
+		c := dialRaw(b, addr)
+		c.nc.SetDeadline(time.Time{})
+		for b.Loop() {
+			c.send(wire)
+			c.reply(1)
+		}
+		return
+	}
+	wire := wireRequest(1, 0, benchPairs(), "")
 	for b.Loop() {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := &rawConn{t: b, nc: nc, rr: NewReader(bufio.NewReader(nc))}
 		c.send(wire)
 		c.reply(1)
+		nc.Close()
 	}
 }
 
-// BenchmarkServerRoundTrip compares our server with net/http/fcgi on one
-// kept connection: the records nginx sends for a GET, a 14-byte reply.
+// BenchmarkServerRoundTrip compares our server with net/http/fcgi: the
+// records nginx sends for a GET, a 14-byte reply; on one kept connection
+// (fastcgi_keep_conn on) and on a connection per request (nginx's
+// default).
 func BenchmarkServerRoundTrip(b *testing.B) {
-	b.Run("gopaste", func(b *testing.B) {
-		s := &Server{Logger: quiet()}
-		benchRoundTrip(b, func(l net.Listener, h http.Handler) { s.Handler = h; s.Serve(l) })
-		s.Close()
-	})
-	b.Run("net-http-fcgi", func(b *testing.B) {
-		benchRoundTrip(b, func(l net.Listener, h http.Handler) { fcgi.Serve(l, h) })
-	})
+	for _, keep := range []bool{true, false} {
+		mode := "keepconn"
+		if !keep {
+			mode = "connperrequest"
+		}
+		b.Run(mode+"/gopaste", func(b *testing.B) {
+			s := &Server{Logger: quiet()}
+			benchRoundTrip(b, keep, func(l net.Listener, h http.Handler) { s.Handler = h; s.Serve(l) })
+			s.Close()
+		})
+		b.Run(mode+"/net-http-fcgi", func(b *testing.B) {
+			benchRoundTrip(b, keep, func(l net.Listener, h http.Handler) { fcgi.Serve(l, h) })
+		})
+	}
 }
 
 // waitABit yields to other goroutines while a test polls a condition.
