@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
 )
 
@@ -35,25 +37,88 @@ type Record struct {
 // record of a known format.
 var ErrCorrupt = errors.New("session: corrupt session data")
 
-// Encode returns the record as JSON, with Format set.
+// Encode returns the record as JSON, with Format set. Values are written
+// as they are (each must be valid JSON, as Put and DecodeRecord make
+// them), keys in sorted order.
 func (rec *Record) Encode() ([]byte, error) {
 	rec.Format = Format
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	return json.Marshal(rec)
+	size := 128 + len(rec.User)
+	for k, v := range rec.Values {
+		size += len(k) + len(v) + 4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, Format, 10)
+	b = append(b, `,"created":`...)
+	b, err := appendTime(b, rec.Created)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"deadline":`...)
+	if b, err = appendTime(b, rec.Deadline); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, rec.Version, 10)
+	if rec.User != "" {
+		b = append(b, `,"user":`...)
+		b = appendString(b, rec.User)
+	}
+	b = append(b, `,"values":{`...)
+	keys := make([]string, 0, len(rec.Values))
+	for k := range rec.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		v := rec.Values[k]
+		if len(v) == 0 {
+			v = json.RawMessage("null")
+		}
+		b = append(b, v...)
+	}
+	return append(b, "}}"...), nil
+}
+
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("session: time %v out of range", t)
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+// appendString appends s as a JSON string, as encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // DecodeRecord parses data written by [Record.Encode]. Anything else, a
 // record of another format included, gives an error wrapping [ErrCorrupt].
 func DecodeRecord(data []byte) (*Record, error) {
-	var rec Record
-	d := json.NewDecoder(bytes.NewReader(data))
-	if err := d.Decode(&rec); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if d.More() {
-		return nil, fmt.Errorf("%w: data after the record", ErrCorrupt)
+	rec, ok := decodeFast(data)
+	if !ok {
+		rec = new(Record)
+		if err := json.Unmarshal(data, rec); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
 	}
 	if rec.Format != Format {
 		return nil, fmt.Errorf("%w: format %d", ErrCorrupt, rec.Format)
@@ -61,5 +126,152 @@ func DecodeRecord(data []byte) (*Record, error) {
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	return &rec, nil
+	return rec, nil
+}
+
+// decodeFast reads data when it is laid out exactly as Encode writes it
+// (with strings without escapes, and each value valid JSON); ok is false
+// otherwise, and DecodeRecord falls back to encoding/json.
+func decodeFast(data []byte) (rec *Record, ok bool) {
+	p := scanner{b: data}
+	rec = &Record{Format: Format}
+	var err error
+	if !p.lit(`{"format":1,"created":`) {
+		return nil, false
+	}
+	if rec.Created, ok = p.time(); !ok || !p.lit(`,"deadline":`) {
+		return nil, false
+	}
+	if rec.Deadline, ok = p.time(); !ok || !p.lit(`,"version":`) {
+		return nil, false
+	}
+	num := p.until(',')
+	if rec.Version, err = strconv.ParseInt(string(num), 10, 64); err != nil {
+		return nil, false
+	}
+	if p.lit(`,"user":`) {
+		if rec.User, ok = p.plain(); !ok {
+			return nil, false
+		}
+	}
+	if !p.lit(`,"values":{`) {
+		return nil, false
+	}
+	rec.Values = make(map[string]json.RawMessage, 4)
+	if !p.lit("}") {
+		for {
+			k, ok := p.plain()
+			if !ok || !p.lit(":") {
+				return nil, false
+			}
+			v := p.value()
+			if len(v) == 0 || !json.Valid(v) {
+				return nil, false
+			}
+			rec.Values[k] = json.RawMessage(bytes.Clone(v))
+			if p.lit(",") {
+				continue
+			}
+			if p.lit("}") {
+				break
+			}
+			return nil, false
+		}
+	}
+	if !p.lit("}") || p.i != len(p.b) {
+		return nil, false
+	}
+	return rec, true
+}
+
+// scanner walks a record. value finds the end of a value on the
+// assumption that it is valid JSON, which the caller then checks.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (p *scanner) lit(s string) bool {
+	if bytes.HasPrefix(p.b[p.i:], []byte(s)) {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *scanner) until(c byte) []byte {
+	j := bytes.IndexByte(p.b[p.i:], c)
+	if j < 0 {
+		return nil
+	}
+	s := p.b[p.i : p.i+j]
+	p.i += j
+	return s
+}
+
+// plain reads a string of printable ASCII without escapes.
+func (p *scanner) plain() (string, bool) {
+	if !p.lit(`"`) {
+		return "", false
+	}
+	s := p.until('"')
+	if s == nil && (p.i >= len(p.b) || p.b[p.i] != '"') {
+		return "", false
+	}
+	for _, c := range s {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return "", false // escapes, control bytes, non-ASCII: encoding/json's job
+		}
+	}
+	p.i++
+	return string(s), true
+}
+
+func (p *scanner) time() (time.Time, bool) {
+	s, ok := p.plain()
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// value returns the extent of the JSON value at p.i.
+func (p *scanner) value() []byte {
+	start, depth, inStr := p.i, 0, false
+	for ; p.i < len(p.b); p.i++ {
+		c := p.b[p.i]
+		switch {
+		case inStr:
+			if c == '\\' {
+				p.i++
+			} else if c == '"' {
+				inStr = false
+				if depth == 0 {
+					p.i++
+					return p.b[start:p.i]
+				}
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return p.b[start:p.i]
+			}
+			depth--
+			if depth == 0 {
+				p.i++
+				return p.b[start:p.i]
+			}
+		case c == ',' && depth == 0:
+			return p.b[start:p.i]
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if depth == 0 {
+				return p.b[start:p.i]
+			}
+		}
+	}
+	return p.b[start:p.i]
 }

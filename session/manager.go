@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopaste/gopaste/auth"
@@ -78,6 +80,7 @@ type Manager struct {
 	log     *slog.Logger
 	locker  Locker
 	swapper Swapper
+	attrs   string // "; Path=/; HttpOnly; SameSite=Lax"
 }
 
 // New checks o and returns a Manager.
@@ -112,7 +115,11 @@ func New(o Options) (*Manager, error) {
 	if o.ConflictStatus < 100 || o.ConflictStatus > 599 {
 		return nil, fmt.Errorf("session: conflict status %d is not an HTTP status", o.ConflictStatus)
 	}
-	m := &Manager{o: o, log: o.Logger}
+	attrs, err := cookieAttrs(o)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{o: o, log: o.Logger, attrs: attrs}
 	switch o.Lock {
 	case LockNone:
 	case LockExclusive:
@@ -182,7 +189,8 @@ var errFailed = errors.New("session: response replaced by a session error")
 // runs next, and saves the session before the response header goes out.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Cookie")
+		h := w.Header()
+		h["Vary"] = append(h["Vary"], "Cookie")
 		token := ""
 		if c, err := r.Cookie(m.o.CookieName); err == nil && validToken(c.Value) {
 			token = c.Value
@@ -313,7 +321,7 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 		return false
 	}
 	ctx := r.Context()
-	key := StoreKey(s.token)
+	key := s.storeKey(s.token)
 	if m.swapper != nil && s.foundKey == key {
 		var ok bool
 		ok, err = m.swapper.Swap(ctx, key, s.found, data, expiry)
@@ -338,29 +346,56 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 }
 
 func (m *Manager) writeCookie(w http.ResponseWriter, r *http.Request, token string, expiry time.Time) {
-	c := &http.Cookie{
-		Name:     m.o.CookieName,
-		Value:    token,
-		Path:     m.o.CookiePath,
-		Domain:   m.o.CookieDomain,
-		HttpOnly: !m.o.ScriptAccess,
-		SameSite: m.o.SameSite,
-	}
-	switch m.o.Secure {
-	case SecureAuto:
-		c.Secure = r.TLS != nil
-	case SecureAlways:
-		c.Secure = true
-	}
+	b := make([]byte, 0, 64+len(token)+len(m.attrs))
+	b = append(b, m.o.CookieName...)
+	b = append(b, '=')
+	b = append(b, token...)
+	b = append(b, m.attrs...)
 	if expiry.IsZero() {
-		c.Expires = time.Unix(1, 0)
-		c.MaxAge = -1
+		b = append(b, "; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"...)
 	} else {
-		c.Expires = time.Unix(expiry.Unix()+1, 0)
-		c.MaxAge = int(time.Until(expiry).Seconds() + 1)
+		b = append(b, "; Expires="...)
+		b = time.Unix(expiry.Unix()+1, 0).UTC().AppendFormat(b, http.TimeFormat)
+		b = append(b, "; Max-Age="...)
+		b = strconv.AppendInt(b, int64(time.Until(expiry).Seconds()+1), 10)
 	}
-	w.Header().Add("Set-Cookie", c.String())
-	w.Header().Add("Cache-Control", `no-cache="Set-Cookie"`)
+	if m.o.Secure == SecureAlways || m.o.Secure == SecureAuto && r.TLS != nil {
+		b = append(b, "; Secure"...)
+	}
+	h := w.Header()
+	h["Set-Cookie"] = append(h["Set-Cookie"], string(b))
+	h["Cache-Control"] = append(h["Cache-Control"], `no-cache="Set-Cookie"`)
+}
+
+// cookieAttrs returns the fixed attributes of the cookie, checking them.
+func cookieAttrs(o Options) (string, error) {
+	var b strings.Builder
+	for _, c := range []byte(o.CookiePath) {
+		if c < 0x20 || c >= 0x7f || c == ';' {
+			return "", fmt.Errorf("session: invalid cookie path %q", o.CookiePath)
+		}
+	}
+	b.WriteString("; Path=" + o.CookiePath)
+	if d := o.CookieDomain; d != "" {
+		for _, c := range []byte(strings.TrimPrefix(d, ".")) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+				return "", fmt.Errorf("session: invalid cookie domain %q", d)
+			}
+		}
+		b.WriteString("; Domain=" + strings.TrimPrefix(d, "."))
+	}
+	if !o.ScriptAccess {
+		b.WriteString("; HttpOnly")
+	}
+	switch o.SameSite {
+	case http.SameSiteLaxMode:
+		b.WriteString("; SameSite=Lax")
+	case http.SameSiteStrictMode:
+		b.WriteString("; SameSite=Strict")
+	case http.SameSiteNoneMode:
+		b.WriteString("; SameSite=None")
+	}
+	return b.String(), nil
 }
 
 // writer saves the session when the handler starts its response.

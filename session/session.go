@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,8 @@ type Session struct {
 	m        *Manager
 	mu       sync.Mutex
 	token    string // "" for a session not saved yet
+	key      string // StoreKey(keyToken), cached
+	keyToken string
 	foundKey string // store key the data below was found (or saved) under
 	found    []byte // the stored bytes, for LockOptimistic
 	loaded   time.Time
@@ -74,6 +77,14 @@ type Session struct {
 // for this request (the response had started).
 var ErrSaved = errors.New("session: already saved for this request")
 
+// storeKey returns StoreKey(token), computing it once per token.
+func (s *Session) storeKey(token string) string {
+	if s.keyToken != token || s.key == "" {
+		s.key, s.keyToken = StoreKey(token), token
+	}
+	return s.key
+}
+
 func (s *Session) reset() {
 	s.token, s.foundKey, s.found = "", "", nil
 	s.created, s.deadline, s.version, s.user = time.Time{}, time.Time{}, 0, ""
@@ -83,7 +94,7 @@ func (s *Session) reset() {
 // load reads the session of token. A missing or corrupt entry leaves a
 // fresh session; only a store failure is an error.
 func (s *Session) load(ctx context.Context, token string) error {
-	key := StoreKey(token)
+	key := s.storeKey(token)
 	data, found, err := s.m.o.Store.Find(ctx, key)
 	if err != nil {
 		return err
@@ -121,9 +132,21 @@ func (s *Session) Put(key string, v any) error {
 	if key == "" {
 		return errors.New("session: empty key")
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("session: value of %q: %w", key, err)
+	var raw []byte
+	switch v := v.(type) {
+	case int:
+		raw = strconv.AppendInt(nil, int64(v), 10)
+	case int64:
+		raw = strconv.AppendInt(nil, v, 10)
+	case string:
+		raw = appendString(nil, v)
+	case bool:
+		raw = strconv.AppendBool(nil, v)
+	default:
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("session: value of %q: %w", key, err)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,6 +181,12 @@ func (s *Session) GetString(key string) string {
 
 // GetInt returns key's value if it is an integer, else 0.
 func (s *Session) GetInt(key string) int {
+	s.mu.Lock()
+	raw := s.values[key]
+	s.mu.Unlock()
+	if n, err := strconv.Atoi(string(raw)); err == nil {
+		return n // the common case, without reflection
+	}
 	var v int
 	s.Get(key, &v) // the zero value is the documented answer to an error
 	return v
@@ -270,7 +299,7 @@ func (s *Session) RenewToken(ctx context.Context) error {
 		return nil
 	}
 	if s.token != "" {
-		if err := s.m.o.Store.Delete(ctx, StoreKey(s.token)); err != nil {
+		if err := s.m.o.Store.Delete(ctx, s.storeKey(s.token)); err != nil {
 			return err
 		}
 	}
@@ -290,7 +319,7 @@ func (s *Session) Destroy(ctx context.Context) error {
 		return ErrSaved
 	}
 	if s.token != "" && !s.detached {
-		if err := s.m.o.Store.Delete(ctx, StoreKey(s.token)); err != nil {
+		if err := s.m.o.Store.Delete(ctx, s.storeKey(s.token)); err != nil {
 			return err
 		}
 	}
