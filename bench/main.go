@@ -157,7 +157,7 @@ func runBench(ctx context.Context, o Options, selected []Scenario, command strin
 			}
 		}
 	}
-	fmt.Fprintf(o.Out, "nproc %d, %s, commit %s\n", env.Nproc, env.GoVersion, env.Commit)
+	fmt.Fprintf(o.Out, "nproc %d, %s, CGO_ENABLED=%s, commit %s\n", env.Nproc, env.GoVersion, env.CGO, env.Commit)
 	r.gopaste = o.Gopaste
 	if r.gopaste == "" {
 		r.gopaste = filepath.Join(tmp, "gopaste")
@@ -217,6 +217,7 @@ func findRoot() (string, error) {
 func collectEnv(root, command string) Env {
 	e := Env{Date: time.Now().UTC(), Nproc: runtime.NumCPU(), Command: command, Versions: map[string]string{}}
 	e.GoVersion = firstLine(output(root, "go", "version"))
+	e.CGO = firstLine(output(root, "go", "env", "CGO_ENABLED"))
 	e.Kernel = firstLine(output(root, "uname", "-sr"))
 	e.Commit = firstLine(output(root, "git", "rev-parse", "--short", "HEAD"))
 	if st := output(root, "git", "status", "--porcelain", "--untracked-files=no"); strings.TrimSpace(st) != "" {

@@ -91,8 +91,12 @@ func renderMarkdown(results map[string]latest) string {
 			fmt.Fprintf(&b, "Not measured (%s): %s\n", r.Date.Format("2006-01-02 15:04 UTC"), r.Skipped)
 			continue
 		}
-		fmt.Fprintf(&b, "Measured %s on %d cores (%s), %s, gopaste commit %s%s.\n",
-			r.Date.Format("2006-01-02 15:04 UTC"), l.env.Nproc, l.env.CPU, l.env.GoVersion, l.env.Commit, peerVersions(l.env, r))
+		cgo := ""
+		if l.env.CGO != "" {
+			cgo = ", CGO_ENABLED=" + l.env.CGO
+		}
+		fmt.Fprintf(&b, "Measured %s on %d cores (%s), %s%s, gopaste commit %s%s.\n",
+			r.Date.Format("2006-01-02 15:04 UTC"), l.env.Nproc, l.env.CPU, l.env.GoVersion, cgo, l.env.Commit, peerVersions(l.env, r))
 		fmt.Fprintf(&b, "Command: `%s`", l.env.Command)
 		if r.Kind == Compare {
 			fmt.Fprintf(&b, " (%d rounds of %v per system, %d connections, `wrk -t2 -c%d -d%s --latency`)",

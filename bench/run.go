@@ -157,7 +157,9 @@ func (r *runner) start(sys System, role string, d tmplData, path string) (*start
 	var config string
 	switch {
 	case sys.Demo:
-		argv = []string{r.gopaste, "serve"}
+		// Port 0: the demo's own port (8080) may be taken; the
+		// address comes from its log.
+		argv = []string{r.gopaste, "serve", "-port", "0"}
 	case sys.Gopaste != "":
 		if config, err = gopasteConfig(sys.Gopaste, d); err != nil {
 			return nil, err

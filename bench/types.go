@@ -67,6 +67,7 @@ type Env struct {
 	CPU       string            `json:"cpu,omitempty"`
 	Kernel    string            `json:"kernel,omitempty"`
 	GoVersion string            `json:"go_version"`
+	CGO       string            `json:"cgo_enabled,omitempty"` // go env CGO_ENABLED when gopaste was built
 	Commit    string            `json:"commit,omitempty"`
 	Command   string            `json:"command"`
 	Versions  map[string]string `json:"versions"` // wrk, nginx, ...
