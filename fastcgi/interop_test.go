@@ -235,7 +235,7 @@ func TestInteropTransportToUWSGIFastCGI(t *testing.T) {
 	p := peer.StartUWSGI(t, "--plugin", "python3", "--fastcgi-socket", addr, "--wsgi-file", app,
 		"--master", "--processes", "2", "--die-on-term", "--disable-logging")
 	p.WaitDial(t, "tcp", addr)
-	tr := &Transport{Addr: addr, Logger: quiet(), NoKeepConn: true}
+	tr := &Transport{Addr: addr, Logger: quiet()}
 	defer tr.Close()
 	for i := 0; i < 3; i++ {
 		req, _ := http.NewRequest("POST", "http://example.com/py/x?q="+strconv.Itoa(i), strings.NewReader("body!"))

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
@@ -58,6 +59,7 @@ type Transport struct {
 	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	Logger *slog.Logger // nil means slog.Default()
 
+	keep    atomic.Int32 // keepUnknown, keepHonoured or keepIgnored
 	mu      sync.Mutex
 	open    int                // connections open or being dialed
 	idle    []*clientConn      // open and unused, newest last
@@ -103,6 +105,37 @@ type clientConn struct {
 	nc       net.Conn
 	br       *bufio.Reader
 	lastUsed time.Time
+	reused   bool
+}
+
+// What a Transport has learnt of its backend's FCGI_KEEP_CONN support.
+const (
+	keepUnknown int32 = iota
+	keepHonoured
+	keepIgnored // the backend closes after each request (uWSGI does)
+)
+
+// alive reports whether an idle connection is still open; a backend that
+// ignores FCGI_KEEP_CONN closes it, which shows as a readable EOF. Until
+// a reused connection has served a request, the check waits a moment for
+// that EOF (the backend's close may trail its END_REQUEST); a backend
+// found closing is then sent one connection per request.
+func (t *Transport) alive(c *clientConn) bool {
+	wait := time.Duration(0)
+	if t.keep.Load() == keepUnknown {
+		wait = 20 * time.Millisecond
+	}
+	c.nc.SetReadDeadline(time.Now().Add(wait))
+	_, err := c.br.Peek(1)
+	c.nc.SetReadDeadline(time.Time{})
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	if err != nil {
+		t.keep.CompareAndSwap(keepUnknown, keepIgnored)
+	}
+	return false
 }
 
 func (t *Transport) logger() *slog.Logger {
@@ -152,11 +185,14 @@ func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused
 	for len(t.idle) > 0 {
 		c := t.idle[len(t.idle)-1]
 		t.idle = t.idle[:len(t.idle)-1]
-		if time.Since(c.lastUsed) < idleTimeout {
-			t.mu.Unlock()
+		t.mu.Unlock()
+		// The check may wait a moment: not under the lock.
+		if time.Since(c.lastUsed) < idleTimeout && t.alive(c) {
+			c.reused = true
 			return c, true, nil
 		}
 		c.nc.Close()
+		t.mu.Lock()
 		t.open--
 	}
 	if t.open < t.maxConns() {
@@ -216,7 +252,10 @@ func (t *Transport) dialSlot(ctx context.Context, addr string) (*clientConn, boo
 // and hands its slot to the first waiter. A clientConn without nc only
 // gives back its slot.
 func (t *Transport) put(c *clientConn, reusable bool) {
-	if !reusable || t.NoKeepConn {
+	if reusable && c.reused {
+		t.keep.CompareAndSwap(keepUnknown, keepHonoured)
+	}
+	if !reusable || t.NoKeepConn || t.keep.Load() == keepIgnored {
 		if c.nc != nil {
 			c.nc.Close()
 		}
@@ -288,7 +327,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength > 0
 	flags := uint8(FlagKeepConn)
-	if t.NoKeepConn {
+	if t.NoKeepConn || t.keep.Load() == keepIgnored {
 		flags = 0
 	}
 	const id = 1

@@ -286,3 +286,37 @@ func readRequest(c net.Conn) {
 }
 
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestTransportBackendIgnoresKeepConn: a backend that closes after every
+// request although asked to keep the connection (uWSGI does) must not cost
+// a failed request, with or without a body.
+func TestTransportBackendIgnoresKeepConn(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			readRequest(c)
+			out := AppendRecord(nil, TypeStdout, 1, []byte("Status: 200 OK\r\n\r\nok"))
+			out = AppendRecord(out, TypeStdout, 1, nil)
+			c.Write(AppendEndRequest(out, 1, EndRequest{}))
+			c.Close()
+		}
+	}()
+	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	defer tr.Close()
+	for i := 0; i < 5; i++ {
+		if code, body, _ := do(t, tr, "POST", "http://x/", "body"); code != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, code, body)
+		}
+	}
+	if tr.keep.Load() != keepIgnored {
+		t.Errorf("keep state %d, want keepIgnored", tr.keep.Load())
+	}
+}
