@@ -294,8 +294,13 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 		return true
 	case modified:
 	default:
-		return true
+		if !s.slide {
+			return true
+		}
 	}
+	// A save that only slides the idle expiry loses nothing when another
+	// request saved meanwhile: that one slid it too.
+	touchOnly := s.status == unmodified
 	if s.token == "" {
 		s.token = newToken()
 		s.foundKey = ""
@@ -330,6 +335,9 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 		}
 	} else {
 		err = m.o.Store.Commit(ctx, key, data, expiry)
+	}
+	if errors.Is(err, errConflict) && touchOnly {
+		return true
 	}
 	if errors.Is(err, errConflict) {
 		m.log.Info("session save refused: changed by a concurrent request", "method", r.Method, "path", r.URL.Path, "status", m.o.ConflictStatus)

@@ -521,3 +521,35 @@ func TestAuthUserInStep(t *testing.T) {
 		t.Errorf("outside auth: session user %q, auth.User %q; want carol for both", got.User, seen)
 	}
 }
+
+func TestOptimisticIdleSlideIsNoConflict(t *testing.T) {
+	store := newMem(t)
+	m, _ := newManager(t, session.Options{Store: store, Lock: session.LockOptimistic, IdleTimeout: time.Hour})
+	loaded := make(chan struct{})
+	release := make(chan struct{})
+	reader := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.From(r.Context()).GetInt("visits") // reads only
+		loaded <- struct{}{}
+		<-release
+	}))
+	c := &client{t: t, h: m.Handler(session.Info{})}
+	c.info()
+	w1 := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(c.cookie)
+		reader.ServeHTTP(w1, r)
+		close(done)
+	}()
+	<-loaded
+	c.info()
+	close(release)
+	<-done
+	if w1.Code != 200 {
+		t.Errorf("a read-only request overtaken by a write answered %d, want 200", w1.Code)
+	}
+	if got := c.info(); got.Visits != 3 {
+		t.Errorf("visits = %d, want 3", got.Visits)
+	}
+}

@@ -69,6 +69,7 @@ type Session struct {
 	user     string
 	values   map[string]json.RawMessage
 	status   status
+	slide    bool // idle timeout: save even when unchanged
 	detached bool // a store error left the request without a saved session
 	frozen   bool // saved already; further changes are refused
 }
@@ -113,7 +114,7 @@ func (s *Session) load(ctx context.Context, token string) error {
 	s.token, s.foundKey, s.found = token, key, data
 	s.created, s.deadline, s.version, s.user, s.values = rec.Created, rec.Deadline, rec.Version, rec.User, rec.Values
 	if s.m.o.IdleTimeout > 0 {
-		s.status = modified // slide the idle expiry
+		s.slide = true // save even if unchanged, to slide the idle expiry
 	}
 	return nil
 }

@@ -294,8 +294,8 @@ func (s *Store) flock(ctx context.Context, name string) (unlock func(), err erro
 }
 
 // DeleteExpired removes session files expired for more than a minute at
-// now, temporary files older than a minute, and corrupt files (after
-// reporting them).
+// now, temporary files older than a minute, lock files an hour old that
+// nobody holds, and corrupt files (after reporting them).
 func (s *Store) DeleteExpired(now time.Time) error {
 	d, err := s.root.Open(".")
 	if err != nil {
@@ -311,6 +311,12 @@ func (s *Store) DeleteExpired(now time.Time) error {
 			case strings.HasPrefix(name, tmpPrefix):
 				if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Minute {
 					s.root.Remove(name) // gone already is fine
+				}
+			case strings.HasSuffix(name, ".lock") || strings.HasSuffix(name, ".swap"):
+				// Left by a process that died holding it; unlock removes
+				// them otherwise.
+				if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Hour {
+					s.removeUnlocked(name)
 				}
 			case strings.HasSuffix(name, suffix):
 				key := strings.TrimSuffix(name, suffix)
@@ -335,4 +341,18 @@ func (s *Store) DeleteExpired(now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeUnlocked removes lock file name if nobody holds its lock. A
+// process that opened it just before and locks it after sees that it is
+// no longer the file at name (see flock) and starts again.
+func (s *Store) removeUnlocked(name string) {
+	f, err := s.root.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return // gone already
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		s.root.Remove(name) // gone already is fine
+	}
 }

@@ -150,3 +150,28 @@ func TestLockDiesWithProcess(t *testing.T) {
 func TestTwoManagers(t *testing.T) {
 	storetest.RunManagers(t, func(t *testing.T) session.Store { return open(t, storetest.Dir(t), nil) })
 }
+
+func TestCleanupStaleLockFiles(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, nil)
+	held, err := s.Lock(t.Context(), "held", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held(t.Context())
+	stale := filepath.Join(dir, "stale.lock")
+	os.WriteFile(stale, nil, 0o600)
+	old := time.Now().Add(-2 * time.Hour)
+	for _, p := range []string{stale, filepath.Join(dir, "held.lock")} {
+		os.Chtimes(p, old, old)
+	}
+	if err := s.DeleteExpired(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a stale, unheld lock file was kept")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "held.lock")); err != nil {
+		t.Errorf("a held lock file was removed: %v", err)
+	}
+}

@@ -249,6 +249,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	var b [12]byte
 	rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
+	ttl = max(ttl, time.Millisecond) // the lease is timed in whole milliseconds
 	wait := time.Millisecond
 	for {
 		tag, err := s.pool.Exec(ctx, s.q.lock, key, owner, ttl.Milliseconds())

@@ -153,6 +153,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
 	lk := s.prefix + "lock:" + key
+	ttl = max(ttl, time.Millisecond) // 0 would mean a lock that never lapses
 	wait := time.Millisecond
 	for {
 		ok, err := s.c.SetNX(ctx, lk, owner, ttl).Result()

@@ -230,6 +230,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry t
 // Lock implements session.Locker with a lease row that lapses after ttl.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
 	owner := newOwner()
+	ttl = max(ttl, time.Millisecond)
 	wait := time.Millisecond
 	for {
 		now := time.Now()
