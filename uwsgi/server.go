@@ -125,6 +125,13 @@ func (s *Server) serveConn(c net.Conn) {
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	req = req.WithContext(ctx)
+	if req.ContentLength == 0 {
+		// Nothing more should come from the client: a read that ends
+		// means it went away (nginx closes when its client does), so the
+		// handler's context is cancelled, as net/http's is. The read ends
+		// when the connection is closed after the request.
+		go watchClose(c, cancel)
+	}
 
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(c)
@@ -182,6 +189,15 @@ func (s *Server) serve(w *response, r *http.Request) (err error) {
 }
 
 var errAborted = errors.New("uwsgi: handler aborted the response")
+
+func watchClose(c net.Conn, cancel context.CancelFunc) {
+	var b [1]byte
+	_, err := c.Read(b[:])
+	var ne net.Error
+	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		cancel()
+	}
+}
 
 // fixPath implements modifier1 30: SCRIPT_NAME is removed from the front of
 // PATH_INFO (nginx sends PATH_INFO=$document_uri, the whole path).

@@ -319,3 +319,28 @@ func TestServerShutdownDrains(t *testing.T) {
 		t.Errorf("reply = %q", r)
 	}
 }
+
+func TestServerCancelsOnClientClose(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WritePacket(c, 0, 0, []Var{{"REQUEST_METHOD", "GET"}})
+	<-started
+	c.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Error("handler context not cancelled when the client closed")
+	}
+}
