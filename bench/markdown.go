@@ -245,7 +245,10 @@ func writeMarkdown(resultsDir, doc string) error {
 		if i < 0 || j < i {
 			text = strings.TrimRight(s, "\n") + "\n\n" + gen
 		} else {
-			text = s[:i] + gen + strings.TrimLeft(s[j+len(endMarker):], "\n")
+			text = s[:i] + gen
+			if rest := strings.TrimLeft(s[j+len(endMarker):], "\n"); rest != "" {
+				text += "\n" + rest
+			}
 		}
 	}
 	return os.WriteFile(doc, []byte(text), 0o644)
