@@ -294,3 +294,32 @@ func TestDocsQuoteNginxSnippets(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropNginxUnbufferedChunked: with fastcgi_request_buffering off
+// nginx streams a chunked upload as STDIN records without a
+// CONTENT_LENGTH; the handler gets the whole body as it comes.
+func TestInteropNginxUnbufferedChunked(t *testing.T) {
+	peer.Require(t, "nginx")
+	g := peer.NewGatewayHandler()
+	_, addr := startServer(t, g)
+	n := peer.StartNginx(t, `location / {
+    include /etc/nginx/fastcgi_params;
+    fastcgi_pass `+addr+`;
+    fastcgi_request_buffering off;
+}`)
+	body := bytes.Repeat([]byte("streamed upload\n"), 10000)
+	req, _ := http.NewRequest("POST", n.URL("/up"), io.MultiReader(bytes.NewReader(body)))
+	req.ContentLength = -1
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e peer.Echo
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %v\n%s", resp.StatusCode, err, n.ErrorLog())
+	}
+	if e.BodyLen != int64(len(body)) {
+		t.Errorf("handler got %d bytes, want %d", e.BodyLen, len(body))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,8 @@ type request struct {
 	keepConn bool
 	params   []byte
 	refused  bool // answered already (bad params); records are ignored
+	// unknownLen: no CONTENT_LENGTH; the body is the STDIN stream.
+	unknownLen bool
 	// ---
 	body    *stdin
 	cancel  context.CancelFunc
@@ -134,6 +137,7 @@ func (c *conn) readLoop() error {
 		if pending != nil && (pending.body.complete() || !c.nextBuffered() || pending.body.waiting() > maxStdin/2) {
 			r := pending
 			pending = nil
+			r.lengthFromStdin()
 			if r.body.complete() && !r.keepConn && c.activeCount() == 1 {
 				// The usual nginx request: everything has arrived and
 				// the connection ends with it. Serve it right here.
@@ -323,10 +327,39 @@ func (c *conn) prepare(r *request) error {
 	if req.RemoteAddr == "" {
 		req.RemoteAddr = c.nc.RemoteAddr().String()
 	}
+	if v, _ := cgivars.Get(vars, "CONTENT_LENGTH"); strings.TrimSpace(v) == "" {
+		// FastCGI frames the body itself: nginx with
+		// fastcgi_request_buffering off streams a chunked upload as
+		// STDIN with an empty CONTENT_LENGTH. Whether there is a body
+		// is settled at dispatch (lengthFromStdin).
+		r.unknownLen = true
+	}
 	ctx, cancel := context.WithCancel(req.Context())
 	r.cancel = cancel
 	r.body.req = req.WithContext(ctx)
 	return nil
+}
+
+// lengthFromStdin sets the body of a request that came without a
+// CONTENT_LENGTH from its STDIN stream: none when the stream ended empty,
+// its length when it has ended, else unknown (-1) and read as it comes.
+func (r *request) lengthFromStdin() {
+	if !r.unknownLen {
+		return
+	}
+	req := r.body.req
+	done, n := r.body.state()
+	switch {
+	case done && n == 0:
+		return
+	case done:
+		req.ContentLength = int64(n)
+		req.Header.Set("Content-Length", strconv.Itoa(n))
+	default:
+		req.ContentLength = -1
+		req.TransferEncoding = []string{"chunked"}
+	}
+	req.Body = io.NopCloser(r.body)
 }
 
 // management answers a record with request id 0.
@@ -490,6 +523,13 @@ func newStdin() *stdin {
 	b := &stdin{}
 	b.cond.L = &b.mu
 	return b
+}
+
+// state reports whether the stream has ended and how many bytes wait.
+func (b *stdin) state() (done bool, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.done, len(b.buf) - b.off
 }
 
 // waiting returns the number of bytes not read yet.
