@@ -344,3 +344,46 @@ func TestServerCancelsOnClientClose(t *testing.T) {
 		t.Error("handler context not cancelled when the client closed")
 	}
 }
+
+// BenchmarkServerRoundTrip: a connection per request, as nginx sends
+// uwsgi, against net/http serving the same handler with Connection: close.
+func BenchmarkServerRoundTrip(b *testing.B) {
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "Hello, World!\n")
+	})
+	run := func(b *testing.B, serve func(net.Listener), wire []byte) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		go serve(l)
+		buf := make([]byte, 4096)
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Write(wire)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					break
+				}
+			}
+			c.Close()
+		}
+	}
+	b.Run("gopaste-uwsgi", func(b *testing.B) {
+		wire, _ := AppendPacket(nil, 0, 0, benchVars())
+		s := &Server{Handler: hello, Logger: quiet()}
+		run(b, func(l net.Listener) { s.Serve(l) }, wire)
+		s.Close()
+	})
+	b.Run("net-http", func(b *testing.B) {
+		s := &http.Server{Handler: hello}
+		run(b, func(l net.Listener) { s.Serve(l) }, []byte("GET /hello?a=1&b=2 HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nConnection: close\r\n\r\n"))
+		s.Close()
+	})
+}
