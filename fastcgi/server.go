@@ -137,18 +137,14 @@ func (c *conn) readLoop() error {
 		if pending != nil && (pending.body.complete() || !c.nextBuffered() || pending.body.waiting() > maxStdin/2) {
 			r := pending
 			pending = nil
-			r.lengthFromStdin()
 			if r.body.complete() && !r.keepConn && c.activeCount() == 1 {
 				// The usual nginx request: everything has arrived and
 				// the connection ends with it. Serve it right here.
+				r.lengthFromStdin()
 				c.serveRequest(r)
 				return nil
 			}
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				c.serveRequest(r)
-			}()
+			c.dispatch(r)
 		}
 		c.setReadDeadline()
 		if first {
@@ -212,6 +208,11 @@ func (c *conn) readLoop() error {
 				}
 				continue
 			}
+			if pending != nil {
+				// Another request of this connection is ready too:
+				// the first one waits no longer.
+				c.dispatch(pending)
+			}
 			pending = r
 		case TypeStdin:
 			r := c.lookup(h.ID)
@@ -238,6 +239,16 @@ func (c *conn) readLoop() error {
 			// Other types make no sense from a client; ignore them.
 		}
 	}
+}
+
+// dispatch runs r's handler on a goroutine of its own.
+func (c *conn) dispatch(r *request) {
+	r.lengthFromStdin()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.serveRequest(r)
+	}()
 }
 
 func (c *conn) maxParams() int {

@@ -426,3 +426,27 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 
 // waitABit yields to other goroutines while a test polls a condition.
 func waitABit() { time.Sleep(time.Millisecond) }
+
+// TestServerInterleavedBodies: request 1's body is still coming when
+// request 2 is complete; both are served (neither waits for the other).
+func TestServerInterleavedBodies(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(echoHandler))
+	c := dialRaw(t, addr)
+	var b []byte
+	for _, id := range []uint16{1, 2} {
+		b = AppendBeginRequest(b, id, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
+		b = AppendStream(b, TypeParams, id, AppendPairs(nil, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "4"}}))
+		b = AppendRecord(b, TypeParams, id, nil)
+	}
+	b = AppendRecord(b, TypeStdin, 1, []byte("on"))
+	b = AppendRecord(b, TypeStdin, 2, []byte("two!"))
+	b = AppendRecord(b, TypeStdin, 2, nil)
+	c.send(b)
+	if out, _ := c.reply(2); !strings.HasSuffix(out, `body="two!"`) {
+		t.Errorf("request 2: %q", out)
+	}
+	c.send(append(AppendRecord(nil, TypeStdin, 1, []byte("e!")), AppendRecord(nil, TypeStdin, 1, nil)...))
+	if out, _ := c.reply(1); !strings.HasSuffix(out, `body="one!"`) {
+		t.Errorf("request 1: %q", out)
+	}
+}
