@@ -82,7 +82,7 @@ func parseWrk(out string) (Run, error) {
 				return r, fmt.Errorf("wrk non-2xx count %q: %w", f[4], err)
 			}
 			r.Non2xx = n
-		case f[0] == "Socket" && f[1] == "errors:":
+		case len(f) >= 2 && f[0] == "Socket" && f[1] == "errors:":
 			// Socket errors: connect 0, read 0, write 0, timeout 0
 			for i := 2; i+1 < len(f); i += 2 {
 				n, err := strconv.ParseInt(strings.TrimSuffix(f[i+1], ","), 10, 64)
