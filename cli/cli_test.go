@@ -2,10 +2,16 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/cli"
@@ -151,5 +157,56 @@ func TestPrintDefaultConfigIsServable(t *testing.T) {
 	code, _, errs := run(t, "check", config(t, out))
 	if code != 0 {
 		t.Errorf("the printed default config does not check: %s", errs)
+	}
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestServeWithoutServerSection serves a file that has no [server:main]
+// over HTTP with the defaults, as gunicorn --paste does, and stops cleanly
+// when its context ends.
+func TestServeWithoutServerSection(t *testing.T) {
+	cfg := config(t, "[app:main]\nuse = text\nbody = no server here\n")
+	var errb lockedBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main(&cli.Env{Stdout: io.Discard, Stderr: &errb, Context: ctx}, []string{"serve", cfg, "--port", "0"})
+	}()
+	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	var addr string
+	for addr == "" {
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			addr = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address logged:\n%s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "no server here" {
+		t.Errorf("body %q", body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, errb.String())
 	}
 }

@@ -67,7 +67,14 @@ func runServe(e *Env, args []string) int {
 		printErrors(e.Stderr, err)
 		return 1
 	}
-	spec, err := deploy.BuildServer(path, *serverName, opts)
+	var spec *deploy.ServerSpec
+	if has, _ := deploy.HasServer(path, *serverName, opts); !has && *serverName == "main" {
+		// Like gunicorn --paste, serve HTTP when the file names no server.
+		logger.Info("no [server:main] section; serving HTTP with the http server's defaults")
+		spec, err = deploy.DefaultServer(opts)
+	} else {
+		spec, err = deploy.BuildServer(path, *serverName, opts)
+	}
 	if err != nil {
 		app.Close()
 		printErrors(e.Stderr, err)

@@ -137,13 +137,29 @@ func BuildServer(path, name string, o Options) (*ServerSpec, error) {
 
 // HasServer reports whether the file at path has a server section named
 // name.
-func HasServer(path, name string) (bool, error) {
-	l := newLoader(Options{})
+func HasServer(path, name string, o Options) (bool, error) {
+	l := newLoader(o)
 	f, err := l.open(path, nil)
 	if err != nil {
 		return false, err
 	}
 	return l.hasSection(typeServer, name, f), nil
+}
+
+// DefaultServer builds the "http" server with its defaults
+// (127.0.0.1:8080), for configs that have no server section.
+func DefaultServer(o Options) (*ServerSpec, error) {
+	l := newLoader(o)
+	p, ok := l.reg.Lookup(registry.ServerKind, "http")
+	if !ok {
+		return nil, fmt.Errorf("deploy: no http server is registered")
+	}
+	n := &Node{Kind: "server", Section: "server:main", Origin: "(default)", Part: p.Name, part: p, Global: globalEntries(o.Global)}
+	s, err := l.buildServer(n)
+	if err != nil {
+		return nil, err
+	}
+	return &ServerSpec{Server: s, Tree: n}, nil
 }
 
 func globalEntries(m map[string]string) []registry.Entry {
