@@ -141,6 +141,12 @@ func (c *conn) readLoop() error {
 				// The usual nginx request: everything has arrived and
 				// the connection ends with it. Serve it right here.
 				r.lengthFromStdin()
+				if c.rr.Buffered() == 0 {
+					// Nothing more should come: a read that ends
+					// means the client went away, and the handler's
+					// context is cancelled, as net/http's is.
+					go watchClose(c.nc, r.cancel)
+				}
 				c.serveRequest(r)
 				return nil
 			}
@@ -238,6 +244,17 @@ func (c *conn) readLoop() error {
 		default:
 			// Other types make no sense from a client; ignore them.
 		}
+	}
+}
+
+// watchClose cancels when a read on nc ends other than by a timeout; it
+// returns when nc is closed.
+func watchClose(nc net.Conn, cancel context.CancelFunc) {
+	var b [1]byte
+	_, err := nc.Read(b[:])
+	var ne net.Error
+	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		cancel()
 	}
 }
 

@@ -450,3 +450,25 @@ func TestServerInterleavedBodies(t *testing.T) {
 		t.Errorf("request 1: %q", out)
 	}
 }
+
+func TestServerCancelsOnClientClose(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	c := dialRaw(t, addr)
+	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
+	<-started
+	c.nc.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Error("handler context not cancelled when the client closed")
+	}
+}
