@@ -70,28 +70,42 @@ func dedupe(errs []error) []error {
 	return out
 }
 
-// BuildApp loads the ini file at path and builds the app called name
-// ("main" when empty). On error nothing is left open.
-func BuildApp(path, name string, o Options) (*App, error) {
+// loadOne resolves the section name (default "main") of type t in the
+// file at path and builds it with build. On error everything built is
+// closed and every error the loader met is returned at once.
+func loadOne(path, name string, t objType, o Options, build func(*loader, *Node) error) (*loader, *Node, error) {
 	if name == "" {
 		name = "main"
 	}
 	l := newLoader(o)
 	f, err := l.open(path, globalEntries(o.Global))
 	if err != nil {
-		return nil, &Error{Errs: []error{err}}
+		return nil, nil, &Error{Errs: []error{err}}
 	}
-	n, err := l.get(typeApp, name, f, nil)
-	var h http.Handler
+	n, err := l.get(t, name, f, nil)
 	if n != nil && len(l.errs) == 0 {
-		h, err = l.build(n)
+		err = build(l, n)
 	}
 	if len(l.errs) > 0 || err != nil {
 		l.closeAll()
-		return nil, l.failure(err)
+		return nil, nil, l.failure(err)
 	}
 	for _, w := range l.warnings {
 		l.logger.Warn("config", "warning", w.String())
+	}
+	return l, n, nil
+}
+
+// BuildApp loads the ini file at path and builds the app called name
+// ("main" when empty). On error nothing is left open.
+func BuildApp(path, name string, o Options) (*App, error) {
+	var h http.Handler
+	l, n, err := loadOne(path, name, typeApp, o, func(l *loader, n *Node) (err error) {
+		h, err = l.build(n)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &App{Handler: h, Tree: n, Warnings: l.warnings, Files: l.watched, l: l}, nil
 }
@@ -115,24 +129,15 @@ type ServerSpec struct {
 // BuildServer loads path and builds the server called name ("main" when
 // empty).
 func BuildServer(path, name string, o Options) (*ServerSpec, error) {
-	if name == "" {
-		name = "main"
-	}
-	l := newLoader(o)
-	f, err := l.open(path, globalEntries(o.Global))
+	var srv registry.Server
+	_, n, err := loadOne(path, name, typeServer, o, func(l *loader, n *Node) (err error) {
+		srv, err = l.buildServer(n)
+		return err
+	})
 	if err != nil {
-		return nil, &Error{Errs: []error{err}}
+		return nil, err
 	}
-	n, err := l.get(typeServer, name, f, nil)
-	var s registry.Server
-	if n != nil && len(l.errs) == 0 {
-		s, err = l.buildServer(n)
-	}
-	if len(l.errs) > 0 || err != nil {
-		l.closeAll()
-		return nil, l.failure(err)
-	}
-	return &ServerSpec{Server: s, Tree: n}, nil
+	return &ServerSpec{Server: srv, Tree: n}, nil
 }
 
 // HasServer reports whether the file at path has a server section named
