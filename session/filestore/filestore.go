@@ -3,8 +3,10 @@
 // same directory (prefork workers, several gopaste processes).
 //
 // A session file is named KEY.session (KEY is the base64url hash the
-// session manager uses, never the token) and holds one header line, then
-// the session's stored record:
+// session manager uses, never the token), in a subdirectory named by the
+// first two characters of KEY (which spreads the directory locks that
+// creating and renaming files take), and holds one header line, then the
+// session's stored record:
 //
 //	gopaste-session 1 EXPIRY_UNIX_NANOSECONDS\n
 //	{"format":1,...}
@@ -115,6 +117,19 @@ func (s *Store) cleanup(iv time.Duration) {
 	}
 }
 
+// shard is the subdirectory of key's files.
+func shard(key string) string { return key[:min(2, len(key))] }
+
+// path is the name of key's file with extension ext, under the root.
+func path(key, ext string) string { return shard(key) + "/" + key + ext }
+
+func (s *Store) mkShard(key string) error {
+	if err := s.root.Mkdir(shard(key), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	return nil
+}
+
 // validKey refuses keys that are not plain base64url names, so that no
 // key can make a name with a separator, a dot file or a temporary name.
 func validKey(key string) error {
@@ -148,7 +163,7 @@ func parse(b []byte) (time.Time, []byte, error) {
 }
 
 func (s *Store) read(key string) (expiry time.Time, data []byte, found bool, err error) {
-	b, err := s.root.ReadFile(key + suffix)
+	b, err := s.root.ReadFile(path(key, suffix))
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, nil, false, nil
 	}
@@ -157,7 +172,7 @@ func (s *Store) read(key string) (expiry time.Time, data []byte, found bool, err
 	}
 	expiry, data, err = parse(b)
 	if err != nil {
-		s.log.Warn("corrupt session file, treated as absent", "file", key+suffix, "err", err)
+		s.log.Warn("corrupt session file, treated as absent", "file", path(key, suffix), "err", err)
 		return time.Time{}, nil, false, nil
 	}
 	return expiry, data, true, nil
@@ -187,17 +202,23 @@ func (s *Store) Commit(_ context.Context, key string, data []byte, expiry time.T
 func (s *Store) write(key string, data []byte, expiry time.Time) error {
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	tmp := tmpPrefix + key + "-" + hex.EncodeToString(rnd[:])
+	tmp := shard(key) + "/" + tmpPrefix + key + "-" + hex.EncodeToString(rnd[:])
 	b := make([]byte, 0, len(magic)+21+len(data))
 	b = append(b, magic...)
 	b = strconv.AppendInt(b, expiry.UnixNano(), 10)
 	b = append(b, '\n')
 	b = append(b, data...)
-	if err := s.root.WriteFile(tmp, b, 0o600); err != nil {
+	err := s.root.WriteFile(tmp, b, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = s.mkShard(key); err == nil {
+			err = s.root.WriteFile(tmp, b, 0o600)
+		}
+	}
+	if err != nil {
 		s.root.Remove(tmp) // a partial temp file; the cleanup loop would get it too
 		return fmt.Errorf("filestore: %w", err)
 	}
-	if err := s.root.Rename(tmp, key+suffix); err != nil {
+	if err := s.root.Rename(tmp, path(key, suffix)); err != nil {
 		s.root.Remove(tmp)
 		return fmt.Errorf("filestore: %w", err)
 	}
@@ -209,7 +230,7 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	if err := validKey(key); err != nil {
 		return err
 	}
-	if err := s.root.Remove(key + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.root.Remove(path(key, suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("filestore: %w", err)
 	}
 	return nil
@@ -220,7 +241,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry t
 	if err := validKey(key); err != nil {
 		return false, err
 	}
-	unlock, err := s.flock(ctx, key+".swap")
+	unlock, err := s.flock(ctx, key, ".swap")
 	if err != nil {
 		return false, err
 	}
@@ -242,7 +263,7 @@ func (s *Store) Lock(ctx context.Context, key string, _ time.Duration) (func(con
 	if err := validKey(key); err != nil {
 		return nil, err
 	}
-	unlock, err := s.flock(ctx, key+".lock")
+	unlock, err := s.flock(ctx, key, ".lock")
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +278,16 @@ func (s *Store) Lock(ctx context.Context, key string, _ time.Duration) (func(con
 // unlock removes the file, so that lock files do not pile up; a waiter
 // that locked a file removed meanwhile sees it is no longer the file at
 // name and starts again.
-func (s *Store) flock(ctx context.Context, name string) (unlock func(), err error) {
+func (s *Store) flock(ctx context.Context, key, ext string) (unlock func(), err error) {
+	name := path(key, ext)
 	wait := time.Millisecond
 	for {
 		f, err := s.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = s.mkShard(key); err == nil {
+				f, err = s.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("filestore: %w", err)
 		}
@@ -297,50 +324,74 @@ func (s *Store) flock(ctx context.Context, name string) (unlock func(), err erro
 // now, temporary files older than a minute, lock files an hour old that
 // nobody holds, and corrupt files (after reporting them).
 func (s *Store) DeleteExpired(now time.Time) error {
-	d, err := s.root.Open(".")
+	shards, err := s.readDir(".")
 	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+		return err
 	}
-	defer d.Close()
 	var errs []error
-	for {
-		ents, err := d.ReadDir(256)
-		for _, e := range ents {
-			name := e.Name()
-			switch {
-			case strings.HasPrefix(name, tmpPrefix):
-				if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Minute {
-					s.root.Remove(name) // gone already is fine
-				}
-			case strings.HasSuffix(name, ".lock") || strings.HasSuffix(name, ".swap"):
-				// Left by a process that died holding it; unlock removes
-				// them otherwise.
-				if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Hour {
-					s.removeUnlocked(name)
-				}
-			case strings.HasSuffix(name, suffix):
-				key := strings.TrimSuffix(name, suffix)
-				if validKey(key) != nil {
-					continue
-				}
-				expiry, _, found, err := s.read(key)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				// A request that loaded the session just before it expired
-				// may still save it: leave a minute's grace before removing,
-				// since a save renames a new file in under the same name.
-				if !found || now.Sub(expiry) > time.Minute {
-					s.root.Remove(name) // gone already is fine
-				}
-			}
+	for _, sh := range shards {
+		if !sh.IsDir() || len(sh.Name()) > 2 || validKey(sh.Name()) != nil {
+			continue
 		}
+		ents, err := s.readDir(sh.Name())
 		if err != nil {
-			break // io.EOF or a read error; either ends the pass
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range ents {
+			if err := s.clean(sh.Name(), e, now); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (s *Store) readDir(dir string) ([]fs.DirEntry, error) {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	return ents, nil
+}
+
+// clean removes entry e of shard sh if it is stale (see DeleteExpired).
+func (s *Store) clean(sh string, e fs.DirEntry, now time.Time) error {
+	name := e.Name()
+	full := sh + "/" + name
+	switch {
+	case strings.HasPrefix(name, tmpPrefix):
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Minute {
+			s.root.Remove(full) // gone already is fine
+		}
+	case strings.HasSuffix(name, ".lock") || strings.HasSuffix(name, ".swap"):
+		// Left by a process that died holding it; unlock removes them
+		// otherwise.
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > time.Hour {
+			s.removeUnlocked(full)
+		}
+	case strings.HasSuffix(name, suffix):
+		key := strings.TrimSuffix(name, suffix)
+		if validKey(key) != nil || shard(key) != sh {
+			return nil
+		}
+		expiry, _, found, err := s.read(key)
+		if err != nil {
+			return err
+		}
+		// A request that loaded the session just before it expired may
+		// still save it: leave a minute's grace before removing, since a
+		// save renames a new file in under the same name.
+		if !found || now.Sub(expiry) > time.Minute {
+			s.root.Remove(full) // gone already is fine
+		}
+	}
+	return nil
 }
 
 // removeUnlocked removes lock file name if nobody holds its lock. A

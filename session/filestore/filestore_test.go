@@ -62,7 +62,8 @@ func TestCorruptFileIsAbsent(t *testing.T) {
 		"badnum":  "gopaste-session 1 12x\n{}",
 		"nonl":    "gopaste-session 1 99999999999999",
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name+".session"), []byte(content), 0o600); err != nil {
+		os.MkdirAll(filepath.Join(dir, name[:2]), 0o700)
+		if err := os.WriteFile(filepath.Join(dir, name[:2], name+".session"), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		data, found, err := s.Find(t.Context(), name)
@@ -76,7 +77,7 @@ func TestCorruptFileIsAbsent(t *testing.T) {
 	if err := s.DeleteExpired(time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, "*", "*")); len(left) != 0 {
 		t.Errorf("cleanup left %v", left)
 	}
 }
@@ -97,16 +98,16 @@ func TestCleanup(t *testing.T) {
 	s.Commit(ctx, "old", []byte("x"), time.Now().Add(-2*time.Minute))
 	s.Commit(ctx, "justexpired", []byte("x"), time.Now().Add(-time.Second))
 	s.Commit(ctx, "live", []byte("x"), time.Now().Add(time.Hour))
-	tmp := filepath.Join(dir, ".tmp-stale")
+	tmp := filepath.Join(dir, "li", ".tmp-stale")
 	os.WriteFile(tmp, nil, 0o600)
 	os.Chtimes(tmp, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
 	if err := s.DeleteExpired(time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		names = append(names, e.Name())
+	left, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
+	for _, p := range left {
+		names = append(names, filepath.Base(p))
 	}
 	if got := strings.Join(names, " "); got != "justexpired.session live.session" {
 		t.Errorf("after cleanup: %s; want the one-minute grace kept and the live file", got)
@@ -159,10 +160,11 @@ func TestCleanupStaleLockFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held(t.Context())
-	stale := filepath.Join(dir, "stale.lock")
+	stale := filepath.Join(dir, "st", "stale.lock")
+	os.MkdirAll(filepath.Dir(stale), 0o700)
 	os.WriteFile(stale, nil, 0o600)
 	old := time.Now().Add(-2 * time.Hour)
-	for _, p := range []string{stale, filepath.Join(dir, "held.lock")} {
+	for _, p := range []string{stale, filepath.Join(dir, "he", "held.lock")} {
 		os.Chtimes(p, old, old)
 	}
 	if err := s.DeleteExpired(time.Now()); err != nil {
@@ -171,7 +173,7 @@ func TestCleanupStaleLockFiles(t *testing.T) {
 	if _, err := os.Stat(stale); err == nil {
 		t.Error("a stale, unheld lock file was kept")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "held.lock")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "he", "held.lock")); err != nil {
 		t.Errorf("a held lock file was removed: %v", err)
 	}
 }
