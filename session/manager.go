@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopaste/gopaste/auth"
@@ -81,6 +82,23 @@ type Manager struct {
 	locker  Locker
 	swapper Swapper
 	attrs   string // "; Path=/; HttpOnly; SameSite=Lax"
+	date    atomic.Pointer[httpDate]
+}
+
+// httpDate is a formatted Expires date, kept while requests in the same
+// second need it again.
+type httpDate struct {
+	sec int64
+	s   string
+}
+
+func (m *Manager) httpDate(sec int64) string {
+	if d := m.date.Load(); d != nil && d.sec == sec {
+		return d.s
+	}
+	d := &httpDate{sec, time.Unix(sec, 0).UTC().Format(http.TimeFormat)}
+	m.date.Store(d)
+	return d.s
 }
 
 // New checks o and returns a Manager.
@@ -363,7 +381,7 @@ func (m *Manager) writeCookie(w http.ResponseWriter, r *http.Request, token stri
 		b = append(b, "; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"...)
 	} else {
 		b = append(b, "; Expires="...)
-		b = time.Unix(expiry.Unix()+1, 0).UTC().AppendFormat(b, http.TimeFormat)
+		b = append(b, m.httpDate(expiry.Unix()+1)...)
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, int64(time.Until(expiry).Seconds()+1), 10)
 	}
