@@ -216,7 +216,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		s := &Session{m: m, loaded: time.Now()}
 		if token != "" {
 			if m.locker != nil {
-				unlock, err := m.lock(r.Context(), StoreKey(token))
+				unlock, err := m.lock(r.Context(), s.storeKey(token))
 				if err != nil {
 					if !m.storeError(w, r, "lock", err) {
 						return
@@ -287,6 +287,12 @@ func (m *Manager) lock(ctx context.Context, key string) (func(), error) {
 // storeError logs a store failure and either answers 503 (returning
 // false) or lets the request go on without a saved session.
 func (m *Manager) storeError(w http.ResponseWriter, r *http.Request, op string, err error) (cont bool) {
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away; nothing for the store's operator to see.
+		m.log.Debug("session store call cancelled with its request", "op", op, "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return false
+	}
 	if m.o.ContinueOnStoreError {
 		m.log.Warn("session store error, continuing without session", "op", op, "err", err, "method", r.Method, "path", r.URL.Path)
 		return true

@@ -553,3 +553,30 @@ func TestOptimisticIdleSlideIsNoConflict(t *testing.T) {
 		t.Errorf("visits = %d, want 3", got.Visits)
 	}
 }
+
+func TestClientGoneIsNoStoreError(t *testing.T) {
+	store := newMem(t)
+	m, logs := newManager(t, session.Options{Store: store, Lock: session.LockExclusive})
+	c := &client{t: t, h: m.Handler(session.Info{})}
+	c.info()
+	unlock, err := store.Lock(t.Context(), session.StoreKey(c.cookie.Value), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock(t.Context())
+	ctx, cancel := context.WithCancel(t.Context())
+	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	r.AddCookie(c.cookie)
+	w := httptest.NewRecorder()
+	time.AfterFunc(50*time.Millisecond, cancel) // the client gives up while waiting
+	c.h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", w.Code)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a cancelled request was logged as a store error:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), "cancelled with its request") {
+		t.Errorf("no debug record:\n%s", logs)
+	}
+}
