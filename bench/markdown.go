@@ -18,8 +18,9 @@ const (
 
 // latest is the newest result of a scenario that ran, with its file's Env.
 type latest struct {
-	env Env
-	res Result
+	env     Env
+	res     Result
+	earlier []Result // the scenario's other measured results, oldest first
 }
 
 // loadLatest reads every results file in dir and keeps, per scenario, the
@@ -31,6 +32,7 @@ func loadLatest(dir string) (map[string]latest, error) {
 		return nil, err
 	}
 	out := map[string]latest{}
+	all := map[string][]Result{}
 	for _, path := range files {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -41,6 +43,9 @@ func loadLatest(dir string) (map[string]latest, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		for _, r := range f.Results {
+			if r.Skipped == "" {
+				all[r.Scenario] = append(all[r.Scenario], r)
+			}
 			old, ok := out[r.Scenario]
 			switch {
 			case !ok:
@@ -52,6 +57,16 @@ func loadLatest(dir string) (map[string]latest, error) {
 			}
 			out[r.Scenario] = latest{env: f.Env, res: r}
 		}
+	}
+	for name, l := range out {
+		rs := all[name]
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Date.Before(rs[j].Date) })
+		for _, r := range rs {
+			if !r.Date.Equal(l.res.Date) {
+				l.earlier = append(l.earlier, r)
+			}
+		}
+		out[name] = l
 	}
 	return out, nil
 }
@@ -78,10 +93,18 @@ func renderMarkdown(results map[string]latest) string {
 	order = append(order, rest...)
 
 	var b strings.Builder
-	b.WriteString("## Goals\n\n| scenario | goal | measured (median) | met |\n|---|---|---|---|\n")
+	b.WriteString("## Goals\n\n| scenario | goal | measured (median) | met | earlier runs, oldest first |\n|---|---|---|---|---|\n")
 	for _, n := range order {
 		l := results[n]
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", n, anchor(n), goalText(l.res.Goal), measuredText(l.res), metText(l.res))
+		var earlier []string
+		for _, r := range l.earlier {
+			earlier = append(earlier, measuredText(r))
+		}
+		e := strings.Join(earlier, "; ")
+		if e == "" {
+			e = "—"
+		}
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", n, anchor(n), goalText(l.res.Goal), measuredText(l.res), metText(l.res), e)
 	}
 	for _, n := range order {
 		l := results[n]
