@@ -321,7 +321,7 @@ func TestMarkdown(t *testing.T) {
 		Results: []Result{{Scenario: "hello", Kind: Compare, Date: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 			Goal: Goal{MinRPSRatio: 0.95}, RPSRatios: []float64{0.5}, RPSRatio: Summary{Median: 0.5}}}}
 	newer := File{Env: Env{Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Nproc: 2, GoVersion: "go1.26",
-		Command: "go run ./bench -scenario hello", Versions: map[string]string{"wrk": "wrk 4.1.0"}},
+		Command: "go run ./bench -scenario hello", Versions: map[string]string{"wrk": "wrk 4.1.0 [epoll] Copyright (C) 2012 Will Glozer"}},
 		Results: []Result{
 			{Scenario: "hello", Kind: Compare, Date: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Rounds: 5, Duration: 10 * time.Second, Connections: 64,
 				Goal: Goal{MinRPSRatio: 0.95}, Met: &met, RPSRatios: []float64{0.97, 1.01}, RPSRatio: Summary{Median: 0.99},
@@ -343,7 +343,7 @@ func TestMarkdown(t *testing.T) {
 	b, _ := os.ReadFile(doc)
 	s := string(b)
 	for _, want := range []string{"hand-written", "## Analysis\n\nkept", "| [hello](#hello) | req/s A/B ≥ 0.95× | 0.99× | yes | 0.50× |",
-		"| A | gopaste | 30000 |", "median **0.99×**", "Not measured", "nginx missing", "wrk 4.1.0", "go run ./bench -scenario hello"} {
+		"| A | gopaste | 30000 |", "median **0.99×**", "Not measured", "nginx missing", "wrk 4.1.0 [epoll].", "go run ./bench -scenario hello"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("benchmarks.md lacks %q:\n%s", want, s)
 		}

@@ -161,7 +161,7 @@ func anchor(name string) string { return strings.ToLower(name) }
 func peerVersions(env Env, r Result) string {
 	var parts []string
 	if v, ok := env.Versions["wrk"]; ok && r.Kind == Compare {
-		parts = append(parts, v)
+		parts = append(parts, shortVersion(v))
 	}
 	used := map[string]bool{}
 	for _, sc := range scenarios {
@@ -180,13 +180,22 @@ func peerVersions(env Env, r Result) string {
 	sort.Strings(names)
 	for _, n := range names {
 		if v, ok := env.Versions[n]; ok {
-			parts = append(parts, v)
+			parts = append(parts, shortVersion(v))
 		}
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return ", " + strings.Join(parts, ", ")
+}
+
+// shortVersion drops the copyright notice some peers print after their
+// version ("wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer").
+func shortVersion(v string) string {
+	if i := strings.Index(v, " Copyright"); i > 0 {
+		return strings.TrimSpace(v[:i])
+	}
+	return v
 }
 
 func goalText(g Goal) string {
