@@ -67,8 +67,11 @@ type Options struct {
 	// ScriptName overrides the SCRIPT_NAME sent (see cgivars.Options);
 	// read from ini for NewTransport to use.
 	ScriptName string
-	// FlushInterval is passed to ReverseProxy; default -1, flush every
-	// write, so streamed replies reach the client as the backend sends.
+	// FlushInterval is passed to ReverseProxy. Zero (the default) flushes
+	// a streamed reply (no Content-Length, or text/event-stream) after
+	// every write and a reply of known length when the response buffer
+	// fills; -1 flushes after every write whatever the reply, at a
+	// syscall per write.
 	FlushInterval time.Duration
 	// Logger receives errors and health changes; nil means slog.Default().
 	Logger *slog.Logger
@@ -107,9 +110,6 @@ func New(opts Options) (*Proxy, error) {
 	}
 	if opts.FailTimeout <= 0 {
 		opts.FailTimeout = 10 * time.Second
-	}
-	if opts.FlushInterval == 0 {
-		opts.FlushInterval = -1
 	}
 	logger := opts.Logger
 	if logger == nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -40,4 +41,22 @@ func (c *mismatchConn) Read(p []byte) (int, error) {
 		})
 	}
 	return n, err
+}
+
+// ReadFrom hands bulk writes to the connection itself, so net/http keeps
+// using sendfile for files (the wrapper would otherwise hide it).
+func (c *mismatchConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// CloseWrite half-closes TCP connections, as net/http does after an
+// error response.
+func (c *mismatchConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

@@ -356,3 +356,31 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type readFromConn struct {
+	net.Conn
+	calls int
+}
+
+func (c *readFromConn) ReadFrom(r io.Reader) (int64, error) { c.calls++; return io.Copy(io.Discard, r) }
+
+// TestWrappersKeepSendfile: the connection wrappers must pass ReadFrom
+// through, or net/http copies files through user space instead of
+// sendfile (seen in the static-large benchmark).
+func TestWrappersKeepSendfile(t *testing.T) {
+	for name, wrap := range map[string]func(net.Conn) net.Conn{
+		"mismatch": func(c net.Conn) net.Conn { return &mismatchConn{Conn: c} },
+		"sniffed":  func(c net.Conn) net.Conn { return &prefixConn{Conn: c} },
+	} {
+		inner := &readFromConn{}
+		rf, ok := wrap(inner).(io.ReaderFrom)
+		if !ok {
+			t.Errorf("%s: wrapper hides io.ReaderFrom", name)
+			continue
+		}
+		rf.ReadFrom(strings.NewReader("file contents"))
+		if inner.calls != 1 {
+			t.Errorf("%s: ReadFrom not passed to the connection", name)
+		}
+	}
+}
