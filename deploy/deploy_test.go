@@ -237,3 +237,50 @@ func TestConfigFromReachesTheApp(t *testing.T) {
 }
 
 func discard() *slogLogger { return newDiscard() }
+
+type closeRecorder struct {
+	name string
+	log  *[]string
+}
+
+func (c closeRecorder) Close() error { *c.log = append(*c.log, c.name); return nil }
+
+// TestPartsClosedInReverseOrder: resources parts register are closed last
+// first, both when the built app is closed and when a build fails.
+func TestPartsClosedInReverseOrder(t *testing.T) {
+	var closed []string
+	reg := testRegistry(t)
+	reg.AddApp("holder", func(c *registry.Config) (http.Handler, error) {
+		name := c.Required("name")
+		c.OnClose(closeRecorder{name, &closed})
+		if c.Bool("fail", false) {
+			return nil, c.Errorf("fail", "asked to fail")
+		}
+		return http.NotFoundHandler(), c.Err()
+	}, "test")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.ini")
+	os.WriteFile(good, []byte("[composite:main]\nuse = urlmap\n/a = a\n/b = b\n\n[app:a]\nuse = holder\nname = first\n\n[app:b]\nuse = holder\nname = second\n"), 0o644)
+	app, err := deploy.BuildApp(good, "", deploy.Options{Registry: reg, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(closed) != 0 {
+		t.Fatalf("closed while in use: %v", closed)
+	}
+	app.Close()
+	app.Close() // idempotent
+	if strings.Join(closed, ",") != "second,first" {
+		t.Errorf("close order %v, want second,first", closed)
+	}
+
+	closed = nil
+	bad := filepath.Join(dir, "bad.ini")
+	os.WriteFile(bad, []byte("[composite:main]\nuse = urlmap\n/a = a\n/b = b\n/c = c\n\n[app:a]\nuse = holder\nname = first\n\n[app:b]\nuse = holder\nname = second\n\n[app:c]\nuse = holder\nname = third\nfail = true\n"), 0o644)
+	if _, err := deploy.BuildApp(bad, "", deploy.Options{Registry: reg, Logger: discard()}); err == nil {
+		t.Fatal("build did not fail")
+	}
+	if strings.Join(closed, ",") != "third,second,first" {
+		t.Errorf("after a failed build closed %v, want third,second,first", closed)
+	}
+}
