@@ -213,3 +213,7 @@ func (w *response) FlushError() error {
 }
 
 var _ http.Flusher = (*response)(nil)
+
+// OneShot marks a server that answers one request and returns, so
+// "gopaste serve" keeps its stderr free of lifecycle lines.
+func (s *Server) OneShot() {}

@@ -210,3 +210,16 @@ func TestServeWithoutServerSection(t *testing.T) {
 		t.Errorf("serve exited %d:\n%s", code, errb.String())
 	}
 }
+
+// TestServeConsoleIsQuiet: a one-shot server (console, cgi) prints the
+// response and nothing on stderr, which for CGI is a web server's log.
+func TestServeConsoleIsQuiet(t *testing.T) {
+	cfg := config(t, "[app:main]\nuse = text\nbody = hi\n\n[server:main]\nuse = console\nurl = /x\n")
+	code, out, errs := run(t, "serve", cfg)
+	if code != 0 || !strings.HasSuffix(out, "\r\n\r\nhi") {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+	if errs != "" {
+		t.Errorf("stderr not empty: %q", errs)
+	}
+}

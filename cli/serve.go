@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -36,7 +37,11 @@ func runServe(e *Env, args []string) int {
 		e.Stdout.Write(demo.Config)
 		return 0
 	}
-	logger := newLogger(e.Stderr, *verbose)
+	var level slog.LevelVar
+	if *verbose {
+		level.Set(slog.LevelDebug)
+	}
+	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: &level}))
 	opts := deploy.Options{Registry: e.Registry, Logger: logger, Global: map[string]string{}}
 	path := ""
 	for _, a := range pos {
@@ -79,6 +84,11 @@ func runServe(e *Env, args []string) int {
 		app.Close()
 		printErrors(e.Stderr, err)
 		return 1
+	}
+	if _, ok := spec.Server.(interface{ OneShot() }); ok && !*verbose {
+		// A CGI or console run answers one request; its stderr is a web
+		// server's error log, which should not get lifecycle lines.
+		level.Set(slog.LevelWarn)
 	}
 	if *host != "" || *port >= 0 {
 		if s, ok := spec.Server.(interface{ SetAddr(string, int) }); ok {

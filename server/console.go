@@ -135,3 +135,7 @@ func consoleFactory(c *registry.Config) (registry.Server, error) {
 	}
 	return con, c.Err()
 }
+
+// OneShot marks a server that answers one request and returns, so
+// "gopaste serve" keeps its stderr free of lifecycle lines.
+func (c *Console) OneShot() {}
