@@ -85,6 +85,9 @@ func runServe(e *Env, args []string) int {
 		printErrors(e.Stderr, err)
 		return 1
 	}
+	if s, ok := spec.Server.(interface{ SetOutput(io.Writer) }); ok {
+		s.SetOutput(e.Stdout)
+	}
 	if _, ok := spec.Server.(interface{ OneShot() }); ok && !*verbose {
 		// A CGI or console run answers one request; its stderr is a web
 		// server's error log, which should not get lifecycle lines.

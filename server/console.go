@@ -139,3 +139,7 @@ func consoleFactory(c *registry.Config) (registry.Server, error) {
 // OneShot marks a server that answers one request and returns, so
 // "gopaste serve" keeps its stderr free of lifecycle lines.
 func (c *Console) OneShot() {}
+
+// SetOutput sets where the response is written ("gopaste serve" passes
+// its stdout).
+func (c *Console) SetOutput(w io.Writer) { c.Out = w }
