@@ -57,34 +57,32 @@ type backend struct {
 	rt       http.RoundTripper
 	inflight atomic.Int64
 
+	// healthy and downUntil (Unix nanoseconds) are read on every
+	// request without a lock; mu orders the changes to them and fails.
+	healthy   atomic.Bool
+	downUntil atomic.Int64
 	mu        sync.Mutex
-	healthy   bool
-	downUntil time.Time
 	fails     int
 }
 
 // up reports whether b takes requests: healthy, or (with passive checks
-// only) ejected long enough ago to try again.
-func (b *backend) up(now time.Time, active bool) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.healthy || (!active && now.After(b.downUntil))
+// only) ejected long enough ago to try again. now is read only when b is
+// not healthy.
+func (b *backend) up(now func() int64, active bool) bool {
+	return b.healthy.Load() || (!active && now() > b.downUntil.Load())
 }
 
-type balancer interface {
-	// choose returns an index into cands (never empty).
-	choose(cands []*backend) int
+// balancer is round_robin (leastConn false) or least_conn.
+type balancer struct {
+	leastConn bool
+	next      atomic.Uint64
 }
 
-type roundRobin struct{ next atomic.Uint64 }
-
-func (rr *roundRobin) choose(cands []*backend) int {
-	return int((rr.next.Add(1) - 1) % uint64(len(cands)))
-}
-
-type leastConn struct{}
-
-func (leastConn) choose(cands []*backend) int {
+// choose returns an index into cands (never empty).
+func (bal *balancer) choose(cands []*backend) int {
+	if !bal.leastConn {
+		return int((bal.next.Add(1) - 1) % uint64(len(cands)))
+	}
 	best := 0
 	for i, b := range cands {
 		if b.inflight.Load() < cands[best].inflight.Load() {
@@ -95,11 +93,31 @@ func (leastConn) choose(cands []*backend) int {
 }
 
 // pick chooses a backend not in tried that is up; when none is up, any
-// not tried; when all were tried, any.
+// not tried; when all were tried, any. With every backend up and none
+// tried yet (the usual case) it allocates nothing and reads no clock.
 func (p *Proxy) pick(tried []*backend) *backend {
-	now := time.Now()
 	active := p.opts.HealthCheckInterval > 0
-	var up, fresh []*backend
+	var nowNanos int64
+	now := func() int64 {
+		if nowNanos == 0 {
+			nowNanos = time.Now().UnixNano()
+		}
+		return nowNanos
+	}
+	if len(tried) == 0 {
+		all := true
+		for _, b := range p.backends {
+			if !b.up(now, active) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return p.backends[p.bal.choose(p.backends)]
+		}
+	}
+	var upBuf, freshBuf [8]*backend
+	up, fresh := upBuf[:0], freshBuf[:0]
 	for _, b := range p.backends {
 		if contains(tried, b) {
 			continue
@@ -131,9 +149,9 @@ func contains(bs []*backend, b *backend) bool {
 // markDown ejects b after a refused connection.
 func (p *Proxy) markDown(b *backend, err error) {
 	b.mu.Lock()
-	was := b.healthy
-	b.healthy = false
-	b.downUntil = time.Now().Add(p.opts.FailTimeout)
+	was := b.healthy.Load()
+	b.healthy.Store(false)
+	b.downUntil.Store(time.Now().Add(p.opts.FailTimeout).UnixNano())
 	b.mu.Unlock()
 	if was {
 		p.logger.Warn("backend down", "backend", b.Addr, "err", err)
@@ -143,8 +161,9 @@ func (p *Proxy) markDown(b *backend, err error) {
 // markUp brings b back.
 func (p *Proxy) markUp(b *backend) {
 	b.mu.Lock()
-	was := b.healthy
-	b.healthy, b.fails = true, 0
+	was := b.healthy.Load()
+	b.healthy.Store(true)
+	b.fails = 0
 	b.mu.Unlock()
 	if !was {
 		p.logger.Info("backend up", "backend", b.Addr)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"time"
 
 	"github.com/gopaste/gopaste/mount"
@@ -78,6 +79,9 @@ func NewHTTPTransport(b Backend, o Options) http.RoundTripper {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
+		// Pass the client's Accept-Encoding and the backend's encoding
+		// through as they are, instead of asking for gzip and unpacking it.
+		DisableCompression: true,
 	}
 	host := b.Address
 	if b.Network == "unix" {
@@ -92,13 +96,19 @@ type hostTransport struct {
 	host string
 }
 
+// hostRequest is the copy of a request hostTransport sends: the request
+// and its URL in one allocation.
+type hostRequest struct {
+	req http.Request
+	url url.URL
+}
+
 func (h *hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := *req
-	u := *req.URL
-	u.Scheme, u.Host = "http", h.host
-	out.URL = &u
-	out.RequestURI = ""
-	return h.t.RoundTrip(&out)
+	out := &hostRequest{req: *req, url: *req.URL}
+	out.url.Scheme, out.url.Host = "http", h.host
+	out.req.URL = &out.url
+	out.req.RequestURI = ""
+	return h.t.RoundTrip(&out.req)
 }
 
 func (h *hostTransport) CloseIdleConnections() { h.t.CloseIdleConnections() }

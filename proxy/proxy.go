@@ -118,9 +118,8 @@ func New(opts Options) (*Proxy, error) {
 	p := &Proxy{opts: opts, logger: logger, stop: make(chan struct{})}
 	switch opts.Balance {
 	case "", "round_robin":
-		p.bal = &roundRobin{}
 	case "least_conn":
-		p.bal = leastConn{}
+		p.bal.leastConn = true
 	default:
 		return nil, fmt.Errorf("proxy: unknown balance %q (round_robin, least_conn)", opts.Balance)
 	}
@@ -129,7 +128,9 @@ func New(opts Options) (*Proxy, error) {
 		if rt == nil {
 			return nil, fmt.Errorf("proxy: no transport for backend %s", b)
 		}
-		p.backends = append(p.backends, &backend{Backend: b, rt: rt, healthy: true})
+		be := &backend{Backend: b, rt: rt}
+		be.healthy.Store(true)
+		p.backends = append(p.backends, be)
 	}
 	rewrite := opts.Rewrite
 	if rewrite == nil {
@@ -143,6 +144,7 @@ func New(opts Options) (*Proxy, error) {
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       rewrite,
 		Transport:     (*attempts)(p),
+		BufferPool:    copyBuffers{},
 		FlushInterval: opts.FlushInterval,
 		ErrorHandler:  p.errorHandler,
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -167,12 +169,29 @@ func (p *Proxy) Close() error {
 	return nil
 }
 
-type infoKey struct{}
+// copyBuffers lends ReverseProxy the 32 KiB buffers it copies response
+// bodies through; without a pool it allocates one per request.
+type copyBuffers struct{}
 
-// info follows one request through the attempts, for the error log.
-type info struct {
-	backend string
+var bufPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func (copyBuffers) Get() []byte { return bufPool.Get().(*[32 << 10]byte)[:] }
+
+func (copyBuffers) Put(b []byte) {
+	if cap(b) == 32<<10 {
+		bufPool.Put((*[32 << 10]byte)(b[:32<<10]))
+	}
 }
+
+// backendError is a failed round trip and the backend it went to, for the
+// error log.
+type backendError struct {
+	backend string
+	err     error
+}
+
+func (e *backendError) Error() string { return e.err.Error() }
+func (e *backendError) Unwrap() error { return e.err }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.opts.RequireLength && r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
@@ -195,13 +214,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.TransferEncoding = nil
 		r = r2
 	}
-	ctx := context.WithValue(r.Context(), infoKey{}, &info{})
 	if p.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), p.opts.Timeout)
 		defer cancel()
+		r = r.WithContext(ctx)
 	}
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	p.rp.ServeHTTP(w, r)
 }
 
 // Status returns the HTTP status a proxy error maps to: 504 for timeouts,
@@ -222,10 +240,9 @@ func Status(err error) int {
 
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	status := Status(err)
-	in, _ := r.Context().Value(infoKey{}).(*info)
 	backend := ""
-	if in != nil {
-		backend = in.backend
+	if be, ok := errors.AsType[*backendError](err); ok {
+		backend = be.backend
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		p.logger.Debug("client went away", "method", r.Method, "path", r.URL.Path, "backend", backend)
@@ -242,17 +259,17 @@ type attempts Proxy
 
 func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := (*Proxy)(a)
-	in, _ := req.Context().Value(infoKey{}).(*info)
-	body := &countingBody{r: req.Body}
-	var tried []*backend
+	var body *countingBody
+	if req.Body != nil {
+		body = &countingBody{r: req.Body}
+	}
+	var triedBuf [4]*backend
+	tried := triedBuf[:0]
 	for try := 0; ; try++ {
 		b := p.pick(tried)
 		tried = append(tried, b)
-		if in != nil {
-			in.backend = b.Addr
-		}
 		out := req
-		if req.Body != nil {
+		if body != nil {
 			out = req.Clone(req.Context())
 			out.Body = body
 		}
@@ -264,12 +281,12 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 			if refused {
 				p.markDown(b, err)
 			}
-			if refused && try < p.opts.Retries && idempotent(req.Method) && body.n.Load() == 0 &&
+			if refused && try < p.opts.Retries && idempotent(req.Method) && (body == nil || body.n.Load() == 0) &&
 				len(tried) < len(p.backends) && req.Context().Err() == nil {
 				p.logger.Debug("retrying on another backend", "backend", b.Addr, "err", err)
 				continue
 			}
-			return nil, err
+			return nil, &backendError{backend: b.Addr, err: err}
 		}
 		if res.StatusCode == http.StatusSwitchingProtocols {
 			// ReverseProxy needs the raw body to splice an upgraded
@@ -277,7 +294,7 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 			b.inflight.Add(-1)
 			return res, nil
 		}
-		res.Body = &doneBody{ReadCloser: res.Body, done: func() { b.inflight.Add(-1) }}
+		res.Body = &doneBody{ReadCloser: res.Body, b: b}
 		return res, nil
 	}
 }
@@ -315,16 +332,19 @@ func (c *countingBody) Read(b []byte) (int, error) {
 
 func (c *countingBody) Close() error { return nil }
 
-// doneBody calls done once when the response body is closed.
+// doneBody ends b's request in flight once, when the response body is
+// closed.
 type doneBody struct {
 	io.ReadCloser
-	once sync.Once
-	done func()
+	b      *backend
+	closed atomic.Bool
 }
 
 func (d *doneBody) Close() error {
 	err := d.ReadCloser.Close()
-	d.once.Do(d.done)
+	if d.closed.CompareAndSwap(false, true) {
+		d.b.inflight.Add(-1)
+	}
 	return err
 }
 

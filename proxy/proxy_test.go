@@ -166,14 +166,14 @@ func TestActiveHealthChecks(t *testing.T) {
 	p := newProxy(t, Options{Backends: []Backend{backendOf(t, flaky), backendOf(t, good)},
 		HealthCheckInterval: 20 * time.Millisecond, HealthCheckPath: "/health"})
 
-	waitFor(t, "flaky ejected", func() bool { return !p.backends[0].up(time.Now(), true) })
+	waitFor(t, "flaky ejected", func() bool { return !p.backends[0].up(func() int64 { return time.Now().UnixNano() }, true) })
 	for range 4 {
 		if s := get(t, p, "GET", "/", nil).Body.String(); s != "good" {
 			t.Errorf("while flaky is down got %q, want good", s)
 		}
 	}
 	sick.Store(false)
-	waitFor(t, "flaky back", func() bool { return p.backends[0].up(time.Now(), true) })
+	waitFor(t, "flaky back", func() bool { return p.backends[0].up(func() int64 { return time.Now().UnixNano() }, true) })
 	seen := map[string]bool{}
 	for range 4 {
 		seen[get(t, p, "GET", "/", nil).Body.String()] = true
