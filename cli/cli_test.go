@@ -154,7 +154,7 @@ func TestPrintDefaultConfigIsServable(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	// The printed config works as a file.
-	code, _, errs := run(t, "check", config(t, out))
+	code, _, errs := run(t, "check", config(t, out), "data_dir="+t.TempDir())
 	if code != 0 {
 		t.Errorf("the printed default config does not check: %s", errs)
 	}

@@ -58,6 +58,14 @@ func runServe(e *Env, args []string) int {
 	if path == "" {
 		path = demo.ConfigPath
 		opts.ReadFile = demo.ReadFile
+		if _, ok := opts.Global["data_dir"]; !ok {
+			dir, err := demo.DataDir()
+			if err != nil {
+				fmt.Fprintf(e.Stderr, "gopaste serve: %v\n", err)
+				return 1
+			}
+			opts.Global["data_dir"] = dir
+		}
 		if *reload {
 			fmt.Fprintln(e.Stderr, "gopaste serve: --reload needs a config file")
 			return 2

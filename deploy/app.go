@@ -82,7 +82,7 @@ func loadOne(path, name string, t objType, o Options, build func(*loader, *Node)
 	if err != nil {
 		return nil, nil, &Error{Errs: []error{err}}
 	}
-	n, err := l.get(t, name, f, nil)
+	n, err := l.get(t, name, f, globalEntries(o.Global))
 	if n != nil && len(l.errs) == 0 {
 		err = build(l, n)
 	}
@@ -219,7 +219,7 @@ func Check(path string, o Options) (*Report, error) {
 			continue
 		}
 		seen[sec.Name] = true
-		n, err := l.fromSection(t, sec, f, nil)
+		n, err := l.fromSection(t, sec, f, globalEntries(o.Global))
 		if n == nil || err != nil {
 			continue
 		}

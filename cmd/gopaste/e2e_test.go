@@ -279,6 +279,7 @@ func TestDemoNeedsNothing(t *testing.T) {
 		"/":                 "gopaste is a Go meta-framework",
 		"/env":              `"SCRIPT_NAME": "/env"`,
 		"/static/hello.txt": "embedded static directory",
+		"/session/":         `"visits":1`,
 	} {
 		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d %.200q, want 200 containing %q", path, code, body, want)

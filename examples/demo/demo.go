@@ -6,8 +6,11 @@ package demo
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gopaste/gopaste/apps/static"
@@ -57,4 +60,15 @@ func ReadFile(path string) ([]byte, error) {
 		return Config, nil
 	}
 	return nil, fs.ErrNotExist
+}
+
+// DataDir returns (creating it) the directory the demo keeps its session
+// database in: gopaste-demo-UID under the system's temp directory, private
+// to the user.
+func DataDir() (string, error) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gopaste-demo-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("demo data directory: %w", err)
+	}
+	return dir, nil
 }
