@@ -24,6 +24,10 @@ func factory(c *registry.Config) (http.Handler, error) {
 		Index:       c.List("index"),
 		CacheMaxAge: c.Duration("cache_max_age", 0),
 		Listing:     c.Bool("listing", false),
+		MemoryCache: c.Size("memory_cache", 8<<20),
+	}
+	if o.MemoryCache < 0 {
+		c.Errorf("memory_cache", "must not be negative")
 	}
 	if err := c.Err(); err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ type Options struct {
 	Index       []string      // index files tried for a directory; nil means index.html
 	CacheMaxAge time.Duration // sets Cache-Control: max-age; zero sets none
 	Listing     bool          // list directories without an index file
+	// MemoryCache is how many bytes of small files (up to MaxCachedFile
+	// each) are kept in memory and served without opening them; a cached
+	// file is checked for changes at most once a second. Zero keeps none.
+	MemoryCache int64
 }
 
 // Handler serves files from an fs.FS. It is safe for concurrent use.
@@ -39,6 +43,7 @@ type Handler struct {
 	opts     Options
 	cacheHdr []string
 	closer   io.Closer
+	mem      *memCache // nil without Options.MemoryCache
 }
 
 // New serves fsys.
@@ -49,6 +54,9 @@ func New(fsys fs.FS, o Options) *Handler {
 	h := &Handler{fsys: fsys, opts: o}
 	if o.CacheMaxAge > 0 {
 		h.cacheHdr = []string{"max-age=" + strconv.Itoa(int(o.CacheMaxAge/time.Second))}
+	}
+	if o.MemoryCache > 0 {
+		h.mem = newMemCache(o.MemoryCache)
 	}
 	return h
 }
@@ -88,6 +96,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "."
 	}
+	var now time.Time
+	if h.mem != nil {
+		now = time.Now()
+		if e := h.mem.get(h.fsys, name, now); e != nil {
+			h.serveCached(w, r, e)
+			return
+		}
+	}
 	f, err := h.fsys.Open(name)
 	if err != nil {
 		h.openError(w, err)
@@ -125,6 +141,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.list(w, r, name)
 		return
+	}
+	if h.mem != nil && fi.Mode().IsRegular() && fi.Size() <= MaxCachedFile {
+		if e := h.mem.load(name, f, fi, now); e != nil {
+			h.serveCached(w, r, e)
+			return
+		}
+		if s, ok := f.(io.Seeker); !ok {
+			h.serveFile(w, r, f, fi) // answers 500
+			return
+		} else if _, err := s.Seek(0, io.SeekStart); err != nil {
+			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
+			return
+		}
 	}
 	h.serveFile(w, r, f, fi)
 }

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,7 +41,13 @@ func do(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 }
 
 func TestStaticServes(t *testing.T) {
-	h, _ := newDir(t, Options{CacheMaxAge: time.Hour})
+	for _, mem := range []int64{0, 1 << 20} {
+		t.Run(fmt.Sprintf("memory_cache=%d", mem), func(t *testing.T) { testStaticServes(t, mem) })
+	}
+}
+
+func testStaticServes(t *testing.T, mem int64) {
+	h, _ := newDir(t, Options{CacheMaxAge: time.Hour, MemoryCache: mem})
 	tests := []struct {
 		name, method, path string
 		code               int
@@ -59,6 +66,7 @@ func TestStaticServes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			do(h, httptest.NewRequest(tc.method, tc.path, nil)) // a second answer may come from the cache
 			w := do(h, httptest.NewRequest(tc.method, tc.path, nil))
 			if w.Code != tc.code {
 				t.Errorf("status %d, want %d (%s)", w.Code, tc.code, w.Body)
@@ -74,8 +82,17 @@ func TestStaticServes(t *testing.T) {
 }
 
 func TestStaticHeadersRangeAndConditional(t *testing.T) {
-	h, _ := newDir(t, Options{CacheMaxAge: time.Hour})
+	for _, mem := range []int64{0, 1 << 20} {
+		t.Run(fmt.Sprintf("memory_cache=%d", mem), func(t *testing.T) { testStaticHeaders(t, mem) })
+	}
+}
+
+func testStaticHeaders(t *testing.T, mem int64) {
+	h, _ := newDir(t, Options{CacheMaxAge: time.Hour, MemoryCache: mem})
 	w := do(h, httptest.NewRequest("GET", "/a.txt", nil))
+	if w2 := do(h, httptest.NewRequest("GET", "/a.txt", nil)); fmt.Sprint(w2.Header()) != fmt.Sprint(w.Header()) {
+		t.Errorf("second answer's headers %v, first %v", w2.Header(), w.Header())
+	}
 	etag := w.Header().Get("Etag")
 	if etag == "" || w.Header().Get("Last-Modified") == "" || w.Header().Get("Cache-Control") != "max-age=3600" {
 		t.Fatalf("headers %v", w.Header())
@@ -123,3 +140,78 @@ func TestStaticFS(t *testing.T) {
 		t.Errorf("%d %q", w.Code, b)
 	}
 }
+
+// TestStaticMemoryCacheRevalidates checks a cached file that changes,
+// vanishes or becomes a symlink out of the root is not served stale once
+// the cache has checked it again.
+func TestStaticMemoryCacheRevalidates(t *testing.T) {
+	h, dir := newDir(t, Options{MemoryCache: 1 << 20})
+	h.mem.ttl = 0 // check on every request
+	root := filepath.Join(dir, "root")
+	get := func() *httptest.ResponseRecorder { return do(h, httptest.NewRequest("GET", "/a.txt", nil)) }
+	if w := get(); w.Body.String() != "0123456789" {
+		t.Fatalf("first GET %d %q", w.Code, w.Body)
+	}
+	if _, ok := h.mem.entries["a.txt"]; !ok {
+		t.Fatal("a.txt not cached")
+	}
+	os.WriteFile(filepath.Join(root, "a.txt"), []byte("changed, and longer"), 0o644)
+	if w := get(); w.Body.String() != "changed, and longer" {
+		t.Errorf("after change %d %q", w.Code, w.Body)
+	}
+	os.Remove(filepath.Join(root, "a.txt"))
+	os.Symlink(filepath.Join(dir, "secret.txt"), filepath.Join(root, "a.txt"))
+	if w := get(); w.Code != 404 || strings.Contains(w.Body.String(), "secret") {
+		t.Errorf("symlink out of the root: %d %q", w.Code, w.Body)
+	}
+	os.Remove(filepath.Join(root, "a.txt"))
+	if w := get(); w.Code != 404 {
+		t.Errorf("after removal %d %q", w.Code, w.Body)
+	}
+}
+
+// TestStaticMemoryCacheBounds checks files above MaxCachedFile and beyond
+// the cache's size are served from disk.
+func TestStaticMemoryCacheBounds(t *testing.T) {
+	h, dir := newDir(t, Options{MemoryCache: 16})
+	root := filepath.Join(dir, "root")
+	big := strings.Repeat("x", MaxCachedFile+1)
+	os.WriteFile(filepath.Join(root, "big.txt"), []byte(big), 0o644)
+	os.WriteFile(filepath.Join(root, "b.txt"), []byte("0123456789"), 0o644)
+	for _, p := range []string{"/big.txt", "/a.txt", "/b.txt", "/big.txt", "/b.txt"} {
+		w := do(h, httptest.NewRequest("GET", p, nil))
+		if w.Code != 200 || (p == "/big.txt") != (w.Body.Len() == len(big)) {
+			t.Errorf("GET %s: %d, %d bytes", p, w.Code, w.Body.Len())
+		}
+	}
+	if len(h.mem.entries) != 1 || h.mem.size != 10 {
+		t.Errorf("cache holds %d files, %d bytes; want a.txt alone (10 bytes)", len(h.mem.entries), h.mem.size)
+	}
+}
+
+func BenchmarkSmallFile(b *testing.B) {
+	for _, mem := range []int64{0, 8 << 20} {
+		b.Run(fmt.Sprintf("memory_cache=%d", mem), func(b *testing.B) {
+			root := b.TempDir()
+			os.WriteFile(filepath.Join(root, "small.txt"), []byte(strings.Repeat("x", 1024)), 0o644)
+			h, err := Dir(root, Options{MemoryCache: mem})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			r := httptest.NewRequest("GET", "/small.txt", nil)
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
