@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -289,4 +290,37 @@ func TestDemoNeedsNothing(t *testing.T) {
 	if err := <-s.done; err != nil {
 		t.Errorf("exit: %v", err)
 	}
+}
+
+// TestReloadKeepsMemorySessions: a user's session in the memory store
+// survives a live reload of the config.
+func TestReloadKeepsMemorySessions(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(version string) string {
+		return "[pipeline:main]\npipeline = sess info\n\n[filter:sess]\nuse = session\nstore = memory\n\n[app:info]\nuse = session_info\n# " + version + "\n\n[server:main]\nuse = http\nport = 0\n"
+	}
+	cfg := writeConfig(t, dir, conf("one"))
+	s := serve(t, cfg, "--reload", "--reload-interval", "50ms")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	visit := func() string {
+		resp, err := c.Get("http://" + s.addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	visit()
+	if got := visit(); !strings.Contains(got, `"visits":2`) {
+		t.Fatalf("second visit: %s", got)
+	}
+	writeConfig(t, dir, conf("two, a longer comment"))
+	waitForLog(t, s, "reloaded")
+	if got := visit(); !strings.Contains(got, `"visits":3`) {
+		t.Errorf("after reload: %s (the session was lost)", got)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
 }
