@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +24,7 @@ import (
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/gopastetest"
 )
 
 type example struct {
@@ -118,23 +118,27 @@ func TestExamples(t *testing.T) {
 				t.Fatalf("%s:%d: %v", ex.file, ex.line, err)
 			}
 			defer app.Close()
+			// Requests run through the test client with lint on, so every
+			// documented example also keeps the handler contract; cookies
+			// carry over from one request line to the next.
+			client := gopastetest.New(t, app.Handler)
+			client.Lint = true
 			for _, rq := range reqs {
 				var body io.Reader
 				if rq.body != "" {
 					body = strings.NewReader(rq.body)
 				}
-				r := httptest.NewRequest(rq.method, rq.path, body)
+				r := client.NewRequest(rq.method, rq.path, body)
 				if rq.body != "" {
 					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				}
-				w := httptest.NewRecorder()
-				app.Handler.ServeHTTP(w, r)
-				if strconv.Itoa(w.Code) != rq.want {
-					t.Errorf("%s:%d: %s %s: status %d, want %s; body:\n%.500s", ex.file, ex.line, rq.method, rq.path, w.Code, rq.want, w.Body.String())
+				resp := client.Do(r)
+				if strconv.Itoa(resp.Status) != rq.want {
+					t.Errorf("%s:%d: %s %s: status %d, want %s; body:\n%.500s", ex.file, ex.line, rq.method, rq.path, resp.Status, rq.want, resp.Body)
 				}
-				got := strings.ReplaceAll(w.Body.String(), "\": ", "\":")
+				got := strings.ReplaceAll(resp.Body, "\": ", "\":")
 				if rq.substr != "" && !strings.Contains(got, rq.substr) {
-					t.Errorf("%s:%d: %s %s: body lacks %q:\n%.500s", ex.file, ex.line, rq.method, rq.path, rq.substr, w.Body.String())
+					t.Errorf("%s:%d: %s %s: body lacks %q:\n%.500s", ex.file, ex.line, rq.method, rq.path, rq.substr, resp.Body)
 				}
 			}
 		})

@@ -37,6 +37,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -224,6 +225,11 @@ func (w *writer) checkHeader() {
 			continue
 		}
 		if w.status == http.StatusSwitchingProtocols && (k == "Connection" || k == "Upgrade") {
+			continue
+		}
+		if k == "Connection" && len(h[k]) == 1 && strings.EqualFold(h[k][0], "close") {
+			// net/http's documented way for a handler to end the
+			// connection after this response (after refusing a body).
 			continue
 		}
 		bad = append(bad, k)

@@ -154,6 +154,23 @@ func TestRules(t *testing.T) {
 			want: []Rule{RuleHopByHop, RuleHopByHop}, wantStatus: 200, strictCode: 500,
 		},
 		{
+			name: "connection close is net/http's own idiom",
+			h: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "close")
+				text(w)
+				w.WriteHeader(413)
+			},
+			want: nil, wantStatus: 413, strictCode: 413,
+		},
+		{
+			name: "connection keep-alive is not",
+			h: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "keep-alive")
+				w.WriteHeader(200)
+			},
+			want: []Rule{RuleHopByHop}, wantStatus: 200, strictCode: 500,
+		},
+		{
 			name: "upgrade on 101 is fine",
 			h: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Connection", "Upgrade")
