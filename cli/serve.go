@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -204,6 +205,12 @@ func (t *tracked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.active.Add(1)
 	defer t.active.Add(-1)
 	t.app.Handler.ServeHTTP(w, r)
+}
+
+// ConnContext lets the app prepare each connection's context: deploy puts
+// the app's config there once instead of into every request.
+func (t *tracked) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return deploy.ConnContext(ctx, t.app.Handler)
 }
 
 func (t *tracked) closeWhenIdle(max time.Duration) {

@@ -36,7 +36,23 @@ type withConfig struct {
 }
 
 func (c *withConfig) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rc, _ := r.Context().Value(configKey{}).(*RequestConfig); rc == c.rc {
+		// The connection's context carries it already (ConnContext).
+		c.h.ServeHTTP(w, r)
+		return
+	}
 	c.h.ServeHTTP(w, r.WithContext(WithConfig(r.Context(), c.rc)))
+}
+
+// ConnContext returns ctx carrying the config of h when h is an app as
+// deploy built it. A server that derives its connections' contexts from
+// it (http.Server.ConnContext) spares the app a copy of every request:
+// the app sees its own config there already. Any other h gets ctx back.
+func ConnContext(ctx context.Context, h http.Handler) context.Context {
+	if c, ok := h.(*withConfig); ok {
+		return WithConfig(ctx, c.rc)
+	}
+	return ctx
 }
 
 // Unwrap returns the app itself.

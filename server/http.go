@@ -32,6 +32,9 @@ func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cc, ok := h.(connContexter); ok {
+		srv.ConnContext = cc.ConnContext
+	}
 	if srv.ReadHeaderTimeout == 0 {
 		// Without any timeout a client that never finishes its headers
 		// holds a connection forever.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"sync/atomic"
 )
@@ -37,4 +39,18 @@ func (s *Swap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.ServeHTTP(w, r)
+}
+
+// ConnContext lets the current handler, when it has a ConnContext method,
+// set up the context of a new connection (see http.Server.ConnContext).
+func (s *Swap) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if cc, ok := s.Load().(connContexter); ok {
+		return cc.ConnContext(ctx, c)
+	}
+	return ctx
+}
+
+// connContexter is a handler that prepares each connection's context.
+type connContexter interface {
+	ConnContext(ctx context.Context, c net.Conn) context.Context
 }
