@@ -72,7 +72,21 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 		return nil, fmt.Errorf("compress: %w", err)
 	}
 	return func(next http.Handler) http.Handler {
-		compressed := wrap(next)
+		compressed := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// w is gzhttp's writer. A response that declares a length
+			// below MinSize, or an encoding, is sent past it untouched:
+			// gzhttp would buffer it and then decide the same.
+			u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+			if !ok {
+				next.ServeHTTP(w, r)
+				return
+			}
+			g := gatePool.Get().(*gate)
+			*g = gate{gz: w, raw: u.Unwrap(), min: o.MinSize}
+			next.ServeHTTP(g, r)
+			*g = gate{}
+			gatePool.Put(g)
+		}))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if below(w) {
 				// A compress filter above already took care of this
@@ -118,7 +132,7 @@ func containsFold(s, sub string) bool {
 func below(w http.ResponseWriter) bool {
 	for range 32 {
 		switch w.(type) {
-		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify, *gzhttp.NoGzipResponseWriter:
+		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify, *gzhttp.NoGzipResponseWriter, *gate:
 			return true
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })

@@ -1,0 +1,104 @@
+package compress
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/klauspost/compress/gzhttp"
+)
+
+// withLength answers body with its Content-Length set before the write,
+// as the text and static apps do.
+func withLength(body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Header().Set(gzhttp.HeaderNoCompression, "1") // must not reach the client either way
+		w.Header().Del(gzhttp.HeaderNoCompression)
+		io.WriteString(w, body)
+	}
+}
+
+// TestDeclaredLength: a response that declares a length below min_size
+// passes uncompressed (with Vary), one above is compressed, and the
+// filter's writer keeps reaching the connection's for Flush.
+func TestDeclaredLength(t *testing.T) {
+	f, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, body, wantEnc string
+	}{
+		{"small", "Hello, World!\n", ""},
+		{"large", big, "zstd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Accept-Encoding", "gzip, zstd")
+			f(withLength(tc.body)).ServeHTTP(rec, req)
+			if got := rec.Header().Get("Content-Encoding"); got != tc.wantEnc {
+				t.Errorf("Content-Encoding %q, want %q", got, tc.wantEnc)
+			}
+			if got := decode(t, tc.wantEnc, rec.Body.Bytes()); got != tc.body {
+				t.Errorf("body %q", got)
+			}
+			if rec.Header().Get("Vary") != "Accept-Encoding" {
+				t.Errorf("Vary %q", rec.Header().Get("Vary"))
+			}
+			if tc.wantEnc == "" && rec.Header().Get("Content-Length") != strconv.Itoa(len(tc.body)) {
+				t.Errorf("Content-Length %q", rec.Header().Get("Content-Length"))
+			}
+		})
+	}
+	t.Run("flush", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "5")
+			io.WriteString(w, "hello")
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		})).ServeHTTP(rec, req)
+		if !rec.Flushed || rec.Body.String() != "hello" {
+			t.Errorf("flushed %v, body %q", rec.Flushed, rec.Body)
+		}
+	})
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkSmall is the benchmarks' filters scenario in process: a
+// 14-byte answer with its length declared (as the text app sends it),
+// gzip accepted, bare and behind the filter. Run with -benchmem.
+func BenchmarkSmall(b *testing.B) {
+	f, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", withLength("Hello, World!\n")}, {"compress", f(withLength("Hello, World!\n"))}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				c.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
