@@ -240,7 +240,7 @@ func TestLineLogFindsAddr(t *testing.T) {
 
 func TestConfigs(t *testing.T) {
 	d := tmplData{Dir: "/tmp/x", Port: 8081, Backend: "127.0.0.1:9000"}
-	g, err := gopasteConfig(staticApp, d)
+	g, err := gopasteConfig(staticApp, "", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestConfigs(t *testing.T) {
 			t.Errorf("nginx config lacks %q:\n%s", want, n)
 		}
 	}
-	if _, err := gopasteConfig("{{.Nope}}", d); err == nil {
+	if _, err := gopasteConfig("{{.Nope}}", "", d); err == nil {
 		t.Error("unknown template field: nil error")
 	}
 }
@@ -281,7 +281,7 @@ func TestNginxConfigParses(t *testing.T) {
 			if s.Nginx == nil {
 				continue
 			}
-			conf, err := nginxConfig(s.Nginx, tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098"})
+			conf, err := nginxConfig(s.Nginx, tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098", Upstream: "127.0.0.1:18097"})
 			if err != nil {
 				t.Fatal(err)
 			}

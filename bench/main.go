@@ -171,9 +171,12 @@ func runBench(ctx context.Context, o Options, selected []Scenario, command strin
 			return f, err
 		}
 	}
+	r.bin = tmp
 	r.hello = filepath.Join(tmp, "hellosrv")
-	if err := goBuild(ctx, o.Root, r.hello, "./bench/hellosrv"); err != nil {
-		return f, err
+	for _, tool := range benchTools {
+		if err := goBuild(ctx, o.Root, filepath.Join(tmp, tool), "./bench/"+tool); err != nil {
+			return f, err
+		}
 	}
 	for _, sc := range selected {
 		if ctx.Err() != nil {

@@ -273,15 +273,15 @@ func groupRSS(pgid int) int64 {
 // hwmSampler polls the group's VmHWM while a run goes on, so that a
 // process that exits during it is still counted.
 type hwmSampler struct {
-	pgid int
-	mu   sync.Mutex
-	hwm  map[int]int64
-	stop chan struct{}
-	done chan struct{}
+	pgids []int
+	mu    sync.Mutex
+	hwm   map[int]int64
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-func startHWMSampler(pgid int) *hwmSampler {
-	s := &hwmSampler{pgid: pgid, hwm: map[int]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
+func startHWMSampler(pgids ...int) *hwmSampler {
+	s := &hwmSampler{pgids: pgids, hwm: map[int]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -300,13 +300,15 @@ func startHWMSampler(pgid int) *hwmSampler {
 }
 
 func (s *hwmSampler) sample() {
-	for _, pid := range groupPIDs(s.pgid) {
-		if _, hwm, err := memStatus(pid); err == nil {
-			s.mu.Lock()
-			if hwm > s.hwm[pid] {
-				s.hwm[pid] = hwm
+	for _, pgid := range s.pgids {
+		for _, pid := range groupPIDs(pgid) {
+			if _, hwm, err := memStatus(pid); err == nil {
+				s.mu.Lock()
+				if hwm > s.hwm[pid] {
+					s.hwm[pid] = hwm
+				}
+				s.mu.Unlock()
 			}
-			s.mu.Unlock()
 		}
 	}
 }

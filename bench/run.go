@@ -33,15 +33,18 @@ type runner struct {
 	tmp     string
 	gopaste string // binary
 	hello   string // binary
+	bin     string // the dir holding gopaste, hellosrv and the other benchTools
 	wrk     string
 }
 
 // tmplData is what config templates see.
 type tmplData struct {
-	Dir     string
-	Port    int
-	Backend string
-	Config  string
+	Dir      string
+	Port     int
+	Backend  string
+	Config   string
+	Upstream string // the address of the system's Upstream
+	Bin      string // the dir holding the harness's binaries (hellosrv, fcgisrv)
 }
 
 func render(name, text string, d tmplData) (string, error) {
@@ -57,12 +60,15 @@ func render(name, text string, d tmplData) (string, error) {
 }
 
 // gopasteConfig is a scenario's gopaste config with the server section.
-func gopasteConfig(app string, d tmplData) (string, error) {
+func gopasteConfig(app, server string, d tmplData) (string, error) {
 	s, err := render("gopaste", app, d)
 	if err != nil {
 		return "", err
 	}
-	return s + fmt.Sprintf("\n[server:main]\nuse = http\nhost = 127.0.0.1\nport = %d\n", d.Port), nil
+	if server == "" {
+		server = "http"
+	}
+	return s + fmt.Sprintf("\n[server:main]\nuse = %s\nhost = 127.0.0.1\nport = %d\n", server, d.Port), nil
 }
 
 // nginxConfig is a complete nginx.conf around a scenario's snippets. It
@@ -142,16 +148,38 @@ type started struct {
 	p      *proc
 	url    string
 	config string
+	up     *started // the system's Upstream, if any
 }
 
-// start writes a system's config and starts it on a free port. It does
-// not wait for it to answer.
+// start writes a system's config and starts it on a free port, after
+// its Upstream when it has one. It does not wait for it to answer.
 func (r *runner) start(sys System, role string, d tmplData, path string) (*started, error) {
+	if sys.Upstream == nil {
+		return r.launch(sys, role, d, path)
+	}
+	up, err := r.startUpstream(*sys.Upstream, role+"-up", d)
+	if err != nil {
+		return nil, err
+	}
+	d.Upstream = up.addr()
+	s, err := r.launch(sys, role, d, path)
+	if err != nil {
+		up.stop()
+		return nil, err
+	}
+	s.up = up
+	s.config = joinConfigs(s.config, up)
+	return s, nil
+}
+
+// launch writes one system's config and starts it on a free port.
+func (r *runner) launch(sys System, role string, d tmplData, path string) (*started, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	d.Port = port
+	d.Bin = r.bin
 	name := strings.ToLower(role)
 	var argv []string
 	var config string
@@ -161,7 +189,7 @@ func (r *runner) start(sys System, role string, d tmplData, path string) (*start
 		// address comes from its log.
 		argv = []string{r.gopaste, "serve", "-port", "0"}
 	case sys.Gopaste != "":
-		if config, err = gopasteConfig(sys.Gopaste, d); err != nil {
+		if config, err = gopasteConfig(sys.Gopaste, sys.Server, d); err != nil {
 			return nil, err
 		}
 		file := filepath.Join(d.Dir, name+".ini")
@@ -279,7 +307,15 @@ func (sc Scenario) path() string {
 // missing returns the executables the scenario needs and does not find.
 func (sc Scenario) missing() []string {
 	var out []string
-	for _, s := range sc.systems() {
+	all := sc.systems()
+	if sc.Peer != nil {
+		all = append(all, *sc.Peer)
+	}
+	for i := 0; i < len(all); i++ {
+		s := all[i]
+		if s.Upstream != nil {
+			all = append(all, *s.Upstream)
+		}
 		for _, n := range s.Needs {
 			if _, err := exec.LookPath(n); err != nil {
 				out = append(out, n)
@@ -337,6 +373,14 @@ func (r *runner) startAll(sc Scenario, d *tmplData) ([]*started, []*proc, error)
 		}
 		d.Backend = addr
 	}
+	if sc.Peer != nil {
+		peer, err := r.startUpstream(*sc.Peer, "peer", *d)
+		if err != nil {
+			return nil, extra, err
+		}
+		extra = append(extra, peer.p)
+		d.Backend = peer.addr()
+	}
 	var out []*started
 	for i, sys := range sc.systems() {
 		s, err := r.start(sys, []string{"A", "B"}[i], *d, sc.path())
@@ -353,7 +397,7 @@ func (r *runner) startAll(sc Scenario, d *tmplData) ([]*started, []*proc, error)
 
 func stopAll(ss []*started, extra []*proc) {
 	for _, s := range ss {
-		s.p.stop()
+		s.stop()
 	}
 	for _, p := range extra {
 		p.stop()
@@ -370,6 +414,11 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 	if err != nil {
 		return err
 	}
+	conns, wrkExtra, err := loadFor(sc, o, d.Dir)
+	if err != nil {
+		return err
+	}
+	res.Connections = conns
 	ss, extra, err := r.startAll(sc, &d)
 	defer stopAll(ss, extra)
 	if err != nil {
@@ -378,11 +427,11 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 	time.Sleep(500 * time.Millisecond)
 	res.Systems = make([]SystemResult, len(ss))
 	for i, s := range ss {
-		res.Systems[i] = SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: groupRSS(s.p.pid())}
+		res.Systems[i] = SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: s.rss()}
 	}
 	for _, s := range ss {
 		fmt.Fprintf(o.Out, "  warm-up %s (%v)\n", s.sys.Name, o.Warmup)
-		if _, err := runWrk(ctx, r.wrk, s.url, o.Connections, o.Warmup, sc.Headers); err != nil {
+		if _, err := runWrk(ctx, r.wrk, s.url, conns, o.Warmup, sc.Headers, wrkExtra...); err != nil {
 			return fmt.Errorf("warm-up %s: %w", s.sys.Name, err)
 		}
 	}
@@ -391,11 +440,11 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if s.p.exited() {
-				return fmt.Errorf("%s exited during the run: %s", s.sys.Name, s.p.log.tail(600))
+			if err := s.alive(); err != nil {
+				return err
 			}
-			hs := startHWMSampler(s.p.pid())
-			run, err := runWrk(ctx, r.wrk, s.url, o.Connections, o.Duration, sc.Headers)
+			hs := startHWMSampler(s.pgids()...)
+			run, err := runWrk(ctx, r.wrk, s.url, conns, o.Duration, sc.Headers, wrkExtra...)
 			run.PeakRSS = hs.peak()
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", s.sys.Name, round, err)
@@ -474,9 +523,9 @@ func (r *runner) runMemory(ctx context.Context, sc Scenario, res *Result) error 
 	}
 	time.Sleep(time.Second)
 	for _, s := range ss {
-		sr := SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: groupRSS(s.p.pid()), Requests: o.MemRequests}
+		sr := SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: s.rss(), Requests: o.MemRequests}
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		hs := startHWMSampler(s.p.pid())
+		hs := startHWMSampler(s.pgids()...)
 		bad, err := loadRequests(lctx, s.url, o.MemRequests, min(o.Connections, 32))
 		cancel()
 		if err != nil {
@@ -487,7 +536,7 @@ func (r *runner) runMemory(ctx context.Context, sc Scenario, res *Result) error 
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d answers with status >= 400", s.sys.Name, bad))
 		}
 		time.Sleep(time.Second)
-		sr.AfterRSS = groupRSS(s.p.pid())
+		sr.AfterRSS = s.rss()
 		sr.PeakRSS = hs.peak()
 		fmt.Fprintf(o.Out, "  %-16s idle %s, after %d requests %s, peak %s\n", s.sys.Name, mib(sr.IdleRSS), o.MemRequests, mib(sr.AfterRSS), mib(sr.PeakRSS))
 		res.Systems = append(res.Systems, sr)
@@ -513,7 +562,7 @@ func (r *runner) runStartup(ctx context.Context, sc Scenario, res *Result) error
 			}
 			err = s.ready(sc.path(), readyTimeout, time.Millisecond)
 			elapsed := time.Since(s.p.started)
-			s.p.stop()
+			s.stop()
 			if err != nil {
 				return err
 			}

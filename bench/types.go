@@ -24,7 +24,10 @@ type Scenario struct {
 	Headers []string       // extra request headers for wrk ("Name: value")
 	Files   map[string]int // files written under {{.Dir}}/www: name -> size in bytes
 	Backend bool           // start the Go backend (hellosrv) first; its address is {{.Backend}}
-	A, B    System         // B may be the zero System for single-system scenarios
+	// Peer, when set, is started once before A and B instead of hellosrv
+	// (a uWSGI both systems forward to); its address is {{.Backend}}.
+	Peer *System
+	A, B System // B may be the zero System for single-system scenarios
 }
 
 // System is one server under test. Exactly one of Gopaste, Demo, Hello,
@@ -40,6 +43,14 @@ type System struct {
 	Command []string
 	Config  string
 	Needs   []string // executables it needs besides gopaste and wrk
+	// Server is the gopaste server the harness writes for a Gopaste
+	// system ("uwsgi", "fastcgi"...); "" means "http".
+	Server string
+	// Upstream, when set, is started first on its own port, waited for
+	// until it accepts connections, and stopped with this system; its
+	// address is {{.Upstream}} here (nginx in front of a gopaste server).
+	// Its memory counts as this system's.
+	Upstream *System
 }
 
 // Nginx holds the two places a scenario puts nginx directives.
