@@ -28,6 +28,7 @@ type proc struct {
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 	started time.Time
+	sig     syscall.Signal // what stop sends first; 0 means SIGTERM
 }
 
 // startProc starts argv in its own process group, with its output kept
@@ -62,13 +63,18 @@ func (p *proc) exited() bool {
 	}
 }
 
-// stop ends the process group: SIGTERM, then SIGKILL after 5 s.
+// stop ends the process group: its stop signal (SIGTERM by default),
+// then SIGKILL after 5 s.
 func (p *proc) stop() {
 	if p == nil {
 		return
 	}
 	pgid := p.pid()
-	syscall.Kill(-pgid, syscall.SIGTERM) // an error means the group is gone already
+	sig := p.sig
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	syscall.Kill(-pgid, sig) // an error means the group is gone already
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):

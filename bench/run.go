@@ -239,6 +239,7 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	if err != nil {
 		return nil, err
 	}
+	p.sig = sys.StopSignal
 	return &started{sys: sys, role: role, p: p, config: config,
 		url: fmt.Sprintf("http://127.0.0.1:%d%s", port, path)}, nil
 }

@@ -1,5 +1,7 @@
 package main
 
+import "syscall"
+
 // The gateway-protocol scenarios of issue 6: gopaste's uwsgi and FastCGI
 // servers behind nginx, and its scgi_proxy and uwsgi_proxy in front of
 // uWSGI, each against what one would run instead.
@@ -118,13 +120,14 @@ const wsgiHello = `def application(environ, start_response):
 
 // uwsgiPeer is uWSGI with 2 worker processes serving wsgiHello on a
 // socket of the kind flag names (--socket for uwsgi, --scgi-socket).
-// --die-on-term: without it uWSGI 2.0 takes the harness's SIGTERM for a
-// reload and stays up.
+// uWSGI 2.0 takes SIGTERM for a reload, so the harness stops it with
+// SIGINT.
 func uwsgiPeer(flag string) *System {
 	return &System{
 		Name: "uWSGI",
-		Command: []string{"uwsgi", "--plugin", "python3", "--master", "--processes", "2", "--die-on-term",
+		Command: []string{"uwsgi", "--plugin", "python3", "--master", "--processes", "2",
 			"--disable-logging", "--need-app", flag, "127.0.0.1:{{.Port}}", "--eval", wsgiHello},
-		Needs: []string{"uwsgi"},
+		Needs:      []string{"uwsgi"},
+		StopSignal: syscall.SIGINT,
 	}
 }

@@ -1,6 +1,9 @@
 package main
 
-import "time"
+import (
+	"syscall"
+	"time"
+)
 
 // Kind says how a scenario measures.
 type Kind string
@@ -51,6 +54,9 @@ type System struct {
 	// address is {{.Upstream}} here (nginx in front of a gopaste server).
 	// Its memory counts as this system's.
 	Upstream *System
+	// StopSignal ends the system's process group; 0 means SIGTERM.
+	// uWSGI 2.0 takes SIGTERM for a reload, and stops on SIGINT.
+	StopSignal syscall.Signal
 }
 
 // Nginx holds the two places a scenario puts nginx directives.

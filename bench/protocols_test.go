@@ -1,0 +1,136 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/gopaste/gopaste/builtin"
+	"github.com/gopaste/gopaste/deploy"
+)
+
+// gopasteParts lists every gopaste system of a scenario: A, B, their
+// upstreams and the peer.
+func gopasteParts(sc Scenario) []System {
+	var all, out []System
+	all = append(all, sc.systems()...)
+	if sc.Peer != nil {
+		all = append(all, *sc.Peer)
+	}
+	for i := 0; i < len(all); i++ {
+		if all[i].Upstream != nil {
+			all = append(all, *all[i].Upstream)
+		}
+		if all[i].Gopaste != "" {
+			out = append(out, all[i])
+		}
+	}
+	return out
+}
+
+// checkGopaste runs deploy.Check, what `gopaste check` runs, on config.
+func checkGopaste(t *testing.T, dir, name, config string) error {
+	t.Helper()
+	file := filepath.Join(dir, name+".ini")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := deploy.Check(file, deploy.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	if len(rep.Errs) > 0 {
+		return rep.Errs[0]
+	}
+	return nil
+}
+
+func TestProtocolScenariosGopasteCheck(t *testing.T) {
+	dir := t.TempDir()
+	d := tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098", Upstream: "127.0.0.1:18097", Bin: dir}
+	servers := map[string]bool{}
+	for _, sc := range protocolScenarios {
+		parts := gopasteParts(sc)
+		if len(parts) == 0 {
+			t.Errorf("%s: no gopaste system", sc.Name)
+		}
+		for i, s := range parts {
+			config, err := gopasteConfig(s.Gopaste, s.Server, d)
+			if err != nil {
+				t.Fatalf("%s: %v", sc.Name, err)
+			}
+			if err := checkGopaste(t, dir, sc.Name+"-"+string(rune('a'+i)), config); err != nil {
+				t.Errorf("%s: %s: gopaste check: %v\n%s", sc.Name, s.Name, err, config)
+			}
+			servers[s.Server] = true
+		}
+	}
+	for _, want := range []string{"uwsgi", "fastcgi", ""} {
+		if !servers[want] {
+			t.Errorf("no scenario runs gopaste's %q server", want)
+		}
+	}
+	// The check is not a formality: a proxy without backends fails it.
+	bad, _ := gopasteConfig("[app:main]\nuse = scgi_proxy\n", "", d)
+	if err := checkGopaste(t, dir, "bad", bad); err == nil {
+		t.Error("scgi_proxy without backends passed gopaste check")
+	}
+}
+
+func TestProtocolScenariosShape(t *testing.T) {
+	for _, sc := range protocolScenarios {
+		for _, s := range sc.systems() {
+			if s.Nginx != nil && strings.Contains(s.Nginx.HTTP+s.Nginx.Server, "{{.Upstream}}") && s.Upstream == nil {
+				t.Errorf("%s: %s names {{.Upstream}} and has none", sc.Name, s.Name)
+			}
+			if s.Upstream != nil && s.Upstream.Upstream != nil {
+				t.Errorf("%s: upstreams of upstreams are not meant", sc.Name)
+			}
+		}
+		if sc.Peer != nil && sc.Peer.Command[0] == "uwsgi" {
+			argv := strings.Join(sc.Peer.Command, " ")
+			for _, want := range []string{"--plugin python3", "--processes 2"} {
+				if !strings.Contains(argv, want) {
+					t.Errorf("%s: uWSGI argv lacks %s: %s", sc.Name, want, argv)
+				}
+			}
+			if sc.Peer.StopSignal != syscall.SIGINT {
+				t.Errorf("%s: uWSGI is stopped by %v; SIGTERM makes it reload", sc.Name, sc.Peer.StopSignal)
+			}
+		}
+	}
+}
+
+// TestUWSGIPeerStarts starts the scgi-proxy scenario's uWSGI and stops
+// it by pid, as the harness does: it must be gone within the harness's
+// grace period (SIGTERM alone makes uWSGI 2.0 reload unless told).
+func TestUWSGIPeerStarts(t *testing.T) {
+	if _, err := exec.LookPath("uwsgi"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("uwsgi missing: apt-get install -y uwsgi-core uwsgi-plugin-python3")
+		}
+		t.Skip("uwsgi missing")
+	}
+	r := &runner{tmp: t.TempDir()}
+	s, err := r.startUpstream(*uwsgiPeer("--socket"), "peer", tmplData{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	s.stop()
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("uWSGI took %v to stop: the stop signal did not end it", took)
+	}
+	if !s.p.exited() {
+		t.Error("uWSGI still running after stop")
+	}
+	if got := groupPIDs(s.p.pid()); len(got) > 0 {
+		t.Errorf("uWSGI processes left: %v", got)
+	}
+}
