@@ -118,8 +118,9 @@ func parseWrkDuration(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("%q is not a wrk duration", s)
 }
 
-// wrkArgs are the arguments of one load run.
-func wrkArgs(url string, connections int, d time.Duration, headers []string) []string {
+// wrkArgs are the arguments of one load run; extra ("-s", script) go
+// before the URL.
+func wrkArgs(url string, connections int, d time.Duration, headers []string, extra ...string) []string {
 	threads := 2
 	if connections < threads {
 		threads = connections
@@ -129,6 +130,7 @@ func wrkArgs(url string, connections int, d time.Duration, headers []string) []s
 	for _, h := range headers {
 		args = append(args, "-H", h)
 	}
+	args = append(args, extra...)
 	return append(args, url)
 }
 
@@ -141,10 +143,10 @@ func wrkSeconds(d time.Duration) string {
 }
 
 // runWrk runs wrk once, bounded in time, and parses its report.
-func runWrk(ctx context.Context, wrk, url string, connections int, d time.Duration, headers []string) (Run, error) {
+func runWrk(ctx context.Context, wrk, url string, connections int, d time.Duration, headers []string, extra ...string) (Run, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
-	args := wrkArgs(url, connections, d, headers)
+	args := wrkArgs(url, connections, d, headers, extra...)
 	cmd := exec.CommandContext(ctx, wrk, args...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
