@@ -72,20 +72,13 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 		return nil, fmt.Errorf("compress: %w", err)
 	}
 	return func(next http.Handler) http.Handler {
+		// compressed runs gzhttp's wrapper around a handler that hands
+		// gzhttp's writer to the gate waiting for it (see gate.start).
 		compressed := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			// w is gzhttp's writer. A response that declares a length
-			// below MinSize, or an encoding, is sent past it untouched:
-			// gzhttp would buffer it and then decide the same.
-			u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-			if !ok {
-				next.ServeHTTP(w, r)
-				return
-			}
-			g := gatePool.Get().(*gate)
-			*g = gate{gz: w, raw: u.Unwrap(), min: o.MinSize}
-			next.ServeHTTP(g, r)
-			*g = gate{}
-			gatePool.Put(g)
+			g := r.Context().Value(gateKey{}).(*gate)
+			g.gz = w
+			close(g.ready)
+			<-g.done
 		}))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if below(w) {
@@ -101,7 +94,10 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			compressed.ServeHTTP(w, r)
+			g := gatePool.Get().(*gate)
+			*g = gate{raw: w, r: r, min: o.MinSize, compressed: compressed}
+			defer g.finish()
+			next.ServeHTTP(g, r)
 		})
 	}, nil
 }

@@ -72,6 +72,76 @@ func TestDeclaredLength(t *testing.T) {
 	})
 }
 
+// TestGateEnds: a handler that writes nothing still gets Vary; one that
+// panics after starting a compressed answer panics to its caller, and the
+// compressed part written so far is complete.
+func TestGateEnds(t *testing.T) {
+	f, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Vary") != "Accept-Encoding" || rec.Body.Len() != 0 {
+		t.Errorf("empty answer: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+
+	rec = httptest.NewRecorder()
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want boom", v)
+			}
+		}()
+		f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, big)
+			panic("boom")
+		})).ServeHTTP(rec, req)
+	}()
+	if rec.Header().Get("Content-Encoding") != "gzip" || decode(t, "gzip", rec.Body.Bytes()) != big {
+		t.Errorf("panicking handler's answer: %v, %d bytes", rec.Header(), rec.Body.Len())
+	}
+}
+
+// TestGateOverHTTP: both kinds of answer over a real connection, several
+// on one keep-alive connection, with the race detector watching the
+// hand-over between the handler's goroutine and gzhttp's.
+func TestGateOverHTTP(t *testing.T) {
+	f, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/small" {
+			withLength("small")(w, r)
+			return
+		}
+		withLength(big)(w, r)
+	})))
+	defer srv.Close()
+	for range 3 {
+		for _, p := range []string{"/small", "/big"} {
+			req, _ := http.NewRequest("GET", srv.URL+p, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want, enc := "small", ""
+			if p == "/big" {
+				want, enc = big, "gzip"
+			}
+			if res.Header.Get("Content-Encoding") != enc || decode(t, enc, b) != want {
+				t.Errorf("GET %s: %v, %d bytes", p, res.Header, len(b))
+			}
+		}
+	}
+}
+
 type discardWriter struct{ h http.Header }
 
 func (d *discardWriter) Header() http.Header         { return d.h }
