@@ -3,9 +3,9 @@
 // the request's context behind [From], echoes it in the response header,
 // and lets log records carry it through [LogHandler].
 //
-// On the happy path the filter costs two allocations per request: the
-// context value (which also holds the id and the header slice) and the
-// shallow copy of the request that carries that context.
+// On the happy path the filter costs one allocation per request: the
+// shallow copy of the request that carries the id, together with the
+// context value (which also holds the id's bytes and the header slice).
 package requestid
 
 import (
@@ -55,6 +55,13 @@ type idCtx struct {
 }
 
 type ctxKey struct{}
+
+// idRequest is the request the next handler gets and its context, in one
+// allocation.
+type idRequest struct {
+	req http.Request
+	ctx idCtx
+}
 
 func (c *idCtx) Value(key any) any {
 	if key == (ctxKey{}) {
@@ -141,7 +148,11 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 	h = textproto.CanonicalMIMEHeaderKey(h)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c := &idCtx{Context: r.Context()}
+			// The request copy and the context value share one
+			// allocation: WithContext's own copy stays on the stack.
+			x := &idRequest{}
+			c := &x.ctx
+			c.Context = r.Context()
 			incoming := false
 			if v := r.Header[h]; !o.IgnoreIncoming && len(v) == 1 && Valid(v[0]) {
 				c.id, incoming = v[0], true
@@ -153,7 +164,8 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				c.hdr[0] = c.id
 				w.Header()[h] = c.hdr[:]
 			}
-			r2 := r.WithContext(c)
+			x.req = *r.WithContext(c)
+			r2 := &x.req
 			if o.RequestHeader && !incoming {
 				r2.Header = r.Header.Clone()
 				if r2.Header == nil {
