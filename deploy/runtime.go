@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 )
 
@@ -41,7 +42,35 @@ func (c *withConfig) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.h.ServeHTTP(w, r)
 		return
 	}
-	c.h.ServeHTTP(w, r.WithContext(WithConfig(r.Context(), c.rc)))
+	// The request copy and its context in one allocation: WithContext
+	// is inlined and its own copy stays on the stack.
+	x := &configRequest{ctx: configCtx{Context: r.Context(), rc: c.rc}}
+	x.req = *r.WithContext(&x.ctx)
+	c.h.ServeHTTP(w, &x.req)
+}
+
+// configRequest is a request carrying an app's config and its context.
+type configRequest struct {
+	req http.Request
+	ctx configCtx
+}
+
+// configCtx is WithConfig's context, built without context.WithValue's
+// separate allocation.
+type configCtx struct {
+	context.Context
+	rc *RequestConfig
+}
+
+func (c *configCtx) Value(key any) any {
+	if key == (configKey{}) {
+		return c.rc
+	}
+	return c.Context.Value(key)
+}
+
+func (c *configCtx) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(deploy.configKey, " + c.rc.Section + ")"
 }
 
 // ConnContext returns ctx carrying the config of h when h is an app as
