@@ -95,7 +95,7 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				return
 			}
 			g := gatePool.Get().(*gate)
-			*g = gate{raw: w, r: r, min: o.MinSize, compressed: compressed}
+			*g = gate{raw: w, r: r, min: o.MinSize, compressed: compressed, buf: g.buf[:0]}
 			defer g.finish()
 			next.ServeHTTP(g, r)
 		})

@@ -72,6 +72,37 @@ func TestDeclaredLength(t *testing.T) {
 	})
 }
 
+// TestUnknownLength: an answer without Content-Length is held until it
+// reaches min_size: a short one goes out plain (status kept), a long one
+// written in small pieces is compressed whole.
+func TestUnknownLength(t *testing.T) {
+	f, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "short")
+		io.WriteString(w, " answer")
+	})).ServeHTTP(rec, req)
+	if rec.Code != http.StatusTeapot || rec.Body.String() != "short answer" || rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Vary") != "Accept-Encoding" {
+		t.Errorf("short: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		for i := 0; i < len(big); i += 100 {
+			io.WriteString(w, big[i:min(i+100, len(big))])
+		}
+	})).ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated || rec.Header().Get("Content-Encoding") != "gzip" || decode(t, "gzip", rec.Body.Bytes()) != big {
+		t.Errorf("long: %d %v, %d bytes", rec.Code, rec.Header(), rec.Body.Len())
+	}
+}
+
 // TestGateEnds: a handler that writes nothing still gets Vary; one that
 // panics after starting a compressed answer panics to its caller, and the
 // compressed part written so far is complete.
@@ -170,5 +201,23 @@ func BenchmarkSmall(b *testing.B) {
 				c.h.ServeHTTP(w, req)
 			}
 		})
+	}
+}
+
+// BenchmarkLarge: a 5400-byte answer that is compressed, so that the
+// hand-over to gzhttp's writer shows next to the compression itself.
+func BenchmarkLarge(b *testing.B) {
+	f, err := New(Options{Level: 1, NoZstd: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := f(withLength(big))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
 	}
 }
