@@ -122,8 +122,8 @@ func renderMarkdown(results map[string]latest) string {
 			r.Date.Format("2006-01-02 15:04 UTC"), l.env.Nproc, l.env.CPU, l.env.GoVersion, cgo, l.env.Commit, peerVersions(l.env, r))
 		fmt.Fprintf(&b, "Command: `%s`", l.env.Command)
 		if r.Kind == Compare {
-			fmt.Fprintf(&b, " (%d rounds of %v per system, %d connections, `wrk -t2 -c%d -d%s --latency`)",
-				r.Rounds, r.Duration, r.Connections, r.Connections, wrkSeconds(r.Duration))
+			fmt.Fprintf(&b, " (%d rounds of %v per system, %d connections, `%s`)",
+				r.Rounds, r.Duration, r.Connections, wrkCommandText(r))
 		}
 		b.WriteString(".\n\n")
 		switch r.Kind {

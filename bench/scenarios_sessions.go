@@ -194,3 +194,14 @@ func loadFor(sc Scenario, o Options, dir string) (int, []string, error) {
 	}
 	return conns, []string{"-s", path}, nil
 }
+
+// wrkCommandText is the wrk command line of r's load runs as the docs show
+// it: without the URL and headers, with the scenario's script named.
+func wrkCommandText(r Result) string {
+	var extra []string
+	if wrkLoads[r.Scenario].Script != "" {
+		extra = []string{"-s", r.Scenario + ".lua"}
+	}
+	args := wrkArgs("", r.Connections, r.Duration, nil, extra...)
+	return "wrk " + strings.Join(args[:len(args)-1], " ")
+}

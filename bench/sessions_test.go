@@ -125,3 +125,14 @@ func TestSessionLoad(t *testing.T) {
 		t.Errorf("hello: %d %q %v, want 64 connections and no extra arguments", conns, extra, err)
 	}
 }
+
+func TestWrkCommandText(t *testing.T) {
+	r := Result{Scenario: sessionName("redis", 1), Connections: 1, Duration: 5 * time.Second}
+	if got, want := wrkCommandText(r), "wrk -t1 -c1 -d5s --latency -s session-redis-c1.lua"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	r = Result{Scenario: "hello", Connections: 64, Duration: 10 * time.Second}
+	if got, want := wrkCommandText(r), "wrk -t2 -c64 -d10s --latency"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
