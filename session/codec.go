@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -49,7 +49,12 @@ func (rec *Record) Encode() ([]byte, error) {
 	for k, v := range rec.Values {
 		size += len(k) + len(v) + 4
 	}
-	b := make([]byte, 0, size)
+	return rec.appendJSON(make([]byte, 0, size))
+}
+
+// appendJSON appends the record as Encode writes it (rec.Format must be
+// Format).
+func (rec *Record) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"format":`...)
 	b = strconv.AppendInt(b, Format, 10)
 	b = append(b, `,"created":`...)
@@ -68,11 +73,12 @@ func (rec *Record) Encode() ([]byte, error) {
 		b = appendString(b, rec.User)
 	}
 	b = append(b, `,"values":{`...)
-	keys := make([]string, 0, len(rec.Values))
+	var few [16]string // on the stack for the usual handful of keys
+	keys := few[:0]
 	for k := range rec.Values {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')

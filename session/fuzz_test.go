@@ -2,9 +2,12 @@ package session_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/gopaste/gopaste/session"
 )
@@ -70,3 +73,41 @@ func sameRecord(a, b *session.Record) bool {
 	}
 	return true
 }
+
+// FuzzCookieToken: the filter's allocation-free cookie reader finds the
+// token that net/http's Request.Cookie finds, for any Cookie headers and
+// any (valid) cookie name.
+func FuzzCookieToken(f *testing.F) {
+	const tok = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	f.Add("session", "session="+tok, "")
+	f.Add("session", `a=1; session="`+tok+`"; b=2`, "")
+	f.Add("session", "session=bad\\; session="+tok, "session=x")
+	f.Add("session", " session = "+tok+" ;", "")
+	f.Add("sid", "session="+tok, "sid="+tok+"x")
+	f.Add("a(b", "a(b="+tok, "")
+	f.Fuzz(func(t *testing.T, name, line1, line2 string) {
+		m, err := session.New(session.Options{Store: nopStore{}, CookieName: name})
+		if err != nil {
+			return // an invalid name is refused by New
+		}
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header["Cookie"] = []string{line1}
+		if line2 != "" {
+			r.Header["Cookie"] = append(r.Header["Cookie"], line2)
+		}
+		want := ""
+		if c, err := r.Cookie(name); err == nil && session.ValidToken(c.Value) {
+			want = c.Value
+		}
+		if got := m.CookieToken(r); got != want {
+			t.Fatalf("cookieToken(%q, %q) = %q, net/http finds %q", line1, line2, got, want)
+		}
+	})
+}
+
+// nopStore is a Store that holds nothing.
+type nopStore struct{}
+
+func (nopStore) Find(context.Context, string) ([]byte, bool, error)      { return nil, false, nil }
+func (nopStore) Commit(context.Context, string, []byte, time.Time) error { return nil }
+func (nopStore) Delete(context.Context, string) error                    { return nil }

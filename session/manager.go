@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +84,9 @@ type Manager struct {
 	locker  Locker
 	swapper Swapper
 	attrs   string // "; Path=/; HttpOnly; SameSite=Lax"
-	date    atomic.Pointer[httpDate]
+	// nameIsToken is false for a cookie name net/http never reads.
+	nameIsToken bool
+	date        atomic.Pointer[httpDate]
 }
 
 // httpDate is a formatted Expires date, kept while requests in the same
@@ -137,7 +141,7 @@ func New(o Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{o: o, log: o.Logger, attrs: attrs}
+	m := &Manager{o: o, log: o.Logger, attrs: attrs, nameIsToken: isToken(o.CookieName)}
 	switch o.Lock {
 	case LockNone:
 	case LockExclusive:
@@ -192,8 +196,17 @@ func validToken(s string) bool {
 // StoreKey is what stores see: a hash of the token, so that whoever reads
 // the store (or its file names, or its logs) cannot use it as a cookie.
 func StoreKey(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	var h [sha256.Size]byte
+	if len(token) == tokenLen {
+		var in [tokenLen]byte // on the stack, unlike []byte(token)
+		copy(in[:], token)
+		h = sha256.Sum256(in[:])
+	} else {
+		h = sha256.Sum256([]byte(token))
+	}
+	var out [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
+	base64.RawURLEncoding.Encode(out[:], h[:])
+	return string(out[:])
 }
 
 // errConflict is a stale save under LockOptimistic.
@@ -203,17 +216,39 @@ var errConflict = errors.New("session: changed by a concurrent request")
 // handler's response by an error.
 var errFailed = errors.New("session: response replaced by a session error")
 
+// request is what the filter allocates per request, in one piece: the
+// session, the writer that saves it, the context that carries it, and the
+// backing of the header values the filter adds.
+type request struct {
+	s   Session
+	w   writer
+	ctx sessionCtx
+}
+
+// sessionCtx is context.WithValue(parent, sessionKey{}, s) without an
+// allocation of its own.
+type sessionCtx struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionCtx) Value(key any) any {
+	if _, ok := key.(sessionKey); ok {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
 // Handler is the filter: it loads the request's session (see [From]),
 // runs next, and saves the session before the response header goes out.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["Vary"] = append(h["Vary"], "Cookie")
-		token := ""
-		if c, err := r.Cookie(m.o.CookieName); err == nil && validToken(c.Value) {
-			token = c.Value
-		}
-		s := &Session{m: m, loaded: time.Now()}
+		rq := &request{}
+		s, sw := &rq.s, &rq.w
+		*sw = writer{ResponseWriter: w, s: s, r: r}
+		sw.addHeader("Vary", 0, "Cookie")
+		token := m.cookieToken(r)
+		s.m, s.loaded = m, time.Now()
 		if token != "" {
 			if m.locker != nil {
 				unlock, err := m.lock(r.Context(), s.storeKey(token))
@@ -239,7 +274,8 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		if s.values == nil {
 			s.reset()
 		}
-		ctx := context.WithValue(r.Context(), sessionKey{}, s)
+		rq.ctx = sessionCtx{r.Context(), s}
+		var ctx context.Context = &rq.ctx
 		// Keep the session's user and the authenticated user in step.
 		if au := auth.User(ctx); au != "" && s.user == "" {
 			// Inside an auth filter: the session learns its user. A
@@ -255,12 +291,75 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			// Outside one: the session's user is the request's.
 			ctx = auth.WithUser(ctx, s.user)
 		}
-		sw := &writer{ResponseWriter: w, s: s, r: r}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		if !sw.done {
 			sw.save()
 		}
 	})
+}
+
+// maxCookies is net/http's default limit on the cookies of a request
+// (GODEBUG httpcookiemaxnum): beyond it, Request.Cookie finds none.
+const maxCookies = 3000
+
+// cookieToken returns the token of the request's session cookie, or ""
+// for none or an invalid one. It finds the cookie that
+// r.Cookie(CookieName) would, without allocating.
+func (m *Manager) cookieToken(r *http.Request) string {
+	lines := r.Header["Cookie"]
+	if len(lines) == 0 || !m.nameIsToken {
+		return ""
+	}
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	if n > maxCookies {
+		return ""
+	}
+	for _, line := range lines {
+		line = textproto.TrimString(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			name, val, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(name) != m.o.CookieName {
+				continue
+			}
+			if len(val) > 1 && val[0] == '"' && val[len(val)-1] == '"' {
+				val = val[1 : len(val)-1]
+			}
+			if !validCookieValue(val) {
+				continue // net/http skips it too, and may find a later one
+			}
+			if validToken(val) {
+				return val
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+func validCookieValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether s is an RFC 7230 token, as a cookie name that
+// net/http reads must be.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // lock takes the session's exclusive lock, waiting at most LockTimeout.
@@ -305,7 +404,8 @@ func (m *Manager) storeError(w http.ResponseWriter, r *http.Request, op string, 
 // save writes a modified session to the store and the cookie to w, or
 // expires the cookie of a destroyed one. It reports whether the response
 // may go on; when not, it has answered an error itself.
-func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool {
+func (m *Manager) save(sw *writer) bool {
+	w, r, s := sw.ResponseWriter, sw.r, sw.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.frozen = true
@@ -314,7 +414,7 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 	}
 	switch s.status {
 	case destroyed:
-		m.writeCookie(w, r, "", time.Time{})
+		m.writeCookie(sw, "", time.Time{})
 		return true
 	case modified:
 	default:
@@ -342,8 +442,16 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 		}
 	}
 	s.version++
-	rec := Record{Created: s.created, Deadline: s.deadline, Version: s.version, User: s.user, Values: s.values}
-	data, err := rec.Encode()
+	rec := Record{Format: Format, Created: s.created, Deadline: s.deadline, Version: s.version, User: s.user, Values: s.values}
+	bp := encodeBuffers.Get().(*[]byte)
+	data, err := rec.appendJSON((*bp)[:0])
+	// Stores do not keep data (see [Store]): the buffer serves again.
+	defer func() {
+		if cap(data) <= maxPooledBuffer {
+			*bp = data[:0]
+			encodeBuffers.Put(bp)
+		}
+	}()
 	if err != nil { // values are marshalled by Put, so this is a bug
 		m.log.Error("session encode", "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -371,14 +479,23 @@ func (m *Manager) save(w http.ResponseWriter, r *http.Request, s *Session) bool 
 	if err != nil {
 		return m.storeError(w, r, "save", err)
 	}
-	s.found, s.foundKey = data, key
+	// The session is frozen now: found serves no later save, and data
+	// goes back to the pool.
+	s.found, s.foundKey = nil, key
 	s.status = unmodified
-	m.writeCookie(w, r, s.token, expiry)
+	m.writeCookie(sw, s.token, expiry)
 	return true
 }
 
-func (m *Manager) writeCookie(w http.ResponseWriter, r *http.Request, token string, expiry time.Time) {
-	b := make([]byte, 0, 64+len(token)+len(m.attrs))
+// encodeBuffers holds the buffers records are encoded into before a store
+// copies them; maxPooledBuffer bounds what goes back.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledBuffer = 64 << 10
+
+func (m *Manager) writeCookie(w *writer, token string, expiry time.Time) {
+	var buf [256]byte
+	b := buf[:0]
 	b = append(b, m.o.CookieName...)
 	b = append(b, '=')
 	b = append(b, token...)
@@ -391,12 +508,11 @@ func (m *Manager) writeCookie(w http.ResponseWriter, r *http.Request, token stri
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, int64(time.Until(expiry).Seconds()+1), 10)
 	}
-	if m.o.Secure == SecureAlways || m.o.Secure == SecureAuto && r.TLS != nil {
+	if m.o.Secure == SecureAlways || m.o.Secure == SecureAuto && w.r.TLS != nil {
 		b = append(b, "; Secure"...)
 	}
-	h := w.Header()
-	h["Set-Cookie"] = append(h["Set-Cookie"], string(b))
-	h["Cache-Control"] = append(h["Cache-Control"], `no-cache="Set-Cookie"`)
+	w.addHeader("Set-Cookie", 1, string(b))
+	w.addHeader("Cache-Control", 2, `no-cache="Set-Cookie"`)
 }
 
 // cookieAttrs returns the fixed attributes of the cookie, checking them.
@@ -437,6 +553,19 @@ type writer struct {
 	r      *http.Request
 	done   bool
 	failed bool
+	hdr    [3]string // backs the header values the filter adds
+}
+
+// addHeader adds v to the header key, as Header.Add does, with hdr[i] as
+// the slice's backing when the header is new (the common case).
+func (w *writer) addHeader(key string, i int, v string) {
+	h := w.ResponseWriter.Header()
+	if old := h[key]; len(old) > 0 {
+		h[key] = append(old, v)
+		return
+	}
+	w.hdr[i] = v
+	h[key] = w.hdr[i : i+1 : i+1]
 }
 
 func (w *writer) save() {
@@ -444,7 +573,7 @@ func (w *writer) save() {
 		return
 	}
 	w.done = true
-	w.failed = !w.s.m.save(w.ResponseWriter, w.r, w.s)
+	w.failed = !w.s.m.save(w)
 }
 
 func (w *writer) WriteHeader(code int) {

@@ -18,6 +18,7 @@ type Store interface {
 	// unreadable (corrupt) entry is not an error: found is false.
 	Find(ctx context.Context, key string) (data []byte, found bool, err error)
 	// Commit stores data under key until expiry, replacing what was there.
+	// It must not keep data after it returns (the filter reuses it).
 	Commit(ctx context.Context, key string, data []byte, expiry time.Time) error
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
@@ -41,6 +42,8 @@ type Locker interface {
 // exactly old (old == nil: if there is no live entry). swapped is false,
 // with a nil error, when another writer got there first.
 type Swapper interface {
+	//
+	// Like Commit, Swap must not keep old or data after it returns.
 	Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (swapped bool, err error)
 }
 
