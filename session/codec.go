@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Format is the version of the stored format that [Record.Encode] writes.
@@ -119,75 +120,96 @@ func appendString(b []byte, s string) []byte {
 // DecodeRecord parses data written by [Record.Encode]. Anything else, a
 // record of another format included, gives an error wrapping [ErrCorrupt].
 func DecodeRecord(data []byte) (*Record, error) {
-	rec, ok := decodeFast(data)
-	if !ok {
-		rec = new(Record)
-		if err := json.Unmarshal(data, rec); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-	}
-	if rec.Format != Format {
-		return nil, fmt.Errorf("%w: format %d", ErrCorrupt, rec.Format)
-	}
-	if rec.Values == nil {
-		rec.Values = map[string]json.RawMessage{}
+	rec := new(Record)
+	if err := decodeRecord(data, rec, false); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }
 
-// decodeFast reads data when it is laid out exactly as Encode writes it
-// (with strings without escapes, and each value valid JSON); ok is false
-// otherwise, and DecodeRecord falls back to encoding/json.
-func decodeFast(data []byte) (rec *Record, ok bool) {
-	p := scanner{b: data}
-	rec = &Record{Format: Format}
-	var err error
-	if !p.lit(`{"format":1,"created":`) {
-		return nil, false
-	}
-	if rec.Created, ok = p.time(); !ok || !p.lit(`,"deadline":`) {
-		return nil, false
-	}
-	if rec.Deadline, ok = p.time(); !ok || !p.lit(`,"version":`) {
-		return nil, false
-	}
-	num := p.until(',')
-	if rec.Version, err = strconv.ParseInt(string(num), 10, 64); err != nil {
-		return nil, false
-	}
-	if p.lit(`,"user":`) {
-		if rec.User, ok = p.plain(); !ok {
-			return nil, false
+// decodeRecord is DecodeRecord into rec. With shared, the values and keys
+// of rec may point into data, which the caller then must never modify.
+func decodeRecord(data []byte, rec *Record, shared bool) error {
+	if !decodeFast(data, rec, shared) {
+		*rec = Record{}
+		if err := json.Unmarshal(data, rec); err != nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 	}
+	if rec.Format != Format {
+		return fmt.Errorf("%w: format %d", ErrCorrupt, rec.Format)
+	}
+	if rec.Values == nil {
+		rec.Values = map[string]json.RawMessage{}
+	}
+	return nil
+}
+
+// decodeFast reads data into rec when it is laid out exactly as Encode
+// writes it (with strings without escapes, and each value valid JSON);
+// it returns false otherwise, and decodeRecord falls back to
+// encoding/json. With shared, keys and values point into data.
+func decodeFast(data []byte, rec *Record, shared bool) (ok bool) {
+	p := scanner{b: data}
+	rec.Format = Format
+	var err error
+	if !p.lit(`{"format":1,"created":`) {
+		return false
+	}
+	if rec.Created, ok = p.time(); !ok || !p.lit(`,"deadline":`) {
+		return false
+	}
+	if rec.Deadline, ok = p.time(); !ok || !p.lit(`,"version":`) {
+		return false
+	}
+	if rec.Version, err = strconv.ParseInt(bytesString(p.until(',')), 10, 64); err != nil {
+		return false
+	}
+	if p.lit(`,"user":`) {
+		u, ok := p.plain()
+		if !ok {
+			return false
+		}
+		rec.User = string(u)
+	}
 	if !p.lit(`,"values":{`) {
-		return nil, false
+		return false
 	}
 	rec.Values = make(map[string]json.RawMessage, 4)
 	if !p.lit("}") {
 		for {
 			k, ok := p.plain()
 			if !ok || !p.lit(":") {
-				return nil, false
+				return false
 			}
 			v := p.value()
 			if len(v) == 0 || !json.Valid(v) {
-				return nil, false
+				return false
 			}
-			rec.Values[k] = json.RawMessage(bytes.Clone(v))
+			if shared {
+				rec.Values[bytesString(k)] = json.RawMessage(v[:len(v):len(v)])
+			} else {
+				rec.Values[string(k)] = json.RawMessage(bytes.Clone(v))
+			}
 			if p.lit(",") {
 				continue
 			}
 			if p.lit("}") {
 				break
 			}
-			return nil, false
+			return false
 		}
 	}
-	if !p.lit("}") || p.i != len(p.b) {
-		return nil, false
+	return p.lit("}") && p.i == len(p.b)
+}
+
+// bytesString returns b as a string without copying; b must never change
+// while the string is in use.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return rec, true
+	return unsafe.String(&b[0], len(b))
 }
 
 // scanner walks a record. value finds the end of a value on the
@@ -216,21 +238,21 @@ func (p *scanner) until(c byte) []byte {
 }
 
 // plain reads a string of printable ASCII without escapes.
-func (p *scanner) plain() (string, bool) {
+func (p *scanner) plain() ([]byte, bool) {
 	if !p.lit(`"`) {
-		return "", false
+		return nil, false
 	}
 	s := p.until('"')
 	if s == nil && (p.i >= len(p.b) || p.b[p.i] != '"') {
-		return "", false
+		return nil, false
 	}
 	for _, c := range s {
 		if c < 0x20 || c >= 0x80 || c == '\\' {
-			return "", false // escapes, control bytes, non-ASCII: encoding/json's job
+			return nil, false // escapes, control bytes, non-ASCII: encoding/json's job
 		}
 	}
 	p.i++
-	return string(s), true
+	return s, true
 }
 
 func (p *scanner) time() (time.Time, bool) {
@@ -238,7 +260,8 @@ func (p *scanner) time() (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	// The string does not outlive the call: an error is dropped.
+	t, err := time.Parse(time.RFC3339Nano, bytesString(s))
 	return t, err == nil
 }
 

@@ -580,3 +580,66 @@ func TestClientGoneIsNoStoreError(t *testing.T) {
 		t.Errorf("no debug record:\n%s", logs)
 	}
 }
+
+// watched is a store that remembers what Find handed out, with a copy.
+type watched struct {
+	session.Store
+	mu    sync.Mutex
+	given [][2][]byte
+}
+
+func (s *watched) Find(ctx context.Context, key string) ([]byte, bool, error) {
+	data, found, err := s.Store.Find(ctx, key)
+	s.mu.Lock()
+	s.given = append(s.given, [2][]byte{data, bytes.Clone(data)})
+	s.mu.Unlock()
+	return data, found, err
+}
+
+// TestFilterLeavesFoundDataAlone: the filter decodes values that share
+// the bytes Find returns (the memory store hands over its own) and must
+// never write to them; many keys and values survive the round trips.
+func TestFilterLeavesFoundDataAlone(t *testing.T) {
+	for _, lock := range []session.Lock{session.LockNone, session.LockOptimistic} {
+		st := &watched{Store: newMem(t)}
+		var store session.Store = st
+		if lock == session.LockOptimistic {
+			store = swapWatched{st}
+		}
+		m, _ := newManager(t, session.Options{Store: store, Lock: lock})
+		c := &client{t: t, h: m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := session.From(r.Context())
+			n := s.GetInt("n")
+			for i := 0; i < 20; i++ { // more keys than the encoder sorts on its stack
+				k := "k" + strconv.Itoa(i)
+				if got := s.GetInt(k); got != n*i {
+					t.Errorf("request %d: %s = %d, want %d", n, k, got, n*i)
+				}
+				s.Put(k, (n+1)*i)
+			}
+			s.Put("n", n+1)
+			s.Put("s", strings.Repeat("x", n))
+		}))}
+		for i := 0; i < 5; i++ {
+			if w := c.do("GET", "/", nil); w.Code != 200 {
+				t.Fatalf("lock %d: GET = %d", lock, w.Code)
+			}
+		}
+		st.mu.Lock()
+		for i, g := range st.given {
+			if !bytes.Equal(g[0], g[1]) {
+				t.Errorf("lock %d: data of Find %d changed:\n%s\nwas\n%s", lock, i, g[0], g[1])
+			}
+		}
+		if len(st.given) != 4 {
+			t.Errorf("lock %d: %d Finds, want 4", lock, len(st.given))
+		}
+		st.mu.Unlock()
+	}
+}
+
+type swapWatched struct{ *watched }
+
+func (s swapWatched) Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
+	return s.Store.(session.Swapper).Swap(ctx, key, old, data, expiry)
+}

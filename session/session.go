@@ -103,8 +103,10 @@ func (s *Session) load(ctx context.Context, token string) error {
 	if !found {
 		return nil
 	}
-	rec, err := DecodeRecord(data)
-	if err != nil {
+	// data is the session's own (or the store's, unchanging): the
+	// decoded values may share it.
+	var rec Record
+	if err := decodeRecord(data, &rec, true); err != nil {
 		s.m.log.Warn("session data unreadable, starting a new session", "err", err)
 		return nil
 	}

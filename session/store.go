@@ -16,6 +16,8 @@ import (
 type Store interface {
 	// Find returns the data committed under key. A missing, expired or
 	// unreadable (corrupt) entry is not an error: found is false.
+	// Callers must not modify data: a store may hand over bytes it keeps,
+	// unchanged, for later calls.
 	Find(ctx context.Context, key string) (data []byte, found bool, err error)
 	// Commit stores data under key until expiry, replacing what was there.
 	// It must not keep data after it returns (the filter reuses it).

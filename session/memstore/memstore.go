@@ -94,7 +94,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Find implements session.Store.
+// Find implements session.Store. The data returned is the store's own
+// (Commit and Swap replace it, never change it in place): callers must
+// not modify it, as session.Store says.
 func (s *Store) Find(_ context.Context, key string) ([]byte, bool, error) {
 	s.mu.Lock()
 	it, ok := s.items[key]
@@ -102,7 +104,7 @@ func (s *Store) Find(_ context.Context, key string) ([]byte, bool, error) {
 	if !ok || !time.Now().Before(it.expiry) {
 		return nil, false, nil
 	}
-	return bytes.Clone(it.data), true, nil
+	return it.data, true, nil
 }
 
 // Commit implements session.Store.
