@@ -15,10 +15,7 @@ var protocolScenarios = []Scenario{
 		Desc: "nginx uwsgi_pass → gopaste uwsgi server → text vs nginx proxy_pass (keepalive upstream) → net/http, same handler",
 		Kind: Compare,
 		Goal: Goal{MinRPSRatio: 1.0},
-		A: behind(nginxSystem("", `location / {
-    include /etc/nginx/uwsgi_params;
-    uwsgi_pass {{.Upstream}};
-}`), gopasteServer("gopaste uwsgi", "uwsgi")),
+		A:    behind(nginxSystem("", uwsgiPass), gopasteServer("gopaste uwsgi", "uwsgi")),
 		B: behind(nginxSystem(`upstream backend {
     server {{.Upstream}};
     keepalive 64;
@@ -27,6 +24,16 @@ var protocolScenarios = []Scenario{
     proxy_http_version 1.1;
     proxy_set_header Connection "";
 }`), hello),
+	},
+	{
+		// No goal: the same nginx uwsgi_pass (one connection per request)
+		// in front of gopaste and of uWSGI, to tell the protocol's cost
+		// from the server's.
+		Name: "uwsgi-server-uwsgi",
+		Desc: "reference: nginx uwsgi_pass → gopaste uwsgi server → text vs nginx uwsgi_pass → uWSGI (2 processes, WSGI hello)",
+		Kind: Compare,
+		A:    behind(nginxSystem("", uwsgiPass), gopasteServer("gopaste uwsgi", "uwsgi")),
+		B:    behind(nginxSystem("", uwsgiPass), *uwsgiPeer("--socket")),
 	},
 	{
 		// nginx keeps upstream FastCGI connections (fastcgi_keep_conn
@@ -83,6 +90,11 @@ backends = {{.Backend}}
 }`),
 	},
 }
+
+const uwsgiPass = `location / {
+    include /etc/nginx/uwsgi_params;
+    uwsgi_pass {{.Upstream}};
+}`
 
 const fastcgiUpstream = `upstream backend {
     server {{.Upstream}};
