@@ -131,10 +131,11 @@ func DecodeRecord(data []byte) (*Record, error) {
 // of rec may point into data, which the caller then must never modify.
 func decodeRecord(data []byte, rec *Record, shared bool) error {
 	if !decodeFast(data, rec, shared) {
-		*rec = Record{}
-		if err := json.Unmarshal(data, rec); err != nil {
+		slow := new(Record) // not rec, which then stays on the caller's stack
+		if err := json.Unmarshal(data, slow); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
+		*rec = *slow
 	}
 	if rec.Format != Format {
 		return fmt.Errorf("%w: format %d", ErrCorrupt, rec.Format)
