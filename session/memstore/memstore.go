@@ -109,9 +109,10 @@ func (s *Store) Find(_ context.Context, key string) ([]byte, bool, error) {
 
 // Commit implements session.Store.
 func (s *Store) Commit(_ context.Context, key string, data []byte, expiry time.Time) error {
+	it := item{data: bytes.Clone(data), expiry: expiry} // outside the lock
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.items[key] = item{data: bytes.Clone(data), expiry: expiry}
+	s.items[key] = it
+	s.mu.Unlock()
 	return nil
 }
 
@@ -125,14 +126,16 @@ func (s *Store) Delete(_ context.Context, key string) error {
 
 // Swap implements session.Swapper.
 func (s *Store) Swap(_ context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
+	next := item{data: bytes.Clone(data), expiry: expiry} // outside the lock
+	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it, ok := s.items[key]
-	live := ok && time.Now().Before(it.expiry)
+	live := ok && now.Before(it.expiry)
 	if old == nil && live || old != nil && (!live || !bytes.Equal(old, it.data)) {
 		return false, nil
 	}
-	s.items[key] = item{data: bytes.Clone(data), expiry: expiry}
+	s.items[key] = next
 	return true, nil
 }
 
