@@ -184,7 +184,7 @@ func decodeFast(data []byte, rec *Record, shared bool) (ok bool) {
 				return false
 			}
 			v := p.value()
-			if len(v) == 0 || !json.Valid(v) {
+			if len(v) == 0 || !plainInt(v) && !json.Valid(v) {
 				return false
 			}
 			if shared {
@@ -202,6 +202,23 @@ func decodeFast(data []byte, rec *Record, shared bool) (ok bool) {
 		}
 	}
 	return p.lit("}") && p.i == len(p.b)
+}
+
+// plainInt reports whether b is a JSON integer (-?(0|[1-9][0-9]*)), the
+// common session value, which then needs no json.Valid.
+func plainInt(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] == '0' && len(b) > 1 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // bytesString returns b as a string without copying; b must never change

@@ -110,7 +110,11 @@ func (s *Session) load(ctx context.Context, token string) error {
 		s.m.log.Warn("session data unreadable, starting a new session", "err", err)
 		return nil
 	}
-	if !rec.Deadline.IsZero() && time.Now().After(rec.Deadline) {
+	now := s.loaded // a few microseconds ago, unless a lock was waited for
+	if s.m.locker != nil {
+		now = time.Now()
+	}
+	if !rec.Deadline.IsZero() && now.After(rec.Deadline) {
 		return nil
 	}
 	s.token, s.foundKey, s.found = token, key, data
