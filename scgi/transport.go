@@ -112,7 +112,13 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	br := bufio.NewReaderSize(pc.lr, 4096)
 
 	writeErr := make(chan error, 1)
-	go pc.writeRequest(head, req.Body, clen, t.ResponseHeaderTimeout, writeErr)
+	if clen == 0 {
+		// Nothing to stream: the header netstring is one write, done
+		// here rather than in a goroutine.
+		pc.writeRequest(head, req.Body, clen, t.ResponseHeaderTimeout, writeErr)
+	} else {
+		go pc.writeRequest(head, req.Body, clen, t.ResponseHeaderTimeout, writeErr)
+	}
 
 	res, err := pc.readResponse(br, req)
 	if err != nil {
@@ -139,6 +145,10 @@ func (t *Transport) maxHeader() int64 {
 	}
 	return 1 << 20
 }
+
+// shortReplyWait is how long a reply without Content-Length is given to
+// end within the read buffer before it is passed on as a stream.
+const shortReplyWait = 2 * time.Millisecond
 
 // pconn is one request's connection.
 type pconn struct {
@@ -250,6 +260,14 @@ func (pc *pconn) readResponse(br *bufio.Reader, req *http.Request) (*http.Respon
 		res.ContentLength = n
 	}
 	h.Del("Transfer-Encoding") // the connection's end frames the body
+	if res.ContentLength < 0 && req.Method != http.MethodHead && bodyAllowed(res.StatusCode) {
+		if n, ok := cgivars.ShortReply(pc.c, br, shortReplyWait); ok {
+			// The whole reply is buffered: give it a length, so the
+			// proxy sends it in one write instead of flushing as for a
+			// stream.
+			res.ContentLength = int64(n)
+		}
+	}
 	body := &responseBody{br: br, pc: pc, remaining: res.ContentLength}
 	if req.Method == http.MethodHead || !bodyAllowed(res.StatusCode) {
 		pc.close()

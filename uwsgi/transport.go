@@ -133,6 +133,14 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		return fail(err)
 	}
 	c.SetReadDeadline(time.Time{})
+	if resp.ContentLength < 0 && req.Method != http.MethodHead {
+		if n, ok := cgivars.ShortReply(c, br, shortReplyWait); ok {
+			// The whole reply is buffered: give it a length, so the
+			// proxy sends it in one write instead of flushing as for a
+			// stream.
+			resp.ContentLength = int64(n)
+		}
+	}
 	resp.Body = &replyBody{r: resp.Body, c: c, stop: stop}
 	return resp, nil
 }
@@ -158,6 +166,10 @@ func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	return c, nil
 }
+
+// shortReplyWait is how long a reply without Content-Length is given to
+// end within the read buffer before it is passed on as a stream.
+const shortReplyWait = 2 * time.Millisecond
 
 // readResponse reads an HTTP status line reply, or a CGI-style one
 // (headers with an optional Status, as some uwsgi applications send).
