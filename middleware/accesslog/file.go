@@ -48,15 +48,17 @@ func (lf *File) Write(p []byte) (int, error) {
 // Reopen closes the file and opens path again. When the new open fails,
 // writing goes on to the old file.
 func (lf *File) Reopen() error {
-	f, err := open(lf.path)
-	if err != nil {
-		return err
-	}
+	// The lock is held across the open, so no line is written to the old
+	// file once the new one exists (logrotate may compress the old one
+	// as soon as it sees the new).
 	lf.mu.Lock()
 	defer lf.mu.Unlock()
 	if lf.f == nil {
-		f.Close()
 		return os.ErrClosed
+	}
+	f, err := open(lf.path)
+	if err != nil {
+		return err
 	}
 	old := lf.f
 	lf.f = f
