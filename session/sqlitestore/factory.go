@@ -1,8 +1,6 @@
 package sqlitestore
 
 import (
-	"context"
-
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/session"
 )
@@ -15,7 +13,7 @@ func init() {
 			c.Errorf("path", "is required for store = sqlite (a database file)")
 			return nil, c.Err()
 		}
-		s, err := New(context.Background(), path, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
+		s, err := NewLazy(path, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
 		if err != nil {
 			return nil, c.Errorf("path", "%v", err)
 		}
@@ -28,4 +26,7 @@ var (
 	_ session.Store   = (*Store)(nil)
 	_ session.Locker  = (*Store)(nil)
 	_ session.Swapper = (*Store)(nil)
+	_ session.Store   = (*Lazy)(nil)
+	_ session.Locker  = (*Lazy)(nil)
+	_ session.Swapper = (*Lazy)(nil)
 )
