@@ -50,21 +50,22 @@ func (rec *Record) Encode() ([]byte, error) {
 	for k, v := range rec.Values {
 		size += len(k) + len(v) + 4
 	}
-	return rec.appendJSON(make([]byte, 0, size))
+	return rec.appendJSON(make([]byte, 0, size), [2][]byte{})
 }
 
 // appendJSON appends the record as Encode writes it (rec.Format must be
-// Format).
-func (rec *Record) appendJSON(b []byte) ([]byte, error) {
+// Format). A non-nil text[0] (text[1]) is the formatted Created
+// (Deadline), as decodeFast found it: written again without formatting.
+func (rec *Record) appendJSON(b []byte, text [2][]byte) ([]byte, error) {
 	b = append(b, `{"format":`...)
 	b = strconv.AppendInt(b, Format, 10)
 	b = append(b, `,"created":`...)
-	b, err := appendTime(b, rec.Created)
+	b, err := appendTimeText(b, rec.Created, text[0])
 	if err != nil {
 		return nil, err
 	}
 	b = append(b, `,"deadline":`...)
-	if b, err = appendTime(b, rec.Deadline); err != nil {
+	if b, err = appendTimeText(b, rec.Deadline, text[1]); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"version":`...)
@@ -95,6 +96,57 @@ func (rec *Record) appendJSON(b []byte) ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
+func appendTimeText(b []byte, t time.Time, text []byte) ([]byte, error) {
+	if text == nil {
+		return appendTime(b, t)
+	}
+	b = append(b, '"')
+	b = append(b, text...)
+	return append(b, '"'), nil
+}
+
+// canonicalTime reports whether text, which time.Parse read as
+// RFC3339Nano, is what appendTime writes for the time it parsed to: a UTC
+// time with its fraction, if any, free of trailing zeros.
+func canonicalTime(text []byte) bool {
+	n := len(text)
+	if n < 20 || n > 30 || text[n-1] != 'Z' || n == 21 {
+		return false
+	}
+	for i, c := range text[:19] {
+		switch i {
+		case 4, 7:
+			if c != '-' {
+				return false
+			}
+		case 10:
+			if c != 'T' {
+				return false
+			}
+		case 13, 16:
+			if c != ':' {
+				return false
+			}
+		default:
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	if n == 20 {
+		return true
+	}
+	if text[19] != '.' || text[n-2] == '0' {
+		return false
+	}
+	for _, c := range text[20 : n-1] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func appendTime(b []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, fmt.Errorf("session: time %v out of range", t)
@@ -121,7 +173,7 @@ func appendString(b []byte, s string) []byte {
 // record of another format included, gives an error wrapping [ErrCorrupt].
 func DecodeRecord(data []byte) (*Record, error) {
 	rec := new(Record)
-	if err := decodeRecord(data, rec, false); err != nil {
+	if err := decodeRecord(data, rec, false, nil); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -129,8 +181,14 @@ func DecodeRecord(data []byte) (*Record, error) {
 
 // decodeRecord is DecodeRecord into rec. With shared, the values and keys
 // of rec may point into data, which the caller then must never modify.
-func decodeRecord(data []byte, rec *Record, shared bool) error {
-	if !decodeFast(data, rec, shared) {
+//
+// With text non-nil, it receives the text of Created and Deadline when
+// appendTime writes them so (see canonicalTime), else nil.
+func decodeRecord(data []byte, rec *Record, shared bool, text *[2][]byte) error {
+	if !decodeFast(data, rec, shared, text) {
+		if text != nil {
+			*text = [2][]byte{}
+		}
 		slow := new(Record) // not rec, which then stays on the caller's stack
 		if err := json.Unmarshal(data, slow); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -150,18 +208,28 @@ func decodeRecord(data []byte, rec *Record, shared bool) error {
 // writes it (with strings without escapes, and each value valid JSON);
 // it returns false otherwise, and decodeRecord falls back to
 // encoding/json. With shared, keys and values point into data.
-func decodeFast(data []byte, rec *Record, shared bool) (ok bool) {
+func decodeFast(data []byte, rec *Record, shared bool, text *[2][]byte) (ok bool) {
 	p := scanner{b: data}
 	rec.Format = Format
 	var err error
+	var created, deadline []byte
 	if !p.lit(`{"format":1,"created":`) {
 		return false
 	}
-	if rec.Created, ok = p.time(); !ok || !p.lit(`,"deadline":`) {
+	if rec.Created, created, ok = p.time(); !ok || !p.lit(`,"deadline":`) {
 		return false
 	}
-	if rec.Deadline, ok = p.time(); !ok || !p.lit(`,"version":`) {
+	if rec.Deadline, deadline, ok = p.time(); !ok || !p.lit(`,"version":`) {
 		return false
+	}
+	if text != nil {
+		*text = [2][]byte{}
+		if canonicalTime(created) {
+			text[0] = created
+		}
+		if canonicalTime(deadline) {
+			text[1] = deadline
+		}
 	}
 	if rec.Version, err = strconv.ParseInt(bytesString(p.until(',')), 10, 64); err != nil {
 		return false
@@ -273,14 +341,15 @@ func (p *scanner) plain() ([]byte, bool) {
 	return s, true
 }
 
-func (p *scanner) time() (time.Time, bool) {
+// time reads an RFC 3339 time, returning its text too.
+func (p *scanner) time() (time.Time, []byte, bool) {
 	s, ok := p.plain()
 	if !ok {
-		return time.Time{}, false
+		return time.Time{}, nil, false
 	}
 	// The string does not outlive the call: an error is dropped.
 	t, err := time.Parse(time.RFC3339Nano, bytesString(s))
-	return t, err == nil
+	return t, s, err == nil
 }
 
 // value returns the extent of the JSON value at p.i.

@@ -111,3 +111,27 @@ type nopStore struct{}
 func (nopStore) Find(context.Context, string) ([]byte, bool, error)      { return nil, false, nil }
 func (nopStore) Commit(context.Context, string, []byte, time.Time) error { return nil }
 func (nopStore) Delete(context.Context, string) error                    { return nil }
+
+// FuzzCanonicalTime: a time text that the filter writes back unformatted
+// (canonicalTime) is exactly what formatting its time would write.
+func FuzzCanonicalTime(f *testing.F) {
+	f.Add("2026-11-26T07:30:00Z")
+	f.Add("2026-11-26T07:30:00.123456789Z")
+	f.Add("2026-11-26T07:30:00.120Z")
+	f.Add("2026-11-26T07:30:00+02:00")
+	f.Add("0001-01-01T00:00:00Z")
+	f.Add("2026-11-26t07:30:00Z")
+	f.Fuzz(func(t *testing.T, text string) {
+		tm, err := time.Parse(time.RFC3339Nano, text)
+		if err != nil || !session.CanonicalTime([]byte(text)) {
+			return
+		}
+		b, err := session.AppendTime(nil, tm)
+		if err != nil {
+			t.Fatalf("AppendTime(%v): %v", tm, err)
+		}
+		if want := `"` + text + `"`; string(b) != want {
+			t.Fatalf("canonical %q formats as %s", text, b)
+		}
+	})
+}

@@ -437,10 +437,10 @@ func (m *Manager) save(sw *writer) bool {
 		s.foundKey = ""
 	}
 	if s.created.IsZero() {
-		s.created = s.loaded.UTC()
+		s.created, s.timeText[0] = s.loaded.UTC(), nil
 	}
 	if s.deadline.IsZero() {
-		s.deadline = s.created.Add(m.o.Lifetime)
+		s.deadline, s.timeText[1] = s.created.Add(m.o.Lifetime), nil
 	}
 	expiry := s.deadline
 	if m.o.IdleTimeout > 0 {
@@ -451,7 +451,7 @@ func (m *Manager) save(sw *writer) bool {
 	s.version++
 	rec := Record{Format: Format, Created: s.created, Deadline: s.deadline, Version: s.version, User: s.user, Values: s.values}
 	bp := encodeBuffers.Get().(*[]byte)
-	data, err := rec.appendJSON((*bp)[:0])
+	data, err := rec.appendJSON((*bp)[:0], s.timeText)
 	// Stores do not keep data (see [Store]): the buffer serves again.
 	defer func() {
 		if cap(data) <= maxPooledBuffer {

@@ -72,6 +72,9 @@ type Session struct {
 	slide    bool // idle timeout: save even when unchanged
 	detached bool // a store error left the request without a saved session
 	frozen   bool // saved already; further changes are refused
+	// timeText is created and deadline as load found them formatted,
+	// while they are unchanged (nil otherwise): saves copy them.
+	timeText [2][]byte
 }
 
 // ErrSaved is returned by the setters once the session has been saved
@@ -89,6 +92,7 @@ func (s *Session) storeKey(token string) string {
 func (s *Session) reset() {
 	s.token, s.foundKey, s.found = "", "", nil
 	s.created, s.deadline, s.version, s.user = time.Time{}, time.Time{}, 0, ""
+	s.timeText = [2][]byte{}
 	s.values = map[string]json.RawMessage{}
 }
 
@@ -106,7 +110,7 @@ func (s *Session) load(ctx context.Context, token string) error {
 	// data is the session's own (or the store's, unchanging): the
 	// decoded values may share it.
 	var rec Record
-	if err := decodeRecord(data, &rec, true); err != nil {
+	if err := decodeRecord(data, &rec, true, &s.timeText); err != nil {
 		s.m.log.Warn("session data unreadable, starting a new session", "err", err)
 		return nil
 	}
@@ -313,6 +317,7 @@ func (s *Session) RenewToken(ctx context.Context) error {
 	s.token = newToken()
 	s.foundKey, s.found = "", nil
 	s.created, s.deadline = time.Now().UTC(), time.Time{}
+	s.timeText = [2][]byte{}
 	s.status = modified
 	return nil
 }
