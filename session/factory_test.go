@@ -66,11 +66,12 @@ use = session_info
 			if err != nil {
 				t.Fatal(err)
 			}
+			c := &client{t: t, h: app.Handler}
+			c.info()
+			// After a request: the sqlite store opens its database at first use.
 			if _, err := os.Stat(filepath.Join(dir, path)); err != nil {
 				t.Errorf("store path not relative to the config's directory: %v", err)
 			}
-			c := &client{t: t, h: app.Handler}
-			c.info()
 			if got := c.info(); got.Visits != 2 {
 				t.Errorf("visits = %d, want 2", got.Visits)
 			}
