@@ -36,6 +36,9 @@ type example struct {
 func examples(t *testing.T) []example {
 	t.Helper()
 	mds, _ := filepath.Glob("*.md")
+	// The README's example is tested too (its static app's public/
+	// directory is created, as a reader would have one).
+	mds = append(mds, "../README.md")
 	var out []example
 	for _, md := range mds {
 		f, err := os.Open(md)
@@ -78,6 +81,9 @@ func TestExamples(t *testing.T) {
 	for _, ex := range exs {
 		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
 			dir := t.TempDir()
+			if ex.file == "../README.md" {
+				os.MkdirAll(filepath.Join(dir, "public"), 0o755)
+			}
 			appName := "main"
 			type req struct{ method, path, body, want, substr string }
 			var reqs []req
