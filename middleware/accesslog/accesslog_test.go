@@ -19,7 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/gopaste/gopaste/middleware/requestid"
 	"github.com/gopaste/gopaste/mount"
-	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 // fakeClock returns start on the first call and start+step after that.
@@ -333,31 +333,7 @@ func TestFactory(t *testing.T) {
 	for _, alias := range []string{"accesslog", "translogger", "egg:Paste#translogger"} {
 		for _, tt := range tests {
 			t.Run(alias+"/"+tt.name, func(t *testing.T) {
-				var local []registry.Entry
-				for k, v := range tt.local {
-					local = append(local, registry.Entry{Key: k, Value: v, Origin: "t.ini:2"})
-				}
-				c := registry.NewConfig(registry.Filter, "filter:log", "t.ini:1", filepath.Join(dir, "t.ini"), nil, local, nil, nil)
-				p, ok := registry.Default.Lookup(registry.Filter, alias)
-				if !ok {
-					t.Fatalf("%s is not registered", alias)
-				}
-				f, err := p.Filter(c)
-				for _, cl := range c.Closers() {
-					defer cl.Close()
-				}
-				if tt.wantErr != "" {
-					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-						t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-					}
-					return
-				}
-				if err != nil || f == nil {
-					t.Fatalf("nil filter %v, err %v", f == nil, err)
-				}
-				if u := c.Unread(); len(u) != 0 {
-					t.Errorf("unread keys %v", u)
-				}
+				registrytest.CheckFilter(t, alias, "filter:log", filepath.Join(dir, "t.ini"), tt.local, tt.wantErr)
 			})
 		}
 	}

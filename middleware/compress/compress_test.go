@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -204,28 +204,7 @@ func TestFactory(t *testing.T) {
 	for _, alias := range []string{"compress", "gzip", "egg:Paste#gzip"} {
 		for _, tt := range tests {
 			t.Run(alias+"/"+tt.name, func(t *testing.T) {
-				var local []registry.Entry
-				for k, v := range tt.local {
-					local = append(local, registry.Entry{Key: k, Value: v, Origin: "t.ini:2"})
-				}
-				c := registry.NewConfig(registry.Filter, "filter:gz", "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
-				p, ok := registry.Default.Lookup(registry.Filter, alias)
-				if !ok {
-					t.Fatalf("%s is not registered", alias)
-				}
-				f, err := p.Filter(c)
-				if tt.wantErr != "" {
-					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-						t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-					}
-					return
-				}
-				if err != nil || f == nil {
-					t.Fatalf("nil filter %v, err %v", f == nil, err)
-				}
-				if u := c.Unread(); len(u) != 0 {
-					t.Errorf("unread keys %v", u)
-				}
+				registrytest.CheckFilter(t, alias, "filter:gz", "/tmp/t.ini", tt.local, tt.wantErr)
 			})
 		}
 	}

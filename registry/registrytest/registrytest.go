@@ -1,0 +1,60 @@
+// Package registrytest helps tests of factories: it builds the config view
+// a factory receives from a map of keys and checks what the factory did
+// with it, so each part's tests state only their cases.
+package registrytest
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gopaste/gopaste/registry"
+)
+
+// Config returns the view a factory gets for section (as "filter:gz")
+// with local keys, as if read from file: every key at "t.ini:2", the
+// section at "t.ini:1". Keys are in sorted order.
+func Config(kind registry.Kind, section, file string, local map[string]string) *registry.Config {
+	keys := make([]string, 0, len(local))
+	for k := range local {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var es []registry.Entry
+	for _, k := range keys {
+		es = append(es, registry.Entry{Key: k, Value: local[k], Origin: "t.ini:2"})
+	}
+	return registry.NewConfig(kind, section, "t.ini:1", file, nil, es, nil, nil)
+}
+
+// CheckFilter runs the factory registered in registry.Default as name (or
+// alias) on local keys. With wantErr set, the factory must fail with an
+// error containing it (such as `key "level"`); otherwise it must build a
+// middleware and read every key. Resources the factory registered are
+// closed when the test ends.
+func CheckFilter(t testing.TB, name, section, file string, local map[string]string, wantErr string) {
+	t.Helper()
+	c := Config(registry.Filter, section, file, local)
+	p, ok := registry.Default.Lookup(registry.Filter, name)
+	if !ok {
+		t.Fatalf("%s is not registered", name)
+	}
+	f, err := p.Filter(c)
+	t.Cleanup(func() {
+		for _, cl := range c.Closers() {
+			cl.Close()
+		}
+	})
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one naming %s", err, wantErr)
+		}
+		return
+	}
+	if err != nil || f == nil {
+		t.Fatalf("nil filter %v, err %v", f == nil, err)
+	}
+	if u := c.Unread(); len(u) != 0 {
+		t.Errorf("unread keys %v", u)
+	}
+}
