@@ -13,7 +13,7 @@ import (
 	_ "github.com/gopaste/gopaste/apps/urlmap"
 	_ "github.com/gopaste/gopaste/cgi"
 	_ "github.com/gopaste/gopaste/cgi/cgi2scgi"
-	_ "github.com/gopaste/gopaste/examples/demo"
+	_ "github.com/gopaste/gopaste/internal/demo"
 	_ "github.com/gopaste/gopaste/fastcgi"
 	_ "github.com/gopaste/gopaste/middleware/accesslog"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/deploy"
-	"github.com/gopaste/gopaste/examples/demo"
+	"github.com/gopaste/gopaste/internal/demo"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
 )
