@@ -6,11 +6,13 @@ package demo
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/gopaste/gopaste/apps/static"
@@ -63,12 +65,37 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 // DataDir returns (creating it) the directory the demo keeps its session
-// database in: gopaste-demo-UID under the system's temp directory, private
-// to the user.
+// database in: gopaste-demo-UID under the system's temp directory, mode
+// 0700. The name is predictable so the demo's sessions outlive a restart;
+// because anyone can create that name first, an existing entry is used only
+// when it is a real directory (not a symlink), owned by the user and closed
+// to group and others; otherwise DataDir returns an error (issue 12, item 8).
 func DataDir() (string, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gopaste-demo-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("demo data directory: %w", err)
+	return dataDir(os.TempDir(), os.Getuid())
+}
+
+func dataDir(base string, uid int) (string, error) {
+	dir := filepath.Join(base, fmt.Sprintf("gopaste-demo-%d", uid))
+	// Mkdir, not MkdirAll: it neither follows a symlink planted at dir nor
+	// creates parents, and an existing entry is checked below.
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("demo: data directory: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", fmt.Errorf("demo: data directory: %w", err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("demo: data directory %s is a symlink; remove it or pass data_dir=DIR", dir)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("demo: data directory %s is not a directory; remove it or pass data_dir=DIR", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != uid {
+		return "", fmt.Errorf("demo: data directory %s is not owned by uid %d; remove it or pass data_dir=DIR", dir, uid)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("demo: data directory %s has mode %v, want 0700; fix it or pass data_dir=DIR", dir, fi.Mode().Perm())
 	}
 	return dir, nil
 }
