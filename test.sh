@@ -30,13 +30,24 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   # apt must not start the services it installs: tests start their own.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
-    as_root chmod +x /usr/sbin/policy-rc.d
+  # A policy-rc.d this script creates is removed once apt is done, or on
+  # any exit before that; one that was already there is left alone.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    trap 'as_root rm -f "$policy"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod +x "$policy"
+    created_policy=1
   fi
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  if [ -n "${created_policy:-}" ]; then
+    as_root rm -f "$policy"
+    trap - EXIT INT TERM
+  fi
 fi
 
 # PostgreSQL (127.0.0.1:5432, trust auth, database test) and Redis
