@@ -45,6 +45,15 @@ type Config struct {
 	File    string // the file the section came from
 	Logger  *slog.Logger
 	Loader  Loader
+	// Registry is the registry the section's part was found in; a part
+	// that looks up other kinds (a server its protocols, the session
+	// filter its store) uses it. [NewConfig] sets [Default]; deploy sets
+	// the registry it loads from.
+	Registry *Registry
+	// Pool keeps values across builds for [Shared]: the serve loop makes
+	// one Pool and deploy sets it on every Config of every generation;
+	// nil means shared values last one build.
+	Pool *Pool
 
 	global  []Entry
 	local   []Entry
@@ -66,7 +75,7 @@ func NewConfig(kind Kind, section, origin, file string, global, local []Entry, l
 	}
 	return &Config{
 		Kind: kind, Name: name, Section: section, Origin: origin,
-		File: file, Here: filepath.Dir(file), Logger: logger, Loader: l,
+		File: file, Here: filepath.Dir(file), Logger: logger, Loader: l, Registry: Default,
 		global: global, local: local, read: make(map[string]bool),
 	}
 }
