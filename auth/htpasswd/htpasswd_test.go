@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
 // vectors were produced by Debian's htpasswd (apache2-utils 2.4):
@@ -79,13 +81,7 @@ func TestVectors(t *testing.T) {
 // TestAgainstHtpasswd checks fresh hashes from the htpasswd binary, with
 // random salts, when it is installed.
 func TestAgainstHtpasswd(t *testing.T) {
-	bin, err := exec.LookPath("htpasswd")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("htpasswd (apache2-utils) not installed")
-		}
-		t.Skip("htpasswd (apache2-utils) not installed")
-	}
+	bin := peer.Require(t, "htpasswd") // apache2-utils
 	passwords := []string{"hunter2", "", "0123456789abcdef0123", "ünïcødé", "sp ace:colon$dollar"}
 	for _, flag := range []string{"-nbm", "-nbs", "-nbB", "-nb2", "-nb5"} {
 		for _, pw := range passwords {
