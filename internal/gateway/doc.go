@@ -1,0 +1,29 @@
+// Package gateway is what every gateway protocol (SCGI, uwsgi, FastCGI,
+// CGI) shares, written once: the server side of a reply and the client
+// side of reading one.
+//
+// Server side:
+//
+//   - [Writer] is the one http.ResponseWriter of the scgi, uwsgi, fastcgi
+//     and cgi servers. It is parametrised by how the head is written
+//     ([CGIHead]: a "Status: 200 OK" line, for SCGI, FastCGI and CGI;
+//     [HTTPHead]: an "HTTP/1.1 200 OK" line, for uwsgi) and by where the
+//     bytes go (a [Sink]: the connection, or FastCGI STDOUT records).
+//     It holds back the first [BufferLimit] bytes of the body so that a
+//     short reply gets a Content-Length and a sniffed Content-Type.
+//     Interim (1xx) responses are never sent: see [Writer.WriteHeader].
+//     Hop-by-hop headers ([IsHopByHop]) are not sent: framing the reply
+//     for the client is the web server's job.
+//   - [Run] calls the handler and recovers a panic: a 500 when nothing has
+//     been sent yet, an abort otherwise, with the stack and the request id
+//     in the log; http.ErrAbortHandler aborts without a log line.
+//   - [WatchClose] cancels a request's context when the web server closes
+//     the connection, as net/http does when its client goes away.
+//   - [Drain] reads what the handler left unread of a request body, up
+//     to [MaxDrain] bytes for at most [DrainTimeout], after the reply:
+//     closing a socket with unread input sends a reset, and a reset makes
+//     the web server drop the reply it has not read yet.
+//
+// This package does not speak a protocol: the framing of each lives in
+// its own package.
+package gateway
