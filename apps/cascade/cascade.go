@@ -1,7 +1,8 @@
 // Package cascade is the cascade composite (Paste's egg:Paste#cascade):
 // it tries apps in order and answers with the first whose status is not
 // one it was told to catch (404 by default). The request body is kept so
-// each app reads it whole.
+// each app reads it whole. A request whose path is not clean is redirected
+// to the clean path before any app is tried ([mount.Canonical]).
 //
 // A static app cascaded before an application gives WSGI Utils' static
 // overlay: files where they exist, the application everywhere else.
@@ -12,6 +13,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+
+	"github.com/gopaste/gopaste/mount"
 )
 
 // Cascade tries Apps in order. It is safe for concurrent use.
@@ -36,6 +39,9 @@ func (c *Cascade) catches(code int) bool {
 }
 
 func (c *Cascade) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !mount.Canonical(w, r) {
+		return
+	}
 	if len(c.Apps) == 0 {
 		http.NotFound(w, r)
 		return

@@ -25,6 +25,7 @@ func factory(c *registry.Config) (http.Handler, error) {
 		CacheMaxAge: c.Duration("cache_max_age", 0),
 		Listing:     c.Bool("listing", false),
 		MemoryCache: c.Size("memory_cache", 8<<20),
+		ServeHidden: c.Bool("serve_hidden", false),
 	}
 	if o.MemoryCache < 0 {
 		c.Errorf("memory_cache", "must not be negative")

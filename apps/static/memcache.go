@@ -136,7 +136,7 @@ func (h *Handler) serveCached(w http.ResponseWriter, r *http.Request, e *cached)
 		hdr["Etag"] = e.etag
 	}
 	if conditional(r) {
-		http.ServeContent(w, r, e.name, e.modTime, bytes.NewReader(e.data))
+		http.ServeContent(w, limitRanges(r, int64(len(e.data))), e.name, e.modTime, bytes.NewReader(e.data))
 		return
 	}
 	if e.lastModified != nil {

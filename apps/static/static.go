@@ -3,8 +3,13 @@
 // conditional requests (through http.ServeContent).
 //
 // Files are opened through os.Root, so no request path, ".." or symlink
-// reaches outside the document root. Directory listings are off unless
-// asked for; index files are served for directories.
+// reaches outside the document root. A request path that is not clean is
+// redirected to the clean one first ([mount.Canonical]), and redirects are
+// built with [mount.Location], so they never point at another host.
+// Directory listings are off unless asked for; index files are served for
+// directories. Dotfiles (.env, .git/, .htpasswd) are neither served nor
+// listed unless [Options.ServeHidden] says so. A Range header asking for
+// more than [MaxRanges] ranges, or for overlapping ones, is ignored.
 package static
 
 import (
@@ -35,7 +40,18 @@ type Options struct {
 	// each) are kept in memory and served without opening them; a cached
 	// file is checked for changes at most once a second. Zero keeps none.
 	MemoryCache int64
+	// ServeHidden serves and lists files and directories whose name
+	// starts with a dot (.env, .git/, .htpasswd). By default they answer
+	// 404 and are left out of listings; .well-known (RFC 8615) is always
+	// served.
+	ServeHidden bool
 }
+
+// MaxRanges is the most byte ranges one request may ask for. A Range
+// header with more, or with ranges that overlap, is ignored and the
+// whole file is sent (200), as Apache's MaxRanges does: many tiny or
+// overlapping ranges would make a multipart reply many times the file.
+const MaxRanges = 16
 
 // Handler serves files from an fs.FS. It is safe for concurrent use.
 type Handler struct {
@@ -87,14 +103,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	upath := r.URL.Path
-	if strings.Contains(upath, "\x00") {
-		http.Error(w, "400 Bad Request", http.StatusBadRequest)
+	if !mount.Canonical(w, r) {
 		return
 	}
+	upath := r.URL.Path
 	name := strings.TrimPrefix(path.Clean("/"+upath), "/")
 	if name == "" {
 		name = "."
+	}
+	if !h.opts.ServeHidden && hidden(name) {
+		http.Error(w, "404 Not Found", http.StatusNotFound)
+		return
 	}
 	var now time.Time
 	if h.mem != nil {
@@ -117,10 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if fi.IsDir() {
 		if !strings.HasSuffix(upath, "/") {
-			target := mount.OriginalPath(r) + "/"
-			if r.URL.RawQuery != "" {
-				target += "?" + r.URL.RawQuery
-			}
+			target := mount.Location(mount.ScriptName(r.Context()), r.URL.EscapedPath()+"/", r.URL.RawQuery)
 			http.Redirect(w, r, target, http.StatusMovedPermanently)
 			return
 		}
@@ -186,7 +202,86 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, f
 	if !fi.ModTime().IsZero() {
 		hdr.Set("Etag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
 	}
-	http.ServeContent(w, r, fi.Name(), fi.ModTime(), rs)
+	http.ServeContent(w, limitRanges(r, fi.Size()), fi.Name(), fi.ModTime(), rs)
+}
+
+// hidden reports whether the cleaned relative name has a segment starting
+// with a dot other than .well-known.
+func hidden(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if len(seg) > 1 && seg[0] == '.' && seg != ".well-known" {
+			return true
+		}
+	}
+	return false
+}
+
+// limitRanges returns r without its Range header when that asks for more
+// than MaxRanges ranges or for ranges that overlap in a file of size
+// bytes; otherwise r itself. A header it cannot parse is left to
+// ServeContent.
+func limitRanges(r *http.Request, size int64) *http.Request {
+	v := r.Header.Get("Range")
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || !strings.Contains(spec, ",") {
+		return r
+	}
+	type span struct{ from, to int64 } // to is exclusive
+	var spans []span
+	n := 0
+	for ra := range strings.SplitSeq(spec, ",") {
+		n++
+		if n > MaxRanges {
+			return withoutRange(r)
+		}
+		ra = strings.TrimSpace(ra)
+		if ra == "" {
+			continue
+		}
+		a, b, ok := strings.Cut(ra, "-")
+		if !ok {
+			return r
+		}
+		var s span
+		if a == "" {
+			k, err := strconv.ParseInt(b, 10, 64)
+			if err != nil {
+				return r
+			}
+			s = span{max(size-k, 0), size}
+		} else {
+			from, err := strconv.ParseInt(a, 10, 64)
+			if err != nil {
+				return r
+			}
+			to := size
+			if b != "" {
+				e, err := strconv.ParseInt(b, 10, 64)
+				if err != nil {
+					return r
+				}
+				to = min(e+1, size)
+			}
+			s = span{from, to}
+		}
+		if s.from >= s.to {
+			continue // unsatisfiable; ServeContent skips it or answers 416
+		}
+		for _, o := range spans {
+			if s.from < o.to && o.from < s.to {
+				return withoutRange(r)
+			}
+		}
+		spans = append(spans, s)
+	}
+	return r
+}
+
+func withoutRange(r *http.Request) *http.Request {
+	r2 := *r
+	r2.Header = r.Header.Clone()
+	r2.Header.Del("Range")
+	return &r2
 }
 
 var listTmpl = template.Must(template.New("list").Parse(`<!DOCTYPE html>
@@ -211,6 +306,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, name string) {
 	}{Path: mount.OriginalPath(r)}
 	for _, e := range ents {
 		n := e.Name()
+		if !h.opts.ServeHidden && hidden(n) {
+			continue
+		}
 		if e.IsDir() {
 			n += "/"
 		}

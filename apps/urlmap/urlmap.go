@@ -2,6 +2,11 @@
 // dispatches a request to the app mounted at the longest matching path
 // prefix, optionally per host, and moves the matched prefix from the path
 // to SCRIPT_NAME as Paste does.
+//
+// It matches the clean path only: a request whose path is not clean
+// ("//admin", "/./admin", "/x/../admin", their %2F and %2E forms) is
+// redirected to the clean path first ([mount.Canonical]), so an app mounted
+// behind an auth filter cannot be reached around it.
 package urlmap
 
 import (
@@ -54,7 +59,10 @@ func New(mounts []Mount, notFound http.Handler) *Map {
 // Mounts returns the sorted mounts.
 func (m *Map) Mounts() []Mount { return m.mounts }
 
-// Match returns the mount serving r, or false.
+// Match returns the mount serving r, or false. It matches r.URL.Path as
+// it is; ServeHTTP first redirects a path that is not clean
+// ([mount.Canonical]), so "//admin" or "/x/../admin" never reach a mount
+// other than the one "/admin" reaches.
 func (m *Map) Match(r *http.Request) (Mount, bool) {
 	host, port := r.Host, ""
 	if h, p, err := net.SplitHostPort(r.Host); err == nil {
@@ -77,6 +85,9 @@ func (m *Map) Match(r *http.Request) (Mount, bool) {
 }
 
 func (m *Map) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !mount.Canonical(w, r) {
+		return
+	}
 	mt, ok := m.Match(r)
 	if !ok {
 		if m.NotFound != nil {
