@@ -54,6 +54,10 @@ type Config struct {
 	// one Pool and deploy sets it on every Config of every generation;
 	// nil means shared values last one build.
 	Pool *Pool
+	// Stdout is where a part writes output meant for the user, such as
+	// the console server's response: "gopaste serve" sets its standard
+	// output; nil means os.Stdout.
+	Stdout io.Writer
 
 	global  []Entry
 	local   []Entry
