@@ -54,6 +54,10 @@ func route(w io.Writer, n *Node, r *http.Request, depth int) {
 		}
 	case "composite":
 		fmt.Fprintf(w, "%s[%s] %s\n", ind, label, what)
+		if c := mount.CleanPath(r.URL.Path); c != r.URL.Path {
+			fmt.Fprintf(w, "%s  path is not clean: redirect to %s\n", ind, c)
+			return
+		}
 		if rt, ok := n.handler.(Router); ok {
 			name, r2, ok := rt.Route(r)
 			if !ok {

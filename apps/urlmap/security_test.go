@@ -1,6 +1,7 @@
 package urlmap_test
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,22 +11,27 @@ import (
 	_ "github.com/gopaste/gopaste/apps/static"
 	_ "github.com/gopaste/gopaste/apps/urlmap"
 	"github.com/gopaste/gopaste/auth/htpasswd"
+	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/gopastetest"
 	_ "github.com/gopaste/gopaste/middleware/basicauth"
 )
 
-// adminSite writes the config of issue 12 item 1: / = files (static) and
-// /admin = auth + static of another directory.
+// adminSite writes the config of issue 12 item 1: / = files (static of
+// site/) and /admin = basicauth + static of site/admin, so the file is
+// reachable through both branches and only routing keeps it behind auth.
 func adminSite(t *testing.T) *gopastetest.App {
+	t.Helper()
+	return gopastetest.LoadConfig(t, adminConfig(t), "main")
+}
+
+func adminConfig(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"public/index.html":      "public",
-		"public/admin/note.txt":  "not the admin app",
-		"admin/secret.txt":       "TOP SECRET",
-		"admin/sub/secret2.txt":  "TOP SECRET 2",
-		"users.htpasswd":         "alice:" + htpasswd.SHA1("wonderland") + "\n",
-		`public/\admin/open.txt`: "backslash dir",
+		"site/index.html":            "public",
+		"site/admin/secret.txt":      "TOP SECRET",
+		"site/admin/sub/secret2.txt": "TOP SECRET 2",
+		"users.htpasswd":             "alice:" + htpasswd.SHA1("wonderland") + "\n",
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -40,7 +46,7 @@ use = egg:Paste#urlmap
 
 [app:files]
 use = egg:Paste#static
-document_root = %(here)s/public
+document_root = %(here)s/site
 
 [pipeline:adminfiles]
 pipeline = auth adminstatic
@@ -51,13 +57,13 @@ htpasswd = %(here)s/users.htpasswd
 
 [app:adminstatic]
 use = egg:Paste#static
-document_root = %(here)s/admin
+document_root = %(here)s/site/admin
 `
 	path := filepath.Join(dir, "site.ini")
 	if err := os.WriteFile(path, []byte(ini), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return gopastetest.LoadConfig(t, path, "main")
+	return path
 }
 
 // TestURLMapAuthBypassIssue12 pins issue 12 item 1: //admin/secret.txt,
@@ -123,6 +129,26 @@ func TestURLMapAuthBypassIssue12(t *testing.T) {
 	app.Get("/admin/secret.txt").MustStatus(200).MustContain("TOP SECRET")
 	resp := app.Do(httptest.NewRequest("GET", "/x/../admin/secret.txt", nil))
 	resp.MustStatus(200).MustContain("TOP SECRET")
+}
+
+// TestRouteReportsUncleanPathIssue12: "gopaste route" says an unclean
+// path is redirected, as serving it does, instead of matching it.
+func TestRouteReportsUncleanPathIssue12(t *testing.T) {
+	app, err := deploy.BuildApp(adminConfig(t), "main", deploy.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	var b strings.Builder
+	app.Route(&b, httptest.NewRequest("GET", "//admin/secret.txt", nil))
+	if !strings.Contains(b.String(), "path is not clean: redirect to /admin/secret.txt") || strings.Contains(b.String(), "adminstatic") {
+		t.Errorf("route of //admin/secret.txt:\n%s", b.String())
+	}
+	b.Reset()
+	app.Route(&b, httptest.NewRequest("GET", "/admin/secret.txt", nil))
+	if !strings.Contains(b.String(), "[filter:auth]") {
+		t.Errorf("route of /admin/secret.txt:\n%s", b.String())
+	}
 }
 
 func basic(user, pass string) string {

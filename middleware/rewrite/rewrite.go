@@ -17,7 +17,14 @@
 // include the mount prefix. A rule without STATUS rewrites, and its TARGET
 // must start with '/'. A TARGET starting with '/' never expands to a
 // scheme-relative "//host" URL: extra leading slashes are dropped, so a
-// capture cannot turn a rule into an open redirect.
+// capture cannot turn a rule into an open redirect. A TARGET that names
+// no host of its own ("$1", "x/$1") is refused (400) when its expansion
+// would name one ("http:/evil.example", "\\evil.example").
+//
+// Before any rule is tried, a request whose path is not clean ("//x",
+// "/./x", "/a/../x") is redirected to the clean path ([mount.Canonical]),
+// and the path a rewrite produces is cleaned, so the handlers after the
+// filter match the same path as every other part.
 package rewrite
 
 import (
@@ -29,6 +36,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gopaste/gopaste/mount"
 )
 
 // Rule is one rewrite or redirect rule.
@@ -99,6 +108,21 @@ func (r Rule) expand(path string) (string, bool) {
 	return out, true
 }
 
+// leaves reports whether target, expanded from a rule whose Target does
+// not name a host itself, names one: a scheme, a host, or a leading
+// backslash that browsers read as "//".
+func (r Rule) leaves(target string) bool {
+	lit, _, _ := strings.Cut(r.Target, "$")
+	if strings.HasPrefix(r.Target, "/") || strings.Contains(lit, "://") {
+		return false
+	}
+	if strings.HasPrefix(target, `\`) || strings.HasPrefix(target, `/\`) || strings.HasPrefix(target, "//") {
+		return true
+	}
+	u, err := url.Parse(target)
+	return err != nil || u.Scheme != "" || u.Host != ""
+}
+
 // Options configure the filter.
 type Options struct {
 	// Rules are tried in order.
@@ -120,6 +144,9 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !mount.Canonical(w, r) {
+				return
+			}
 			path := r.URL.EscapedPath()
 			for _, rule := range o.Rules {
 				target, ok := rule.expand(path)
@@ -131,6 +158,11 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				}
 				if !strings.Contains(target, "?") && r.URL.RawQuery != "" {
 					target += "?" + r.URL.RawQuery
+				}
+				if rule.leaves(target) {
+					o.Logger.Warn("rewrite target leaves the site", "path", path, "target", target)
+					http.Error(w, "400 Bad Request", http.StatusBadRequest)
+					return
 				}
 				if rule.Status != 0 {
 					http.Redirect(w, r, target, rule.Status)
@@ -144,7 +176,10 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				}
 				r2 := *r
 				nu := *r.URL
-				nu.Path, nu.RawPath = u.Path, u.RawPath
+				nu.Path, nu.RawPath = mount.CleanPath(u.Path), u.RawPath
+				if nu.Path != u.Path {
+					nu.RawPath = ""
+				}
 				if nu.RawQuery != u.RawQuery {
 					nu.RawQuery = u.RawQuery
 					r2.Form = nil

@@ -33,6 +33,8 @@ func TestRewrite(t *testing.T) {
 		mustRule(t, `^/away$ https://example.org/there 308`, 0),
 		mustRule(t, `^/go/(.*)$ /$1 302`, 0),
 		mustRule(t, `^/old/special$ /never`, 0), // shadowed by rule 1
+		mustRule(t, `^/rel/(.*)$ $1 302`, 0),
+		mustRule(t, `^/up/x-(.*)$ /a/$1`, 0),
 	}
 	mw, err := New(Options{Rules: rules})
 	if err != nil {
@@ -53,7 +55,13 @@ func TestRewrite(t *testing.T) {
 		{name: "escaped path stays escaped", target: "/old/a%2Fb%3Fc", status: 200, body: "/new/a/b?c raw=/new/a%2Fb%3Fc q= form="},
 		{name: "redirect 301 keeps query", target: "/moved/page?a=1&b=2", status: 301, location: "/elsewhere/page?a=1&b=2"},
 		{name: "absolute redirect", target: "/away", status: 308, location: "https://example.org/there"},
-		{name: "no open redirect", target: "/go//evil.example/x", status: 302, location: "/evil.example/x"},
+		{name: "unclean path redirected first", target: "/go//evil.example/x", status: 301, location: "/go/evil.example/x"},
+		{name: "unclean escaped path redirected first", target: "/go/%2F%2Fevil.example/x", status: 301, location: "/go/evil.example/x"},
+		{name: "no open redirect", target: "/go/evil.example/x", status: 302, location: "/evil.example/x"},
+		{name: "no host from a relative target", target: "/rel/http:/evil.example", status: 400},
+		{name: "relative target escaped backslash", target: `/rel/%5C%5Cevil.example`, status: 302, location: "/rel/%5C%5Cevil.example"},
+		{name: "relative target stays", target: "/rel/page", status: 302, location: "/rel/page"},
+		{name: "rewrite output cleaned", target: "/up/x-../admin", status: 200, body: "/admin raw= q= form="},
 		{name: "no open redirect backslash", target: `/go/%5C%5Cevil.example`, status: 302, location: "/%5C%5Cevil.example"},
 	}
 	for _, tt := range tests {
@@ -187,3 +195,24 @@ func TestRegistered(t *testing.T) {
 }
 
 func mustCompile(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+func TestRuleLeaves(t *testing.T) {
+	rel, abs, path := Rule{Target: "$1"}, Rule{Target: "https://$1.example.org/"}, Rule{Target: "/$1"}
+	for _, tc := range []struct {
+		r      Rule
+		target string
+		want   bool
+	}{
+		{rel, "page", false},
+		{rel, "http:/evil.example", true},
+		{rel, "//evil.example", true},
+		{rel, `\\evil.example`, true},
+		{rel, `/\evil.example`, true},
+		{abs, "https://a.example.org/", false},
+		{path, "/x", false},
+	} {
+		if got := tc.r.leaves(tc.target); got != tc.want {
+			t.Errorf("Rule{Target: %q}.leaves(%q) = %v, want %v", tc.r.Target, tc.target, got, tc.want)
+		}
+	}
+}
