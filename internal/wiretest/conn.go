@@ -13,14 +13,19 @@ import (
 )
 
 // Conn is a net.Conn that reads R and writes to W, for driving a server or
-// a client without a socket. A nil R reads EOF; a nil W discards. After
-// Close, Read and Write return net.ErrClosed. Deadlines are recorded and
-// not enforced. Conn is safe for concurrent use as far as R and W are.
+// a client without a socket. A nil R reads EOF; with a nil W, Conn keeps
+// what is written for [Conn.Written]. After Close, Read and Write return
+// net.ErrClosed. Deadlines are recorded and not enforced. Writes are
+// serialized, so several goroutines may write, as on a real connection;
+// concurrent Reads are safe as far as R is.
 type Conn struct {
 	R      io.Reader
 	W      io.Writer
 	Local  net.Addr // nil means an unspecified TCP address
 	Remote net.Addr // nil means 127.0.0.1:9
+
+	wmu     sync.Mutex // serializes writes; not held by Close
+	written []byte     // guarded by wmu
 
 	mu            sync.Mutex
 	closed        bool
@@ -28,7 +33,7 @@ type Conn struct {
 	writeDeadline time.Time
 }
 
-// NewConn returns a Conn that reads b and discards what is written.
+// NewConn returns a Conn that reads b and keeps what is written.
 func NewConn(b []byte) *Conn { return &Conn{R: bytes.NewReader(b)} }
 
 func (c *Conn) isClosed() bool {
@@ -48,15 +53,25 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return c.R.Read(p)
 }
 
-// Write writes to W, or discards p when W is nil.
+// Write writes to W, or keeps p when W is nil.
 func (c *Conn) Write(p []byte) (int, error) {
 	if c.isClosed() {
 		return 0, net.ErrClosed
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	if c.W == nil {
+		c.written = append(c.written, p...)
 		return len(p), nil
 	}
 	return c.W.Write(p)
+}
+
+// Written returns a copy of what was written while W was nil.
+func (c *Conn) Written() []byte {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return bytes.Clone(c.written)
 }
 
 // Close marks the connection closed; it returns net.ErrClosed when it
