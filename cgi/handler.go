@@ -16,12 +16,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/mount"
-	"github.com/gopaste/gopaste/proc"
 )
 
 // Options configure a Handler. Exactly one of Script and Dir is set.
@@ -222,8 +222,76 @@ func (h *Handler) env(r *http.Request, script string) ([]string, error) {
 	return env, nil
 }
 
-// errTimeout is the cause of a request context ended by Options.Timeout.
-var errTimeout = errors.New("cgi: script timed out")
+// proc is one running script and its process group.
+type proc struct {
+	cmd *exec.Cmd
+	pid int
+
+	mu       sync.Mutex
+	reaped   bool // the leader is reaped: its pid may be reused, never signal it
+	timedOut bool
+	done     chan struct{} // closed once the leader is reaped
+	err      error         // cmd.Wait's, valid after done
+}
+
+// kill sends SIGKILL to the whole group unless the leader is reaped.
+func (p *proc) kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.reaped {
+		syscall.Kill(-p.pid, syscall.SIGKILL) // ESRCH: already gone
+	}
+}
+
+func (p *proc) timeout() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.reaped {
+		p.timedOut = true
+		syscall.Kill(-p.pid, syscall.SIGKILL)
+	}
+}
+
+// wait waits for the leader, kills what is left of its group (children
+// in the background would otherwise hold stdout open and outlive the
+// request), then reaps the leader.
+func (p *proc) wait() {
+	if waitNoReap(p.pid) {
+		p.mu.Lock()
+		syscall.Kill(-p.pid, syscall.SIGKILL)
+		p.reaped = true
+		p.mu.Unlock()
+		p.err = p.cmd.Wait()
+	} else {
+		p.err = p.cmd.Wait()
+		p.mu.Lock()
+		syscall.Kill(-p.pid, syscall.SIGKILL) // best effort: the pid is free again
+		p.reaped = true
+		p.mu.Unlock()
+	}
+	close(p.done)
+}
+
+func (p *proc) isTimedOut() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.timedOut
+}
+
+// exitStatus describes how the leader ended: "" for exit 0.
+func (p *proc) exitStatus() string {
+	if p.err == nil {
+		return ""
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return "killed by " + ws.Signal().String()
+		}
+		return "exit status " + strconv.Itoa(ee.ExitCode())
+	}
+	return p.err.Error()
+}
 
 func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	log := h.logger.With("script", script)
@@ -258,31 +326,39 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		return
 	}
 	defer stdoutR.Close()
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		stdoutW.Close()
+		log.Error("cannot run script", "err", err)
+		http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	defer stderrR.Close()
 	var stdinR, stdinW *os.File
 	if clen > 0 {
 		if stdinR, stdinW, err = os.Pipe(); err != nil {
 			stdoutW.Close()
+			stderrW.Close()
 			log.Error("cannot run script", "err", err)
 			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
 			return
 		}
 	}
-	// The script's process group is killed when the client goes away or
-	// the timeout passes; its stderr is logged line by line (Warn).
-	ctx := r.Context()
-	if h.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, h.opts.Timeout, errTimeout)
-		defer cancel()
+	cmd := &exec.Cmd{
+		Path:        prog,
+		Args:        args,
+		Dir:         filepath.Dir(script),
+		Env:         env,
+		Stdout:      stdoutW,
+		Stderr:      stderrW,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
-	timedOut := func() bool { return context.Cause(ctx) == errTimeout }
-	c := proc.Cmd{Path: prog, Args: args, Dir: filepath.Dir(script), Env: env, Stdout: stdoutW,
-		StopSignal: syscall.SIGKILL, Grace: drainDelay, Logger: log}
 	if stdinR != nil {
-		c.Stdin = stdinR
+		cmd.Stdin = stdinR
 	}
-	p, err := proc.Start(ctx, c)
+	err = cmd.Start()
 	stdoutW.Close()
+	stderrW.Close()
 	if stdinR != nil {
 		stdinR.Close()
 	}
@@ -294,11 +370,20 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
 		return
 	}
-	log = log.With("pid", p.Pid())
+	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	log = log.With("pid", p.pid)
+	go p.wait()
+	if h.opts.Timeout > 0 {
+		t := time.AfterFunc(h.opts.Timeout, p.timeout)
+		defer t.Stop()
+	}
+	stopOnGone := context.AfterFunc(r.Context(), p.kill)
+	defer stopOnGone()
 
-	// The body copy, a goroutine ended before returning: it ends when the
-	// body is read, the script closes stdin or dies, or the read deadline
-	// set in finish passes.
+	// Goroutines, each ended below before returning: the body copy (ends
+	// when the body is read, the script closes stdin or dies, or the read
+	// deadline set below passes) and the stderr logger (ends at EOF, once
+	// the group is dead, or at the drain deadline).
 	rc := http.NewResponseController(w)
 	stdinDone := make(chan struct{})
 	if stdinW != nil {
@@ -314,13 +399,20 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	} else {
 		close(stdinDone)
 	}
+	stderrDone := make(chan struct{})
 	go func() {
-		<-p.Done()
-		stdoutR.SetReadDeadline(time.Now().Add(drainDelay))
+		defer close(stderrDone)
+		logStderr(log, stderrR)
+	}()
+	go func() {
+		<-p.done
+		deadline := time.Now().Add(drainDelay)
+		stdoutR.SetReadDeadline(deadline)
+		stderrR.SetReadDeadline(deadline)
 	}()
 	finish := func() {
-		p.Kill()
-		<-p.Done()
+		p.kill()
+		<-p.done
 		if stdinW != nil {
 			stdinW.Close() // unblocks a write to the dead script
 			select {
@@ -332,6 +424,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 				<-stdinDone
 			}
 		}
+		<-stderrDone
 	}
 
 	br := bufio.NewReaderSize(stdoutR, 4096)
@@ -341,11 +434,11 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		switch {
 		case r.Context().Err() != nil:
 			log.Info("client went away", "err", r.Context().Err())
-		case timedOut():
+		case p.isTimedOut():
 			log.Warn("script timed out before its headers", "timeout", h.opts.Timeout)
 			http.Error(w, "504 Gateway Timeout", http.StatusGatewayTimeout)
-		case proc.ExitStatus(p.Err()) != "":
-			log.Warn("script failed before its headers", "status", proc.ExitStatus(p.Err()), "err", herr)
+		case p.exitStatus() != "":
+			log.Warn("script failed before its headers", "status", p.exitStatus(), "err", herr)
 			http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
 		default:
 			log.Warn("malformed script output", "err", herr)
@@ -371,7 +464,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 			rc.Flush()
 		}
 		if err != nil {
-			if err != io.EOF && !timedOut() {
+			if err != io.EOF && !p.isTimedOut() {
 				copyErr = err
 			}
 			break
@@ -379,13 +472,13 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	}
 	finish()
 	switch {
-	case timedOut():
+	case p.isTimedOut():
 		log.Warn("script timed out; response cut", "timeout", h.opts.Timeout)
 		panic(http.ErrAbortHandler) // tell the client the body is incomplete
 	case copyErr != nil && r.Context().Err() == nil:
 		log.Warn("script output not delivered", "err", copyErr)
-	case proc.ExitStatus(p.Err()) != "" && r.Context().Err() == nil:
-		log.Warn("script failed after its headers", "status", proc.ExitStatus(p.Err()))
+	case p.exitStatus() != "" && r.Context().Err() == nil:
+		log.Warn("script failed after its headers", "status", p.exitStatus())
 	}
 }
 
@@ -394,6 +487,23 @@ func (h *Handler) maxHeader() int {
 		return h.opts.MaxHeaderBytes
 	}
 	return 64 << 10
+}
+
+// logStderr logs each line the script writes to stderr (long lines in
+// pieces) until EOF or an error.
+func logStderr(log *slog.Logger, r io.Reader) {
+	br := bufio.NewReaderSize(r, 4096)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if s := strings.TrimRight(string(line), "\r\n"); s != "" {
+				log.Warn("script stderr", "line", s)
+			}
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return
+		}
+	}
 }
 
 // errHeader reports a malformed CGI header block.

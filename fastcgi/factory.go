@@ -14,11 +14,12 @@ import (
 )
 
 func init() {
-	server.RegisterProtocol(server.Protocol{
-		Name:  "fastcgi",
-		Sniff: func(b []byte) bool { return server.Detect(b) == "fastcgi" },
-		New:   newServing,
-	})
+	registry.RegisterProtocol("fastcgi", registry.Protocol{
+		New:     newServing,
+		Sniff:   sniff,
+		Order:   30,
+		Article: "a FastCGI",
+	}, "FastCGI: records, from a web server's fastcgi_pass")
 	registry.RegisterServer("fastcgi", serverFactory,
 		"FastCGI responder (nginx fastcgi_pass, Apache mod_proxy_fcgi, cgi-fcgi)",
 		"egg:Paste#flup_fcgi_thread", "egg:flup#fcgi_thread")
@@ -107,7 +108,13 @@ func isASCII(s string) bool {
 	return true
 }
 
-func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.Serving, error) {
+// sniff claims a version 1 record of type BEGIN_REQUEST or GET_VALUES,
+// the two a web server opens a connection with.
+func sniff(b []byte) bool {
+	return len(b) > 1 && b[0] == 1 && (RecordType(b[1]) == TypeBeginRequest || RecordType(b[1]) == TypeGetValues)
+}
+
+func newServing(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (registry.Serving, error) {
 	return &Server{
 		Handler:        h,
 		Logger:         logger,
@@ -115,11 +122,11 @@ func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.S
 		WriteTimeout:   o.WriteTimeout,
 		IdleTimeout:    o.IdleTimeout,
 		MaxParamsBytes: o.MaxHeaderBytes,
-		MaxConns:       o.MaxConcurrency,
+		MaxConns:       o.MaxConns,
 	}, nil
 }
 
 func serverFactory(c *registry.Config) (registry.Server, error) {
 	o := server.ReadOptions(c, "fastcgi", 9000)
-	return &server.Server{Options: o, Logger: c.Logger}, c.Err()
+	return &server.Server{Options: o, Logger: c.Logger, Registry: c.Registry}, c.Err()
 }

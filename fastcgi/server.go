@@ -17,7 +17,7 @@ import (
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/conntrack"
-	"github.com/gopaste/gopaste/server"
+	"github.com/gopaste/gopaste/registry"
 )
 
 // ErrRequestAborted is what a handler reads from the request body after the
@@ -156,7 +156,7 @@ func (c *conn) readLoop() error {
 		if first {
 			hb, err := c.rr.r.Peek(2)
 			if len(hb) > 0 {
-				if m := server.Mismatch("fastcgi", hb); m != "" {
+				if m := registry.Mismatch("fastcgi", hb); m != "" {
 					c.log.Warn(m, "remote_addr", c.nc.RemoteAddr().String())
 					return nil
 				}

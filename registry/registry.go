@@ -1,5 +1,7 @@
 // Package registry holds gopaste's named parts: the factories that build
-// apps, filters, composites and servers from a config section.
+// apps, filters, composites and servers from a config section, the wire
+// protocols a server section speaks, and the stores the session filter
+// keeps sessions in.
 //
 // Factories register themselves from init, the way Caddy modules do, and
 // the deploy package looks them up by the name (or an alias) that a config
@@ -9,6 +11,8 @@
 // A factory validates its keys and builds; it starts nothing. A part that
 // holds resources registers an io.Closer with [Config.OnClose]; deploy
 // closes them in reverse order on shutdown, reload or a failed build.
+// State that must outlive a reload is kept with [Shared] in the [Pool]
+// the serve loop keeps across builds.
 package registry
 
 import (
@@ -23,12 +27,16 @@ import (
 // Kind says what a factory builds.
 type Kind int
 
-// The four kinds of parts a config file composes.
+// The four kinds of parts a config file composes, and the two kinds of
+// parts that server and session sections name by a key ("protocol",
+// "store").
 const (
 	App Kind = iota + 1
 	Filter
 	Composite
 	ServerKind
+	ProtocolKind
+	StoreKind
 )
 
 func (k Kind) String() string {
@@ -41,6 +49,10 @@ func (k Kind) String() string {
 		return "composite"
 	case ServerKind:
 		return "server"
+	case ProtocolKind:
+		return "protocol"
+	case StoreKind:
+		return "store"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -70,16 +82,22 @@ type Part struct {
 	Aliases     []string
 	Description string // one line, for "gopaste apps" and friends
 
-	App    AppFactory    // App and Composite
-	Filter FilterFactory // Filter
-	Server ServerFactory // ServerKind
+	App      AppFactory    // App and Composite
+	Filter   FilterFactory // Filter
+	Server   ServerFactory // ServerKind
+	Protocol *Protocol     // ProtocolKind
+	// Store is a StoreKind factory. Its type belongs to the package that
+	// uses stores (session.StoreFactory, which registry cannot name);
+	// registry keeps it by name and does not look inside.
+	Store any
 }
 
 // Registry is a set of named parts. It is safe for concurrent use.
 type Registry struct {
-	mu    sync.RWMutex
-	parts map[string]*Part // by name and by alias; key is kind+"\x00"+name
-	list  []*Part
+	mu     sync.RWMutex
+	parts  map[string]*Part // by name and by alias; key is kind+"\x00"+name
+	list   []*Part
+	protos []*Part // the protocols in sniffing order
 }
 
 // New returns an empty registry.
@@ -116,6 +134,14 @@ func (r *Registry) Add(p Part) error {
 		if p.Server == nil {
 			return fmt.Errorf("registry: server %q has no factory", p.Name)
 		}
+	case ProtocolKind:
+		if p.Protocol == nil || p.Protocol.New == nil {
+			return fmt.Errorf("registry: protocol %q has no factory", p.Name)
+		}
+	case StoreKind:
+		if p.Store == nil {
+			return fmt.Errorf("registry: store %q has no factory", p.Name)
+		}
 	default:
 		return fmt.Errorf("registry: part %q has no kind", p.Name)
 	}
@@ -132,6 +158,13 @@ func (r *Registry) Add(p Part) error {
 		r.parts[key(p.Kind, n)] = pp
 	}
 	r.list = append(r.list, pp)
+	if p.Kind == ProtocolKind {
+		r.protos = append(r.protos, pp)
+		sort.SliceStable(r.protos, func(i, j int) bool {
+			a, b := r.protos[i], r.protos[j]
+			return a.Protocol.Order < b.Protocol.Order || a.Protocol.Order == b.Protocol.Order && a.Name < b.Name
+		})
+	}
 	return nil
 }
 

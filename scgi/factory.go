@@ -11,11 +11,12 @@ import (
 )
 
 func init() {
-	server.RegisterProtocol(server.Protocol{
-		Name:  "scgi",
-		Sniff: func(b []byte) bool { return server.Detect(b) == "scgi" },
-		New:   newServing,
-	})
+	registry.RegisterProtocol("scgi", registry.Protocol{
+		New:     newServing,
+		Sniff:   sniff,
+		Order:   20,
+		Article: "an SCGI",
+	}, "SCGI: a netstring of CGI variables, then the body")
 	registry.RegisterServer("scgi", serverFactory,
 		"SCGI server (nginx scgi_pass, Apache mod_proxy_scgi)",
 		"egg:Paste#flup_scgi_thread")
@@ -23,7 +24,10 @@ func init() {
 		"proxies requests to SCGI backends (uWSGI --scgi-socket, Perl SCGI, flup)")
 }
 
-func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.Serving, error) {
+// sniff claims a netstring's length: a request starts with a digit.
+func sniff(b []byte) bool { return b[0] >= '0' && b[0] <= '9' }
+
+func newServing(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (registry.Serving, error) {
 	return &Server{
 		Handler:        h,
 		Logger:         logger,
@@ -35,7 +39,7 @@ func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.S
 
 func serverFactory(c *registry.Config) (registry.Server, error) {
 	o := server.ReadOptions(c, "scgi", 4000)
-	return &server.Server{Options: o, Logger: c.Logger}, c.Err()
+	return &server.Server{Options: o, Logger: c.Logger, Registry: c.Registry}, c.Err()
 }
 
 func proxyFactory(c *registry.Config) (http.Handler, error) {

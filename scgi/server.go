@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
 )
 
@@ -294,13 +295,13 @@ func (cn *conn) wrongProtocol(br *bufio.Reader, remote string) {
 	if len(b) < 2 {
 		b, _ = br.Peek(2)
 	}
-	msg := server.Mismatch("scgi", b)
+	msg := registry.Mismatch("scgi", b)
 	if msg == "" {
 		cn.srv.logger().Warn("bad scgi request", "remote_addr", remote, "err", fmt.Errorf("%w: starts with %q", ErrMalformed, b))
 		return
 	}
 	cn.srv.logger().Warn(msg, "remote_addr", remote)
-	if server.Detect(b) == "http" {
+	if registry.Detect(b) == "http" {
 		const text = "This port speaks SCGI, not HTTP: point a web server's scgi_pass at it.\n"
 		fmt.Fprintf(cn.c, "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(text), text)
 	}

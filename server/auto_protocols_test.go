@@ -13,6 +13,7 @@ import (
 
 	"github.com/gopaste/gopaste/apps/env"
 	"github.com/gopaste/gopaste/fastcgi"
+	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/scgi"
 	"github.com/gopaste/gopaste/server"
 	"github.com/gopaste/gopaste/uwsgi"
@@ -68,5 +69,39 @@ func TestAutoServesEveryProtocol(t *testing.T) {
 	}
 	if c, ok := clients["fastcgi"].(io.Closer); ok {
 		c.Close()
+	}
+}
+
+// TestProtocolsSniff: the protocols registered by server (http), scgi,
+// uwsgi and fastcgi claim their own first bytes, in their order, and a
+// server of one names another in words.
+func TestProtocolsSniff(t *testing.T) {
+	for in, want := range map[string]string{
+		"GET / HTTP/1.1": "http", "PRI * HTTP/2.0": "http", "\x16\x03\x01": "http",
+		"70:CONTENT_LENGTH": "scgi", "\x01\x01\x00\x01": "fastcgi", "\x01\x09\x00\x00": "fastcgi",
+		"\x00\x10\x00\x00": "uwsgi", "\x05\x00\x00\x00": "uwsgi", "": "",
+	} {
+		if got := registry.Detect([]byte(in)); got != want {
+			t.Errorf("Detect(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var names []string
+	for _, p := range registry.Default.Protocols() {
+		names = append(names, p.Name)
+	}
+	if got := strings.Join(names, " "); got != "http scgi fastcgi uwsgi" {
+		t.Errorf("sniffing order %q, want uwsgi, which takes anything, last", got)
+	}
+	for _, c := range []struct{ want, in, msg string }{
+		{"uwsgi", "GET / HTTP/1.1", "received an HTTP request on a uwsgi socket"},
+		{"http", "70:CONTENT_LENGTH", "received an SCGI request on an HTTP socket"},
+		{"scgi", "\x01\x01\x00\x01", "received a FastCGI request on an SCGI socket"},
+		{"fastcgi", "\x00\x10\x00\x00", "received a uwsgi request on a FastCGI socket"},
+		{"scgi", "12:", ""},
+		{"http", "\x16\x03\x01", ""},
+	} {
+		if got := registry.Mismatch(c.want, []byte(c.in)); got != c.msg {
+			t.Errorf("Mismatch(%q, %q) = %q, want %q", c.want, c.in, got, c.msg)
+		}
 	}
 }

@@ -4,8 +4,9 @@
 // shutdown and the handler swap that live reload uses.
 //
 // Protocol packages (scgi, uwsgi, fastcgi, and HTTP here) register a
-// [Protocol] from init; [Server] looks them up by name, so a server section
-// of any protocol is served by the same code. A protocol server is anything
+// registry.Protocol from init (its factory, sniff bytes and order); [Server]
+// looks them up by name in its registry, so a server section of any
+// protocol is served by the same code. A protocol server is anything
 // with the two methods of *http.Server that this package uses: [Serving].
 //
 // What is not here yet: the prefork model (N processes sharing a listener)

@@ -12,17 +12,24 @@ import (
 )
 
 func init() {
-	RegisterProtocol(Protocol{
-		Name:  "http",
-		Sniff: func(b []byte) bool { d := Detect(b); return d == "http" || d == "tls" },
-		New:   newHTTP,
-	})
+	registry.RegisterProtocol("http", registry.Protocol{
+		New:     newHTTP,
+		Sniff:   sniffHTTP,
+		Order:   10,
+		Article: "an HTTP",
+	}, "HTTP/1.1, HTTP/2 (h2c preface \"PRI *\") and TLS")
 	registry.RegisterServer("http", httpFactory,
 		"HTTP/1.1 and HTTP/2 server (TLS, unix sockets, h2c)",
 		"egg:Paste#http", "egg:waitress#main", "egg:gunicorn#main", "wsgiutils")
 }
 
-func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
+// sniffHTTP claims a request line (an upper-case method, or HTTP/2's
+// "PRI *" preface) and a TLS handshake record (0x16 0x03).
+func sniffHTTP(b []byte) bool {
+	return b[0] >= 'A' && b[0] <= 'Z' || len(b) > 1 && b[0] == 0x16 && b[1] == 0x03
+}
+
+func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (Serving, error) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadTimeout:       o.ReadTimeout,
@@ -46,7 +53,7 @@ func newHTTP(h http.Handler, o Options, logger *slog.Logger) (Serving, error) {
 	p.SetUnencryptedHTTP2(o.H2C)
 	srv.Protocols = &p
 	if o.TLSConfig == nil {
-		if o.Protocol == "auto" {
+		if o.Sniffed {
 			return srv, nil // the sniffer already chose HTTP
 		}
 		return &plainServing{srv: srv, logger: logger}, nil
@@ -109,5 +116,5 @@ func httpFactory(c *registry.Config) (registry.Server, error) {
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
-	return &Server{Options: o, Logger: c.Logger}, nil
+	return &Server{Options: o, Logger: c.Logger, Registry: c.Registry}, nil
 }

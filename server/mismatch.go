@@ -5,12 +5,15 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+
+	"github.com/gopaste/gopaste/registry"
 )
 
 // mismatchListener wraps accepted connections so that the first bytes a
 // client sends are checked once: a client speaking another protocol is
 // logged in words ("received an SCGI request on an HTTP socket") before
-// the protocol server rejects it with its own framing error.
+// the protocol server rejects it with its own framing error. Protocols
+// are named from registry.Default, as the other protocol servers do.
 type mismatchListener struct {
 	net.Listener
 	want   string
@@ -35,7 +38,7 @@ func (c *mismatchConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.once.Do(func() {
-			if msg := Mismatch(c.l.want, p[:n]); msg != "" {
+			if msg := registry.Mismatch(c.l.want, p[:n]); msg != "" {
 				c.l.logger.Warn(msg, "remote_addr", c.RemoteAddr().String())
 			}
 		})

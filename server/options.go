@@ -71,9 +71,9 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 		o.Listen.AllowedPeers = p
 	}
 	o.Protocol = c.String("protocol", proto)
-	if o.Protocol != "auto" {
-		if _, ok := lookupProtocol(o.Protocol); !ok {
-			c.Errorf("protocol", "unknown protocol %q (known: %s, auto)", o.Protocol, protocolNames())
+	if reg := orDefault(c.Registry); o.Protocol != "auto" {
+		if _, ok := reg.Lookup(registry.ProtocolKind, o.Protocol); !ok {
+			c.Errorf("protocol", "unknown protocol %q (known: %s, auto)", o.Protocol, protocolNames(reg))
 		}
 	}
 	o.Concurrency = c.OneOf("concurrency", "threaded", "threaded", "sync")

@@ -24,6 +24,8 @@ type Server struct {
 	// Ready, when set, is called with the listening address once the
 	// listener is open.
 	Ready func(addr net.Addr)
+	// Registry holds the protocols served; nil means registry.Default.
+	Registry *registry.Registry
 }
 
 // Run listens, serves h until ctx is done, then shuts down gracefully.
@@ -48,30 +50,31 @@ func (s *Server) Run(ctx context.Context, h http.Handler) error {
 		s.Ready(l.Addr())
 	}
 
+	reg := orDefault(s.Registry)
 	var servers []Serving
 	var listeners []net.Listener
 	if o.Protocol == "auto" {
 		sn := newSniffer(l, o.ReadTimeout, logger)
-		for _, p := range allProtocols() {
-			if p.Sniff == nil {
+		for _, p := range reg.Protocols() {
+			if p.Protocol.Sniff == nil {
 				continue
 			}
-			srv, err := p.New(h, o, logger.With("protocol", p.Name))
+			srv, err := p.Protocol.New(h, o.protocolOptions(true), logger.With("protocol", p.Name))
 			if err != nil {
 				l.Close()
 				return err
 			}
 			servers = append(servers, srv)
-			listeners = append(listeners, sn.add(p))
+			listeners = append(listeners, sn.add(p.Protocol))
 		}
 		go sn.run()
 	} else {
-		p, ok := lookupProtocol(o.Protocol)
+		p, ok := reg.Lookup(registry.ProtocolKind, o.Protocol)
 		if !ok {
 			l.Close()
 			return fmt.Errorf("server: unknown protocol %q", o.Protocol)
 		}
-		srv, err := p.New(h, o, logger)
+		srv, err := p.Protocol.New(h, o.protocolOptions(false), logger)
 		if err != nil {
 			l.Close()
 			return err
@@ -130,36 +133,4 @@ func (s *Server) Run(ctx context.Context, h http.Handler) error {
 	return runErr
 }
 
-func allProtocols() []Protocol {
-	protoMu.RLock()
-	defer protoMu.RUnlock()
-	out := make([]Protocol, 0, len(protos))
-	for _, n := range []string{"http", "scgi", "uwsgi", "fastcgi"} {
-		if p, ok := protos[n]; ok {
-			out = append(out, p)
-		}
-	}
-	for n, p := range protos {
-		switch n {
-		case "http", "scgi", "uwsgi", "fastcgi":
-		default:
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 var _ registry.Server = (*Server)(nil)
-
-// SetAddr overrides where the server listens (gopaste serve --host and
-// --port); an empty host or a negative port keeps the configured one.
-func (s *Server) SetAddr(host string, port int) {
-	if host != "" {
-		s.Options.Listen.Host = host
-		s.Options.Listen.Socket = ""
-	}
-	if port >= 0 {
-		s.Options.Listen.Port = port
-		s.Options.Listen.Socket = ""
-	}
-}

@@ -202,23 +202,6 @@ func TestSwap(t *testing.T) {
 	}
 }
 
-func TestDetectAndMismatch(t *testing.T) {
-	for in, want := range map[string]string{
-		"GET / HTTP/1.1": "http", "PRI * HTTP/2.0": "http", "70:CONTENT_LENGTH": "scgi",
-		"\x01\x01\x00\x01": "fastcgi", "\x00\x10\x00\x00": "uwsgi", "\x16\x03\x01": "tls", "": "",
-	} {
-		if got := Detect([]byte(in)); got != want {
-			t.Errorf("Detect(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := Mismatch("uwsgi", []byte("GET / HTTP/1.1")); got != "received an HTTP request on a uwsgi socket" {
-		t.Errorf("Mismatch = %q", got)
-	}
-	if got := Mismatch("scgi", []byte("12:")); got != "" {
-		t.Errorf("Mismatch on the right protocol = %q", got)
-	}
-}
-
 func TestAutoProtocolServesHTTP(t *testing.T) {
 	addr := start(t, Options{Protocol: "auto"}, http.HandlerFunc(hello))
 	resp, err := http.Get("http://" + addr + "/")

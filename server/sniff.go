@@ -6,16 +6,19 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gopaste/gopaste/registry"
 )
 
 // sniffer accepts on one listener and hands each connection to the
-// sub-listener of the protocol its first bytes belong to.
+// sub-listener of the protocol its first bytes belong to: the first, in
+// the registry's sniffing order, whose Sniff claims them.
 type sniffer struct {
 	l       net.Listener
 	timeout time.Duration
 	logger  *slog.Logger
 	subs    []*subListener
-	protos  []Protocol
+	protos  []*registry.Protocol
 }
 
 func newSniffer(l net.Listener, timeout time.Duration, logger *slog.Logger) *sniffer {
@@ -25,7 +28,7 @@ func newSniffer(l net.Listener, timeout time.Duration, logger *slog.Logger) *sni
 	return &sniffer{l: l, timeout: timeout, logger: logger}
 }
 
-func (s *sniffer) add(p Protocol) net.Listener {
+func (s *sniffer) add(p *registry.Protocol) net.Listener {
 	sl := &subListener{addr: s.l.Addr(), ch: make(chan net.Conn), done: make(chan struct{})}
 	s.subs = append(s.subs, sl)
 	s.protos = append(s.protos, p)

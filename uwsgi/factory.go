@@ -11,11 +11,14 @@ import (
 )
 
 func init() {
-	server.RegisterProtocol(server.Protocol{
-		Name:  "uwsgi",
-		Sniff: func(b []byte) bool { return server.Detect(b) == "uwsgi" },
-		New:   newServing,
-	})
+	registry.RegisterProtocol("uwsgi", registry.Protocol{
+		New: newServing,
+		// A packet starts with modifier1, which may be any byte: uwsgi
+		// takes what no other protocol claims, so it is tried last.
+		Sniff:   func([]byte) bool { return true },
+		Order:   90,
+		Article: "a uwsgi",
+	}, "uwsgi: a 4-byte header, CGI variables, then the body")
 	registry.RegisterServer("uwsgi", serverFactory,
 		"uwsgi protocol server (nginx uwsgi_pass, Apache mod_proxy_uwsgi)")
 	registry.RegisterApp("uwsgi_proxy", proxyFactory,
@@ -51,7 +54,7 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 	return p, nil
 }
 
-func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.Serving, error) {
+func newServing(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (registry.Serving, error) {
 	return &Server{
 		Handler:      h,
 		Logger:       logger,
@@ -63,5 +66,5 @@ func newServing(h http.Handler, o server.Options, logger *slog.Logger) (server.S
 
 func serverFactory(c *registry.Config) (registry.Server, error) {
 	o := server.ReadOptions(c, "uwsgi", 3031)
-	return &server.Server{Options: o, Logger: c.Logger}, c.Err()
+	return &server.Server{Options: o, Logger: c.Logger, Registry: c.Registry}, c.Err()
 }

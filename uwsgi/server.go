@@ -16,7 +16,7 @@ import (
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/conntrack"
-	"github.com/gopaste/gopaste/server"
+	"github.com/gopaste/gopaste/registry"
 )
 
 // Server serves an http.Handler over uwsgi: one request per connection,
@@ -76,7 +76,7 @@ func (s *Server) serveConn(c net.Conn) {
 		}
 		return
 	}
-	if m := server.Mismatch("uwsgi", hb); m != "" {
+	if m := registry.Mismatch("uwsgi", hb); m != "" {
 		log.Warn(m, "remote_addr", c.RemoteAddr().String())
 		return
 	}
