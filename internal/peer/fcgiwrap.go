@@ -9,8 +9,8 @@ import (
 
 // StartFcgiwrap runs fcgiwrap with children workers under spawn-fcgi
 // (in the foreground, -n) on a free loopback port and returns its address.
-// It is stopped by killing its whole process group: a SIGTERM to the
-// parent alone leaves the children holding the socket.
+// It is stopped through its whole process group: a SIGTERM to the parent
+// alone leaves the children holding the socket.
 func StartFcgiwrap(t testing.TB, children int) string {
 	t.Helper()
 	spawn := Require(t, "spawn-fcgi")

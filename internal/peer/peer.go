@@ -7,9 +7,9 @@
 //     when the environment variable CI is "true" (CI installs every peer);
 //   - peers listen on loopback ports picked with [FreePort] (or unix
 //     sockets), with every config, pid, log and temp file in t.TempDir();
-//   - a peer is started with [Start] in its own process group and stopped
-//     in t.Cleanup by its pid: first the signal its docs name for a clean
-//     stop, then SIGKILL to its group after a grace period;
+//   - a peer is started with [Start] (package proc) in its own process
+//     group and stopped in t.Cleanup: first the signal its docs name for
+//     a clean stop, then SIGKILL to the group after a grace period;
 //   - [Process.WaitDial] waits until the peer accepts connections, and
 //     fails the test with the peer's output if it exits first.
 //
@@ -18,6 +18,7 @@
 package peer
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -25,10 +26,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/proc"
 )
 
 // known lists where Debian puts programs that are not on a default PATH.
@@ -101,14 +103,13 @@ func WriteFile(t testing.TB, dir, name, content string) string {
 	return p
 }
 
-// Process is a running peer. Its combined output goes to a file in the
-// test's temp dir, shown when a wait fails.
+// Process is a running peer (see [proc.Process] for its pid, signals and
+// exit). Its combined output goes to a file in the test's temp dir, shown
+// when a wait fails.
 type Process struct {
-	Cmd     *exec.Cmd
+	*proc.Process
+	Name    string // the program's base name
 	LogPath string
-
-	done    chan struct{}
-	waitErr error
 }
 
 // StartOptions tune Start.
@@ -121,68 +122,35 @@ type StartOptions struct {
 }
 
 // Start runs name with args in its own process group and stops it in
-// t.Cleanup: opts.Stop to its pid, then SIGKILL to its group.
+// t.Cleanup: opts.Stop to its group, then SIGKILL to the group after
+// opts.Grace (see [proc.Process.Stop]).
 func Start(t testing.TB, opts StartOptions, name string, args ...string) *Process {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
-	}
-	if opts.Stop == 0 {
-		opts.Stop = syscall.SIGTERM
-	}
-	if opts.Grace == 0 {
-		opts.Grace = 5 * time.Second
 	}
 	logPath := filepath.Join(opts.Dir, filepath.Base(name)+".out")
 	out, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = opts.Dir
-	cmd.Env = append(os.Environ(), opts.Env...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &Process{Cmd: cmd, LogPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() { p.stop(opts.Stop, opts.Grace) })
+	defer out.Close() // the peer has its own copy
+	p, err := proc.Start(context.Background(), proc.Cmd{
+		Path: name, Args: append([]string{name}, args...), Dir: opts.Dir,
+		Env: append(os.Environ(), opts.Env...), Stdout: out, Stderr: out,
+		StopSignal: opts.Stop, Grace: opts.Grace,
 	})
-	return p
-}
-
-// stop sends sig to the peer's pid, waits up to grace, then kills its
-// process group (children such as workers included).
-func (p *Process) stop(sig syscall.Signal, grace time.Duration) {
-	pid := p.Cmd.Process.Pid
-	select {
-	case <-p.done:
-	default:
-		syscall.Kill(pid, sig) // an error means it is already gone
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-		}
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Workers that outlive their master (fcgiwrap's children do) hold the
-	// socket; the group is ours alone (Setpgid).
-	syscall.Kill(-pid, syscall.SIGKILL)
-	<-p.done
+	t.Cleanup(func() { p.Stop() })
+	return &Process{Process: p, Name: filepath.Base(name), LogPath: logPath}
 }
 
 // Exited reports whether the peer has exited.
 func (p *Process) Exited() bool {
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return true
 	default:
 		return false
@@ -201,7 +169,7 @@ func (p *Process) Output() string {
 func (p *Process) WaitDial(t testing.TB, network, addr string) {
 	t.Helper()
 	if err := p.waitDial(network, addr, 15*time.Second); err != nil {
-		t.Fatalf("%s: %v\n%s", filepath.Base(p.Cmd.Path), err, p.Output())
+		t.Fatalf("%s: %v\n%s", p.Name, err, p.Output())
 	}
 }
 
@@ -217,8 +185,8 @@ func (p *Process) waitDial(network, addr string, limit time.Duration) error {
 			return fmt.Errorf("%s %s not answering after %v: %w", network, addr, limit, err)
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("exited before listening on %s: %v", addr, p.waitErr)
+		case <-p.Done():
+			return fmt.Errorf("exited before listening on %s: %v", addr, p.Err())
 		case <-time.After(delay):
 		}
 	}

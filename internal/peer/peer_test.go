@@ -13,7 +13,7 @@ func TestStartNginx(t *testing.T) {
 	var pid int
 	t.Run("serve", func(t *testing.T) {
 		n := StartNginx(t, `location / { return 200 "hello from nginx\n"; }`)
-		pid = n.Cmd.Process.Pid
+		pid = n.Pid()
 		res, err := http.Get(n.URL("/x"))
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +36,7 @@ func TestStartUWSGI(t *testing.T) {
 		app := WriteFile(t, dir, "app.py", "def application(env, start):\n    start('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hi']\n")
 		addr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
 		p := StartUWSGI(t, "--plugin", "python3", "--master", "--http-socket", addr, "--wsgi-file", app)
-		pid = p.Cmd.Process.Pid
+		pid = p.Pid()
 		p.WaitDial(t, "tcp", addr)
 		res, err := http.Get("http://" + addr + "/")
 		if err != nil {
