@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/conntrack"
+	"github.com/gopaste/gopaste/internal/gateway"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -83,6 +84,14 @@ type conn struct {
 	reqs   map[uint16]*request
 	closed bool
 	wg     sync.WaitGroup // request goroutines
+
+	// lingering is set when a request that ends the connection was
+	// answered before its STDIN ended: the read loop discards records
+	// until lingerID's STDIN ends (gateway.Drain's rule: at most
+	// gateway.MaxDrain bytes within gateway.DrainTimeout), then ends.
+	lingering atomic.Bool
+	lingerID  uint16
+	drained   int
 }
 
 // request is one request in flight. The fields above the line belong to
@@ -98,6 +107,9 @@ type request struct {
 	body    *stdin
 	cancel  context.CancelFunc
 	aborted atomic.Bool
+	// writeDeadline, set through http.ResponseController, replaces
+	// WriteTimeout for this request's writes (guarded by conn.wmu).
+	writeDeadline time.Time
 }
 
 // readerPool holds a record Reader and its bufio.Reader per idle slot, so
@@ -145,7 +157,7 @@ func (c *conn) readLoop() error {
 					// Nothing more should come: a read that ends
 					// means the client went away, and the handler's
 					// context is cancelled, as net/http's is.
-					go watchClose(c.nc, r.cancel)
+					gateway.WatchClose(c.nc, c.nc, r.cancel)
 				}
 				c.serveRequest(r)
 				return nil
@@ -221,6 +233,13 @@ func (c *conn) readLoop() error {
 			}
 			pending = r
 		case TypeStdin:
+			if c.lingering.Load() && h.ID == c.lingerID {
+				c.drained += len(content)
+				if len(content) == 0 || c.drained > gateway.MaxDrain {
+					return nil // the body is drained: close
+				}
+				continue
+			}
 			r := c.lookup(h.ID)
 			if r == nil || r.body == nil {
 				continue // before PARAMS ended, or refused: dropped
@@ -247,17 +266,6 @@ func (c *conn) readLoop() error {
 	}
 }
 
-// watchClose cancels when a read on nc ends other than by a timeout; it
-// returns when nc is closed.
-func watchClose(nc net.Conn, cancel context.CancelFunc) {
-	var b [1]byte
-	_, err := nc.Read(b[:])
-	var ne net.Error
-	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
-		cancel()
-	}
-}
-
 // dispatch runs r's handler on a goroutine of its own.
 func (c *conn) dispatch(r *request) {
 	r.lengthFromStdin()
@@ -276,6 +284,9 @@ func (c *conn) maxParams() int {
 }
 
 func (c *conn) setReadDeadline() {
+	if c.lingering.Load() {
+		return // Drain's deadline holds
+	}
 	d := c.s.ReadTimeout
 	if c.s.IdleTimeout > 0 && c.activeCount() == 0 {
 		d = c.s.IdleTimeout
@@ -321,7 +332,7 @@ func (c *conn) begin(id uint16, content []byte) error {
 		return err
 	}
 	if b.Role != RoleResponder {
-		return c.write(AppendEndRequest(nil, id, EndRequest{ProtocolStatus: StatusUnknownRole}))
+		return c.write(AppendEndRequest(nil, id, EndRequest{ProtocolStatus: StatusUnknownRole}), nil)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -393,7 +404,7 @@ func (r *request) lengthFromStdin() {
 // management answers a record with request id 0.
 func (c *conn) management(t RecordType, content []byte) error {
 	if t != TypeGetValues {
-		return c.write(AppendUnknownType(nil, t))
+		return c.write(AppendUnknownType(nil, t), nil)
 	}
 	var out []Pair
 	err := ParsePairs(content, func(name, _ string) error {
@@ -410,7 +421,7 @@ func (c *conn) management(t RecordType, content []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.write(AppendRecord(nil, TypeGetValuesResult, 0, AppendPairs(nil, out)))
+	return c.write(AppendRecord(nil, TypeGetValuesResult, 0, AppendPairs(nil, out)), nil)
 }
 
 func orDefault(v, def int) int {
@@ -437,9 +448,10 @@ func (c *conn) abort(r *request, notStarted bool) {
 
 // refuse answers r with an error status and ends it.
 func (c *conn) refuse(r *request, code int) error {
-	text := strconv.Itoa(code) + " " + http.StatusText(code)
-	out := AppendStream(nil, TypeStdout, r.id, []byte("Status: "+text+"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+text+"\n"))
-	return c.end(r, out, 0)
+	out := &stdout{c: c, r: r, out: make([]byte, HeaderSize, 512)}
+	w := gateway.NewWriter(nil, gateway.CGIHead, out)
+	w.Error(code)
+	return c.end(r, out.final(), 0)
 }
 
 // end removes r from the connection and writes out (the last of its
@@ -453,11 +465,28 @@ func (c *conn) end(r *request, out []byte, appStatus uint32) error {
 	c.mu.Unlock()
 	out = AppendRecord(out, TypeStdout, r.id, nil)
 	out = AppendEndRequest(out, r.id, EndRequest{AppStatus: appStatus})
-	err := c.write(out)
-	if idle && !c.s.track.SetBusy(c.nc, false) || !r.keepConn {
+	err := c.write(out, r)
+	switch {
+	case !r.keepConn && err == nil && r.body != nil && !r.body.complete() && !r.aborted.Load():
+		c.linger(r.id)
+	case idle && !c.s.track.SetBusy(c.nc, false) || !r.keepConn:
 		c.closeConn()
 	}
 	return err
+}
+
+// linger ends a connection whose last request was answered before the
+// web server finished sending its body: closing now, with input unread,
+// would reset the connection under the reply (nginx: "readv() failed
+// (104: Connection reset by peer)"). The write side is half-closed and
+// the read loop discards the rest of the body, as gateway.Drain does.
+func (c *conn) linger(id uint16) {
+	c.lingerID = id
+	c.lingering.Store(true)
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(gateway.DrainTimeout))
 }
 
 func (c *conn) closeConn() {
@@ -467,10 +496,14 @@ func (c *conn) closeConn() {
 	c.nc.Close()
 }
 
-func (c *conn) write(b []byte) error {
+// write writes b for request r (nil: a management record), under r's
+// write deadline or WriteTimeout.
+func (c *conn) write(b []byte, r *request) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.s.WriteTimeout > 0 {
+	if r != nil && !r.writeDeadline.IsZero() {
+		c.nc.SetWriteDeadline(r.writeDeadline)
+	} else if c.s.WriteTimeout > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(c.s.WriteTimeout))
 	}
 	_, err := c.nc.Write(b)
@@ -483,16 +516,18 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 func (c *conn) serveRequest(r *request) {
 	req := r.body.req
 	bp := outPool.Get().(*[]byte)
-	w := &response{c: c, r: r, req: req, header: make(http.Header), out: (*bp)[:HeaderSize]}
+	out := &stdout{c: c, r: r, out: (*bp)[:HeaderSize]}
+	w := gateway.NewWriter(req, gateway.CGIHead, out)
+	w.Conn, w.OnError = deadlines{c, r}, r.cancel
 	defer func() {
 		r.cancel()
 		r.body.close()
-		if cap(w.out) <= 64<<10 {
-			*bp = w.out[:0]
+		if cap(out.out) <= 64<<10 {
+			*bp = out.out[:0]
 			outPool.Put(bp)
 		}
 	}()
-	if err := c.runHandler(w, req); err != nil {
+	if err := gateway.Run(c.s.Handler, w, req, c.log); err != nil {
 		c.log.Warn("request ended early", "remote_addr", req.RemoteAddr, "method", req.Method, "path", req.URL.Path, "err", err)
 		if r.aborted.Load() {
 			c.end(r, nil, 0)
@@ -505,32 +540,33 @@ func (c *conn) serveRequest(r *request) {
 		c.end(r, nil, 0)
 		return
 	}
-	w.finish()
+	if err := w.Finish(); err != nil {
+		c.closeConn()
+		return
+	}
+	if err := c.end(r, out.final(), 0); err != nil {
+		c.log.Debug("write response", "remote_addr", req.RemoteAddr, "err", err)
+	}
 }
 
-func (c *conn) runHandler(w *response, r *http.Request) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				err = errHandlerAbort
-				return
-			}
-			c.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "err", fmt.Sprint(p))
-			if w.sentHeader {
-				err = errHandlerAbort
-				return
-			}
-			w.header = http.Header{}
-			w.body = w.body[:0]
-			w.wroteHeader = false
-			w.WriteHeader(http.StatusInternalServerError)
-		}
-	}()
-	c.s.Handler.ServeHTTP(w, r)
+// deadlines are what http.ResponseController reaches for one request: its
+// writes' deadline, and its body's.
+type deadlines struct {
+	c *conn
+	r *request
+}
+
+func (d deadlines) SetReadDeadline(t time.Time) error {
+	d.r.body.setDeadline(t)
 	return nil
 }
 
-var errHandlerAbort = errors.New("fastcgi: handler aborted the response")
+func (d deadlines) SetWriteDeadline(t time.Time) error {
+	d.c.wmu.Lock()
+	d.r.writeDeadline = t
+	d.c.wmu.Unlock()
+	return nil
+}
 
 // stdin is a request body fed by the reading goroutine. Up to maxStdin
 // bytes wait in memory; past that the reader waits for the handler.
@@ -543,6 +579,11 @@ type stdin struct {
 	done   bool  // empty STDIN seen
 	closed bool  // handler finished: drop further input
 	err    error // abort or connection loss
+	// expired is set when the read deadline passes; timer and gen
+	// implement it (a timer of an older deadline is ignored).
+	expired bool
+	timer   *time.Timer
+	gen     int
 }
 
 const maxStdin = 1 << 20
@@ -616,12 +657,41 @@ func (b *stdin) close() {
 	b.mu.Unlock()
 }
 
+// setDeadline makes Read fail with os.ErrDeadlineExceeded from t on;
+// the zero t means no deadline.
+func (b *stdin) setDeadline(t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	b.gen++
+	b.expired = !t.IsZero() && !t.After(time.Now())
+	if t.IsZero() || b.expired {
+		b.cond.Broadcast()
+		return
+	}
+	gen := b.gen
+	b.timer = time.AfterFunc(time.Until(t), func() {
+		b.mu.Lock()
+		if b.gen == gen {
+			b.expired = true
+			b.cond.Broadcast()
+		}
+		b.mu.Unlock()
+	})
+}
+
 func (b *stdin) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for b.off == len(b.buf) {
 		if b.done {
 			return 0, io.EOF
+		}
+		if b.expired {
+			return 0, os.ErrDeadlineExceeded
 		}
 		if b.err != nil {
 			return 0, b.err
@@ -639,71 +709,29 @@ func (b *stdin) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// response is the http.ResponseWriter of one request. out holds one
-// STDOUT record being filled (its 8-byte header reserved at the front);
-// before the header is sent, body bytes wait in body so that a short
-// response gets Content-Length and a sniffed Content-Type.
-type response struct {
-	c           *conn
-	r           *request
-	req         *http.Request
-	header      http.Header
-	status      int
-	wroteHeader bool
-	sentHeader  bool
-	noBody      bool
-	body        []byte
-	out         []byte
-	err         error
+// stdout is the gateway.Sink of one request's reply: STDOUT records of up
+// to recordFill bytes, sent when full or flushed. out holds the record
+// being filled, its header reserved at the front.
+type stdout struct {
+	c   *conn
+	r   *request
+	out []byte
 }
 
-const (
-	sniffLen   = 4096
-	recordFill = 32 << 10 // payload at which a STDOUT record is sent
-)
+const recordFill = 32 << 10 // payload at which a STDOUT record is sent
 
-func (w *response) Header() http.Header { return w.header }
+func (s *stdout) Write(p []byte) (int, error) { return put(s, p) }
 
-func (w *response) WriteHeader(code int) {
-	if w.wroteHeader {
-		return
-	}
-	if code < 100 || code > 999 {
-		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
-	}
-	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		return // CGI has no informational responses
-	}
-	w.wroteHeader = true
-	w.status = code
-	w.noBody = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-}
+func (s *stdout) WriteString(p string) (int, error) { return put(s, p) }
 
-func (w *response) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.noBody {
-		return len(p), nil
-	}
-	if !w.sentHeader {
-		if len(w.body)+len(p) <= sniffLen {
-			w.body = append(w.body, p...)
-			return len(p), nil
-		}
-		w.putHeader(false)
-	}
+func put[T string | []byte](s *stdout, p T) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		room := recordFill - (len(w.out) - HeaderSize)
-		k := min(room, len(p))
-		w.out = append(w.out, p[:k]...)
+		k := min(recordFill-(len(s.out)-HeaderSize), len(p))
+		s.out = append(s.out, p[:k]...)
 		p = p[k:]
-		if len(w.out)-HeaderSize >= recordFill {
-			if err := w.sendRecord(); err != nil {
+		if len(s.out)-HeaderSize >= recordFill {
+			if err := s.Flush(); err != nil {
 				return n - len(p), err
 			}
 		}
@@ -711,131 +739,36 @@ func (w *response) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (w *response) WriteString(s string) (int, error) {
-	return w.Write([]byte(s))
+// Flush sends the record being filled, if it holds anything.
+func (s *stdout) Flush() error {
+	if len(s.out) == HeaderSize {
+		return nil
+	}
+	s.closeRecord()
+	err := s.c.write(s.out, s.r)
+	s.out = s.out[:HeaderSize]
+	return err
 }
 
 // closeRecord fills in the header of the record in out and pads it.
-func (w *response) closeRecord() {
-	n := len(w.out) - HeaderSize
+func (s *stdout) closeRecord() {
+	n := len(s.out) - HeaderSize
 	p := pad(n)
-	id := w.r.id
-	copy(w.out, []byte{Version1, byte(TypeStdout), byte(id >> 8), byte(id), byte(n >> 8), byte(n), byte(p), 0})
-	w.out = append(w.out, zeros[:p]...)
+	id := s.r.id
+	copy(s.out, []byte{Version1, byte(TypeStdout), byte(id >> 8), byte(id), byte(n >> 8), byte(n), byte(p), 0})
+	s.out = append(s.out, zeros[:p]...)
 }
 
 var zeros [8]byte
 
-// sendRecord writes the record in out and starts a new one.
-func (w *response) sendRecord() error {
-	if len(w.out) == HeaderSize {
-		return nil
+// final returns what is left of the output, a closed record or nothing,
+// for end to send with END_REQUEST in one write.
+func (s *stdout) final() []byte {
+	if len(s.out) == HeaderSize {
+		return s.out[:0]
 	}
-	w.closeRecord()
-	err := w.c.write(w.out)
-	w.out = w.out[:HeaderSize]
-	if err != nil {
-		w.err = err
-		w.r.cancel() // the client is gone: tell the handler
-	}
-	return err
+	s.closeRecord()
+	return s.out
 }
 
-// putHeader puts the CGI header block and the waiting body into out.
-func (w *response) putHeader(final bool) {
-	w.sentHeader = true
-	h := w.header
-	if !w.noBody && len(w.body) > 0 {
-		if _, set := h["Content-Type"]; !set && h.Get("Content-Encoding") == "" {
-			h.Set("Content-Type", http.DetectContentType(w.body))
-		}
-	}
-	if final && !w.noBody && w.status >= 200 && h.Get("Content-Length") == "" && h.Get("Transfer-Encoding") == "" {
-		h.Set("Content-Length", strconv.Itoa(len(w.body)))
-	}
-	w.out = append(w.out, "Status: "...)
-	w.out = strconv.AppendInt(w.out, int64(w.status), 10)
-	w.out = append(w.out, ' ')
-	w.out = append(w.out, http.StatusText(w.status)...)
-	w.out = append(w.out, "\r\n"...)
-	for k, vs := range h {
-		if excluded[k] {
-			continue
-		}
-		for _, v := range vs {
-			w.out = append(w.out, k...)
-			w.out = append(w.out, ": "...)
-			w.out = appendHeaderValue(w.out, v)
-			w.out = append(w.out, "\r\n"...)
-		}
-	}
-	w.out = append(w.out, "\r\n"...)
-	body := w.body
-	w.body = w.body[:0]
-	if len(body) > 0 {
-		w.Write(body)
-	}
-}
-
-// appendHeaderValue appends v with CR and LF replaced by spaces, as
-// net/http does, so a value cannot start a header of its own.
-func appendHeaderValue(dst []byte, v string) []byte {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\r' || c == '\n' {
-			c = ' '
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-// The reply is framed by STDOUT records, so the hop headers of HTTP framing
-// are not sent.
-var excluded = map[string]bool{"Transfer-Encoding": true, "Connection": true, "Trailer": true, "Status": true}
-
-// Flush sends what was written so far.
-func (w *response) Flush() { w.FlushError() }
-
-// FlushError is Flush returning the write error (http.ResponseController).
-func (w *response) FlushError() error {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.err != nil {
-		return w.err
-	}
-	if !w.sentHeader {
-		w.putHeader(false)
-	}
-	return w.sendRecord()
-}
-
-// finish sends the rest of the output, the empty STDOUT and END_REQUEST in
-// one write.
-func (w *response) finish() {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.err != nil {
-		w.c.closeConn()
-		return
-	}
-	if !w.sentHeader {
-		w.putHeader(true)
-	}
-	if len(w.out) > HeaderSize {
-		w.closeRecord()
-	} else {
-		w.out = w.out[:0]
-	}
-	if err := w.c.end(w.r, w.out, 0); err != nil {
-		w.c.log.Debug("write response", "remote_addr", w.req.RemoteAddr, "err", err)
-	}
-	w.out = w.out[:0]
-}
-
-var (
-	_ http.Flusher    = (*response)(nil)
-	_ io.StringWriter = (*response)(nil)
-)
+var _ gateway.Sink = (*stdout)(nil)

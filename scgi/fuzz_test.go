@@ -76,7 +76,8 @@ func FuzzServerConn(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			(&conn{srv: s, c: srv}).serve()
+			s.serveConn(srv)
+			srv.Close()
 		}()
 		go func() {
 			client.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
