@@ -23,6 +23,7 @@ type File struct {
 
 	mu    sync.RWMutex
 	users Users
+	decoy Hash        // users.Decoy(), found once per reload
 	info  os.FileInfo // of the content in users, or of the last bad one
 	gen   uint64      // counts reloads; cache entries of older ones are void
 
@@ -51,7 +52,7 @@ func Open(path string, logger *slog.Logger) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.users, f.info = users, info
+	f.users, f.decoy, f.info = users, users.Decoy(), info
 	return f, nil
 }
 
@@ -79,23 +80,22 @@ func changed(a, b os.FileInfo) bool {
 	return a == nil || b == nil || a.Size() != b.Size() || !a.ModTime().Equal(b.ModTime()) || !os.SameFile(a, b)
 }
 
-// current returns the users in force, rereading the file if it changed.
-// current returns the users in force and their generation, rereading the
-// file if it changed.
-func (f *File) current() (Users, uint64) {
+// current returns the users in force, their decoy and their generation,
+// rereading the file if it changed.
+func (f *File) current() (Users, Hash, uint64) {
 	f.mu.RLock()
-	users, info, gen := f.users, f.info, f.gen
+	users, decoy, info, gen := f.users, f.decoy, f.info, f.gen
 	f.mu.RUnlock()
 	now, err := os.Stat(f.path)
 	if err != nil || !changed(info, now) {
 		// A file that vanished for a moment (an editor saving it) keeps
 		// the users read last.
-		return users, gen
+		return users, decoy, gen
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.info != info { // another request reloaded it meanwhile
-		return f.users, f.gen
+		return f.users, f.decoy, f.gen
 	}
 	nu, ninfo, err := f.read()
 	switch {
@@ -104,16 +104,17 @@ func (f *File) current() (Users, uint64) {
 		f.info = ninfo
 		f.logger.Warn("htpasswd file not reloaded", "path", f.path, "err", err)
 	default:
-		f.users, f.info = nu, ninfo
+		f.users, f.decoy, f.info = nu, nu.Decoy(), ninfo
 		f.gen++
 		f.logger.Info("htpasswd file reloaded", "path", f.path, "users", len(nu))
 	}
-	return f.users, f.gen
+	return f.users, f.decoy, f.gen
 }
 
-// Check reports whether user is in the file and password matches.
+// Check reports whether user is in the file and password matches. An
+// unknown user costs what a known one does ([Users.Decoy]).
 func (f *File) Check(user, password string) bool {
-	users, gen := f.current()
+	users, decoy, gen := f.current()
 	m := hmac.New(sha256.New, f.cacheKey[:])
 	m.Write([]byte(password))
 	var mac [32]byte
@@ -125,7 +126,7 @@ func (f *File) Check(user, password string) bool {
 	if ok && c.gen == gen && hmac.Equal(c.mac[:], mac[:]) {
 		return true
 	}
-	if !users.Check(user, password) {
+	if !users.check(user, password, decoy) {
 		return false
 	}
 	f.cmu.Lock()

@@ -12,11 +12,16 @@
 //
 // [File] rereads the file when it changes on disk (a cheap stat per check
 // compares size, modification time and identity).
+//
+// An unknown user's password is checked against a decoy hash with the
+// scheme and cost of the file's entries ([Users.Decoy]), so a check takes
+// as long whether the user exists or not.
 package htpasswd
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
@@ -24,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -147,16 +153,115 @@ func Parse(r io.Reader) (Users, error) {
 	return users, nil
 }
 
-// decoy is checked for unknown users, so that an unknown name costs about
-// as much as a wrong password for a user with an MD5 hash.
-var decoy = Hash{kindAPR1, "$apr1$decoysal$uBkBSJIJPs/0yAnoFkpb41"}
-
-// Check reports whether user is in u and password matches its hash.
+// Check reports whether user is in u and password matches its hash. An
+// unknown user's password is checked against a decoy that costs what a
+// real check costs ([Users.Decoy]), so the time taken does not tell
+// whether the user exists. Finding the decoy walks u; [File] keeps it.
 func (u Users) Check(user, password string) bool {
+	return u.check(user, password, Hash{})
+}
+
+// check is Check with the decoy already found (the zero Hash means look
+// it up).
+func (u Users) check(user, password string, decoy Hash) bool {
 	h, ok := u[user]
 	if !ok {
+		if decoy.kind == 0 {
+			decoy = u.Decoy()
+		}
 		decoy.Match(password)
 		return false
 	}
 	return h.Match(password)
+}
+
+// Decoy returns a hash that no password matches (of a random one) and
+// that takes as long to check as the users' own: the same scheme and cost
+// as the most common (scheme, cost) among them, the costlier on a tie. A
+// file mixing schemes still tells a fast scheme's users from the others;
+// use one scheme per file. Decoys are made once per scheme and cost and
+// kept for the life of the process.
+func (u Users) Decoy() Hash {
+	count := map[decoyKey]int{}
+	var best decoyKey
+	for _, h := range u {
+		k := h.decoyKey()
+		count[k]++
+		if c, bc := count[k], count[best]; c > bc || c == bc && k.more(best) {
+			best = k
+		}
+	}
+	if best.kind == 0 {
+		best = decoyKey{kind: kindAPR1}
+	}
+	if d, ok := decoys.Load(best); ok {
+		return d.(Hash)
+	}
+	d := best.make()
+	decoys.Store(best, d)
+	return d
+}
+
+// decoys holds one decoy Hash per decoyKey.
+var decoys sync.Map
+
+// decoyKey is what a check's cost depends on: the scheme, the bcrypt
+// cost or the SHA-crypt rounds (and variant).
+type decoyKey struct {
+	kind  kind
+	cost  int
+	magic string // "$5$" or "$6$" for SHA-crypt
+}
+
+func (h Hash) decoyKey() decoyKey {
+	k := decoyKey{kind: h.kind}
+	switch h.kind {
+	case kindBcrypt:
+		k.cost, _ = bcrypt.Cost([]byte(h.raw))
+	case kindSHACrypt:
+		if sp, err := parseSHACrypt(h.raw); err == nil {
+			k.cost, k.magic = sp.rounds, sp.magic
+		}
+	}
+	return k
+}
+
+// more orders keys by expected cost: bcrypt above SHA-crypt above the
+// rest, then by cost.
+func (k decoyKey) more(o decoyKey) bool {
+	rank := func(k kind) int {
+		switch k {
+		case kindBcrypt:
+			return 3
+		case kindSHACrypt:
+			return 2
+		case kindAPR1:
+			return 1
+		}
+		return 0
+	}
+	if rank(k.kind) != rank(o.kind) {
+		return rank(k.kind) > rank(o.kind)
+	}
+	if k.cost != o.cost {
+		return k.cost > o.cost
+	}
+	return k.magic > o.magic
+}
+
+// make hashes a random password with k's scheme and cost.
+func (k decoyKey) make() Hash {
+	pw := rand.Text()
+	switch k.kind {
+	case kindBcrypt:
+		if b, err := bcrypt.GenerateFromPassword([]byte(pw), k.cost); err == nil {
+			return Hash{kindBcrypt, string(b)}
+		}
+	case kindSHACrypt:
+		sp := shaCryptSpec{magic: k.magic, rounds: k.cost, explicit: true, salt: rand.Text()[:shaCryptMaxSalt]}
+		return Hash{kindSHACrypt, shaCrypt(sp, pw)}
+	case kindSHA1:
+		return Hash{kindSHA1, SHA1(pw)}
+	}
+	return Hash{kindAPR1, APR1(pw, rand.Text()[:8])}
 }

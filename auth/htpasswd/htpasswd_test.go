@@ -292,3 +292,43 @@ func BenchmarkFileCheckBcrypt(b *testing.B) {
 		}
 	}
 }
+
+// TestDecoyMatchesFileIssue12 pins issue 12 item 6: unknown users were
+// checked against an APR1 decoy while real users were bcrypt (0.49 ms vs
+// 55 ms at cost 10). The decoy now has the scheme and cost of the file's
+// entries; the timing itself is measured in basicauth and cookieauth.
+func TestDecoyMatchesFileIssue12(t *testing.T) {
+	bc5 := "$2y$05$" + strings.Repeat("a", 53)
+	for _, tc := range []struct {
+		name, file string
+		want       decoyKey
+	}{
+		{"empty", "", decoyKey{kind: kindAPR1}},
+		{"bcrypt 4", "u:$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe\n", decoyKey{kind: kindBcrypt, cost: 4}},
+		{"bcrypt mostly 5", "a:" + bc5 + "\nb:" + bc5 + "\nc:$2y$04$vxNaMEDlE4VyvSXW040W6OsiolSjagYVeKy0vN7r7J.b.GInvupxe\n", decoyKey{kind: kindBcrypt, cost: 5}},
+		{"sha-crypt rounds", "u:$5$rounds=12345$BFzeMNEiAc/81Y7A$KNugkczeSlE/xEC7hRmWpnJHqHYre2lCiNA5a5AyWD8\n", decoyKey{kind: kindSHACrypt, cost: 12345, magic: "$5$"}},
+		{"sha-512-crypt", "u:$6$41FdGqWx0rjKX8fR$Z9KIKF09VjyyxN2nZrsCfN9OkQYnEEKEjKp1kxrYNA8.sUrpEenhFLRSsWpMzW55auOfgrcHW2ifnXEHXU/9a/\n", decoyKey{kind: kindSHACrypt, cost: 5000, magic: "$6$"}},
+		{"apr1", "u:$apr1$RW9UWwF7$yxLtvnp6ZNO6jVzwXS36I1\n", decoyKey{kind: kindAPR1}},
+		{"sha1", "u:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n", decoyKey{kind: kindSHA1}},
+		{"tie goes to the costlier", "a:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nb:" + bc5 + "\n", decoyKey{kind: kindBcrypt, cost: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			users, err := Parse(strings.NewReader(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := users.Decoy()
+			if got := d.decoyKey(); got != tc.want {
+				t.Errorf("decoy %q has key %+v, want %+v", d.raw, got, tc.want)
+			}
+			if _, err := ParseHash(d.raw); err != nil {
+				t.Errorf("decoy %q does not parse: %v", d.raw, err)
+			}
+			for _, pw := range []string{"", "x", "secret"} {
+				if d.Match(pw) {
+					t.Errorf("decoy matches %q", pw)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,8 @@ func TestLogin(t *testing.T) {
 		absent   []string
 		location string
 		cookie   string // "set", "clear" or ""
+		noCSRF   bool   // send no csrf_token
+		header   map[string]string
 	}{
 		{name: "form", method: "GET", target: "/?came_from=/app/x%3Fa%3D1", status: 200,
 			contains: []string{`<form method="post" action="/login/"`, `name="came_from" value="/app/x?a=1"`, `type="password"`}},
@@ -248,19 +251,46 @@ func TestLogin(t *testing.T) {
 		{name: "unknown user", method: "POST", target: "/", form: url.Values{"user": {"<b>mallory</b>"}, "password": {"x"}},
 			status: 401, contains: []string{"&lt;b&gt;mallory"}, absent: []string{"<b>mallory"}},
 		{name: "empty user", method: "POST", target: "/", form: url.Values{}, status: 401},
-		{name: "logout", method: "GET", target: "/logout", status: 303, location: "/", cookie: "clear"},
+		{name: "logout by GET only shows a form", method: "GET", target: "/logout?came_from=/bye", status: 200,
+			contains: []string{`<form method="post" action="/login/logout"`, "Log out", `name="came_from" value="/bye"`}},
+		{name: "logout", method: "POST", target: "/logout", form: url.Values{}, status: 303, location: "/", cookie: "clear"},
 		{name: "logout with came_from", method: "POST", target: "/logout", form: url.Values{"came_from": {"/bye"}}, status: 303, location: "/bye", cookie: "clear"},
+		// Issue 12 item 7: login CSRF and logout CSRF.
+		{name: "login without CSRF token", method: "POST", target: "/", form: url.Values{"user": {"alice"}, "password": {"wonderland"}},
+			noCSRF: true, status: 403, contains: []string{"expired or came from another site"}},
+		{name: "login with a forged CSRF token", method: "POST", target: "/", form: url.Values{"user": {"alice"}, "password": {"wonderland"}, "csrf_token": {"forged"}},
+			noCSRF: true, status: 403},
+		{name: "cross-site login", method: "POST", target: "/", form: url.Values{"user": {"alice"}, "password": {"wonderland"}},
+			header: map[string]string{"Sec-Fetch-Site": "cross-site"}, status: 403},
+		{name: "cross-origin login by Origin", method: "POST", target: "/", form: url.Values{"user": {"alice"}, "password": {"wonderland"}},
+			header: map[string]string{"Origin": "https://evil.example"}, status: 403},
+		{name: "same-origin login", method: "POST", target: "/", form: url.Values{"user": {"alice"}, "password": {"wonderland"}},
+			header: map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}, status: 303, location: "/", cookie: "set"},
+		{name: "logout without CSRF token", method: "POST", target: "/logout", form: url.Values{}, noCSRF: true, status: 403},
+		{name: "cross-site logout", method: "POST", target: "/logout", form: url.Values{}, header: map[string]string{"Sec-Fetch-Site": "cross-site"}, status: 403},
 		{name: "bad method", method: "DELETE", target: "/", status: 405},
 	}
+	csrfCookie, token := csrfPair(t, h)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var body io.Reader
 			if tt.form != nil {
-				body = strings.NewReader(tt.form.Encode())
+				form := url.Values{}
+				for k, v := range tt.form {
+					form[k] = v
+				}
+				if !tt.noCSRF {
+					form.Set("csrf_token", token)
+				}
+				body = strings.NewReader(form.Encode())
 			}
 			r := httptest.NewRequest(tt.method, tt.target, body)
 			if tt.form != nil {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			r.AddCookie(csrfCookie)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
 			}
 			r = r.WithContext(mount.WithScriptName(r.Context(), "/login"))
 			w := httptest.NewRecorder()
@@ -303,6 +333,25 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// csrfPair GETs the login form from h and returns the CSRF cookie it sets
+// and the token in the form.
+func csrfPair(t *testing.T, h http.Handler) (*http.Cookie, string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	cs := w.Result().Cookies()
+	m := csrfInput.FindStringSubmatch(w.Body.String())
+	if len(cs) != 1 || !strings.HasSuffix(cs[0].Name, "_csrf") || m == nil {
+		t.Fatalf("login form: cookies %v, body\n%s", cs, w.Body)
+	}
+	if !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteLaxMode {
+		t.Errorf("CSRF cookie %v: want HttpOnly, SameSite=Lax", cs[0])
+	}
+	return &http.Cookie{Name: cs[0].Name, Value: cs[0].Value}, m[1]
+}
+
 // TestLoginRoundTrip logs in through the login app and reaches a page
 // behind the filter with the cookie it set, over a real server.
 func TestLoginRoundTrip(t *testing.T) {
@@ -336,7 +385,11 @@ func TestLoginRoundTrip(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), `value="/private?x=1"`) {
 		t.Fatalf("GET /private = %d %s, want the login form", resp.StatusCode, page)
 	}
-	resp, err = client.PostForm(srv.URL+"/login/", url.Values{"user": {"alice"}, "password": {"wonderland"}, "came_from": {"/private?x=1"}})
+	m := csrfInput.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the form:\n%s", page)
+	}
+	resp, err = client.PostForm(srv.URL+"/login/", url.Values{"user": {"alice"}, "password": {"wonderland"}, "came_from": {"/private?x=1"}, "csrf_token": {string(m[1])}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +398,23 @@ func TestLoginRoundTrip(t *testing.T) {
 	if resp.StatusCode != 200 || string(page) != "user=alice" {
 		t.Fatalf("after login: %d %q, want 200 user=alice", resp.StatusCode, page)
 	}
+	// GET /login/logout only shows the logout form; its POST logs out.
 	resp, err = client.Get(srv.URL + "/login/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp, err := client.Get(srv.URL + "/private"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after GET logout: %v %v", resp, err)
+	} else if b, _ := io.ReadAll(resp.Body); string(b) != "user=alice" {
+		t.Fatalf("GET /login/logout logged out: %q", b)
+	}
+	m = csrfInput.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the logout form:\n%s", page)
+	}
+	resp, err = client.PostForm(srv.URL+"/login/logout", url.Values{"csrf_token": {string(m[1])}})
 	if err != nil {
 		t.Fatal(err)
 	}

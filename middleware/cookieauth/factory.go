@@ -68,6 +68,12 @@ func loginFactory(c *registry.Config) (http.Handler, error) {
 	c.Required("htpasswd")
 	path := c.Path("htpasswd", "")
 	logout := c.String("logout_path", "/logout")
+	trusted := c.List("trusted_origins")
+	for _, o := range trusted {
+		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
+			c.Errorf("trusted_origins", "%v", err)
+		}
+	}
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
@@ -79,7 +85,7 @@ func loginFactory(c *registry.Config) (http.Handler, error) {
 		return nil, c.Errorf("htpasswd", "%v", err)
 	}
 	c.Watch(path)
-	h, err := NewLogin(LoginOptions{Cookie: ck, Users: users, LogoutPath: logout, Logger: c.Logger})
+	h, err := NewLogin(LoginOptions{Cookie: ck, Users: users, LogoutPath: logout, Logger: c.Logger, TrustedOrigins: trusted})
 	if err != nil {
 		return nil, c.Errorf("logout_path", "%v", err)
 	}

@@ -1,7 +1,11 @@
 package cookieauth
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -30,6 +34,10 @@ type LoginOptions struct {
 	// Logger gets a record per login and failed login; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// TrustedOrigins are origins ("https://example.com") whose
+	// cross-origin POSTs are accepted, for a login form served from
+	// another host; see [http.CrossOriginProtection.AddTrustedOrigin].
+	TrustedOrigins []string
 }
 
 // maxFormBytes bounds the login form a client may post.
@@ -39,8 +47,15 @@ const maxFormBytes = 64 << 10
 // shows a login form and POST checks the user and password it carries:
 // good ones get the cookie and a 303 redirect to came_from (a relative
 // path on this site, "/" otherwise); bad ones get the form again with
-// status 401. The logout path clears the cookie and redirects to
-// came_from the same way.
+// status 401. On the logout path, GET shows a one-button form and POST
+// clears the cookie and redirects to came_from the same way.
+//
+// Every POST must come from the app's own form (login CSRF): the form
+// carries a token bound to a cookie (Cookie.Name + "_csrf", a random
+// value the form's GET sets, the token its HMAC under the secret), and a
+// cross-origin browser request (Sec-Fetch-Site, Origin) is refused as
+// [http.CrossOriginProtection] refuses it. Either failure answers 403
+// with a fresh form.
 func NewLogin(o LoginOptions) (http.Handler, error) {
 	if err := o.Cookie.validate(); err != nil {
 		return nil, err
@@ -60,67 +75,122 @@ func NewLogin(o LoginOptions) (http.Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &login{o: o}, nil
+	l := &login{o: o, cop: http.NewCrossOriginProtection(), csrfName: o.Cookie.Name + "_csrf"}
+	for _, origin := range o.TrustedOrigins {
+		if err := l.cop.AddTrustedOrigin(origin); err != nil {
+			return nil, fmt.Errorf("cookieauth: trusted origin: %w", err)
+		}
+	}
+	return l, nil
 }
 
-type login struct{ o LoginOptions }
+type login struct {
+	o        LoginOptions
+	cop      *http.CrossOriginProtection
+	csrfName string
+}
 
 var formPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Log in</title></head>
+<head><meta charset="utf-8"><title>{{if .Logout}}Log out{{else}}Log in{{end}}</title></head>
 <body>
-<h1>Log in</h1>
+<h1>{{if .Logout}}Log out{{else}}Log in{{end}}</h1>
 {{if .Failed}}<p role="alert">Wrong user name or password.</p>
+{{end}}{{if .Expired}}<p role="alert">The form expired or came from another site; please send it again.</p>
 {{end}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <input type="hidden" name="came_from" value="{{.CameFrom}}">
-<p><label>User name <input name="user" value="{{.User}}" autocomplete="username" required autofocus></label></p>
+{{if .Logout}}<p><button type="submit">Log out</button></p>
+{{else}}<p><label>User name <input name="user" value="{{.User}}" autocomplete="username" required autofocus></label></p>
 <p><label>Password <input type="password" name="password" autocomplete="current-password" required></label></p>
 <p><button type="submit">Log in</button></p>
-</form>
+{{end}}</form>
 </body>
 </html>
 `))
 
 type formData struct {
-	Action, CameFrom, User string
-	Failed                 bool
+	Action, CameFrom, User, CSRF string
+	Failed, Expired, Logout      bool
 }
 
 func (l *login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &l.o.Cookie
-	if r.URL.Path == l.o.LogoutPath {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-			methodNotAllowed(w)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		c.clear(w)
-		http.Redirect(w, r, safeRedirect(r.FormValue("came_from")), http.StatusSeeOther)
-		return
-	}
 	action := mount.ScriptName(r.Context()) + r.URL.EscapedPath()
+	logout := r.URL.Path == l.o.LogoutPath
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		l.form(w, http.StatusOK, formData{Action: action, CameFrom: safeRedirect(r.URL.Query().Get("came_from"))})
+		l.form(w, r, http.StatusOK, formData{Action: action, Logout: logout, CameFrom: safeRedirect(r.URL.Query().Get("came_from"))})
+		return
 	case http.MethodPost:
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "400 Bad Request", http.StatusBadRequest)
-			return
-		}
-		user, password := r.PostForm.Get("user"), r.PostForm.Get("password")
-		cameFrom := safeRedirect(r.PostForm.Get("came_from"))
-		if user == "" || !l.o.Users.Check(user, password) {
-			l.o.Logger.Info("login failed", "user", user, "remote_addr", r.RemoteAddr)
-			l.form(w, http.StatusUnauthorized, formData{Action: action, CameFrom: cameFrom, User: user, Failed: true})
-			return
-		}
-		l.o.Logger.Info("login", "user", user, "remote_addr", r.RemoteAddr)
-		c.set(w, user, l.o.Now())
-		http.Redirect(w, r, cameFrom, http.StatusSeeOther)
 	default:
 		methodNotAllowed(w)
+		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "400 Bad Request", http.StatusBadRequest)
+		return
+	}
+	cameFrom := safeRedirect(r.PostForm.Get("came_from"))
+	if !l.csrfOK(r) {
+		l.o.Logger.Info("login form refused: cross-origin or no CSRF token", "remote_addr", r.RemoteAddr, "path", r.URL.Path)
+		l.form(w, r, http.StatusForbidden, formData{Action: action, Logout: logout, CameFrom: cameFrom, Expired: true})
+		return
+	}
+	if logout {
+		c.clear(w)
+		http.Redirect(w, r, cameFrom, http.StatusSeeOther)
+		return
+	}
+	user, password := r.PostForm.Get("user"), r.PostForm.Get("password")
+	if user == "" || !l.o.Users.Check(user, password) {
+		l.o.Logger.Info("login failed", "user", user, "remote_addr", r.RemoteAddr)
+		l.form(w, r, http.StatusUnauthorized, formData{Action: action, CameFrom: cameFrom, User: user, Failed: true})
+		return
+	}
+	l.o.Logger.Info("login", "user", user, "remote_addr", r.RemoteAddr)
+	c.set(w, user, l.o.Now())
+	http.Redirect(w, r, cameFrom, http.StatusSeeOther)
+}
+
+// csrfToken returns the form token bound to the CSRF cookie value v.
+func (l *login) csrfToken(v string) string {
+	m := hmac.New(sha256.New, []byte(l.o.Cookie.Secret))
+	m.Write([]byte("gopaste-login-csrf-v1|"))
+	m.Write([]byte(v))
+	return b64.EncodeToString(m.Sum(nil))
+}
+
+// csrf returns the token for the form answering r, setting a fresh CSRF
+// cookie on w when r carries none.
+func (l *login) csrf(w http.ResponseWriter, r *http.Request) string {
+	if ck, err := r.Cookie(l.csrfName); err == nil && len(ck.Value) >= 16 && len(ck.Value) <= 64 {
+		return l.csrfToken(ck.Value)
+	}
+	v := rand.Text()
+	http.SetCookie(w, &http.Cookie{
+		Name:     l.csrfName,
+		Value:    v,
+		Path:     "/",
+		Secure:   l.o.Cookie.Secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return l.csrfToken(v)
+}
+
+// csrfOK reports whether the POST r (its form parsed) is same-origin as
+// far as the browser says, and carries the token of its CSRF cookie.
+func (l *login) csrfOK(r *http.Request) bool {
+	if l.cop.Check(r) != nil {
+		return false
+	}
+	ck, err := r.Cookie(l.csrfName)
+	if err != nil || ck.Value == "" {
+		return false
+	}
+	return hmac.Equal([]byte(r.PostForm.Get("csrf_token")), []byte(l.csrfToken(ck.Value)))
 }
 
 func methodNotAllowed(w http.ResponseWriter) {
@@ -128,7 +198,8 @@ func methodNotAllowed(w http.ResponseWriter) {
 	http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
 }
 
-func (l *login) form(w http.ResponseWriter, status int, d formData) {
+func (l *login) form(w http.ResponseWriter, r *http.Request, status int, d formData) {
+	d.CSRF = l.csrf(w, r)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
