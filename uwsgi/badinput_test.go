@@ -9,21 +9,12 @@ import (
 	"testing"
 
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
-func send(b []byte) func(net.Conn) { return func(c net.Conn) { c.Write(b) } }
+var send = wiretest.Send
 
-func packet(m1 uint8, vars ...string) []byte {
-	var vs []Var
-	for i := 0; i+1 < len(vars); i += 2 {
-		vs = append(vs, Var{vars[i], vars[i+1]})
-	}
-	b, err := AppendPacket(nil, m1, 0, vs)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+func packet(m1 uint8, vars ...string) []byte { return wiretest.UWSGIPacket(m1, 0, vars...) }
 
 func badCases() []peer.BadInput {
 	huge := make([]byte, 4)

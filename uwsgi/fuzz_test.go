@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 func FuzzReadPacket(f *testing.F) {
@@ -31,6 +33,10 @@ func FuzzReadPacket(f *testing.F) {
 		if !bytes.Equal(back, data[:HeaderSize+int(h.Size)]) {
 			t.Fatalf("round trip %q != %q", back, data[:HeaderSize+int(h.Size)])
 		}
+		// And agrees with the packet written from the spec by hand.
+		if ref := wiretest.UWSGIPacket(h.Modifier1, h.Modifier2, flatVars(vars)...); !bytes.Equal(back, ref) {
+			t.Fatalf("AppendPacket %q, spec %q", back, ref)
+		}
 		// And the variables never panic the request mapping.
 		ps := make([]cgivars.Pair, len(vars))
 		for i, v := range vars {
@@ -40,8 +46,18 @@ func FuzzReadPacket(f *testing.F) {
 	})
 }
 
+func flatVars(vars []Var) []string {
+	var kv []string
+	for _, v := range vars {
+		kv = append(kv, v.Name, v.Value)
+	}
+	return kv
+}
+
 // FuzzServerConn feeds arbitrary bytes to the server as one connection:
-// it must end (no hang) without panicking.
+// it must end (no hang) without panicking; what it writes is nothing or an
+// HTTP status line, and it is 200 exactly when the bytes start with a
+// modifier-0 packet whose variables make a request.
 func FuzzServerConn(f *testing.F) {
 	for _, tc := range packetCases {
 		f.Add([]byte(tc.wire))
@@ -52,9 +68,10 @@ func FuzzServerConn(f *testing.F) {
 		io.Copy(w, r.Body)
 	})}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		c := wiretest.NewConn(data)
 		done := make(chan struct{})
 		go func() {
-			s.serveConn(&fakeConn{r: bytes.NewReader(data)})
+			s.serveConn(c)
 			close(done)
 		}()
 		select {
@@ -62,21 +79,33 @@ func FuzzServerConn(f *testing.F) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("server hung on %q", data)
 		}
+		reply := string(c.Written())
+		if reply != "" && !statusLine.MatchString(reply) {
+			t.Fatalf("reply %q to %q is not an HTTP response", reply, data)
+		}
+		if valid := validRequest(data); valid != strings.HasPrefix(reply, "HTTP/1.1 200 ") {
+			t.Fatalf("request %q (valid %v) got %q", data, valid, reply)
+		}
 	})
 }
 
-// fakeConn reads from r and discards writes.
-type fakeConn struct {
-	r io.Reader
-}
+var statusLine = regexp.MustCompile(`^HTTP/1\.1 [1-5][0-9][0-9] `)
 
-func (c *fakeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *fakeConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *fakeConn) Close() error                     { return nil }
-func (c *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9} }
-func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
-func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
+// validRequest reports whether data starts with a modifier-0 packet whose
+// variables cgivars maps to a request: what the server must answer with
+// the handler's 200.
+func validRequest(data []byte) bool {
+	br := bufio.NewReader(bytes.NewReader(data))
+	h, vars, err := ReadPacket(br, 0)
+	if err != nil || h.Modifier1 != ModifierWSGI {
+		return false
+	}
+	ps := make([]cgivars.Pair, len(vars))
+	for i, v := range vars {
+		ps[i] = cgivars.Pair{Name: v.Name, Value: v.Value}
+	}
+	_, err = cgivars.ToRequest(ps, br)
+	return err == nil
+}
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
