@@ -4,15 +4,15 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway"
 )
 
 // Server serves one request as a CGI program: the request comes from the
@@ -97,122 +97,50 @@ func (s *Server) Run(ctx context.Context, h http.Handler) error {
 	req, err := cgivars.ToRequest(vars, bufio.NewReaderSize(stdin, 32<<10))
 	if err != nil {
 		log.Warn("bad CGI request", "err", err)
-		fmt.Fprint(bw, "Status: 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n400 Bad Request\n")
-		return bw.Flush()
+		return gateway.WriteStatus(bw, gateway.CGIHead, http.StatusBadRequest)
 	}
-	w := &response{req: req, header: http.Header{}, bw: bw, log: log}
-	if err := w.serve(h); err != nil {
+	body := gateway.NewBody(req, nil)
+	req.Body = body
+	w := gateway.NewWriter(req, gateway.CGIHead, bw)
+	w.Conn = files{stdin, stdout}
+	if err := gateway.Run(h, w, req, log); err != nil {
+		// The web server takes the end of the output for the end of
+		// the reply: what was sent stays cut, and the log says so.
+		bw.Flush()
 		log.Warn("CGI response not delivered", "err", err)
+		return nil
 	}
+	if err := errors.Join(w.Finish(), bw.Flush()); err != nil {
+		log.Warn("CGI response not delivered", "err", err)
+		return nil
+	}
+	// A web server may still be writing the body into stdin: reading it
+	// spares it a broken pipe.
+	gateway.Drain(nil, body.Rest())
 	return nil
 }
 
-// response is the http.ResponseWriter of a CGI program: headers are held
-// until the first Write (so the body can be sniffed for a Content-Type) or
-// Flush, then written as CGI headers.
-type response struct {
-	req         *http.Request
-	header      http.Header
-	bw          *bufio.Writer
-	code        int
-	wroteHeader bool // WriteHeader called
-	sentHeader  bool // the header block is written
-	err         error
-	log         *slog.Logger
+// files gives http.ResponseController the deadlines of stdin and stdout
+// when they are pipes or sockets (*os.File); others answer
+// http.ErrNotSupported.
+type files struct {
+	in  io.Reader
+	out io.Writer
 }
 
-func (w *response) serve(h http.Handler) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p != http.ErrAbortHandler {
-				w.log.Error("handler panic", "panic", fmt.Sprint(p))
-			}
-			if !w.sentHeader {
-				w.header = http.Header{}
-				w.code, w.wroteHeader = http.StatusInternalServerError, true
-				w.Write([]byte("500 Internal Server Error\n"))
-			}
-			err = errors.Join(w.bw.Flush(), w.err)
-		}
-	}()
-	h.ServeHTTP(w, w.req)
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+func (f files) SetReadDeadline(t time.Time) error {
+	if d, ok := f.in.(interface{ SetReadDeadline(time.Time) error }); ok {
+		return d.SetReadDeadline(t)
 	}
-	w.sendHeader(nil)
-	return errors.Join(w.bw.Flush(), w.err)
+	return http.ErrNotSupported
 }
 
-func (w *response) Header() http.Header { return w.header }
-
-func (w *response) WriteHeader(code int) {
-	if w.wroteHeader || code < 200 || code > 999 {
-		return // informational replies do not exist in CGI output
+func (f files) SetWriteDeadline(t time.Time) error {
+	if d, ok := f.out.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		return d.SetWriteDeadline(t)
 	}
-	w.wroteHeader, w.code = true, code
+	return http.ErrNotSupported
 }
-
-func (w *response) bodyAllowed() bool {
-	return w.req.Method != http.MethodHead && w.code != http.StatusNoContent && w.code != http.StatusNotModified
-}
-
-// sendHeader writes the header block once; p is the start of the body,
-// for sniffing a missing Content-Type.
-func (w *response) sendHeader(p []byte) {
-	if w.sentHeader {
-		return
-	}
-	w.sentHeader = true
-	if _, ok := w.header["Content-Type"]; !ok && w.bodyAllowed() && (len(p) > 0 || w.code < 300) {
-		w.header.Set("Content-Type", http.DetectContentType(p))
-	}
-	for _, k := range []string{"Transfer-Encoding", "Connection", "Keep-Alive", "Trailer", "Status"} {
-		w.header.Del(k)
-	}
-	text := http.StatusText(w.code)
-	if text == "" {
-		text = "status code " + strconv.Itoa(w.code)
-	}
-	fmt.Fprintf(w.bw, "Status: %d %s\r\n", w.code, text)
-	w.header.Write(w.bw) // sanitizes CR/LF in values
-	w.bw.WriteString("\r\n")
-}
-
-func (w *response) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	w.sendHeader(p)
-	if !w.bodyAllowed() {
-		return len(p), nil
-	}
-	n, err := w.bw.Write(p)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	return n, err
-}
-
-// Flush sends the headers and what is buffered to the web server.
-func (w *response) Flush() {
-	w.FlushError()
-}
-
-// FlushError is Flush that reports the error (http.ResponseController
-// uses it).
-func (w *response) FlushError() error {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	w.sendHeader(nil)
-	err := w.bw.Flush()
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	return err
-}
-
-var _ http.Flusher = (*response)(nil)
 
 // OneShot marks a server that answers one request and returns, so
 // "gopaste serve" keeps its stderr free of lifecycle lines.
