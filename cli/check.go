@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gopaste/gopaste/deploy"
@@ -8,16 +9,12 @@ import (
 
 func runCheck(e *Env, args []string) int {
 	fs := newFlags(e, "check", "CONFIG [var=value ...]")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return exitFlagErr(err)
-	}
-	path, global, ok := configArgs(e, "check", pos)
+	ca, code, ok := parseConfigArgs(e, "check", fs, args, true)
 	if !ok {
-		return 2
+		return code
 	}
 	logger := newLogger(e.Stderr, false)
-	rep, err := deploy.Check(path, deploy.Options{Registry: e.Registry, Logger: logger, Global: global})
+	rep, err := deploy.Check(ca.path, deploy.Options{Registry: e.Registry, Logger: logger, Global: ca.global})
 	if err != nil {
 		printErrors(e.Stderr, err)
 		return 1
@@ -45,44 +42,6 @@ func printReport(e *Env, rep *deploy.Report) {
 		}
 	}
 	if len(rep.Errs) > 0 {
-		fmt.Fprintf(e.Stderr, "%d error(s):\n", len(rep.Errs))
-		for _, err := range rep.Errs {
-			fmt.Fprintf(e.Stderr, "error: %v\n", err)
-		}
+		printErrors(e.Stderr, errors.Join(rep.Errs...))
 	}
-}
-
-// configArgs splits positional arguments into the config path and
-// var=value globals.
-func configArgs(e *Env, cmd string, pos []string) (string, map[string]string, bool) {
-	global := map[string]string{}
-	path := ""
-	for _, a := range pos {
-		if k, v, ok := cutVar(a); ok {
-			global[k] = v
-			continue
-		}
-		if path != "" {
-			fmt.Fprintf(e.Stderr, "gopaste %s: unexpected argument %q\n", cmd, a)
-			return "", nil, false
-		}
-		path = a
-	}
-	if path == "" {
-		fmt.Fprintf(e.Stderr, "gopaste %s: a CONFIG file is required\n", cmd)
-		return "", nil, false
-	}
-	return path, global, true
-}
-
-func cutVar(a string) (string, string, bool) {
-	for i := 0; i < len(a); i++ {
-		switch a[i] {
-		case '=':
-			return a[:i], a[i+1:], i > 0
-		case '/', '.':
-			return "", "", false
-		}
-	}
-	return "", "", false
 }

@@ -26,8 +26,19 @@ type Env struct {
 	// SIGINT and SIGTERM); nil means never.
 	Context  context.Context
 	Registry *registry.Registry // nil means registry.Default
-	// Hangup delivers reload requests (SIGHUP in the binary); may be nil.
+	// Hangup delivers reload requests to "serve" (SIGHUP in the binary);
+	// may be nil.
 	Hangup <-chan struct{}
+	// Reopen delivers requests to reopen log files, for logrotate
+	// (SIGUSR1 in the binary): "serve" reopens its own log file
+	// (--log-file, log_file) and every file a part registered as a
+	// deploy.Reopener (the access log's). May be nil.
+	Reopen <-chan struct{}
+	// SetLogger, when set, is called with the logger "serve" made from
+	// --log-level, --log-format, --log-file and the config's log keys,
+	// once the config is loaded. The binary passes slog.SetDefault, so
+	// that libraries logging through slog.Default follow the config.
+	SetLogger func(*slog.Logger)
 }
 
 type command struct {

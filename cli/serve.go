@@ -3,12 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"strings"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,46 +24,48 @@ func runServe(e *Env, args []string) int {
 	reload := fs.Bool("reload", false, "watch the config files and rebuild the app when they change")
 	printDefault := fs.Bool("print-default-config", false, "print the built-in demo's config and exit")
 	listServers := fs.Bool("list-servers", false, "list the server sections of CONFIG (or the registered servers) and exit")
-	verbose := fs.Bool("v", false, "log debug messages")
+	verbose := fs.Bool("v", false, "log debug messages (--log-level debug)")
 	host := fs.String("host", "", "listen on this host instead of the configured one")
 	port := fs.Int("port", -1, "listen on this port instead of the configured one (0 picks a free port)")
 	interval := fs.Duration("reload-interval", time.Second, "how often --reload checks the files")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return exitFlagErr(err)
+	var lf logFlags
+	lf.add(fs)
+	ca, code, ok := parseConfigArgs(e, "serve", fs, args, false)
+	if !ok {
+		return code
 	}
 	if *printDefault {
 		e.Stdout.Write(demo.Config)
 		return 0
 	}
-	var level slog.LevelVar
-	if *verbose {
-		level.Set(slog.LevelDebug)
+	if *verbose && lf.level == "" {
+		lf.level = "debug"
 	}
-	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: &level}))
-	opts := deploy.Options{Registry: e.Registry, Logger: logger, Global: map[string]string{}}
-	path := ""
-	for _, a := range pos {
-		if k, v, ok := strings.Cut(a, "="); ok && !strings.Contains(k, "/") {
-			opts.Global[k] = v
-			continue
-		}
-		if path != "" {
-			fmt.Fprintf(e.Stderr, "gopaste serve: more than one config: %s and %s\n", path, a)
-			return 2
-		}
-		path = a
+	if err := lf.check(); err != nil {
+		fmt.Fprintf(e.Stderr, "gopaste serve: %v\n", err)
+		return 2
 	}
-	if path == "" {
-		path = demo.ConfigPath
+	logs := newLogOutput(e.Stderr, lf)
+	defer logs.close()
+	logger := slog.New(logs.handler())
+	opts := deploy.Options{Registry: e.Registry, Logger: logger, Global: ca.global,
+		Pool: new(registry.Pool), Stdout: e.Stdout}
+	if *host != "" {
+		opts.ServerKeys = append(opts.ServerKeys, registry.Entry{Key: "host", Value: *host, Origin: "--host"})
+	}
+	if *port >= 0 {
+		opts.ServerKeys = append(opts.ServerKeys, registry.Entry{Key: "port", Value: strconv.Itoa(*port), Origin: "--port"})
+	}
+	if ca.path == "" {
+		ca.path = demo.ConfigPath
 		opts.ReadFile = demo.ReadFile
-		if _, ok := opts.Global["data_dir"]; !ok {
+		if _, ok := ca.global["data_dir"]; !ok {
 			dir, err := demo.DataDir()
 			if err != nil {
 				fmt.Fprintf(e.Stderr, "gopaste serve: %v\n", err)
 				return 1
 			}
-			opts.Global["data_dir"] = dir
+			ca.global["data_dir"] = dir
 		}
 		if *reload {
 			fmt.Fprintln(e.Stderr, "gopaste serve: --reload needs a config file")
@@ -73,75 +73,60 @@ func runServe(e *Env, args []string) int {
 		}
 	}
 	if *listServers {
-		return listServerSections(e, path, opts)
+		return listServerSections(e, ca.path, opts)
 	}
 
-	app, err := deploy.BuildApp(path, *appName, opts)
+	s := &serving{env: e, logger: logger, logs: logs, path: ca.path, app: *appName, srv: *serverName, opts: opts}
+	gen, err := deploy.Load(s.path, s.app, s.srv, opts)
+	if err == nil {
+		if err = logs.apply(gen.Log); err != nil {
+			gen.Close()
+		}
+	}
 	if err != nil {
 		printErrors(e.Stderr, err)
 		return 1
 	}
-	var spec *deploy.ServerSpec
-	if has, _ := deploy.HasServer(path, *serverName, opts); !has && *serverName == "main" {
-		// Like gunicorn --paste, serve HTTP when the file names no server.
-		logger.Info("no [server:main] section; serving HTTP with the http server's defaults")
-		spec, err = deploy.DefaultServer(opts)
-	} else {
-		spec, err = deploy.BuildServer(path, *serverName, opts)
+	if e.SetLogger != nil {
+		e.SetLogger(logger)
 	}
-	if err != nil {
-		app.Close()
-		printErrors(e.Stderr, err)
-		return 1
-	}
-	if s, ok := spec.Server.(interface{ SetOutput(io.Writer) }); ok {
-		s.SetOutput(e.Stdout)
-	}
-	if _, ok := spec.Server.(interface{ OneShot() }); ok && !*verbose {
-		// A CGI or console run answers one request; its stderr is a web
-		// server's error log, which should not get lifecycle lines.
-		level.Set(slog.LevelWarn)
-	}
-	if *host != "" || *port >= 0 {
-		if s, ok := spec.Server.(interface{ SetAddr(string, int) }); ok {
-			s.SetAddr(*host, *port)
-		} else {
-			fmt.Fprintf(e.Stderr, "gopaste serve: server %q does not take --host/--port\n", *serverName)
-		}
-	}
-
-	var cur atomic.Pointer[tracked]
-	cur.Store(&tracked{app: app})
-	swap := server.NewSwap(cur.Load())
-	ctx, cancel := context.WithCancel(e.Context)
-	defer cancel()
-
-	var wg sync.WaitGroup
-	rebuild := func(reason string) {
-		next, err := deploy.BuildApp(path, *appName, opts)
-		if err != nil {
-			logger.Error("reload failed; still serving the previous config", "reason", reason, "err", err)
-			return
-		}
-		nt := &tracked{app: next}
-		old := cur.Swap(nt)
-		swap.Store(nt)
-		logger.Info("reloaded", "reason", reason, "config", path)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			old.closeWhenIdle(2 * time.Minute)
-		}()
-	}
-	var reloads chan string
-	if *reload || e.Hangup != nil {
-		reloads = make(chan string, 1)
-	}
+	s.loaded(gen)
 	if *reload {
-		wg.Add(1)
+		s.interval = *interval
+	}
+	return s.run(gen)
+}
+
+// serving is one "gopaste serve": the generation serving now, the ones
+// being retired, and the loop that reloads and reopens.
+type serving struct {
+	env            *Env
+	logger         *slog.Logger
+	logs           *logOutput
+	path, app, srv string
+	opts           deploy.Options
+	interval       time.Duration // of --reload; 0 means no watching
+
+	cur      atomic.Pointer[deploy.Generation]
+	swap     *server.Swap
+	stopped  chan struct{}  // closed once the server returned
+	retiring sync.WaitGroup // the goroutines closing replaced generations
+}
+
+// run serves gen until the context ends, reloading on SIGHUP (and file
+// changes under --reload) and reopening files on SIGUSR1.
+func (s *serving) run(gen *deploy.Generation) int {
+	s.cur.Store(gen)
+	s.swap = server.NewSwap(gen.Handler)
+	s.stopped = make(chan struct{})
+	ctx, cancel := context.WithCancel(s.env.Context)
+	var loops sync.WaitGroup
+	reloads := make(chan string, 1)
+	if s.interval > 0 {
+		loops.Add(1)
 		go func() {
-			defer wg.Done()
-			watch(ctx, func() []string { return cur.Load().app.Files }, *interval, func(changed string) {
+			defer loops.Done()
+			watch(ctx, func() []string { return s.cur.Load().Files }, s.interval, func(changed string) {
 				select {
 				case reloads <- "changed " + changed:
 				default:
@@ -149,78 +134,117 @@ func runServe(e *Env, args []string) int {
 			})
 		}()
 	}
-	if e.Hangup != nil {
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case _, ok := <-e.Hangup:
-					if !ok {
-						return
-					}
-					select {
-					case reloads <- "SIGHUP":
-					default:
-					}
-				}
-			}
-		}()
-	}
-	if reloads != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case why := <-reloads:
-					rebuild(why)
-				}
-			}
-		}()
-	}
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		s.loop(ctx, reloads)
+	}()
 
-	err = spec.Server.Run(ctx, swap)
+	err := gen.Server.Run(ctx, s.swap)
 	cancel()
-	wg.Wait()
-	cur.Load().app.Close()
+	close(s.stopped)
+	loops.Wait()
+	s.retiring.Wait()
+	if cerr := s.cur.Load().Close(); cerr != nil {
+		s.logger.Warn("closing the config's parts", "err", cerr)
+	}
 	if err != nil {
-		logger.Error("server stopped", "err", err)
+		s.logger.Error("server stopped", "err", err)
 		return 1
 	}
-	logger.Info("stopped")
+	s.logger.Debug("stopped")
 	return 0
 }
 
-// tracked counts the requests running on one built app, so that a
-// replaced app is closed only once its last request is done.
-type tracked struct {
-	app    *deploy.App
-	active atomic.Int64
-}
-
-func (t *tracked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t.active.Add(1)
-	defer t.active.Add(-1)
-	t.app.Handler.ServeHTTP(w, r)
-}
-
-// ConnContext lets the app prepare each connection's context: deploy puts
-// the app's config there once instead of into every request.
-func (t *tracked) ConnContext(ctx context.Context, _ net.Conn) context.Context {
-	return deploy.ConnContext(ctx, t.app.Handler)
-}
-
-func (t *tracked) closeWhenIdle(max time.Duration) {
-	deadline := time.Now().Add(max)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for t.active.Load() > 0 && time.Now().Before(deadline) {
-		<-tick.C
+// loop handles reload and reopen requests until ctx is done.
+func (s *serving) loop(ctx context.Context, reloads <-chan string) {
+	hangup, reopen := s.env.Hangup, s.env.Reopen
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case why := <-reloads:
+			s.reload(why)
+		case _, ok := <-hangup:
+			if !ok {
+				hangup = nil
+				continue
+			}
+			s.reload("SIGHUP")
+		case _, ok := <-reopen:
+			if !ok {
+				reopen = nil
+				continue
+			}
+			if err := s.logs.reopen(); err != nil {
+				s.logger.Error("reopen log file", "err", err)
+			}
+			if err := s.cur.Load().Reopen(); err != nil {
+				s.logger.Error("reopen files", "err", err)
+			}
+		}
 	}
-	t.app.Close()
+}
+
+// reload loads a new generation and swaps it in; the old one is closed
+// once its last request is done. A config that does not load leaves the
+// old one serving.
+func (s *serving) reload(reason string) {
+	next, err := deploy.Load(s.path, s.app, s.srv, s.opts)
+	if err == nil {
+		if err = s.logs.apply(next.Log); err != nil {
+			next.Close()
+		}
+	}
+	if err != nil {
+		errs := flatten(err)
+		s.logger.Error("reload failed; still serving the previous config", "reason", reason, "config", s.path, "errors", len(errs))
+		for _, e := range errs {
+			s.logger.Error("config error", "err", e)
+		}
+		return
+	}
+	old := s.cur.Swap(next)
+	idle := s.swap.Store(next.Handler)
+	s.loaded(next)
+	if !sameServer(old.ServerNode, next.ServerNode) {
+		s.logger.Warn("the server section changed; restart gopaste serve to apply it", "section", next.ServerNode.Section)
+	}
+	s.logger.Info("reloaded", "reason", reason, "config", s.path)
+	s.retiring.Add(1)
+	go func() {
+		defer s.retiring.Done()
+		select {
+		case <-idle:
+		case <-s.stopped: // the server gave up on what still runs
+		}
+		if err := old.Close(); err != nil {
+			s.logger.Warn("closing the previous config's parts", "err", err)
+		}
+	}()
+}
+
+// loaded logs what a new generation's load said.
+func (s *serving) loaded(g *deploy.Generation) {
+	for _, w := range g.Warnings {
+		s.logger.Warn("config", "warning", w.String())
+	}
+	if g.DefaultServer {
+		s.logger.Info("no [server:main] section; serving HTTP with the http server's defaults")
+	}
+}
+
+// sameServer reports whether two server trees use the same part with the
+// same keys (the running server is not rebuilt on reload).
+func sameServer(a, b *deploy.Node) bool {
+	kv := func(n *deploy.Node) []string {
+		out := []string{n.Part}
+		for _, e := range n.Local {
+			out = append(out, e.Key+"="+e.Value)
+		}
+		return out
+	}
+	return slices.Equal(kv(a), kv(b))
 }
 
 // watch polls files' size and modification time every interval and calls
@@ -281,14 +305,4 @@ func listServerSections(e *Env, path string, opts deploy.Options) int {
 		}
 	}
 	return 0
-}
-
-func printErrors(w io.Writer, err error) {
-	if u, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range u.Unwrap() {
-			printErrors(w, e)
-		}
-		return
-	}
-	fmt.Fprintf(w, "error: %v\n", err)
 }

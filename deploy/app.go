@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"sync"
 
 	"github.com/gopaste/gopaste/registry"
 )
@@ -22,20 +21,11 @@ type App struct {
 	// (htpasswd, certificates): what --reload watches.
 	Files []string
 
-	closeOnce sync.Once
-	closeErr  error
-	l         *loader
+	g *Generation
 }
 
 // Close releases the parts' resources in reverse order of creation.
-func (a *App) Close() error {
-	a.closeOnce.Do(func() {
-		if a.l != nil {
-			a.closeErr = a.l.closeAll()
-		}
-	})
-	return a.closeErr
-}
+func (a *App) Close() error { return a.g.Close() }
 
 // Error is every error a load found, at once.
 type Error struct {
@@ -70,44 +60,19 @@ func dedupe(errs []error) []error {
 	return out
 }
 
-// loadOne resolves the section name (default "main") of type t in the
-// file at path and builds it with build. On error everything built is
-// closed and every error the loader met is returned at once.
-func loadOne(path, name string, t objType, o Options, build func(*loader, *Node) error) (*loader, *Node, error) {
-	if name == "" {
-		name = "main"
-	}
-	l := newLoader(o)
-	f, err := l.open(path, globalEntries(o.Global))
-	if err != nil {
-		return nil, nil, &Error{Errs: []error{err}}
-	}
-	n, err := l.get(t, name, f, globalEntries(o.Global))
-	if n != nil && len(l.errs) == 0 {
-		err = build(l, n)
-	}
-	if len(l.errs) > 0 || err != nil {
-		l.closeAll()
-		return nil, nil, l.failure(err)
-	}
-	for _, w := range l.warnings {
-		l.logger.Warn("config", "warning", w.String())
-	}
-	return l, n, nil
-}
-
 // BuildApp loads the ini file at path and builds the app called name
-// ("main" when empty). On error nothing is left open.
+// ("main" when empty), for running requests through it without a server
+// ("gopaste request", tests). It logs the warnings. On error nothing is
+// left open and the error holds every error of the file, as [Load]'s does.
 func BuildApp(path, name string, o Options) (*App, error) {
-	var h http.Handler
-	l, n, err := loadOne(path, name, typeApp, o, func(l *loader, n *Node) (err error) {
-		h, err = l.build(n)
-		return err
-	})
+	g, err := load(path, name, "", false, o)
 	if err != nil {
 		return nil, err
 	}
-	return &App{Handler: h, Tree: n, Warnings: l.warnings, Files: l.watched, l: l}, nil
+	for _, w := range g.Warnings {
+		g.l.logger.Warn("config", "warning", w.String())
+	}
+	return &App{Handler: g.Handler, Tree: g.App, Warnings: g.Warnings, Files: g.Files, g: g}, nil
 }
 
 // LoadApp builds app name from the ini file at path; close the returned
@@ -118,53 +83,6 @@ func LoadApp(path, name string) (http.Handler, io.Closer, error) {
 		return nil, nil, err
 	}
 	return a.Handler, a, nil
-}
-
-// ServerSpec is a built server section.
-type ServerSpec struct {
-	Server registry.Server
-	Tree   *Node
-}
-
-// BuildServer loads path and builds the server called name ("main" when
-// empty).
-func BuildServer(path, name string, o Options) (*ServerSpec, error) {
-	var srv registry.Server
-	_, n, err := loadOne(path, name, typeServer, o, func(l *loader, n *Node) (err error) {
-		srv, err = l.buildServer(n)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ServerSpec{Server: srv, Tree: n}, nil
-}
-
-// HasServer reports whether the file at path has a server section named
-// name.
-func HasServer(path, name string, o Options) (bool, error) {
-	l := newLoader(o)
-	f, err := l.open(path, nil)
-	if err != nil {
-		return false, err
-	}
-	return l.hasSection(typeServer, name, f), nil
-}
-
-// DefaultServer builds the "http" server with its defaults
-// (127.0.0.1:8080), for configs that have no server section.
-func DefaultServer(o Options) (*ServerSpec, error) {
-	l := newLoader(o)
-	p, ok := l.reg.Lookup(registry.ServerKind, "http")
-	if !ok {
-		return nil, fmt.Errorf("deploy: no http server is registered")
-	}
-	n := &Node{Kind: "server", Section: "server:main", Origin: "(default)", Part: p.Name, part: p, Global: globalEntries(o.Global)}
-	s, err := l.buildServer(n)
-	if err != nil {
-		return nil, err
-	}
-	return &ServerSpec{Server: s, Tree: n}, nil
 }
 
 func globalEntries(m map[string]string) []registry.Entry {
@@ -198,32 +116,54 @@ func Check(path string, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer l.closeAll()
-	rep := &Report{}
-	seen := map[string]bool{}
-	reached := map[string]bool{}
+	l.warnIgnored(f)
+	rep := &Report{Trees: l.buildAll(f, map[string]bool{})}
+	rep.Warnings = l.warnings
+	rep.Errs = dedupe(l.errs)
+	return rep, nil
+}
+
+// sectionType is the type of a top-level section by its prefix; ok is
+// false for a section PasteDeploy ignores.
+func sectionType(name string) (t objType, ok bool) {
+	prefix, _, _ := cut(name)
+	switch prefix {
+	case "app", "application", "composite", "composit", "pipeline", "filter-app":
+		return typeApp, true
+	case "server":
+		return typeServer, true
+	case "filter":
+		return typeFilter, true
+	}
+	return 0, false
+}
+
+// warnIgnored warns about the sections of f that PasteDeploy ignores.
+func (l *loader) warnIgnored(f *cfgFile) {
 	for _, sec := range f.ini.Sections {
-		prefix, name, _ := cut(sec.Name)
-		var t objType
-		switch prefix {
-		case "app", "application", "composite", "composit", "pipeline", "filter-app":
-			t = typeApp
-		case "server":
-			t = typeServer
-		case "filter":
-			t = typeFilter
-		default:
+		if _, ok := sectionType(sec.Name); !ok {
 			l.warn(Warning{Origin: fmt.Sprintf("%s:%d", f.rel, sec.Line), Section: sec.Name, Msg: "section is not one PasteDeploy knows (app, filter, filter-app, pipeline, composite, server); it is ignored"})
-			continue
 		}
-		if seen[sec.Name] || reached[f.rel+"#"+sec.Name] {
+	}
+}
+
+// buildAll resolves and builds every top-level section of f that is not
+// in reached (file#section keys), recording their errors, and returns
+// their trees.
+func (l *loader) buildAll(f *cfgFile, reached map[string]bool) []*Node {
+	var trees []*Node
+	seen := map[string]bool{}
+	for _, sec := range f.ini.Sections {
+		t, ok := sectionType(sec.Name)
+		if !ok || seen[sec.Name] || reached[f.rel+"#"+sec.Name] {
 			continue
 		}
 		seen[sec.Name] = true
-		n, err := l.fromSection(t, sec, f, globalEntries(o.Global))
+		n, err := l.fromSection(t, sec, f, globalEntries(l.opts.Global))
 		if n == nil || err != nil {
 			continue
 		}
-		n.Ref = name
+		_, n.Ref, _ = cut(sec.Name)
 		switch t {
 		case typeApp:
 			l.build(n)
@@ -232,12 +172,10 @@ func Check(path string, o Options) (*Report, error) {
 		case typeFilter:
 			l.buildFilter(n)
 		}
-		rep.Trees = append(rep.Trees, n)
+		trees = append(trees, n)
 		markReached(n, reached)
 	}
-	rep.Warnings = l.warnings
-	rep.Errs = dedupe(l.errs)
-	return rep, nil
+	return trees
 }
 
 func cut(section string) (prefix, name string, ok bool) {

@@ -20,26 +20,26 @@ func (l *loader) build(n *Node) (http.Handler, error) {
 		if len(n.Children) == 0 {
 			return nil, errors.New("empty pipeline")
 		}
-		app := n.Children[len(n.Children)-1]
-		h, err := l.build(app)
-		if err != nil {
+		// Every part is built, so that every error is reported at once.
+		var errs []error
+		h, err := l.build(n.Children[len(n.Children)-1])
+		errs = append(errs, err)
+		filters := make([]func(http.Handler) http.Handler, len(n.Children)-1)
+		for i := len(filters) - 1; i >= 0; i-- { // innermost first, as they wrap
+			filters[i], err = l.buildFilter(n.Children[i])
+			errs = append(errs, err)
+		}
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
-		for i := len(n.Children) - 2; i >= 0; i-- {
-			f, err := l.buildFilter(n.Children[i])
-			if err != nil {
-				return nil, err
-			}
-			h = f(h)
+		for i := len(filters) - 1; i >= 0; i-- {
+			h = filters[i](h)
 		}
 		n.handler = h
 	case "filter-app", "filter-with":
-		f, err := l.buildFilter(n.Children[0])
-		if err != nil {
-			return nil, err
-		}
+		f, ferr := l.buildFilter(n.Children[0])
 		next, err := l.build(n.Children[1])
-		if err != nil {
+		if err := errors.Join(ferr, err); err != nil {
 			return nil, err
 		}
 		n.handler = f(next)
@@ -80,12 +80,9 @@ func (l *loader) buildFilter(n *Node) (func(http.Handler) http.Handler, error) {
 		}
 		n.filter = f
 	case "filter-with-filter":
-		outer, err := l.buildFilter(n.Children[0])
-		if err != nil {
-			return nil, err
-		}
+		outer, oerr := l.buildFilter(n.Children[0])
 		inner, err := l.buildFilter(n.Children[1])
-		if err != nil {
+		if err := errors.Join(oerr, err); err != nil {
 			return nil, err
 		}
 		n.filter = func(h http.Handler) http.Handler { return outer(inner(h)) }
@@ -100,6 +97,7 @@ func (l *loader) buildServer(n *Node) (registry.Server, error) {
 		return nil, l.errorf(n.Origin, n.Section, "a %s is not a server", n.Kind)
 	}
 	cfg := l.config(n)
+	n.log = readLog(cfg)
 	s, err := n.part.Server(cfg)
 	if err = l.finish(n, cfg, err); err != nil {
 		return nil, err
@@ -114,8 +112,10 @@ func (l *loader) config(n *Node) *registry.Config {
 	if section == "" {
 		section = n.Kind + ":" + n.Ref
 	}
-	return registry.NewConfig(kind, section, n.Origin, l.absFile(n.File), n.Global, n.Local,
+	c := registry.NewConfig(kind, section, n.Origin, l.absFile(n.File), n.Global, n.Local,
 		&partLoader{l: l, parent: n}, l.logger.With("component", section))
+	c.Registry, c.Pool, c.Stdout = l.reg, l.opts.Pool, l.opts.Stdout
+	return c
 }
 
 func (l *loader) absFile(rel string) string {

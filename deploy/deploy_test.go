@@ -30,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func testRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
-	for _, k := range []registry.Kind{registry.App, registry.Composite, registry.Filter, registry.ServerKind} {
+	for _, k := range []registry.Kind{registry.App, registry.Composite, registry.Filter, registry.ServerKind, registry.ProtocolKind, registry.StoreKind} {
 		for _, p := range registry.Default.Parts(k) {
 			if err := r.Add(*p); err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -72,6 +73,7 @@ type Node struct {
 	handler http.Handler
 	filter  func(http.Handler) http.Handler
 	server  registry.Server
+	log     LogConfig // a server's log keys
 	watched []string
 }
 
@@ -101,6 +103,18 @@ type Options struct {
 	// arguments do; a file's own [DEFAULT] keys take precedence in its
 	// interpolation.
 	Global map[string]string
+	// ServerKeys override the keys of the server section [Load] builds,
+	// as "gopaste serve --host H --port N" does; each Entry's Origin
+	// names where it came from ("--port").
+	ServerKeys []registry.Entry
+	// Pool keeps the values parts share across loads (registry.Shared):
+	// "gopaste serve" makes one and passes it to every generation, so
+	// memory sessions, caches and counters outlive a reload. nil means a
+	// shared value lives as long as one load.
+	Pool *registry.Pool
+	// Stdout is given to every part as registry.Config.Stdout: where the
+	// console server writes its response. nil means os.Stdout.
+	Stdout io.Writer
 }
 
 // cfgFile is one parsed ini file.

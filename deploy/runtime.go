@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 )
 
@@ -82,6 +83,12 @@ func ConnContext(ctx context.Context, h http.Handler) context.Context {
 		return WithConfig(ctx, c.rc)
 	}
 	return ctx
+}
+
+// ConnContext returns ctx carrying the app's config; a server calls it
+// once per connection (http.Server.ConnContext, server.Swap).
+func (c *withConfig) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return WithConfig(ctx, c.rc)
 }
 
 // Unwrap returns the app itself.

@@ -28,7 +28,10 @@ type Console struct {
 	URL    string      // path and query, or an absolute URL; default "/"
 	Header http.Header // request headers
 	Body   []byte
-	Out    io.Writer // default os.Stdout
+	// Out receives the response; nil means os.Stdout. The console
+	// factory sets the section's registry.Config.Stdout ("gopaste serve"
+	// passes its standard output).
+	Out io.Writer
 }
 
 // Do runs the request and returns the status code.
@@ -115,6 +118,7 @@ func consoleFactory(c *registry.Config) (registry.Server, error) {
 	con := &Console{
 		Method: c.String("method", ""),
 		URL:    c.String("url", "/"),
+		Out:    c.Stdout,
 	}
 	if v, ok := c.Lookup("data"); ok {
 		con.Body = []byte(v)
@@ -135,11 +139,3 @@ func consoleFactory(c *registry.Config) (registry.Server, error) {
 	}
 	return con, c.Err()
 }
-
-// OneShot marks a server that answers one request and returns, so
-// "gopaste serve" keeps its stderr free of lifecycle lines.
-func (c *Console) OneShot() {}
-
-// SetOutput sets where the response is written ("gopaste serve" passes
-// its stdout).
-func (c *Console) SetOutput(w io.Writer) { c.Out = w }

@@ -39,7 +39,7 @@ func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (S
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	if cc, ok := h.(connContexter); ok {
+	if cc, ok := h.(ConnContexter); ok {
 		srv.ConnContext = cc.ConnContext
 	}
 	if srv.ReadHeaderTimeout == 0 {

@@ -21,6 +21,10 @@ type ListenConfig struct {
 	// are served; others are closed at accept and logged. Unix socket
 	// peers are always allowed (file permissions guard them).
 	AllowedPeers []netip.Prefix
+	// Origin says where the address was configured; Listen's errors start
+	// with it: `site.ini:12: [server:main]: key "port": listen tcp
+	// 127.0.0.1:8080: bind: address already in use`. ReadOptions sets it.
+	Origin string
 }
 
 // Addr returns the address in the form net.Listen takes.
@@ -37,7 +41,15 @@ func (lc ListenConfig) Addr() (network, addr string) {
 
 // Listen opens the listener. A stale unix socket file left by a dead
 // process is removed first; a path that is not a socket is an error.
-func (lc ListenConfig) Listen(logger *slog.Logger) (net.Listener, error) {
+// Errors start with Origin, when set.
+func (lc ListenConfig) Listen(logger *slog.Logger) (l net.Listener, err error) {
+	if lc.Origin != "" {
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%s: %w", lc.Origin, err)
+			}
+		}()
+	}
 	network, addr := lc.Addr()
 	if network == "unix" {
 		if fi, err := os.Lstat(addr); err == nil {
@@ -51,7 +63,7 @@ func (lc ListenConfig) Listen(logger *slog.Logger) (net.Listener, error) {
 			os.Remove(addr)
 		}
 	}
-	l, err := net.Listen(network, addr)
+	l, err = net.Listen(network, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io/fs"
 	"strconv"
 	"time"
@@ -56,6 +57,7 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 		c.Errorf("port", "%d is not a port number", o.Listen.Port)
 	}
 	o.Listen.Socket = c.Path("socket", "")
+	o.Listen.Origin = listenOrigin(c)
 	if v, ok := c.Lookup("socket_mode"); ok {
 		m, err := strconv.ParseUint(v, 8, 32)
 		if err != nil || m > 0o777 {
@@ -92,4 +94,15 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 	o.MaxHeaderBytes = int(c.Size("max_header_bytes", 0))
 	o.GracefulTimeout = c.Duration("graceful_timeout", o.GracefulTimeout)
 	return o
+}
+
+// listenOrigin names the key that sets the address (socket, else port,
+// else host), or the section when none is set.
+func listenOrigin(c *registry.Config) string {
+	for _, k := range []string{"socket", "port", "host"} {
+		if c.Has(k) {
+			return fmt.Sprintf("%s: [%s]: key %q", c.KeyOrigin(k), c.Section, k)
+		}
+	}
+	return fmt.Sprintf("%s: [%s]", c.Origin, c.Section)
 }

@@ -4,9 +4,14 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/cli"
@@ -15,19 +20,37 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// SIGUSR1 asks the access log to reopen its file (logrotate); with no
-	// log file open it must not kill the process, as Go's default would.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	reload := make(chan struct{}, 1)
-	go func() {
-		for range hup {
+	// go-redis (the Redis session store and cache) logs through slog,
+	// whose default "serve" sets from the config's log keys.
+	redis.SetLogger(redisLogger{})
+	os.Exit(cli.Main(&cli.Env{
+		Context:   ctx,
+		Hangup:    notify(syscall.SIGHUP),  // reload
+		Reopen:    notify(syscall.SIGUSR1), // reopen log files; must not kill, as Go's default would
+		SetLogger: slog.SetDefault,
+	}, os.Args[1:]))
+}
+
+// notify turns sig into a channel of requests; requests arriving while
+// one waits are merged into it.
+func notify(sig os.Signal) <-chan struct{} {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sig)
+	out := make(chan struct{}, 1)
+	go func() { // lives as long as the process
+		for range c {
 			select {
-			case reload <- struct{}{}:
+			case out <- struct{}{}:
 			default:
 			}
 		}
 	}()
-	os.Exit(cli.Main(&cli.Env{Context: ctx, Hangup: reload}, os.Args[1:]))
+	return out
+}
+
+// redisLogger sends go-redis's messages to slog.Default at warn level.
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "redis")
 }

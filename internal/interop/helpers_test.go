@@ -117,14 +117,15 @@ func serveSections(t *testing.T, config string, ports map[string]int) {
 		app.Close()
 	})
 	for name, port := range ports {
-		spec, err := deploy.BuildServer(path, name, opts)
+		gen, err := deploy.Load(path, "main", name, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { gen.Close() })
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := spec.Server.Run(ctx, app.Handler); err != nil {
+			if err := gen.Server.Run(ctx, app.Handler); err != nil {
 				t.Errorf("server %s: %v", name, err)
 			}
 		}()

@@ -4,8 +4,9 @@
 // Lines go to an io.Writer through a [Writer]: a mutex-guarded buffer that
 // is flushed after each line or, with a flush interval, at most that long
 // after the first unflushed line. The access log never goes through slog:
-// its format is fixed by the tools that read it. A [File] output is
-// reopened on SIGUSR1, for logrotate.
+// its format is fixed by the tools that read it. A [Writer] on a [File]
+// reopens it on Reopen, which "gopaste serve" calls on SIGUSR1, for
+// logrotate.
 //
 // The request line shows the path the client asked for, the mount prefix
 // included (mount.OriginalPath), and the time is taken at the start of the
@@ -461,6 +462,22 @@ func (w *Writer) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
+}
+
+// Reopen flushes the buffered lines, then reopens the output when it is
+// a [File]: the lines written before go to the old file, the ones after
+// to the new.
+func (w *Writer) Reopen() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	err := w.flushLocked()
+	if f, ok := w.out.(*File); ok {
+		err = errors.Join(err, f.Reopen())
+	}
+	return err
 }
 
 // Close flushes and closes the output. It is safe to call twice.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -206,55 +206,45 @@ func TestConcurrentLinesStayWhole(t *testing.T) {
 	}
 }
 
-func TestFileReopenOnSIGUSR1(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "access.log")
+// TestWriterReopen: after logrotate moves the file away, Reopen (what
+// gopaste serve calls on SIGUSR1) sends the buffered lines to the old
+// file and the next ones to a new file under the same name.
+func TestWriterReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.log")
 	lf, err := OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWriter(lf, 0)
+	w := NewWriter(lf, time.Hour)
 	defer w.Close()
 	w.Write([]byte("before\n"))
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+	if err := w.Reopen(); err != nil {
 		t.Fatal(err)
 	}
-	// The reopen happens on the watcher goroutine; wait for the new file,
-	// for at most 10s.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("file not reopened after SIGUSR1")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 	w.Write([]byte("after\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if b, _ := os.ReadFile(path + ".1"); string(b) != "before\n" {
 		t.Errorf("rotated file = %q", b)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "after\n" {
 		t.Errorf("new file = %q", b)
 	}
+	if err := w.Reopen(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Reopen after Close = %v, want ErrClosed", err)
+	}
 }
 
-func TestCloseStopsWatcher(t *testing.T) {
+func TestFileClose(t *testing.T) {
 	lf, err := OpenFile(filepath.Join(t.TempDir(), "a.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lf.Close()
-	watchers.mu.Lock()
-	n := len(watchers.files)
-	watchers.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d files still watched", n)
-	}
 	if _, err := lf.Write([]byte("x")); err == nil {
 		t.Error("write after close succeeded")
 	}

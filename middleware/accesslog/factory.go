@@ -13,7 +13,7 @@ import (
 
 func init() {
 	registry.RegisterFilter("accesslog", factory,
-		"log each request in Apache common/combined format or JSON; reopen the file on SIGUSR1",
+		"log each request in Apache common/combined format or JSON; gopaste serve reopens the file on SIGUSR1",
 		"translogger", "egg:Paste#translogger")
 }
 
@@ -44,6 +44,6 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 		out = f
 	}
 	w := NewWriter(out, interval)
-	c.OnClose(w)
+	c.OnClose(w) // also a deploy.Reopener: gopaste serve reopens it on SIGUSR1
 	return New(Options{Format: format, Output: w})
 }

@@ -7,24 +7,22 @@ import (
 )
 
 // File is a log file opened for appending that can be reopened under the
-// same name, after logrotate moved it away. Files opened with OpenFile
-// are reopened on SIGUSR1 until closed. It is safe for concurrent use.
+// same name, after logrotate moved it away: call Reopen on SIGUSR1
+// ("gopaste serve" does, for the files of the filters it built). It is
+// safe for concurrent use.
 type File struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
 }
 
-// OpenFile opens (creating, mode 0644) path for appending and watches
-// SIGUSR1 to reopen it.
+// OpenFile opens (creating, mode 0644) path for appending.
 func OpenFile(path string) (*File, error) {
 	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
-	lf := &File{path: path, f: f}
-	watch(lf)
-	return lf, nil
+	return &File{path: path, f: f}, nil
 }
 
 func open(path string) (*os.File, error) {
@@ -65,9 +63,8 @@ func (lf *File) Reopen() error {
 	return old.Close()
 }
 
-// Close stops watching SIGUSR1 and closes the file.
+// Close closes the file.
 func (lf *File) Close() error {
-	unwatch(lf)
 	lf.mu.Lock()
 	defer lf.mu.Unlock()
 	if lf.f == nil {

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package accesslog
-
-func watch(*File)   {}
-func unwatch(*File) {}
