@@ -9,16 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/textproto"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway"
+	"github.com/gopaste/gopaste/proxy"
 )
 
 // Transport sends requests to one FastCGI application (PHP-FPM, uWSGI,
@@ -55,8 +55,11 @@ type Transport struct {
 	// script-per-file backend such as PHP: SCRIPT_FILENAME and a
 	// SCRIPT_NAME/PATH_INFO split.
 	Script Script
+	// MaxResponseHeaderBytes bounds the reply's header block; zero means
+	// 1 MiB.
+	MaxResponseHeaderBytes int
 	// Dial, when set, opens connections instead of a net.Dialer.
-	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	Dial   proxy.DialFunc
 	Logger *slog.Logger // nil means slog.Default()
 
 	keep    atomic.Int32 // keepUnknown, keepHonoured or keepIgnored
@@ -166,14 +169,6 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-// SplitAddr turns "unix:/path" or "host:port" into a network and address.
-func SplitAddr(addr string) (network, address string) {
-	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
-		return "unix", p
-	}
-	return "tcp", addr
-}
-
 // get returns a connection: a pooled one (reused reports true) or a new
 // one. When MaxConns are open it waits, in order, for one to come back.
 func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused bool, err error) {
@@ -279,21 +274,11 @@ func (t *Transport) put(c *clientConn, reusable bool) {
 }
 
 func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
-	network, address := SplitAddr(addr)
-	timeout := t.DialTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	b, err := proxy.ParseBackend(addr)
+	if err != nil {
+		return nil, fmt.Errorf("fastcgi: %w", err)
 	}
-	dctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var c net.Conn
-	var err error
-	if t.Dial != nil {
-		c, err = t.Dial(dctx, network, address)
-	} else {
-		var d net.Dialer
-		c, err = d.DialContext(dctx, network, address)
-	}
+	c, err := b.Dial(ctx, t.DialTimeout, t.Dial)
 	if err != nil {
 		return nil, fmt.Errorf("fastcgi: dial %s: %w", addr, err)
 	}
@@ -395,30 +380,19 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
 	}
 	sr := &stdoutReader{br: c.br, id: 1, log: t.logger(), addr: addr}
-	tp := textproto.NewReader(bufio.NewReaderSize(sr, 4096))
-	mh, err := tp.ReadMIMEHeader()
+	stdout := bufio.NewReaderSize(sr, 4096)
+	resp, err := gateway.ReadReply(stdout, req, t.MaxResponseHeaderBytes)
 	if err != nil {
-		if sr.n == 0 && !sr.ended && (errors.Is(err, io.EOF) || errors.Is(err, ErrIncompleteReply) || isReset(err)) {
+		if sr.n == 0 && !sr.ended && (errors.Is(err, ErrIncompleteReply) || errors.Is(err, gateway.ErrNoReply) || isReset(err)) {
 			return fail(&staleError{fmt.Errorf("fastcgi: %s: %w", addr, ErrIncompleteReply)})
 		}
 		if sr.endErr != nil {
 			return fail(sr.endErr)
 		}
-		return fail(fmt.Errorf("fastcgi: read reply headers from %s: %w", addr, err))
-	}
-	c.nc.SetReadDeadline(time.Time{})
-	resp, err := cgiResponse(http.Header(mh), req)
-	if err != nil {
 		return fail(fmt.Errorf("fastcgi: reply from %s: %w", addr, err))
 	}
-	body := &clientBody{t: t, c: c, sr: sr, r: tp.R, stop: stop, bodyDone: bodyDone}
-	resp.Body = body
-	if resp.ContentLength >= 0 {
-		resp.Body = &limitedBody{clientBody: body, n: resp.ContentLength}
-	}
-	if req.Method == http.MethodHead {
-		resp.Body = &limitedBody{clientBody: body, n: 0}
-	}
+	c.nc.SetReadDeadline(time.Time{})
+	resp.Body = &clientBody{t: t, c: c, sr: sr, body: resp.Body, r: stdout, stop: stop, bodyDone: bodyDone}
 	return resp, nil
 }
 
@@ -508,60 +482,34 @@ func (s *stdoutReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// cgiResponse makes the response of a CGI header block (RFC 3875 section
-// 6): Status, or a Location without one (302), else 200.
-func cgiResponse(h http.Header, req *http.Request) (*http.Response, error) {
-	resp := &http.Response{
-		Status: "200 OK", StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Request: req, ContentLength: -1,
-	}
-	if s := h.Get("Status"); s != "" {
-		f := strings.Fields(s)
-		code, err := strconv.Atoi(f[0])
-		if err != nil || code < 100 || code > 999 {
-			return nil, fmt.Errorf("bad Status header %q", s)
-		}
-		resp.StatusCode = code
-		resp.Status = strings.TrimSpace(s)
-		if len(f) == 1 {
-			resp.Status = f[0] + " " + http.StatusText(code)
-		}
-		h.Del("Status")
-	} else if h.Get("Location") != "" {
-		resp.StatusCode, resp.Status = http.StatusFound, "302 Found"
-	}
-	if cl := h.Get("Content-Length"); cl != "" {
-		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
-			resp.ContentLength = n
-		}
-	}
-	return resp, nil
-}
-
-// clientBody is the body of a reply. When it is read to END_REQUEST (or
-// closed after a short drain) the connection goes back to the pool.
+// clientBody is the body of a reply. When it is read to its end (or
+// closed after a short drain) and the STDOUT stream to END_REQUEST, the
+// connection goes back to the pool.
 type clientBody struct {
 	t        *Transport
 	c        *clientConn
 	sr       *stdoutReader
-	r        *bufio.Reader
+	body     io.Reader     // the reply body, as gateway.ReadReply frames it
+	r        *bufio.Reader // the STDOUT stream under it
 	stop     func() bool
 	bodyDone chan error
 	once     sync.Once
 	err      error
 }
 
+var errBodyClosed = errors.New("fastcgi: read on a closed response body")
+
 func (b *clientBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	n, err := b.r.Read(p)
+	n, err := b.body.Read(p)
 	if err != nil {
 		if err == io.EOF && b.sr.endErr != nil {
 			err = b.sr.endErr
 		}
 		b.err = err
-		b.release(err == io.EOF && b.sr.ended && b.sr.endErr == nil)
+		b.finish(err == io.EOF)
 	}
 	return n, err
 }
@@ -570,11 +518,21 @@ func (b *clientBody) Read(p []byte) (int, error) {
 // connection can be reused, or closes it.
 func (b *clientBody) Close() error {
 	if b.err == nil {
-		b.c.nc.SetReadDeadline(time.Now().Add(time.Second))
-		io.CopyN(io.Discard, b, 256<<10)
+		b.err = errBodyClosed
+		b.finish(true)
 	}
-	b.release(b.sr.ended && b.sr.endErr == nil && b.r.Buffered() == 0)
 	return nil
+}
+
+// finish releases the connection; when ok, after reading on to
+// END_REQUEST what the body did not read (bytes past a Content-Length,
+// the body of a HEAD reply, or what the reader left).
+func (b *clientBody) finish(ok bool) {
+	if ok && !b.sr.ended {
+		b.c.nc.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, b.r, 256<<10)
+	}
+	b.release(ok && b.sr.ended && b.sr.endErr == nil && b.r.Buffered() == 0)
 }
 
 func (b *clientBody) release(reusable bool) {
@@ -597,28 +555,6 @@ func (b *clientBody) release(reusable bool) {
 		}
 		b.t.put(b.c, reusable)
 	})
-}
-
-// limitedBody stops at the reply's Content-Length but still reads on to
-// END_REQUEST at Close, for the connection's sake.
-type limitedBody struct {
-	*clientBody
-	n int64
-}
-
-func (l *limitedBody) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.clientBody.Read(p)
-	l.n -= int64(n)
-	if err == io.EOF && l.n > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
 }
 
 // ErrBadPath is returned for a request path the Script rules refuse; it

@@ -46,10 +46,24 @@ func ParseBackend(s string) (Backend, error) {
 	return Backend{Addr: s, Network: "tcp", Address: net.JoinHostPort(host, port)}, nil
 }
 
-// Dial connects to b, bounded by timeout when positive.
-func (b Backend) Dial(ctx context.Context, timeout time.Duration) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	return d.DialContext(ctx, b.Network, b.Address)
+// DialFunc opens a connection, as net.Dialer's DialContext does.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// Dial connects to b within timeout (zero means 10 seconds) through dial,
+// or a net.Dialer when dial is nil. Every client of a backend (the
+// http_proxy transport and the SCGI, uwsgi and FastCGI Transports) dials
+// here. A refused connection gives a *net.OpError whose Op is "dial".
+func (b Backend) Dial(ctx context.Context, timeout time.Duration, dial DialFunc) (net.Conn, error) {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return dial(ctx, b.Network, b.Address)
 }
 
 type backend struct {

@@ -72,7 +72,7 @@ func NewHTTPTransport(b Backend, o Options) http.RoundTripper {
 	}
 	t := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return b.Dial(ctx, o.ConnectTimeout)
+			return b.Dial(ctx, o.ConnectTimeout, nil)
 		},
 		MaxIdleConns:          idle,
 		MaxIdleConnsPerHost:   idle,

@@ -3,13 +3,10 @@ package scgi
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -93,54 +90,6 @@ func FuzzServerConn(f *testing.F) {
 		}
 		if len(reply) > 0 && !bytes.HasPrefix(reply, []byte("Status: ")) && !bytes.HasPrefix(reply, []byte("HTTP/1.0 400")) {
 			t.Fatalf("reply %q is neither CGI nor an HTTP 400", reply)
-		}
-	})
-}
-
-// fakeConn is a net.Conn reading a fixed reply and discarding writes.
-type fakeConn struct {
-	net.Conn // nil: methods not overridden panic, which the test would show
-	r        io.Reader
-}
-
-func (c *fakeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *fakeConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *fakeConn) Close() error                     { return nil }
-func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
-func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
-func (c *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-
-// FuzzTransportReply: any reply gives a response or an error wrapping
-// ErrEmptyReply/ErrBadReply, never a panic; a response has a valid status
-// and no Status header.
-func FuzzTransportReply(f *testing.F) {
-	for _, s := range []string{
-		"Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope",
-		"HTTP/1.1 201 Created\r\nX-A: b\r\n\r\nmade",
-		"Location: /x\r\n\r\n", "Content-Length: 2\r\n\r\nokmore", "Status: 99\r\n\r\n",
-		"HTTP/1.1 200\r\n\r\n", "", "X: " + strings.Repeat("a", 5000) + "\r\n\r\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		req, _ := http.NewRequest("GET", "http://x/", nil)
-		tr := &Transport{Addr: "fuzz", MaxResponseHeaderBytes: 4096,
-			Dial: func(_ context.Context, _, _ string) (net.Conn, error) {
-				return &fakeConn{r: bytes.NewReader(b)}, nil
-			}}
-		res, err := tr.RoundTrip(req)
-		if err != nil {
-			if !errors.Is(err, ErrEmptyReply) && !errors.Is(err, ErrBadReply) {
-				t.Fatalf("unexpected error kind: %v", err)
-			}
-			return
-		}
-		defer res.Body.Close()
-		io.Copy(io.Discard, res.Body)
-		if res.StatusCode < 200 || res.StatusCode > 999 || res.Header.Get("Status") != "" {
-			t.Fatalf("status %d, header %v", res.StatusCode, res.Header)
 		}
 	})
 }

@@ -1,0 +1,482 @@
+package gateway
+
+// This file is the client side: reading the reply a backend sends (SCGI,
+// uwsgi, FastCGI, a CGI script) into an *http.Response, and the exchange
+// of one request over a connection of its own (SCGI, uwsgi).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxHeaderBytes is the size of a reply's header block that
+// ReadReply accepts when given no limit.
+const DefaultMaxHeaderBytes = 1 << 20
+
+var (
+	// ErrNoReply reports a backend that ended its reply (closed the
+	// connection, or ended its output) without sending a byte.
+	ErrNoReply = errors.New("gateway: backend sent no reply")
+	// ErrBadReply reports a reply whose status line or headers cannot be
+	// read; errors of ReadReply about the reply itself wrap it.
+	ErrBadReply = errors.New("gateway: malformed reply from backend")
+	// ErrHeaderTooLarge reports a reply whose header block exceeds the
+	// limit given to ReadReply; such errors wrap ErrBadReply too.
+	ErrHeaderTooLarge = errors.New("gateway: reply header block too large")
+)
+
+// ReadReply reads the head of a backend's reply from br and returns the
+// response to req it describes, whose Body reads the rest of br. Two
+// forms are read:
+//
+//   - CGI (RFC 3875 §6): header lines, then an empty line. "Status: 404
+//     Not Found" (or "Status: 404") gives the status; without Status, a
+//     Location gives 302, anything else 200. A local redirect (§6.2.2: a
+//     Location that is a path, with no Status) is not re-run inside the
+//     server: it too is a 302, which the client follows to the same
+//     host, as nginx does.
+//   - An HTTP status line ("HTTP/1.1 200 OK") and headers, as uWSGI
+//     applications send. Interim 1xx heads before the final one are
+//     skipped; Transfer-Encoding: chunked is decoded.
+//
+// The status is three digits between 200 and 999: a gateway reply is
+// final (no 1xx, no 101 protocol switch). Lines end in LF or CRLF; a
+// header name is an RFC 9110 token; a value holding NUL or CR, a folded
+// line, a second Status or conflicting Content-Lengths make the reply
+// malformed. The head may be at most max bytes (zero means
+// DefaultMaxHeaderBytes); a longer one gives an error wrapping
+// ErrHeaderTooLarge and ErrBadReply. Hop-by-hop headers (IsHopByHop, and
+// those Connection names) and Status are removed from the result.
+//
+// The body reads to Content-Length when the reply gives one (ContentLength
+// is then set; a shorter body ends in io.ErrUnexpectedEOF), else to the
+// end of br (ContentLength -1). It is empty for HEAD and for 204 and 304.
+// Its Close does nothing: the caller, who owns what br reads from,
+// replaces it with one that releases the connection.
+//
+// An end of input or a connection reset before any byte gives an error
+// wrapping ErrNoReply; one inside the head
+// an error wrapping ErrBadReply; other read errors (a timeout, a closed
+// connection) are returned as they are.
+func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, error) {
+	if max <= 0 {
+		max = DefaultMaxHeaderBytes
+	}
+	if _, err := br.Peek(1); err != nil {
+		if err == io.EOF {
+			return nil, ErrNoReply
+		}
+		if errors.Is(err, syscall.ECONNRESET) {
+			// uWSGI resets the connection of a request no plugin serves.
+			return nil, fmt.Errorf("%w: %w", ErrNoReply, err)
+		}
+		return nil, err
+	}
+	hr := headReader{br: br, budget: max, max: max}
+	res := &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req, ContentLength: -1}
+	var h http.Header
+	cgiForm := false
+	for {
+		code, reason, err := hr.statusLine(res)
+		if err != nil {
+			return nil, err
+		}
+		if h, err = hr.header(); err != nil {
+			return nil, err
+		}
+		if code == 0 {
+			cgiForm = true
+			code, reason, err = cgiStatus(h)
+			if err != nil {
+				return nil, err
+			}
+		} else if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+			continue // an interim head: the final one follows
+		}
+		if code < 200 || code > 999 {
+			return nil, fmt.Errorf("%w: status %d", ErrBadReply, code)
+		}
+		if reason == "" {
+			reason = http.StatusText(code)
+		}
+		res.StatusCode, res.Status = code, strconv.Itoa(code)+" "+reason
+		break
+	}
+	delete(h, "Status")
+	// A CGI body ends with the output; an HTTP/1.1 one may be chunked.
+	chunked := !cgiForm && res.ProtoMinor >= 1 && len(h["Transfer-Encoding"]) > 0 &&
+		strings.EqualFold(textproto.TrimString(lastElem(h["Transfer-Encoding"])), "chunked")
+	RemoveHopByHop(h)
+	res.Header = h
+
+	body := &replyBody{r: br, n: -1}
+	if cls := h["Content-Length"]; len(cls) > 0 && !chunked {
+		n, err := strconv.ParseInt(textproto.TrimString(cls[0]), 10, 64)
+		for _, v := range cls[1:] {
+			if textproto.TrimString(v) != textproto.TrimString(cls[0]) {
+				err = errors.New("conflicting values")
+			}
+		}
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
+		}
+		h["Content-Length"] = cls[:1]
+		res.ContentLength, body.n = n, n
+	} else if chunked {
+		delete(h, "Content-Length")
+		body.r = httputil.NewChunkedReader(br)
+	}
+	switch {
+	case req != nil && req.Method == http.MethodHead:
+		res.Body = http.NoBody
+	case res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusNotModified:
+		res.Body, res.ContentLength = http.NoBody, 0
+	default:
+		res.Body = body
+	}
+	return res, nil
+}
+
+// headReader reads the lines of a head, charging them to a budget.
+type headReader struct {
+	br     *bufio.Reader
+	budget int
+	max    int
+	lines  int
+}
+
+// line returns the next line without its LF or CRLF. The bytes are valid
+// until the next read.
+func (hr *headReader) line() ([]byte, error) {
+	var long []byte // a line longer than br's buffer
+	for {
+		chunk, err := hr.br.ReadSlice('\n')
+		hr.budget -= len(chunk)
+		if hr.budget < 0 {
+			return nil, fmt.Errorf("%w: %w (over %d bytes)", ErrBadReply, ErrHeaderTooLarge, hr.max)
+		}
+		if err == bufio.ErrBufferFull {
+			long = append(long, chunk...)
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil, fmt.Errorf("%w: reply ended inside its headers", ErrBadReply)
+			}
+			return nil, err
+		}
+		hr.lines++
+		if long != nil {
+			chunk = append(long, chunk...)
+		}
+		chunk = chunk[:len(chunk)-1]
+		if n := len(chunk); n > 0 && chunk[n-1] == '\r' {
+			chunk = chunk[:n-1]
+		}
+		return chunk, nil
+	}
+}
+
+// statusLine reads an "HTTP/1.x NNN reason" line when the head starts
+// with one, setting res's protocol; code is 0 for a CGI head.
+func (hr *headReader) statusLine(res *http.Response) (code int, reason string, err error) {
+	if b, _ := hr.br.Peek(5); string(b) != "HTTP/" {
+		if hr.lines > 0 {
+			return 0, "", fmt.Errorf("%w: no final status line after an interim one", ErrBadReply)
+		}
+		return 0, "", nil
+	}
+	line, err := hr.line()
+	if err != nil {
+		return 0, "", err
+	}
+	proto, status, _ := strings.Cut(string(line), " ")
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		return 0, "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
+	}
+	res.Proto, res.ProtoMajor, res.ProtoMinor = proto, major, minor
+	code, reason, err = parseStatus(status)
+	return code, reason, err
+}
+
+// header reads header lines up to the empty line that ends them.
+func (hr *headReader) header() (http.Header, error) {
+	h := http.Header{}
+	for {
+		line, err := hr.line()
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 {
+			return h, nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !isToken(name) {
+			return nil, fmt.Errorf("%w: header line %q", ErrBadReply, truncate(line))
+		}
+		v := textproto.TrimString(string(value))
+		if strings.ContainsAny(v, "\x00\r") {
+			return nil, fmt.Errorf("%w: NUL or CR in header %s", ErrBadReply, name)
+		}
+		key := textproto.CanonicalMIMEHeaderKey(string(name))
+		h[key] = append(h[key], v)
+	}
+}
+
+// cgiStatus returns the status of a CGI head: its Status header, else 302
+// with a Location, else 200.
+func cgiStatus(h http.Header) (int, string, error) {
+	switch s := h["Status"]; {
+	case len(s) > 1:
+		return 0, "", fmt.Errorf("%w: %d Status headers", ErrBadReply, len(s))
+	case len(s) == 1:
+		return parseStatus(s[0])
+	case h.Get("Location") != "":
+		return http.StatusFound, "", nil
+	}
+	return http.StatusOK, "", nil
+}
+
+// parseStatus reads "404 Not Found" or "404": three digits, then an
+// optional reason.
+func parseStatus(s string) (int, string, error) {
+	s = textproto.TrimString(s)
+	num, reason, _ := strings.Cut(s, " ")
+	code, err := strconv.Atoi(num)
+	if err != nil || len(num) != 3 || num[0] == '+' || num[0] == '-' || strings.ContainsAny(reason, "\x00\r") {
+		return 0, "", fmt.Errorf("%w: status %q", ErrBadReply, truncate([]byte(s)))
+	}
+	return code, textproto.TrimString(reason), nil
+}
+
+func lastElem(vs []string) string {
+	v := vs[len(vs)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return v
+}
+
+// isToken reports whether b is an RFC 9110 token (a header name).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 || !tokenChars[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChars = func() (t [128]bool) {
+	for _, c := range "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" {
+		t[c] = true
+	}
+	return t
+}()
+
+func truncate(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "..."
+	}
+	return string(b)
+}
+
+// replyBody reads a reply's body: n bytes, or to EOF when n is -1. Close
+// does nothing; the caller owns the connection.
+type replyBody struct {
+	r io.Reader
+	n int64
+}
+
+func (b *replyBody) Read(p []byte) (int, error) {
+	if b.n == 0 {
+		return 0, io.EOF
+	}
+	if b.n > 0 && int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	k, err := b.r.Read(p)
+	if b.n > 0 {
+		b.n -= int64(k)
+		if err == io.EOF && b.n > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	return k, err
+}
+
+func (b *replyBody) Close() error { return nil }
+
+// ShortReply reports whether the body of a reply whose head was just read
+// from br (over c) ends within br's buffer, waiting at most wait for the
+// backend to finish it; n is then the body's length. Gateways that close
+// the connection to end a reply (SCGI, uwsgi) use it to give short
+// replies a Content-Length, so a proxy sends them in one write instead of
+// flushing them as a stream. A reply still going after wait, or larger
+// than the buffer, is left to stream; nothing read is lost either way.
+func ShortReply(c net.Conn, br *bufio.Reader, wait time.Duration) (n int, ok bool) {
+	if err := c.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return 0, false
+	}
+	_, err := br.Peek(br.Size())
+	c.SetReadDeadline(time.Time{})
+	if errors.Is(err, io.EOF) {
+		return br.Buffered(), true
+	}
+	// A timeout or a full buffer: a stream or a long reply. Any other
+	// error shows again on the next read.
+	return 0, false
+}
+
+// Exchange tunes RoundTripConn.
+type Exchange struct {
+	// MaxHeaderBytes bounds the reply's head (see ReadReply); zero means
+	// DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// ResponseHeaderTimeout bounds the wait for the reply's head once the
+	// request is sent; zero means no limit.
+	ResponseHeaderTimeout time.Duration
+}
+
+// shortReplyWait is how long a reply without Content-Length is given to
+// end within the read buffer before it is passed on as a stream.
+const shortReplyWait = 2 * time.Millisecond
+
+// RoundTrip sends req over c, a connection of its own that the backend
+// closes to end its reply (SCGI, uwsgi), and reads the reply with
+// ReadReply. head is the request as the protocol encodes it; exactly
+// req.ContentLength bytes of req.Body follow it, written concurrently, so
+// a backend that replies before reading the body does not stall. A reply
+// without Content-Length that has ended within the first read buffer gets
+// one (ShortReply), so a proxy can send it in one write.
+//
+// The response body's Close closes c; on an error c is already closed.
+// Cancelling req's context closes c. The error of a failed write is
+// returned in place of the read error it caused.
+func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.Response, error) {
+	ctx := req.Context()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	x := &exchange{c: c, stop: stop}
+	clen := req.ContentLength
+	if req.Body == nil || req.Body == http.NoBody || clen < 0 {
+		clen = 0
+	}
+	written := make(chan error, 1)
+	if clen == 0 {
+		// Nothing to stream: one write, here rather than in a goroutine.
+		x.send(head, req.Body, 0, e.ResponseHeaderTimeout, written)
+	} else {
+		go x.send(head, req.Body, clen, e.ResponseHeaderTimeout, written)
+	}
+	br := bufio.NewReaderSize(c, 4096)
+	res, err := ReadReply(br, req, e.MaxHeaderBytes)
+	if err != nil {
+		x.close()
+		// A failed write says more than the read that followed it.
+		select {
+		case werr := <-written:
+			if werr != nil && !errors.Is(err, ErrBadReply) {
+				err = werr
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return nil, err
+	}
+	x.mu.Lock()
+	x.headRead = true
+	c.SetReadDeadline(time.Time{})
+	x.mu.Unlock()
+	if res.Body == http.NoBody {
+		x.close()
+		return res, nil
+	}
+	if res.ContentLength < 0 {
+		if n, ok := ShortReply(c, br, shortReplyWait); ok {
+			res.ContentLength = int64(n)
+		}
+	}
+	res.Body = &exchangeBody{ReadCloser: res.Body, x: x}
+	return res, nil
+}
+
+// exchange is one request's connection.
+type exchange struct {
+	c    net.Conn
+	stop func() bool
+
+	mu       sync.Mutex
+	headRead bool
+	once     sync.Once
+}
+
+func (x *exchange) close() {
+	x.once.Do(func() {
+		x.stop()
+		x.c.Close()
+	})
+}
+
+// send writes head and clen bytes of body, closes body, then arms the
+// response header timeout.
+func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout time.Duration, done chan<- error) {
+	err := x.write(head, body, clen)
+	if body != nil {
+		body.Close()
+	}
+	if err == nil && timeout > 0 {
+		x.mu.Lock()
+		if !x.headRead {
+			x.c.SetReadDeadline(time.Now().Add(timeout))
+		}
+		x.mu.Unlock()
+	}
+	done <- err
+}
+
+func (x *exchange) write(head []byte, body io.Reader, clen int64) error {
+	if clen == 0 {
+		_, err := x.c.Write(head)
+		return err
+	}
+	bw := bufio.NewWriterSize(x.c, 32<<10)
+	bw.Write(head) // an error shows at Flush
+	n, err := io.Copy(bw, io.LimitReader(body, clen))
+	if err != nil {
+		return fmt.Errorf("send body: %w", err)
+	}
+	if n < clen {
+		return fmt.Errorf("send body: %w after %d of %d bytes", io.ErrUnexpectedEOF, n, clen)
+	}
+	return bw.Flush()
+}
+
+// exchangeBody closes the connection when the response body is closed.
+type exchangeBody struct {
+	io.ReadCloser
+	x *exchange
+}
+
+func (b *exchangeBody) Close() error {
+	b.x.close()
+	return nil
+}
