@@ -13,13 +13,14 @@ import (
 	"strings"
 
 	"github.com/gopaste/gopaste/auth"
+	"github.com/gopaste/gopaste/internal/redact"
 	"github.com/gopaste/gopaste/mount"
 )
 
 // Handler dumps the request. It is safe for concurrent use.
 type Handler struct {
-	GlobalConf map[string]string // shown as "global_conf"
-	LocalConf  map[string]string // shown as "local_conf"
+	GlobalConf map[string]string // shown, masked, as "global_conf"
+	LocalConf  map[string]string // shown, masked, as "local_conf"
 	// MaxBody is how many body bytes are shown under "body"; a larger body
 	// is shown as its first MaxBody bytes with "body_truncated": true.
 	// Zero means 64 KiB.
@@ -91,8 +92,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range Vars(r) {
 		out[k] = v
 	}
-	out["global_conf"] = nonNil(h.GlobalConf)
-	out["local_conf"] = nonNil(h.LocalConf)
+	out["global_conf"] = redact.Map(h.GlobalConf)
+	out["local_conf"] = redact.Map(h.LocalConf)
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
 		http.Error(w, "400 Bad Request: reading body: "+err.Error(), http.StatusBadRequest)
@@ -111,11 +112,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.Write(append(b, '\n'))
-}
-
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
 }

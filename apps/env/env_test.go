@@ -46,3 +46,25 @@ func TestEnvDumpsRequestAndConfig(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 }
+
+// TestEnvMasksSecretsIssue12: the env app showed every config value,
+// passwords and DSNs included.
+func TestEnvMasksSecretsIssue12(t *testing.T) {
+	h := &Handler{
+		GlobalConf: map[string]string{"db_password": "hunter2", "database_url": "postgres://app:hunter3@db/app", "debug": "true"},
+		LocalConf:  map[string]string{"secret": "s3cr3t-value", "api_token": "tok-123", "signing_key": "k-456", "dsn": "u:p@tcp(db)/x", "title": "site"},
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	body := w.Body.String()
+	for _, s := range []string{"hunter2", "hunter3", "s3cr3t-value", "tok-123", "k-456", "u:p@tcp"} {
+		if strings.Contains(body, s) {
+			t.Errorf("env shows %q:\n%s", s, body)
+		}
+	}
+	for _, s := range []string{`"debug": "true"`, `"title": "site"`, `"db_password": "********"`, "postgres://app:xxxxx@db/app"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("env lacks %q:\n%s", s, body)
+		}
+	}
+}

@@ -177,7 +177,7 @@ func (h *handler) log(r *http.Request, rep *report) {
 		"method", rep.Request.Method,
 		"path", rep.Request.Path,
 		"remote_addr", rep.Request.RemoteAddr,
-		"err", rep.Value,
+		"err", rep.Title,
 		"report", rep.Text())
 }
 

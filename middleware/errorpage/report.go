@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/redact"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -60,14 +61,16 @@ type configGroup struct {
 
 func (h *handler) newReport(r *http.Request, v any, isPanic bool, pcs []uintptr) *report {
 	rep := &report{ID: requestID(r), Time: h.o.Now(), Panic: isPanic, Value: v}
+	// The message may carry a secret (a DSN, "password=..."): it is
+	// masked the way config values are.
 	if isPanic {
-		rep.Title = fmt.Sprintf("panic: %v", v)
+		rep.Title = "panic: " + redact.Text(fmt.Sprint(v))
 	} else {
-		rep.Title = fmt.Sprintf("error: %v", v)
+		rep.Title = "error: " + redact.Text(fmt.Sprint(v))
 	}
 	if err, ok := v.(error); ok {
 		for e := err; e != nil; {
-			rep.Chain = append(rep.Chain, fmt.Sprintf("%T: %v", e, e))
+			rep.Chain = append(rep.Chain, redact.Text(fmt.Sprintf("%T: %v", e, e)))
 			u, ok := e.(interface{ Unwrap() error })
 			if !ok {
 				break
@@ -186,44 +189,16 @@ func flatten[M ~map[string][]string](m M) map[string]string {
 }
 
 // Mask replaces secret values.
-const Mask = "********"
+const Mask = redact.Mask
 
-// secretWords are the parts of a key name that mark its value secret.
-var secretWords = []string{"pass", "pwd", "secret", "token", "key", "auth", "credential",
-	"private", "salt", "signature", "session", "cookie", "csrf", "xsrf", "dsn"}
-
-// Secret reports whether a key with this name probably holds a secret.
-func Secret(key string) bool {
-	k := strings.ToLower(key)
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// maskValue hides a secret-looking key's value and the password of a URL
-// ("redis://:pw@host") under any key.
-func maskValue(key, v string) string {
-	if Secret(key) && v != "" {
-		return Mask
-	}
-	if strings.Contains(v, "@") && strings.Contains(v, "://") {
-		if u, err := url.Parse(strings.TrimSpace(v)); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.UserPassword(u.User.Username(), "xxxxx")
-				return u.String()
-			}
-		}
-	}
-	return v
-}
+// Secret reports whether a key with this name probably holds a secret
+// (see package internal/redact, which the env app shares).
+func Secret(key string) bool { return redact.SecretKey(key) }
 
 func masked(m map[string]string) []kv {
 	out := make([]kv, 0, len(m))
 	for k, v := range m {
-		out = append(out, kv{k, maskValue(k, v)})
+		out = append(out, kv{k, redact.Value(k, v)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
