@@ -71,9 +71,13 @@ func filterFactory(c *registry.Config) (func(http.Handler) http.Handler, error) 
 	if c.Has("cleanup_interval") && so.CleanupInterval == 0 {
 		c.Errorf("cleanup_interval", "must be more than 0")
 	}
-	sf, ok := lookupStore(storeName)
+	reg := c.Registry
+	if reg == nil {
+		reg = registry.Default
+	}
+	sf, ok := lookupStore(reg, storeName)
 	if !ok {
-		c.Errorf("store", "unknown store %q (have: %s)", storeName, strings.Join(StoreNames(), ", "))
+		c.Errorf("store", "unknown store %q (have: %s)", storeName, strings.Join(storeNames(reg), ", "))
 		return nil, c.Err()
 	}
 	if err := c.Err(); err != nil {

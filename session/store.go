@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/registry"
@@ -12,15 +10,13 @@ import (
 
 // Store keeps encoded sessions by key. The key a store sees is a hash of
 // the session token (see [Manager]), never the token the client holds.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. The filter neither
+// modifies nor reuses the data it passes to a store or gets from one.
 type Store interface {
 	// Find returns the data committed under key. A missing, expired or
 	// unreadable (corrupt) entry is not an error: found is false.
-	// Callers must not modify data: a store may hand over bytes it keeps,
-	// unchanged, for later calls.
 	Find(ctx context.Context, key string) (data []byte, found bool, err error)
 	// Commit stores data under key until expiry, replacing what was there.
-	// It must not keep data after it returns (the filter reuses it).
 	Commit(ctx context.Context, key string, data []byte, expiry time.Time) error
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
@@ -44,8 +40,6 @@ type Locker interface {
 // exactly old (old == nil: if there is no live entry). swapped is false,
 // with a nil error, when another writer got there first.
 type Swapper interface {
-	//
-	// Like Commit, Swap must not keep old or data after it returns.
 	Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (swapped bool, err error)
 }
 
@@ -59,39 +53,42 @@ type StoreOptions struct {
 
 // StoreFactory builds a store from the session filter's section: it reads
 // its own keys (path, url, dsn) and registers its closer with c.OnClose.
+// A store whose content must outlive a reload keeps it with
+// registry.Shared (the memory store does).
 type StoreFactory func(c *registry.Config, o StoreOptions) (Store, error)
 
-var (
-	storesMu sync.RWMutex
-	stores   = map[string]StoreFactory{}
-)
-
-// RegisterStore makes a store available to the session filter's "store"
-// key. Store packages call it from init; it panics on a duplicate name.
-func RegisterStore(name string, f StoreFactory) {
-	storesMu.Lock()
-	defer storesMu.Unlock()
-	if _, dup := stores[name]; dup {
-		panic(fmt.Sprintf("session: store %q registered twice", name))
+// AddStore registers a store in r under name, for the session filter's
+// "store" key; it refuses a name already taken.
+func AddStore(r *registry.Registry, name string, f StoreFactory, desc string) error {
+	if f == nil {
+		return fmt.Errorf("session: store %q has no factory", name)
 	}
-	stores[name] = f
+	return r.Add(registry.Part{Kind: registry.StoreKind, Name: name, Description: desc, Store: f})
 }
 
-func lookupStore(name string) (StoreFactory, bool) {
-	storesMu.RLock()
-	defer storesMu.RUnlock()
-	f, ok := stores[name]
+// RegisterStore adds a store to registry.Default. Store packages call it
+// from init; it panics on a duplicate name.
+func RegisterStore(name string, f StoreFactory, desc string) {
+	if err := AddStore(registry.Default, name, f, desc); err != nil {
+		panic(err)
+	}
+}
+
+// lookupStore finds the store factory registered in r as name.
+func lookupStore(r *registry.Registry, name string) (StoreFactory, bool) {
+	p, ok := r.Lookup(registry.StoreKind, name)
+	if !ok {
+		return nil, false
+	}
+	f, ok := p.Store.(StoreFactory)
 	return f, ok
 }
 
-// StoreNames lists the registered store names, sorted.
-func StoreNames() []string {
-	storesMu.RLock()
-	defer storesMu.RUnlock()
+// storeNames lists the stores registered in r, sorted.
+func storeNames(r *registry.Registry) []string {
 	var ns []string
-	for n := range stores {
-		ns = append(ns, n)
+	for _, p := range r.Parts(registry.StoreKind) {
+		ns = append(ns, p.Name)
 	}
-	sort.Strings(ns)
 	return ns
 }

@@ -1,73 +1,25 @@
 package memstore
 
 import (
-	"sync"
+	"fmt"
 
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/session"
 )
 
 func init() {
-	session.RegisterStore("memory", func(c *registry.Config, o session.StoreOptions) (session.Store, error) {
-		s := shared.acquire(c.File+"#"+c.Section, Options{CleanupInterval: o.CleanupInterval})
-		c.OnClose(s)
-		return s.Store, nil
+	session.RegisterStore("memory", newStore,
+		"in this process; kept across reloads, lost on restart")
+}
+
+// newStore returns the section's store, shared through the reload pool:
+// a reload (which builds the new tree before it closes the old one) finds
+// the same store and keeps every session. The store closes with the last
+// tree that uses it. A changed cleanup_interval starts a new store.
+func newStore(c *registry.Config, o session.StoreOptions) (session.Store, error) {
+	return registry.Shared(c, fmt.Sprintf("memstore cleanup=%v", o.CleanupInterval), func() (*Store, error) {
+		return New(Options{CleanupInterval: o.CleanupInterval}), nil
 	})
-}
-
-// shared keeps one memory store per config section for the life of the
-// process, so that a live reload (which builds the new tree before it
-// closes the old one) keeps every session instead of starting empty.
-var shared = &registryOfStores{m: map[string]*sharedStore{}}
-
-type registryOfStores struct {
-	mu sync.Mutex
-	m  map[string]*sharedStore
-}
-
-// sharedStore counts the built trees using one store; the last Close
-// closes it.
-type sharedStore struct {
-	*Store
-	key  string
-	refs int
-	reg  *registryOfStores
-}
-
-func (r *registryOfStores) acquire(key string, o Options) *sharedHandle {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s, ok := r.m[key]
-	if !ok {
-		s = &sharedStore{Store: New(o), key: key, reg: r}
-		r.m[key] = s
-	}
-	s.refs++
-	return &sharedHandle{sharedStore: s}
-}
-
-// sharedHandle is one tree's reference; closing it twice is harmless.
-type sharedHandle struct {
-	*sharedStore
-	once sync.Once
-}
-
-func (h *sharedHandle) Close() error {
-	var err error
-	h.once.Do(func() {
-		r := h.reg
-		r.mu.Lock()
-		h.refs--
-		last := h.refs == 0
-		if last {
-			delete(r.m, h.key)
-		}
-		r.mu.Unlock()
-		if last {
-			err = h.Store.Close()
-		}
-	})
-	return err
 }
 
 var (

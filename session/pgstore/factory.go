@@ -9,21 +9,8 @@ import (
 )
 
 func init() {
-	session.RegisterStore("postgres", func(c *registry.Config, o session.StoreOptions) (session.Store, error) {
-		dsn := c.Required("dsn")
-		table := c.String("table", "sessions")
-		if err := c.Err(); err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s, err := Open(ctx, dsn, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
-		if err != nil {
-			return nil, c.Errorf("dsn", "%v", err)
-		}
-		c.OnClose(s)
-		return s, nil
-	})
+	session.RegisterStore("postgres", newStore,
+		"PostgreSQL, for several machines")
 }
 
 var (
@@ -31,3 +18,19 @@ var (
 	_ session.Locker  = (*Store)(nil)
 	_ session.Swapper = (*Store)(nil)
 )
+
+func newStore(c *registry.Config, o session.StoreOptions) (session.Store, error) {
+	dsn := c.Required("dsn")
+	table := c.String("table", "sessions")
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, dsn, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
+	if err != nil {
+		return nil, c.Errorf("dsn", "%v", err)
+	}
+	c.OnClose(s)
+	return s, nil
+}

@@ -6,19 +6,8 @@ import (
 )
 
 func init() {
-	session.RegisterStore("redis", func(c *registry.Config, o session.StoreOptions) (session.Store, error) {
-		url := c.Required("url")
-		prefix := c.String("prefix", "gopaste:session:")
-		if err := c.Err(); err != nil {
-			return nil, err
-		}
-		s, err := Open(url, Options{Prefix: prefix})
-		if err != nil {
-			return nil, c.Errorf("url", "%v", err)
-		}
-		c.OnClose(s)
-		return s, nil
-	})
+	session.RegisterStore("redis", newStore,
+		"Redis, for several machines")
 }
 
 var (
@@ -26,3 +15,17 @@ var (
 	_ session.Locker  = (*Store)(nil)
 	_ session.Swapper = (*Store)(nil)
 )
+
+func newStore(c *registry.Config, o session.StoreOptions) (session.Store, error) {
+	url := c.Required("url")
+	prefix := c.String("prefix", "gopaste:session:")
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	s, err := Open(url, Options{Prefix: prefix})
+	if err != nil {
+		return nil, c.Errorf("url", "%v", err)
+	}
+	c.OnClose(s)
+	return s, nil
+}

@@ -6,20 +6,8 @@ import (
 )
 
 func init() {
-	session.RegisterStore("sqlite", func(c *registry.Config, o session.StoreOptions) (session.Store, error) {
-		path := c.Path("path", "")
-		table := c.String("table", "sessions")
-		if path == "" {
-			c.Errorf("path", "is required for store = sqlite (a database file)")
-			return nil, c.Err()
-		}
-		s, err := NewLazy(path, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
-		if err != nil {
-			return nil, c.Errorf("path", "%v", err)
-		}
-		c.OnClose(s)
-		return s, nil
-	})
+	session.RegisterStore("sqlite", newStore,
+		"an SQLite database file (embedded, no cgo)")
 }
 
 var (
@@ -30,3 +18,18 @@ var (
 	_ session.Locker  = (*Lazy)(nil)
 	_ session.Swapper = (*Lazy)(nil)
 )
+
+func newStore(c *registry.Config, o session.StoreOptions) (session.Store, error) {
+	path := c.Path("path", "")
+	table := c.String("table", "sessions")
+	if path == "" {
+		c.Errorf("path", "is required for store = sqlite (a database file)")
+		return nil, c.Err()
+	}
+	s, err := NewLazy(path, Options{Table: table, CleanupInterval: o.CleanupInterval, Logger: c.Logger})
+	if err != nil {
+		return nil, c.Errorf("path", "%v", err)
+	}
+	c.OnClose(s)
+	return s, nil
+}
