@@ -4,33 +4,23 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
-func send(b []byte) func(net.Conn) { return func(c net.Conn) { c.Write(b) } }
+var (
+	send = wiretest.Send
+	join = slices.Concat[[]byte]
+)
 
-func begin(flags uint8) []byte {
-	return AppendBeginRequest(nil, 1, BeginRequest{Role: RoleResponder, Flags: flags})
-}
+func begin(flags uint8) []byte { return wiretest.FCGIBegin(1, wiretest.FCGIResponder, flags) }
 
 func params(kv ...string) []byte {
-	var ps []Pair
-	for i := 0; i+1 < len(kv); i += 2 {
-		ps = append(ps, Pair{kv[i], kv[i+1]})
-	}
-	b := AppendStream(nil, TypeParams, 1, AppendPairs(nil, ps))
-	return AppendRecord(b, TypeParams, 1, nil)
-}
-
-func join(bs ...[]byte) []byte {
-	var out []byte
-	for _, b := range bs {
-		out = append(out, b...)
-	}
-	return out
+	return wiretest.FCGIStream(wiretest.FCGIParams, 1, wiretest.FCGIPairs(kv...))
 }
 
 func badCases() []peer.BadInput {

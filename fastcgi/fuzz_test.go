@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 func FuzzReader(f *testing.F) {
@@ -62,6 +62,14 @@ func FuzzParsePairs(f *testing.F) {
 		if diff := cmp.Diff(pairs, again); diff != "" {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
 		}
+		// And agrees with the encoding written from the spec by hand.
+		var kv []string
+		for _, p := range pairs {
+			kv = append(kv, p.Name, p.Value)
+		}
+		if got, ref := AppendPairs(nil, pairs), wiretest.FCGIPairs(kv...); !bytes.Equal(got, ref) {
+			t.Fatalf("AppendPairs %q, spec %q", got, ref)
+		}
 		// The variables never panic the request mapping.
 		ps := make([]cgivars.Pair, len(pairs))
 		for i, p := range pairs {
@@ -72,7 +80,9 @@ func FuzzParsePairs(f *testing.F) {
 }
 
 // FuzzServerConn feeds arbitrary bytes to the server as one connection:
-// it must end (no hang) without panicking.
+// it must end (no hang) without panicking, and what it writes is a
+// sequence of well-formed records of the types a server sends, in which
+// every request that got output ends with END_REQUEST.
 func FuzzServerConn(f *testing.F) {
 	f.Add(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "3"}}, "abc"))
 	f.Add(wireRequest(1, FlagKeepConn, benchPairs(), ""))
@@ -82,9 +92,10 @@ func FuzzServerConn(f *testing.F) {
 		io.Copy(w, r.Body)
 	})}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		c := wiretest.NewConn(data)
 		done := make(chan struct{})
 		go func() {
-			s.serveConn(&fakeConn{r: bytes.NewReader(data)})
+			s.serveConn(c)
 			close(done)
 		}()
 		select {
@@ -92,19 +103,46 @@ func FuzzServerConn(f *testing.F) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("server hung on %q", data)
 		}
+		checkServerRecords(t, data, c.Written())
 	})
 }
 
-// fakeConn reads from r, discards writes, and fails reads once closed.
-type fakeConn struct {
-	r io.Reader
+// checkServerRecords checks that out, a server's whole output, is records
+// a server may send, and that the last record of each request is its
+// END_REQUEST.
+func checkServerRecords(t *testing.T, in, out []byte) {
+	t.Helper()
+	rr := NewReader(bufio.NewReader(bytes.NewReader(out)))
+	last := map[uint16]RecordType{}
+	for {
+		err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("input %q: output %q is not records: %v", in, out, err)
+		}
+		h := rr.Header
+		switch h.Type {
+		case TypeStdout, TypeStderr:
+		case TypeEndRequest:
+			if _, err := ParseEndRequest(rr.Content); err != nil {
+				t.Fatalf("input %q: END_REQUEST %q: %v", in, rr.Content, err)
+			}
+		case TypeGetValuesResult, TypeUnknownType:
+			if h.ID != 0 {
+				t.Fatalf("input %q: management record %d for request %d", in, h.Type, h.ID)
+			}
+		default:
+			t.Fatalf("input %q: a server sent record type %d", in, h.Type)
+		}
+		if h.ID != 0 {
+			last[h.ID] = h.Type
+		}
+	}
+	for id, typ := range last {
+		if typ != TypeEndRequest {
+			t.Fatalf("input %q: request %d ends with record type %d, not END_REQUEST; output %q", in, id, typ, out)
+		}
+	}
 }
-
-func (c *fakeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *fakeConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *fakeConn) Close() error                     { return nil }
-func (c *fakeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9} }
-func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
-func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
