@@ -2,26 +2,24 @@ package cgi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway"
 	"github.com/gopaste/gopaste/mount"
+	"github.com/gopaste/gopaste/proc"
 )
 
 // Options configure a Handler. Exactly one of Script and Dir is set.
@@ -222,76 +220,8 @@ func (h *Handler) env(r *http.Request, script string) ([]string, error) {
 	return env, nil
 }
 
-// proc is one running script and its process group.
-type proc struct {
-	cmd *exec.Cmd
-	pid int
-
-	mu       sync.Mutex
-	reaped   bool // the leader is reaped: its pid may be reused, never signal it
-	timedOut bool
-	done     chan struct{} // closed once the leader is reaped
-	err      error         // cmd.Wait's, valid after done
-}
-
-// kill sends SIGKILL to the whole group unless the leader is reaped.
-func (p *proc) kill() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.reaped {
-		syscall.Kill(-p.pid, syscall.SIGKILL) // ESRCH: already gone
-	}
-}
-
-func (p *proc) timeout() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.reaped {
-		p.timedOut = true
-		syscall.Kill(-p.pid, syscall.SIGKILL)
-	}
-}
-
-// wait waits for the leader, kills what is left of its group (children
-// in the background would otherwise hold stdout open and outlive the
-// request), then reaps the leader.
-func (p *proc) wait() {
-	if waitNoReap(p.pid) {
-		p.mu.Lock()
-		syscall.Kill(-p.pid, syscall.SIGKILL)
-		p.reaped = true
-		p.mu.Unlock()
-		p.err = p.cmd.Wait()
-	} else {
-		p.err = p.cmd.Wait()
-		p.mu.Lock()
-		syscall.Kill(-p.pid, syscall.SIGKILL) // best effort: the pid is free again
-		p.reaped = true
-		p.mu.Unlock()
-	}
-	close(p.done)
-}
-
-func (p *proc) isTimedOut() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.timedOut
-}
-
-// exitStatus describes how the leader ended: "" for exit 0.
-func (p *proc) exitStatus() string {
-	if p.err == nil {
-		return ""
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
-		}
-		return "exit status " + strconv.Itoa(ee.ExitCode())
-	}
-	return p.err.Error()
-}
+// errTimeout is the cause of a request context ended by Options.Timeout.
+var errTimeout = errors.New("cgi: script timed out")
 
 func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	log := h.logger.With("script", script)
@@ -326,39 +256,31 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		return
 	}
 	defer stdoutR.Close()
-	stderrR, stderrW, err := os.Pipe()
-	if err != nil {
-		stdoutW.Close()
-		log.Error("cannot run script", "err", err)
-		http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
-		return
-	}
-	defer stderrR.Close()
 	var stdinR, stdinW *os.File
 	if clen > 0 {
 		if stdinR, stdinW, err = os.Pipe(); err != nil {
 			stdoutW.Close()
-			stderrW.Close()
 			log.Error("cannot run script", "err", err)
 			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
 			return
 		}
 	}
-	cmd := &exec.Cmd{
-		Path:        prog,
-		Args:        args,
-		Dir:         filepath.Dir(script),
-		Env:         env,
-		Stdout:      stdoutW,
-		Stderr:      stderrW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	// The script's process group is killed when the client goes away or
+	// the timeout passes; its stderr is logged line by line (Warn).
+	ctx := r.Context()
+	if h.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, h.opts.Timeout, errTimeout)
+		defer cancel()
 	}
+	timedOut := func() bool { return context.Cause(ctx) == errTimeout }
+	c := proc.Cmd{Path: prog, Args: args, Dir: filepath.Dir(script), Env: env, Stdout: stdoutW,
+		StopSignal: syscall.SIGKILL, Grace: drainDelay, Logger: log}
 	if stdinR != nil {
-		cmd.Stdin = stdinR
+		c.Stdin = stdinR
 	}
-	err = cmd.Start()
+	p, err := proc.Start(ctx, c)
 	stdoutW.Close()
-	stderrW.Close()
 	if stdinR != nil {
 		stdinR.Close()
 	}
@@ -370,20 +292,11 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
 		return
 	}
-	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
-	log = log.With("pid", p.pid)
-	go p.wait()
-	if h.opts.Timeout > 0 {
-		t := time.AfterFunc(h.opts.Timeout, p.timeout)
-		defer t.Stop()
-	}
-	stopOnGone := context.AfterFunc(r.Context(), p.kill)
-	defer stopOnGone()
+	log = log.With("pid", p.Pid())
 
-	// Goroutines, each ended below before returning: the body copy (ends
-	// when the body is read, the script closes stdin or dies, or the read
-	// deadline set below passes) and the stderr logger (ends at EOF, once
-	// the group is dead, or at the drain deadline).
+	// The body copy, a goroutine ended before returning: it ends when the
+	// body is read, the script closes stdin or dies, or the read deadline
+	// set in finish passes.
 	rc := http.NewResponseController(w)
 	stdinDone := make(chan struct{})
 	if stdinW != nil {
@@ -399,20 +312,13 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	} else {
 		close(stdinDone)
 	}
-	stderrDone := make(chan struct{})
 	go func() {
-		defer close(stderrDone)
-		logStderr(log, stderrR)
-	}()
-	go func() {
-		<-p.done
-		deadline := time.Now().Add(drainDelay)
-		stdoutR.SetReadDeadline(deadline)
-		stderrR.SetReadDeadline(deadline)
+		<-p.Done()
+		stdoutR.SetReadDeadline(time.Now().Add(drainDelay))
 	}()
 	finish := func() {
-		p.kill()
-		<-p.done
+		p.Kill()
+		<-p.Done()
 		if stdinW != nil {
 			stdinW.Close() // unblocks a write to the dead script
 			select {
@@ -424,21 +330,20 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 				<-stdinDone
 			}
 		}
-		<-stderrDone
 	}
 
 	br := bufio.NewReaderSize(stdoutR, 4096)
-	code, hdr, herr := readHeaders(br, h.maxHeader())
+	res, herr := gateway.ReadReply(br, r, h.maxHeader())
 	if herr != nil {
 		finish()
 		switch {
 		case r.Context().Err() != nil:
 			log.Info("client went away", "err", r.Context().Err())
-		case p.isTimedOut():
+		case timedOut():
 			log.Warn("script timed out before its headers", "timeout", h.opts.Timeout)
 			http.Error(w, "504 Gateway Timeout", http.StatusGatewayTimeout)
-		case p.exitStatus() != "":
-			log.Warn("script failed before its headers", "status", p.exitStatus(), "err", herr)
+		case proc.ExitStatus(p.Err()) != "":
+			log.Warn("script failed before its headers", "status", proc.ExitStatus(p.Err()), "err", herr)
 			http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
 		default:
 			log.Warn("malformed script output", "err", herr)
@@ -446,16 +351,16 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 		}
 		return
 	}
-	for k, vs := range hdr {
+	for k, vs := range res.Header {
 		w.Header()[k] = vs
 	}
-	w.WriteHeader(code)
+	w.WriteHeader(res.StatusCode)
 	rc.Flush()
 
 	buf := make([]byte, 32<<10)
 	var copyErr error
 	for {
-		n, err := br.Read(buf)
+		n, err := res.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				copyErr = werr
@@ -464,7 +369,11 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 			rc.Flush()
 		}
 		if err != nil {
-			if err != io.EOF && !p.isTimedOut() {
+			if err == io.EOF {
+				// Past the body (a HEAD reply, bytes beyond its
+				// Content-Length): the script still ends on its own.
+				io.Copy(io.Discard, br)
+			} else if !timedOut() {
 				copyErr = err
 			}
 			break
@@ -472,13 +381,13 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, script string) {
 	}
 	finish()
 	switch {
-	case p.isTimedOut():
+	case timedOut():
 		log.Warn("script timed out; response cut", "timeout", h.opts.Timeout)
 		panic(http.ErrAbortHandler) // tell the client the body is incomplete
 	case copyErr != nil && r.Context().Err() == nil:
 		log.Warn("script output not delivered", "err", copyErr)
-	case p.exitStatus() != "" && r.Context().Err() == nil:
-		log.Warn("script failed after its headers", "status", p.exitStatus())
+	case proc.ExitStatus(p.Err()) != "" && r.Context().Err() == nil:
+		log.Warn("script failed after its headers", "status", proc.ExitStatus(p.Err()))
 	}
 }
 
@@ -487,146 +396,6 @@ func (h *Handler) maxHeader() int {
 		return h.opts.MaxHeaderBytes
 	}
 	return 64 << 10
-}
-
-// logStderr logs each line the script writes to stderr (long lines in
-// pieces) until EOF or an error.
-func logStderr(log *slog.Logger, r io.Reader) {
-	br := bufio.NewReaderSize(r, 4096)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			if s := strings.TrimRight(string(line), "\r\n"); s != "" {
-				log.Warn("script stderr", "line", s)
-			}
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return
-		}
-	}
-}
-
-// errHeader reports a malformed CGI header block.
-var errHeader = errors.New("cgi: malformed script headers")
-
-// hopHeaders are not passed from a script to the client: the server owns
-// the connection and the framing.
-var hopHeaders = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true,
-	"Trailer": true, "Upgrade": true, "Proxy-Connection": true, "Te": true,
-}
-
-// readHeaders reads a CGI header block (RFC 3875 6.2) from br: lines ending
-// in LF or CRLF up to an empty line, at most max bytes. It returns the
-// status (Status:, else 302 with a Location, else 200) and the headers.
-func readHeaders(br *bufio.Reader, max int) (int, http.Header, error) {
-	hdr := http.Header{}
-	code, lines, budget := 0, 0, max
-	for {
-		line, err := readLine(br, &budget)
-		if err != nil {
-			if err == io.EOF {
-				if lines == 0 {
-					return 0, nil, fmt.Errorf("%w: no output", errHeader)
-				}
-				return 0, nil, fmt.Errorf("%w: output ended inside the headers", errHeader)
-			}
-			return 0, nil, err
-		}
-		if len(line) == 0 {
-			if lines == 0 {
-				return 0, nil, fmt.Errorf("%w: empty header block", errHeader)
-			}
-			break
-		}
-		lines++
-		name, val, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !validToken(string(name)) {
-			return 0, nil, fmt.Errorf("%w: line %q", errHeader, truncate(line))
-		}
-		key := textproto.CanonicalMIMEHeaderKey(string(name))
-		v := textproto.TrimString(string(val))
-		if strings.ContainsAny(v, "\x00\r") {
-			return 0, nil, fmt.Errorf("%w: bad byte in %s", errHeader, key)
-		}
-		switch {
-		case key == "Status":
-			c, err := parseStatus(v)
-			if err != nil {
-				return 0, nil, err
-			}
-			code = c
-		case hopHeaders[key]:
-		default:
-			hdr.Add(key, v)
-		}
-	}
-	if code == 0 {
-		code = http.StatusOK
-		if hdr.Get("Location") != "" {
-			code = http.StatusFound
-		}
-	}
-	return code, hdr, nil
-}
-
-// readLine returns one line without its LF or CRLF, charging its length
-// to budget.
-func readLine(br *bufio.Reader, budget *int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		*budget -= len(chunk)
-		if *budget < 0 {
-			return nil, fmt.Errorf("%w: header block too large", errHeader)
-		}
-		line = append(line, chunk...)
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				return nil, io.EOF
-			}
-			return nil, err
-		}
-		line = bytes.TrimSuffix(line[:len(line)-1], []byte("\r"))
-		return line, nil
-	}
-}
-
-// parseStatus reads a Status value: "404 Not Found" or "404".
-func parseStatus(v string) (int, error) {
-	num, _, _ := strings.Cut(v, " ")
-	c, err := strconv.Atoi(num)
-	if err != nil || len(num) != 3 || c < 200 || c > 999 {
-		return 0, fmt.Errorf("%w: status %q", errHeader, v)
-	}
-	return c, nil
-}
-
-func truncate(b []byte) string {
-	if len(b) > 64 {
-		return string(b[:64]) + "..."
-	}
-	return string(b)
-}
-
-// validToken reports whether s is an RFC 9110 token (a header name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 var _ http.Handler = (*Handler)(nil)
