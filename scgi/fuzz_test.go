@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // FuzzReadHeaders: any bytes give variables or an error, never a panic or
@@ -47,6 +48,14 @@ func FuzzReadHeaders(f *testing.F) {
 		}
 		if diff := cmp.Diff(want, again); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)
+		}
+		// And agrees with the netstring written from the spec by hand.
+		var kv []string
+		for _, v := range want {
+			kv = append(kv, v.Name, v.Value)
+		}
+		if ref := wiretest.Netstring(kv...); !bytes.Equal(enc, ref) {
+			t.Fatalf("AppendHeaders %q, spec %q", enc, ref)
 		}
 	})
 }
