@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -17,7 +18,9 @@ func init() {
 // factory reads: url (redis://... for Redis; empty: memory), max_bytes
 // (memory only, default 64M), max_entry_bytes (default 1M), default_ttl
 // (default 0), keep_stale (default 0), key_prefix (default
-// "gopaste:cache:").
+// "gopaste:cache:"). The memory store outlives a reload: the next
+// generation of the section finds it through registry.Shared, unless
+// max_bytes changed.
 func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 	o := Options{
 		MaxEntryBytes: c.Size("max_entry_bytes", 1<<20),
@@ -35,8 +38,15 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 		maxBytes := c.Size("max_bytes", DefaultMaxBytes)
 		if maxBytes <= 0 {
 			c.Errorf("max_bytes", "must be more than 0")
+			break
 		}
-		o.Store = NewMemoryStore(maxBytes, nil)
+		s, err := registry.Shared(c, fmt.Sprintf("cache memory max_bytes=%d", maxBytes), func() (*MemoryStore, error) {
+			return NewMemoryStore(maxBytes, nil), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		o.Store = s
 	case strings.HasPrefix(url, "redis://") || strings.HasPrefix(url, "rediss://") || strings.HasPrefix(url, "unix://"):
 		if c.Has("max_bytes") {
 			c.MarkRead("max_bytes")

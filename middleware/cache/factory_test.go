@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -65,5 +67,71 @@ func TestFactoryErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// generation builds the cache filter of section around h, as deploy does
+// for one generation with the serve loop's pool; close discards it.
+func generation(t *testing.T, pool *registry.Pool, section string, h http.Handler, local ...registry.Entry) (http.Handler, func()) {
+	t.Helper()
+	c := registry.NewConfig(registry.Filter, section, "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
+	c.Pool = pool
+	mw, err := factory(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw(h), func() {
+		for _, cl := range c.Closers() {
+			cl.Close()
+		}
+	}
+}
+
+func body(h http.Handler) string {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/page", nil))
+	return w.Body.String()
+}
+
+func says(s string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		io.WriteString(w, s)
+	})
+}
+
+// TestReloadKeepsCache: the memory cache of a section outlives a reload
+// (the new generation serves what the old one cached), is apart from
+// another section's, starts empty after a max_bytes change, and is gone
+// once the last generation using it is closed.
+func TestReloadKeepsCache(t *testing.T) {
+	pool := new(registry.Pool)
+	old, closeOld := generation(t, pool, "filter:cache", says("one"))
+	if got := body(old); got != "one" {
+		t.Fatalf("first response %q", got)
+	}
+	next, closeNext := generation(t, pool, "filter:cache", says("two"))
+	closeOld()
+	if got := body(next); got != "one" {
+		t.Errorf("after a reload: %q, want the cached %q", got, "one")
+	}
+	other, closeOther := generation(t, pool, "filter:other", says("three"))
+	if got := body(other); got != "three" {
+		t.Errorf("another section's cache answered: %q", got)
+	}
+	resized, closeResized := generation(t, pool, "filter:cache", says("four"), registry.Entry{Key: "max_bytes", Value: "1M"})
+	if got := body(resized); got != "four" {
+		t.Errorf("a resized cache kept the old entries: %q", got)
+	}
+	closeOther()
+	closeResized()
+	closeNext()
+	if pool.Len() != 0 {
+		t.Fatalf("caches left in the pool: %d", pool.Len())
+	}
+	again, closeAgain := generation(t, pool, "filter:cache", says("five"))
+	defer closeAgain()
+	if got := body(again); got != "five" {
+		t.Errorf("a cache released by its last generation came back: %q", got)
 	}
 }

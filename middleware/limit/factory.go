@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -52,6 +53,17 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 	}
 	if err := c.Err(); err != nil {
 		return nil, err
+	}
+	if o.Rate > 0 {
+		// The counts outlive a reload: the next generation of this
+		// section finds the same table, unless its rate settings changed.
+		d := withDefaults(o)
+		name := fmt.Sprintf("limit clients rate=%g burst=%d max_clients=%d", d.Rate, d.Burst, d.MaxClients)
+		t, err := registry.Shared(c, name, func() (*Clients, error) { return NewClients(o), nil })
+		if err != nil {
+			return nil, err
+		}
+		o.Clients = t
 	}
 	return New(o)
 }

@@ -52,12 +52,17 @@ type Options struct {
 	// MaxClients bounds the per-client table; zero means
 	// DefaultMaxClients.
 	MaxClients int
+	// Clients, when set, is the per-client table to count in, made by
+	// [NewClients] from the same Rate, Burst and MaxClients: filters given
+	// one table share every client's bucket. The limit factory keeps one
+	// across reloads this way. nil means a table of the filter's own.
+	Clients *Clients
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // New returns the filter. Each filter built by a call to New has its own
-// concurrency count and client table.
+// concurrency count, and its own client table unless o.Clients is set.
 func New(o Options) (func(http.Handler) http.Handler, error) {
 	switch {
 	case o.MaxBodyBytes < 0:
@@ -76,19 +81,14 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 	if o.RetryAfter == 0 {
 		o.RetryAfter = time.Second
 	}
-	if o.Burst == 0 {
-		o.Burst = max(1, int(math.Ceil(o.Rate)))
-	}
-	if o.MaxClients == 0 {
-		o.MaxClients = DefaultMaxClients
-	}
+	o = withDefaults(o)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	retryAfter := strconv.Itoa(int(math.Ceil(o.RetryAfter.Seconds())))
-	var table *clients
-	if o.Rate > 0 {
-		table = newClients(o.Rate, float64(o.Burst), o.MaxClients)
+	table := o.Clients
+	if table == nil && o.Rate > 0 {
+		table = NewClients(o)
 	}
 	var sem chan struct{}
 	if o.MaxConcurrency > 0 {
@@ -221,9 +221,21 @@ func clientKey(a netip.Addr) netip.Addr {
 	return a
 }
 
-// clients is a token bucket per client, in a table of bounded size that
-// drops the least recently seen client when full. Safe for concurrent use.
-type clients struct {
+// withDefaults fills in the Burst and MaxClients that zero stands for.
+func withDefaults(o Options) Options {
+	if o.Burst == 0 {
+		o.Burst = max(1, int(math.Ceil(o.Rate)))
+	}
+	if o.MaxClients == 0 {
+		o.MaxClients = DefaultMaxClients
+	}
+	return o
+}
+
+// Clients is a token bucket per client, in a table of bounded size that
+// drops the least recently seen client when full. It is safe for
+// concurrent use.
+type Clients struct {
 	rate, burst float64
 	max         int
 
@@ -238,13 +250,16 @@ type bucket struct {
 	last   time.Time
 }
 
-func newClients(rate, burst float64, max int) *clients {
-	return &clients{rate: rate, burst: burst, max: max, byKey: make(map[netip.Addr]*list.Element)}
+// NewClients returns an empty table for o's Rate (> 0), Burst and
+// MaxClients, zero meaning the same defaults as in [New].
+func NewClients(o Options) *Clients {
+	o = withDefaults(o)
+	return &Clients{rate: o.Rate, burst: float64(o.Burst), max: o.MaxClients, byKey: make(map[netip.Addr]*list.Element)}
 }
 
 // allow takes a token from key's bucket. When there is none it returns
 // how long until there is one.
-func (c *clients) allow(key netip.Addr, now time.Time) (time.Duration, bool) {
+func (c *Clients) allow(key netip.Addr, now time.Time) (time.Duration, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var b *bucket
@@ -271,7 +286,7 @@ func (c *clients) allow(key netip.Addr, now time.Time) (time.Duration, bool) {
 	return time.Duration((1 - b.tokens) / c.rate * float64(time.Second)), false
 }
 
-func (c *clients) len() int {
+func (c *Clients) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()

@@ -230,7 +230,7 @@ func TestRateConcurrent(t *testing.T) {
 
 func TestClientTableBounded(t *testing.T) {
 	now := time.Unix(1000, 0)
-	c := newClients(1, 1, 100)
+	c := NewClients(Options{Rate: 1, Burst: 1, MaxClients: 100})
 	for i := range 1000 {
 		a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
 		if _, ok := c.allow(a, now); !ok {
