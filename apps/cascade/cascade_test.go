@@ -76,3 +76,21 @@ func TestCascadeStreamsFlush(t *testing.T) {
 		t.Errorf("body %q", b)
 	}
 }
+
+// TestCascadeCleanPathIssue12: the cascade decides on the clean path, as
+// urlmap does; an unclean one is redirected before any app is tried.
+func TestCascadeCleanPathIssue12(t *testing.T) {
+	tried := 0
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tried++; w.WriteHeader(404) })
+	c := &Cascade{Apps: []http.Handler{app, status(200, "last")}}
+	for target, loc := range map[string]string{"//admin/x": "/admin/x", "/a/../admin/x?q=1": "/admin/x?q=1", "/%2e/admin": "/admin"} {
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		if w.Code != 301 || w.Header().Get("Location") != loc {
+			t.Errorf("GET %s: %d Location %q, want 301 %q", target, w.Code, w.Header().Get("Location"), loc)
+		}
+	}
+	if tried != 0 {
+		t.Errorf("an app was tried %d times with an unclean path", tried)
+	}
+}
