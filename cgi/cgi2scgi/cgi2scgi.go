@@ -4,29 +4,32 @@
 // that can only run CGI programs (Apache mod_cgi, fcgiwrap, gopaste's own
 // cgi app) can so reach a long-running SCGI application.
 //
-// The CGI variables the web server set (RFC 3875's, the common extras and
-// every HTTP_* but HTTP_PROXY) become the SCGI headers, CONTENT_LENGTH
-// first; stdin's CONTENT_LENGTH bytes follow. The reply is copied to
-// stdout as it arrives; an "HTTP/1.x NNN" status line, which some SCGI
-// servers send, becomes the "Status: NNN" line CGI needs.
+// It is gopaste's cgi server (cgi.Server: the request read from the CGI
+// environment and stdin by the rules of internal/cgivars, the reply
+// written as CGI output) in front of the scgi_proxy app's proxy and
+// scgi.Transport: the request the web server described is sent on as
+// SCGI headers and body, and the reply, read by the one gateway reply
+// parser, is copied back as it arrives. This program is not a hop: the
+// X-Forwarded-* headers go on as the web server sent them.
 package cgi2scgi
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
 	"os"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/cgi"
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/proxy"
 	"github.com/gopaste/gopaste/scgi"
 )
 
@@ -46,141 +49,95 @@ type Options struct {
 	DialTimeout time.Duration
 	// Timeout bounds the whole exchange; zero means none.
 	Timeout time.Duration
+	// Logger gets why a request failed; nil means slog.Default().
+	Logger *slog.Logger
 }
 
-// ErrNoReply reports an SCGI server that closed the connection without
-// a byte of reply.
-var ErrNoReply = errors.New("cgi2scgi: SCGI server closed the connection without a reply")
-
-// Forward sends the CGI request of o.Env and o.Stdin to the SCGI server
-// and copies its reply to o.Stdout. When it fails before writing anything
-// it writes a "Status: 502" (or 400 for a bad request) reply itself and
-// returns the error.
+// Forward serves the CGI request of o.Env and o.Stdin by sending it to
+// the SCGI server at o.Addr and copying the reply to o.Stdout. When the
+// server cannot be reached or its reply is malformed, the output is a 502
+// (504 for a timeout) and the error is returned; a request the CGI
+// environment does not describe correctly is answered 400 (and logged).
 func Forward(ctx context.Context, o Options) error {
-	wrote := false
-	fail := func(code int, err error) error {
-		if !wrote {
-			text := "Bad Gateway"
-			if code == 400 {
-				text = "Bad Request"
-			}
-			fmt.Fprintf(o.Stdout, "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%d %s\n", code, text, code, text)
+	rec := &recorder{}
+	var h http.Handler
+	b, err := proxy.ParseBackend(o.Addr)
+	if err != nil {
+		rec.set(fmt.Errorf("cgi2scgi: %w", err))
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
+		})
+	} else {
+		vars := cgi.Vars(o.Env)
+		get := func(name string) string { v, _ := cgivars.Get(vars, name); return v }
+		rec.rt = &scgi.Transport{
+			Addr:        o.Addr,
+			DialTimeout: o.DialTimeout,
+			Vars: cgivars.Options{
+				NoForwarded:    true,
+				DocumentRoot:   get("DOCUMENT_ROOT"),
+				ServerSoftware: get("SERVER_SOFTWARE"),
+			},
 		}
+		p, err := proxy.New(proxy.Options{
+			Backends:      []proxy.Backend{b},
+			NewTransport:  func(proxy.Backend) http.RoundTripper { return rec },
+			Rewrite:       keepForwarded,
+			RequireLength: true,
+			Timeout:       o.Timeout,
+			Logger:        o.Logger,
+		})
+		if err != nil {
+			return fmt.Errorf("cgi2scgi: %w", err)
+		}
+		defer p.Close()
+		h = p
+	}
+	s := &cgi.Server{Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Logger: o.Logger}
+	if err := s.Run(ctx, h); err != nil {
 		return err
 	}
-	vars := cgi.Vars(o.Env)
-	sv := make([]scgi.Var, 0, len(vars)+1)
-	clen := int64(0)
-	haveLen := false
-	for _, p := range vars {
-		switch p.Name {
-		case "HTTP_PROXY": // httpoxy: never forwarded
-			continue
-		case "CONTENT_LENGTH":
-			v := strings.TrimSpace(p.Value)
-			if v == "" {
-				v = "0"
-			}
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return fail(400, fmt.Errorf("cgi2scgi: %w: %q", cgivars.ErrBadContentLength, p.Value))
-			}
-			clen, haveLen = n, true
-			p.Value = v
-		}
-		sv = append(sv, scgi.Var{Name: p.Name, Value: p.Value})
-	}
-	if !haveLen {
-		sv = append(sv, scgi.Var{Name: "CONTENT_LENGTH", Value: "0"})
-	}
-	if err := cgivars.Check(vars); err != nil {
-		return fail(400, fmt.Errorf("cgi2scgi: %w", err))
-	}
-	head, err := scgi.AppendHeaders(nil, sv)
-	if err != nil {
-		return fail(400, err)
-	}
-
-	network, address := "tcp", o.Addr
-	if p, ok := strings.CutPrefix(o.Addr, "unix:"); ok {
-		network, address = "unix", p
-	}
-	dt := o.DialTimeout
-	if dt <= 0 {
-		dt = 10 * time.Second
-	}
-	d := net.Dialer{Timeout: dt}
-	c, err := d.DialContext(ctx, network, address)
-	if err != nil {
-		return fail(502, fmt.Errorf("cgi2scgi: %w", err))
-	}
-	defer c.Close()
-	if o.Timeout > 0 {
-		c.SetDeadline(time.Now().Add(o.Timeout))
-	}
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-
-	// The body goes in its own goroutine: a server may answer (and close)
-	// before it has read all of it.
-	sent := make(chan error, 1)
-	go func() {
-		bw := bufio.NewWriterSize(c, 32<<10)
-		bw.Write(head)
-		if clen > 0 {
-			if _, err := io.CopyN(bw, o.Stdin, clen); err != nil {
-				sent <- fmt.Errorf("cgi2scgi: request body: %w", err)
-				return
-			}
-		}
-		sent <- bw.Flush()
-	}()
-
-	br := bufio.NewReaderSize(c, 32<<10)
-	first, err := br.Peek(5)
-	if len(first) == 0 {
-		if err == io.EOF {
-			err = ErrNoReply
-			select {
-			case werr := <-sent:
-				if werr != nil {
-					err = werr
-				}
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		return fail(502, fmt.Errorf("cgi2scgi: %s: %w", o.Addr, err))
-	}
-	if string(first) == "HTTP/" {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return fail(502, fmt.Errorf("cgi2scgi: %s: reading status line: %w", o.Addr, err))
-		}
-		_, status, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-		if _, err := strconv.Atoi(strings.SplitN(status, " ", 2)[0]); err != nil {
-			return fail(502, fmt.Errorf("cgi2scgi: %s: bad status line %q", o.Addr, line))
-		}
-		wrote = true
-		if _, err := fmt.Fprintf(o.Stdout, "Status: %s\r\n", status); err != nil {
-			return err
-		}
-	}
-	wrote = true
-	if _, err := io.Copy(flushWriter{o.Stdout}, br); err != nil {
-		return fmt.Errorf("cgi2scgi: %s: reply: %w", o.Addr, err)
-	}
-	return nil
+	return rec.get()
 }
 
-// flushWriter flushes after each write when the writer can.
-type flushWriter struct{ w io.Writer }
-
-func (f flushWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if fl, ok := f.w.(interface{ Flush() error }); ok && err == nil {
-		err = fl.Flush()
+// keepForwarded passes the X-Forwarded-* headers the web server sent on as
+// they are: this program relays a request, it is not a hop.
+func keepForwarded(pr *httputil.ProxyRequest) {
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v := pr.In.Header[k]; len(v) > 0 {
+			pr.Out.Header[k] = v
+		}
 	}
-	return n, err
+}
+
+// recorder is the proxy's RoundTripper: rt, keeping the first error for
+// Forward to return (a CGI program serves one request).
+type recorder struct {
+	rt  http.RoundTripper
+	mu  sync.Mutex
+	err error
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := r.rt.RoundTrip(req)
+	if err != nil {
+		r.set(err)
+	}
+	return res, err
+}
+
+func (r *recorder) set(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *recorder) get() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 func run(e *cli.Env, args []string) int {
@@ -201,11 +158,16 @@ func run(e *cli.Env, args []string) int {
 		fmt.Fprint(e.Stdout, "Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n500 Internal Server Error\n")
 		return 2
 	}
+	stderr := e.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	err := Forward(e.Context, Options{
 		Addr: *addr, Env: os.Environ(), Stdin: e.Stdin, Stdout: e.Stdout, Timeout: *timeout,
+		Logger: slog.New(slog.NewTextHandler(stderr, nil)).With("component", "cgi2scgi"),
 	})
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "gopaste cgi2scgi: %v\n", err)
+		fmt.Fprintf(stderr, "gopaste cgi2scgi: %v\n", err)
 		return 1
 	}
 	return 0

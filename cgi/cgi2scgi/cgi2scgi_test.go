@@ -144,18 +144,25 @@ func TestFailures(t *testing.T) {
 		return a
 	}()
 	empty, _ := fakeSCGI(t, "")
+	malformed, _ := fakeSCGI(t, "Status: abc\r\n\r\n")
 	for _, tc := range []struct {
 		name, addr, status string
 		env                []string
+		wantErr            bool
 	}{
-		{"refused", closed, "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}},
-		{"empty reply", empty, "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}},
-		{"bad length", closed, "400 Bad Request", []string{"REQUEST_METHOD=GET", "CONTENT_LENGTH=-4"}},
+		{"refused", closed, "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}, true},
+		{"empty reply", empty, "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}, true},
+		{"malformed reply", malformed, "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}, true},
+		{"not an address", "nowhere", "502 Bad Gateway", []string{"REQUEST_METHOD=GET"}, true},
+		// A request the environment does not describe is the web
+		// server's fault: answered and logged, not a failure to forward.
+		{"bad length", closed, "400 Bad Request", []string{"REQUEST_METHOD=GET", "CONTENT_LENGTH=-4"}, false},
 	} {
 		var out bytes.Buffer
-		err := Forward(context.Background(), Options{Addr: tc.addr, Env: tc.env, Stdin: strings.NewReader(""), Stdout: &out})
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
+		err := Forward(context.Background(), Options{Addr: tc.addr, Env: tc.env, Stdin: strings.NewReader(""), Stdout: &out,
+			Logger: slog.New(slog.DiscardHandler)})
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s: err = %v, want an error: %v", tc.name, err, tc.wantErr)
 		}
 		if h, _ := parse(t, out.Bytes()); h.Get("Status") != tc.status {
 			t.Errorf("%s: output %q, want Status %s", tc.name, out.String(), tc.status)
@@ -194,6 +201,36 @@ func TestBehindCGIApp(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %q", k, got[k], v)
 		}
+	}
+}
+
+// TestNotAHop: the X-Forwarded-* headers the web server sent go on as
+// they came, and no X-Forwarded-For is added for this relay; the
+// Proxy header (httpoxy) never goes on.
+func TestNotAHop(t *testing.T) {
+	addr, vars := fakeSCGI(t, "Status: 204\r\n\r\n")
+	var out bytes.Buffer
+	err := Forward(context.Background(), Options{Addr: addr, Env: []string{
+		"REQUEST_METHOD=GET", "REMOTE_ADDR=10.0.0.9", "HTTP_X_FORWARDED_FOR=192.0.2.1",
+		"HTTP_X_FORWARDED_PROTO=https", "HTTP_PROXY=http://evil/", "SERVER_SOFTWARE=Apache/2.4",
+	}, Stdin: strings.NewReader(""), Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, v := range <-vars {
+		got[v.Name] = v.Value
+	}
+	for k, want := range map[string]string{
+		"HTTP_X_FORWARDED_FOR": "192.0.2.1", "HTTP_X_FORWARDED_PROTO": "https",
+		"REMOTE_ADDR": "10.0.0.9", "SERVER_SOFTWARE": "Apache/2.4", "HTTP_PROXY": "",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %q", k, got[k], want)
+		}
+	}
+	if h, _ := parse(t, out.Bytes()); h.Get("Status") != "204 No Content" {
+		t.Errorf("output %q", out.String())
 	}
 }
 
