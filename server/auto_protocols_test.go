@@ -105,3 +105,60 @@ func TestProtocolsSniff(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolatedRegistryProtocols: a server and its section find their
+// protocols in the registry they are given, not in registry.Default.
+func TestIsolatedRegistryProtocols(t *testing.T) {
+	r := registry.New()
+	err := r.AddProtocol("plain", registry.Protocol{
+		New: func(h http.Handler, o registry.ProtocolOptions, _ *slog.Logger) (registry.Serving, error) {
+			return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, nil
+		},
+		Sniff: func(b []byte) bool { return b[0] == 'G' },
+	}, "GET only")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := registry.NewConfig(registry.ServerKind, "server:main", "t.ini:1", "t.ini", nil,
+		[]registry.Entry{{Key: "protocol", Value: "scgi", Origin: "t.ini:2"}}, nil, nil)
+	c.Registry = r
+	server.ReadOptions(c, "plain", 0)
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), `unknown protocol "scgi" (known: plain, auto)`) {
+		t.Errorf("scgi of registry.Default accepted by a section of another registry: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	s := &server.Server{
+		Options:  server.Options{Protocol: "auto", GracefulTimeout: 5 * time.Second},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready:    func(a net.Addr) { addrc <- a.String() },
+		Registry: r,
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	addr := <-addrc
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "plain" {
+		t.Errorf("GET answered %q", b)
+	}
+	// SCGI is registered in registry.Default only: the listener closes it.
+	_, err = (&http.Client{Transport: &scgi.Transport{Addr: addr}, Timeout: 5 * time.Second}).Get("http://" + addr + "/")
+	if err == nil {
+		t.Error("an SCGI request was served by a server whose registry has no scgi")
+	}
+}
