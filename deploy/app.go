@@ -153,27 +153,29 @@ func (l *loader) warnIgnored(f *cfgFile) {
 func (l *loader) buildAll(f *cfgFile, reached map[string]bool) []*Node {
 	var trees []*Node
 	seen := map[string]bool{}
-	for _, sec := range f.ini.Sections {
+	for i, sec := range f.ini.Sections {
 		t, ok := sectionType(sec.Name)
 		if !ok || seen[sec.Name] || reached[f.rel+"#"+sec.Name] {
 			continue
 		}
 		seen[sec.Name] = true
-		n, err := l.fromSection(t, sec, f, globalEntries(l.opts.Global))
-		if n == nil || err != nil {
-			continue
-		}
-		_, n.Ref, _ = cut(sec.Name)
-		switch t {
-		case typeApp:
-			l.build(n)
-		case typeServer:
-			l.buildServer(n)
-		case typeFilter:
-			l.buildFilter(n)
-		}
-		trees = append(trees, n)
-		markReached(n, reached)
+		l.track(i, func() {
+			n, err := l.fromSection(t, sec, f, globalEntries(l.opts.Global))
+			if n == nil || err != nil {
+				return
+			}
+			_, n.Ref, _ = cut(sec.Name)
+			switch t {
+			case typeApp:
+				l.build(n)
+			case typeServer:
+				l.buildServer(n)
+			case typeFilter:
+				l.buildFilter(n)
+			}
+			trees = append(trees, n)
+			markReached(n, reached)
+		})
 	}
 	return trees
 }

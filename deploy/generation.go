@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -74,8 +75,9 @@ type Reopener interface {
 // defaults. Options.ServerKeys override the server section's keys.
 //
 // On error nothing is left open, and the error (an *[Error]) holds every
-// error of the file, as [Check] reports them: when the app or server does
-// not build, the other sections are built too, for their errors.
+// error of the file as [Check] reports them, in the same order: when the
+// app or the server does not build, the file's other sections are built
+// too, for their errors.
 func Load(path, app, srv string, o Options) (*Generation, error) {
 	return load(path, app, srv, true, o)
 }
@@ -95,26 +97,32 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 	}
 	l.warnIgnored(f)
 	g := &Generation{l: l}
-	if n, _ := l.get(typeApp, app, f, global); n != nil && len(l.errs) == 0 {
-		g.App = n
-		g.Handler, _ = l.build(n)
-	}
+	l.track(l.sectionAt(typeApp, app, f), func() {
+		if n, _ := l.get(typeApp, app, f, global); n != nil && len(l.errs) == 0 {
+			g.App = n
+			g.Handler, _ = l.build(n)
+		}
+	})
 	if withServer {
-		var sn *Node
-		if srv == "main" && !l.hasSection(typeServer, srv, f) {
-			sn, err = l.defaultServer(f)
-			g.DefaultServer = true
-		} else {
-			sn, err = l.get(typeServer, srv, f, global)
-		}
-		if sn != nil && err == nil {
-			sn.Local = mergeEntries(sn.Local, o.ServerKeys)
-			g.ServerNode = sn
-			g.Server, _ = l.buildServer(sn)
-			g.Log = sn.log
-		}
+		l.track(l.sectionAt(typeServer, srv, f), func() {
+			var sn *Node
+			if srv == "main" && !l.hasSection(typeServer, srv, f) {
+				sn, err = l.defaultServer(f)
+				g.DefaultServer = true
+			} else {
+				sn, err = l.get(typeServer, srv, f, global)
+			}
+			if sn != nil && err == nil {
+				sn.Local = mergeEntries(sn.Local, o.ServerKeys)
+				g.ServerNode = sn
+				g.Server, _ = l.buildServer(sn)
+				g.Log = sn.log
+			}
+		})
 	}
 	if len(l.errs) > 0 || g.Handler == nil || (withServer && g.Server == nil) {
+		// The other sections are built too, for their errors, which are
+		// then put in the order Check gives them.
 		reached := map[string]bool{}
 		for _, n := range []*Node{g.App, g.ServerNode} {
 			if n != nil {
@@ -123,11 +131,59 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 		}
 		l.buildAll(f, reached)
 		l.closeAll()
+		l.errs = l.errsInFileOrder()
 		return nil, l.failure(errors.New("deploy: nothing built"))
 	}
 	g.Warnings = l.warnings
 	g.Files = l.watched
 	return g, nil
+}
+
+// sectionAt is the index in f of the section name of type t resolves
+// to, or -1.
+func (l *loader) sectionAt(t objType, name string, f *cfgFile) int {
+	sec, err := l.findSection(t, name, f)
+	if err != nil {
+		return -1
+	}
+	return slices.Index(f.ini.Sections, sec)
+}
+
+// errSegment is the run of l.errs that building the top-level section
+// at index at (in its file) recorded.
+type errSegment struct{ at, from, to int }
+
+// track runs build as the build of the top-level section at index at.
+func (l *loader) track(at int, build func()) {
+	from := len(l.errs)
+	build()
+	l.segs = append(l.segs, errSegment{at, from, len(l.errs)})
+}
+
+// errsInFileOrder returns l.errs ordered by the top-level section whose
+// build recorded them, in file order, as Check, which builds the sections
+// in that order, reports them; errors recorded outside a build (parsing)
+// come first.
+func (l *loader) errsInFileOrder() []error {
+	at := make([]int, len(l.errs))
+	for i := range at {
+		at[i] = -1
+	}
+	for _, sg := range l.segs {
+		for i := sg.from; i < sg.to; i++ {
+			at[i] = sg.at
+		}
+	}
+	idx := make([]int, len(l.errs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return at[a] - at[b] })
+	out := make([]error, len(idx))
+	for i, j := range idx {
+		out[i] = l.errs[j]
+	}
+	return out
 }
 
 // defaultServer resolves the http server with its defaults, for a file

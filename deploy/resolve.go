@@ -137,6 +137,7 @@ type loader struct {
 	warned   map[string]bool
 	closers  []interface{ Close() error }
 	watched  []string
+	segs     []errSegment // which top-level build recorded which errors
 	opts     Options
 }
 

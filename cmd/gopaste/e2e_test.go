@@ -324,3 +324,67 @@ func TestReloadKeepsMemorySessions(t *testing.T) {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done
 }
+
+// TestSignalsReachParts: SIGUSR1 reopens the access log and the error log
+// (log_file) after logrotate moved them, and SIGHUP reloads the config;
+// the process survives both.
+func TestSignalsReachParts(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(body string) string {
+		return "[pipeline:main]\npipeline = access app\n\n[filter:access]\nuse = accesslog\nfile = access.log\nflush_interval = 0\n\n" +
+			"[app:app]\nuse = text\nbody = " + body + "\n\n[server:main]\nuse = http\nport = 0\nlog_file = error.log\n"
+	}
+	cfg := writeConfig(t, dir, conf("one"))
+	// The address goes to error.log; --log-file on the command line would
+	// win, so the test reads the file.
+	cmd := exec.Command(gopasteBinary(t), "serve", cfg)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	s := &served{cmd: cmd, logs: &stderr, done: done}
+	var addr string
+	waitFor(t, func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		if m := addrRe.FindSubmatch(b); m != nil {
+			addr = string(m[1])
+		}
+		return addr != ""
+	}, s)
+	if _, body := get(t, "http://"+addr+"/"); body != "one" {
+		t.Fatalf("got %q", body)
+	}
+	for _, f := range []string{"access.log", "error.log"} {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(dir, f+".1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGUSR1)
+	waitFor(t, func() bool {
+		_, err1 := os.Stat(filepath.Join(dir, "access.log"))
+		_, err2 := os.Stat(filepath.Join(dir, "error.log"))
+		return err1 == nil && err2 == nil
+	}, s)
+	writeConfig(t, dir, conf("two"))
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, func() bool { _, b := get(t, "http://"+addr+"/"); return b == "two" }, s)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-done; err != nil {
+		t.Errorf("exit: %v\n%s", err, stderr.String())
+	}
+	for f, want := range map[string]string{"access.log.1": `"GET / HTTP/1.1" 200 3`, "access.log": `"GET / HTTP/1.1" 200 3`,
+		"error.log.1": "msg=listening", "error.log": "msg=reloaded"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); !strings.Contains(string(b), want) {
+			t.Errorf("%s = %q, want it to contain %s", f, b, want)
+		}
+	}
+}

@@ -1,0 +1,319 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gopaste/gopaste/cli"
+	"github.com/gopaste/gopaste/registry"
+)
+
+// serveBg runs "gopaste serve args..." with env until the test ends and
+// returns the address it logged and its exit status channel.
+func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (string, <-chan int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env.Context, env.Stderr = ctx, logs
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	done := make(chan int, 1)
+	go func() { done <- cli.Main(env, append([]string{"serve"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			return m[1], done
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitLog(t *testing.T, logs *lockedBuf, substr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), substr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q:\n%s", substr, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServeReportsEveryError (issue 13): serve reports every error of
+// the file at once, exactly as check does.
+func TestServeReportsEveryError(t *testing.T) {
+	cfg := config(t, `[pipeline:main]
+pipeline = gz missing app
+
+[filter:gz]
+use = gzip
+levle = 3
+
+[app:app]
+use = static
+
+[server:main]
+use = http
+port = eighty
+`)
+	code, _, serveErrs := run(t, "serve", cfg)
+	if code != 1 {
+		t.Errorf("serve exited %d, want 1", code)
+	}
+	_, _, checkErrs := run(t, "check", cfg)
+	if serveErrs != checkErrs {
+		t.Errorf("serve said:\n%s\ncheck said:\n%s", serveErrs, checkErrs)
+	}
+	if !strings.HasPrefix(serveErrs, "4 error(s):\n") {
+		t.Errorf("want 4 errors:\n%s", serveErrs)
+	}
+}
+
+// TestServeLogsIgnoredSections (issue 13): serve logs the warnings check
+// gives, as log records in the configured format, at the configured
+// level, to the configured file.
+func TestServeLogsIgnoredSections(t *testing.T) {
+	body := "[app:main]\nuse = text\nbody = hi\n\n[sever:main]\nuse = http\n\n[server:main]\nuse = console\n"
+	cfg := config(t, body)
+	_, _, errs := run(t, "serve", cfg)
+	if !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "[sever:main]: section is not one PasteDeploy knows") {
+		t.Errorf("no warning about the ignored section:\n%s", errs)
+	}
+
+	_, _, errs = run(t, "serve", cfg, "--log-format", "json")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(errs)), &rec); err != nil || rec["level"] != "WARN" {
+		t.Errorf("--log-format json: %q (%v)", errs, err)
+	}
+	if _, _, errs = run(t, "serve", cfg, "--log-level", "error"); errs != "" {
+		t.Errorf("--log-level error still logged:\n%s", errs)
+	}
+	if code, _, errs := run(t, "serve", cfg, "--log-level", "loud"); code != 2 || !strings.Contains(errs, "--log-level") {
+		t.Errorf("a bad --log-level: exit %d %q", code, errs)
+	}
+
+	// The same from the server section's keys; the flag wins over them.
+	cfg = config(t, body+"log_format = json\nlog_file = error.log\n")
+	if _, _, errs = run(t, "serve", cfg); errs != "" {
+		t.Errorf("log_file set, yet stderr got:\n%s", errs)
+	}
+	b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "error.log"))
+	if !strings.HasPrefix(string(b), "{") || !strings.Contains(string(b), "[sever:main]") {
+		t.Errorf("error.log = %q", b)
+	}
+	run(t, "serve", cfg, "--log-format", "text")
+	b2, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "error.log"))
+	if len(b2) <= len(b) || !strings.Contains(string(b2[len(b):]), "level=WARN") {
+		t.Errorf("--log-format text did not win over log_format = json: %q", b2)
+	}
+	cfg = config(t, body+"log_level = verbose\n")
+	if code, _, errs := run(t, "serve", cfg); code != 1 || !strings.Contains(errs, `key "log_level": "verbose" is not one of debug, info, warn, error`) {
+		t.Errorf("a bad log_level: exit %d %q", code, errs)
+	}
+}
+
+// TestServeListenFailureNamesPlace (issue 13): a port in use is reported
+// with the file, line and section that set it.
+func TestServeListenFailureNamesPlace(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	cfg := config(t, "[app:main]\nuse = text\nbody = hi\n\n[server:main]\nuse = http\nport = "+strconv.Itoa(port)+"\n")
+	code, _, errs := run(t, "serve", cfg)
+	want := cfg + `:7: [server:main]: key \"port\": listen tcp 127.0.0.1:` + strconv.Itoa(port) + ": bind: address already in use"
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to contain %s", code, errs, want)
+	}
+	// --port is named as the place when it sets the port.
+	code, _, errs = run(t, "serve", config(t, "[app:main]\nuse = text\nbody = hi\n"), "--port", strconv.Itoa(port))
+	if code != 1 || !strings.Contains(errs, `--port: [server:main]: key \"port\": listen tcp`) {
+		t.Errorf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestReloadClosesOldGenerationWhenIdle: after SIGHUP the new config
+// serves at once, and the old one's parts are closed when the request
+// still running on it ends, not before.
+func TestReloadClosesOldGenerationWhenIdle(t *testing.T) {
+	reg := registry.New()
+	for _, k := range []registry.Kind{registry.ServerKind, registry.ProtocolKind} {
+		for _, p := range registry.Default.Parts(k) {
+			if err := reg.Add(*p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var closed atomic.Int64 // generations closed
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	reg.AddApp("slow", func(c *registry.Config) (http.Handler, error) {
+		c.OnClose(closerFunc(func() error { closed.Add(1); return nil }))
+		v := c.String("version", "")
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/slow" {
+				entered <- struct{}{}
+				<-release
+			}
+			io.WriteString(w, v)
+		}), c.Err()
+	}, "test")
+	cfg := config(t, "[app:main]\nuse = slow\nversion = one\n\n[server:main]\nuse = http\nport = 0\n")
+	hup := make(chan struct{})
+	var logs lockedBuf
+	addr, _ := serveBg(t, &cli.Env{Registry: reg, Hangup: hup}, &logs, cfg)
+
+	slow := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/slow")
+		if err != nil {
+			slow <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		slow <- string(b)
+	}()
+	<-entered
+	os.WriteFile(cfg, []byte("[app:main]\nuse = slow\nversion = two\n\n[server:main]\nuse = http\nport = 0\n"), 0o644)
+	hup <- struct{}{}
+	waitLog(t, &logs, "msg=reloaded")
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "two" {
+		t.Errorf("after reload got %q, want two", b)
+	}
+	if n := closed.Load(); n != 0 {
+		t.Fatalf("%d generations closed while a request ran on the old one", n)
+	}
+	close(release)
+	if got := <-slow; got != "one" {
+		t.Errorf("the in-flight request got %q, want one", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for closed.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("old generation not closed after its last request; closed = %d", closed.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestServeReopensOnSignal: a request on Env.Reopen (SIGUSR1) reopens the
+// error log (log_file) and the access log after logrotate moved them.
+func TestServeReopensOnSignal(t *testing.T) {
+	cfg := config(t, `[pipeline:main]
+pipeline = access app
+
+[filter:access]
+use = accesslog
+file = access.log
+flush_interval = 0
+
+[app:app]
+use = text
+body = hi
+
+[server:main]
+use = http
+port = 0
+log_file = error.log
+`)
+	dir := filepath.Dir(cfg)
+	reopen := make(chan struct{})
+	var logs lockedBuf
+	env := &cli.Env{Reopen: reopen}
+	// The address is logged to error.log, not to stderr: read it there.
+	ctx, cancel := context.WithCancel(context.Background())
+	env.Context, env.Stderr, env.Stdout = ctx, &logs, io.Discard
+	done := make(chan int, 1)
+	go func() { done <- cli.Main(env, []string{"serve", cfg}) }()
+	defer func() { cancel(); <-done }()
+	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
+	var addr string
+	deadline := time.Now().Add(10 * time.Second)
+	for addr == "" {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		if m := re.FindSubmatch(b); m != nil {
+			addr = string(m[1])
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no address in error.log:\n%s\nstderr:\n%s", b, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	get := func() {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	get()
+	for _, f := range []string{"access.log", "error.log"} {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(dir, f+".1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopen <- struct{}{}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		_, err1 := os.Stat(filepath.Join(dir, "access.log"))
+		_, err2 := os.Stat(filepath.Join(dir, "error.log"))
+		if err1 == nil && err2 == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("files not reopened: %v, %v", err1, err2)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	get()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	done <- 0
+	for f, want := range map[string]string{"access.log.1": `"GET / HTTP/1.1" 200`, "access.log": `"GET / HTTP/1.1" 200`,
+		"error.log.1": "msg=listening", "error.log": "msg=\"shutting down\""} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if !strings.Contains(string(b), want) || strings.Count(string(b), "\n") < 1 {
+			t.Errorf("%s = %q, want it to contain %s", f, b, want)
+		}
+	}
+	if logs.String() != "" {
+		t.Errorf("stderr got lines with log_file set:\n%s", logs.String())
+	}
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
