@@ -30,6 +30,7 @@ func ExampleServer() {
 	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n"))
 	// Output:
 	// Status: 200 OK
+	// Content-Length: 31
 	// Content-Type: text/plain
 	//
 	// /hello under /cgi-bin/app, x=1

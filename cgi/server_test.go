@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/gopaste/gopaste/apps/env"
+	"github.com/gopaste/gopaste/internal/gateway/gatewaytest"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -151,14 +153,24 @@ func TestServerFlushSendsHeaders(t *testing.T) {
 	}
 }
 
-func TestServerPanicIs500(t *testing.T) {
-	o := runServer(t, apacheEnv, "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Half", "done")
-		panic("boom")
-	}))
-	if o.status != "500 Internal Server Error" || o.header.Get("X-Half") != "" {
-		t.Errorf("%+v", o)
-	}
+// TestConformance runs the suite every gateway server runs, the cases
+// that apply to a program without a connection: panics, 1xx, HEAD,
+// hop-by-hop headers, an unread body.
+func TestConformance(t *testing.T) {
+	gatewaytest.Run(t, func(t *testing.T, h http.Handler, log *slog.Logger) gatewaytest.Target {
+		return gatewaytest.Target{Raw: func(t *testing.T, vars []string, body []byte) []byte {
+			var env []string
+			for i := 0; i+1 < len(vars); i += 2 {
+				env = append(env, vars[i]+"="+vars[i+1])
+			}
+			var out bytes.Buffer
+			s := &Server{Env: env, Stdin: bytes.NewReader(body), Stdout: &out, Logger: log}
+			if err := s.Run(t.Context(), h); err != nil {
+				t.Fatal(err)
+			}
+			return out.Bytes()
+		}}
+	})
 }
 
 func TestServerBadRequest(t *testing.T) {

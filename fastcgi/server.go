@@ -125,8 +125,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.mu.Lock()
 		c.closed = true
 		for _, r := range c.reqs {
+			// The web server is gone: the read loop is the close
+			// watch of a kept connection.
 			if r.body != nil {
 				r.body.fail(io.ErrUnexpectedEOF)
+			}
+			if r.cancel != nil {
+				r.cancel()
 			}
 		}
 		c.mu.Unlock()

@@ -3,7 +3,6 @@ package fastcgi
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/gateway/gatewaytest"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -134,33 +136,6 @@ func TestServerStatusAndHeaders(t *testing.T) {
 	}
 	if len(h.Values("Set-Cookie")) != 2 || h.Get("Content-Length") != "17" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		t.Errorf("headers = %v", h)
-	}
-}
-
-func TestServerStreams(t *testing.T) {
-	release := make(chan struct{})
-	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "first")
-		w.(http.Flusher).Flush()
-		<-release
-		io.WriteString(w, "last")
-	}))
-	tr := &Transport{Addr: addr, Logger: quiet()}
-	defer tr.Close()
-	req, _ := http.NewRequest("GET", "http://x/", nil)
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	buf := make([]byte, 5)
-	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
-		t.Fatalf("first chunk %q, %v", buf, err)
-	}
-	close(release)
-	rest, _ := io.ReadAll(resp.Body)
-	if string(rest) != "last" {
-		t.Errorf("rest = %q", rest)
 	}
 }
 
@@ -326,28 +301,6 @@ func TestServerBadParams(t *testing.T) {
 	}
 }
 
-func TestServerShutdownDrains(t *testing.T) {
-	started := make(chan struct{})
-	release := make(chan struct{})
-	s, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		io.WriteString(w, "done")
-	}))
-	c := dialRaw(t, addr)
-	c.send(wireRequest(1, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
-	<-started
-	shut := make(chan error, 1)
-	go func() { shut <- s.Shutdown(context.Background()) }()
-	close(release)
-	if out, _ := c.reply(1); !strings.HasSuffix(out, "done") {
-		t.Errorf("reply = %q", out)
-	}
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown = %v", err)
-	}
-}
-
 // TestTransportToNetHTTPFCGI runs our client against the standard library's
 // FastCGI server.
 func TestTransportToNetHTTPFCGI(t *testing.T) {
@@ -451,24 +404,39 @@ func TestServerInterleavedBodies(t *testing.T) {
 	}
 }
 
-func TestServerCancelsOnClientClose(t *testing.T) {
-	started := make(chan struct{})
-	cancelled := make(chan struct{})
-	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		select {
-		case <-r.Context().Done():
-			close(cancelled)
-		case <-time.After(10 * time.Second):
+// TestConformance runs the suite every gateway server runs: panics,
+// 1xx, HEAD, hop-by-hop headers, an unread body, streaming, cancelling,
+// graceful shutdown. Raw requests end the connection (nginx's default);
+// the Transport keeps it.
+func TestConformance(t *testing.T) {
+	gatewaytest.Run(t, func(t *testing.T, h http.Handler, log *slog.Logger) gatewaytest.Target {
+		s := &Server{Handler: h, Logger: log, ReadTimeout: 10 * time.Second}
+		addr := gatewaytest.Serve(t, s)
+		tr := &Transport{Addr: addr, Logger: quiet()}
+		t.Cleanup(func() { tr.Close() })
+		return gatewaytest.Target{
+			Client:   tr,
+			Addr:     addr,
+			Shutdown: s.Shutdown,
+			Raw: func(t *testing.T, vars []string, body []byte) []byte {
+				return stdoutOf(t, gatewaytest.Exchange(t, addr, wiretest.FCGIRequest(1, 0, string(body), vars...)))
+			},
 		}
-	}))
-	c := dialRaw(t, addr)
-	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
-	<-started
-	c.nc.Close()
-	select {
-	case <-cancelled:
-	case <-time.After(5 * time.Second):
-		t.Error("handler context not cancelled when the client closed")
+	})
+}
+
+// stdoutOf returns the STDOUT stream of request 1 in a server's records.
+func stdoutOf(t *testing.T, b []byte) []byte {
+	t.Helper()
+	rr := NewReader(bufio.NewReader(bytes.NewReader(b)))
+	var out []byte
+	for rr.Next() == nil {
+		switch rr.Header.Type {
+		case TypeStdout:
+			out = append(out, rr.Content...)
+		case TypeEndRequest:
+			return out
+		}
 	}
+	return out
 }

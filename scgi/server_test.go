@@ -2,7 +2,6 @@ package scgi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,33 +18,17 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway/gatewaytest"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
 )
 
-// logBuf is a concurrency-safe log sink.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServer serves h over SCGI on a loopback port until the test ends.
-func startServer(t testing.TB, h http.Handler) (addr string, logs *logBuf, s *Server) {
+func startServer(t testing.TB, h http.Handler) (addr string, logs *gatewaytest.Logs, s *Server) {
 	t.Helper()
-	logs = &logBuf{}
+	logs = &gatewaytest.Logs{}
 	s = &Server{Handler: h, Logger: slog.New(slog.NewTextHandler(logs, nil)), ReadTimeout: 10 * time.Second}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,116 +138,22 @@ func TestServerBadRequests(t *testing.T) {
 	}
 }
 
-func TestServerStreamsAndFlushes(t *testing.T) {
-	second := make(chan struct{})
-	addr, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "first\n")
-		w.(http.Flusher).Flush()
-		<-second
-		io.WriteString(w, "second\n")
-	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
-	br := bufio.NewReader(c)
-	var got strings.Builder
-	for !strings.Contains(got.String(), "first\n") {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("before the second chunk was written: %v (got %q)", err, got.String())
+// TestConformance runs the suite every gateway server runs: panics,
+// 1xx, HEAD, hop-by-hop headers, an unread body, streaming, cancelling,
+// graceful shutdown.
+func TestConformance(t *testing.T) {
+	gatewaytest.Run(t, func(t *testing.T, h http.Handler, log *slog.Logger) gatewaytest.Target {
+		s := &Server{Handler: h, Logger: log, ReadTimeout: 10 * time.Second}
+		addr := gatewaytest.Serve(t, s)
+		return gatewaytest.Target{
+			Client:   &Transport{Addr: addr},
+			Addr:     addr,
+			Shutdown: s.Shutdown,
+			Raw: func(t *testing.T, vars []string, body []byte) []byte {
+				return gatewaytest.Exchange(t, addr, append(wiretest.Netstring(vars...), body...))
+			},
 		}
-		got.WriteString(line)
-	}
-	if strings.Contains(got.String(), "Content-Length") {
-		t.Errorf("streamed reply has a Content-Length: %q", got.String())
-	}
-	close(second)
-	rest, _ := io.ReadAll(br)
-	if string(rest) != "second\n" {
-		t.Errorf("rest = %q", rest)
-	}
-}
-
-func TestServerCancelsWhenClientGoes(t *testing.T) {
-	cancelled := make(chan struct{})
-	started := make(chan struct{})
-	addr, _, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		select {
-		case <-r.Context().Done():
-			close(cancelled)
-		case <-time.After(5 * time.Second):
-		}
-	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(c, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
-	<-started
-	c.Close()
-	select {
-	case <-cancelled:
-	case <-time.After(5 * time.Second):
-		t.Fatal("request context not cancelled after the client closed")
-	}
-}
-
-func TestServerPanic(t *testing.T) {
-	addr, logs, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		panic("boom")
-	}))
-	reply := rawRequest(t, addr, netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
-	if !strings.HasPrefix(reply, "Status: 500") || strings.Contains(reply, "boom") {
-		t.Errorf("reply = %q, want a 500 without the panic value", reply)
-	}
-	if !strings.Contains(logs.String(), "boom") {
-		t.Errorf("panic not logged:\n%s", logs)
-	}
-}
-
-func TestServerShutdownDrains(t *testing.T) {
-	release := make(chan struct{})
-	started := make(chan struct{})
-	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		io.WriteString(w, "finished")
-	}), Logger: slog.New(slog.DiscardHandler)}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s.Serve(l)
-	idle, err := net.Dial("tcp", l.Addr().String()) // connected, nothing sent
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	replyc := make(chan string)
-	go func() {
-		replyc <- rawRequest(t, l.Addr().String(), netstring("CONTENT_LENGTH", "0", "REQUEST_METHOD", "GET"))
-	}()
-	<-started
-	shut := make(chan error)
-	go func() { shut <- s.Shutdown(context.Background()) }()
-	select {
-	case err := <-shut:
-		t.Fatalf("Shutdown returned %v with a request in flight", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	close(release)
-	if reply := <-replyc; !strings.HasSuffix(reply, "finished") {
-		t.Errorf("in-flight reply = %q", reply)
-	}
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown = %v", err)
-	}
-	idle.SetReadDeadline(time.Now().Add(time.Second))
-	if n, err := idle.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("idle connection not closed by Shutdown: %d, %v", n, err)
-	}
+	})
 }
 
 // TestTransportRoundTrip: our Transport to our Server, variables mapped

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/gateway/gatewaytest"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -140,30 +142,6 @@ func TestModifier30FixesPath(t *testing.T) {
 	}
 }
 
-func TestServerStreams(t *testing.T) {
-	release := make(chan struct{})
-	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "first")
-		w.(http.Flusher).Flush()
-		<-release
-		io.WriteString(w, "last")
-	}))
-	resp, err := (&Transport{Addr: addr}).RoundTrip(mustRequest("GET", "http://x/", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	buf := make([]byte, 5)
-	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
-		t.Fatalf("first chunk %q, %v", buf, err)
-	}
-	close(release)
-	rest, _ := io.ReadAll(resp.Body)
-	if string(rest) != "last" {
-		t.Errorf("rest = %q", rest)
-	}
-}
-
 func mustRequest(method, url string, body io.Reader) *http.Request {
 	r, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -190,17 +168,6 @@ func TestServerBadVars(t *testing.T) {
 		if reply := rawRequest(t, addr, vars, ""); !strings.HasPrefix(reply, "HTTP/1.1 400 ") {
 			t.Errorf("%v: reply = %q, want 400", vars, reply)
 		}
-	}
-}
-
-func TestServerPanic(t *testing.T) {
-	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "partial")
-		panic("boom")
-	}))
-	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}}, "")
-	if !strings.HasPrefix(reply, "HTTP/1.1 500 ") {
-		t.Errorf("reply = %q, want 500", reply)
 	}
 }
 
@@ -293,56 +260,22 @@ func TestTransportLengthRequired(t *testing.T) {
 	}
 }
 
-func TestServerShutdownDrains(t *testing.T) {
-	started := make(chan struct{})
-	release := make(chan struct{})
-	s, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-		io.WriteString(w, "done")
-	}))
-	got := make(chan string, 1)
-	go func() { got <- rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}}, "") }()
-	<-started
-	shut := make(chan error, 1)
-	go func() { shut <- s.Shutdown(t.Context()) }()
-	select {
-	case err := <-shut:
-		t.Fatalf("Shutdown returned %v with a request in flight", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	close(release)
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown = %v", err)
-	}
-	if r := <-got; !strings.HasSuffix(r, "done") {
-		t.Errorf("reply = %q", r)
-	}
-}
-
-func TestServerCancelsOnClientClose(t *testing.T) {
-	started := make(chan struct{})
-	cancelled := make(chan struct{})
-	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		select {
-		case <-r.Context().Done():
-			close(cancelled)
-		case <-time.After(10 * time.Second):
+// TestConformance runs the suite every gateway server runs: panics,
+// 1xx, HEAD, hop-by-hop headers, an unread body, streaming, cancelling,
+// graceful shutdown.
+func TestConformance(t *testing.T) {
+	gatewaytest.Run(t, func(t *testing.T, h http.Handler, log *slog.Logger) gatewaytest.Target {
+		s := &Server{Handler: h, Logger: log, ReadTimeout: 10 * time.Second}
+		addr := gatewaytest.Serve(t, s)
+		return gatewaytest.Target{
+			Client:   &Transport{Addr: addr},
+			Addr:     addr,
+			Shutdown: s.Shutdown,
+			Raw: func(t *testing.T, vars []string, body []byte) []byte {
+				return gatewaytest.Exchange(t, addr, append(wiretest.UWSGIPacket(0, 0, vars...), body...))
+			},
 		}
-	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	WritePacket(c, 0, 0, []Var{{"REQUEST_METHOD", "GET"}})
-	<-started
-	c.Close()
-	select {
-	case <-cancelled:
-	case <-time.After(5 * time.Second):
-		t.Error("handler context not cancelled when the client closed")
-	}
+	})
 }
 
 // BenchmarkServerRoundTrip: a connection per request, as nginx sends

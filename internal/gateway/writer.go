@@ -125,7 +125,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			*w.buf = append(*w.buf, p...)
 			return len(p), nil
 		}
-		if w.sendHeader(false); w.err != nil {
+		if w.sendHeader(false, p); w.err != nil {
 			return 0, w.err
 		}
 	}
@@ -166,8 +166,9 @@ func (w *Writer) fail(err error) {
 }
 
 // sendHeader puts the head and the held-back body into the sink. final
-// says the handler is done, so the held-back body is all of it.
-func (w *Writer) sendHeader(final bool) {
+// says the handler is done, so the held-back body is all of it; next is
+// the body to come, sniffed when nothing was held back.
+func (w *Writer) sendHeader(final bool, next []byte) {
 	if w.sentHeader {
 		return
 	}
@@ -180,8 +181,12 @@ func (w *Writer) sendHeader(final bool) {
 	allowed := w.status != http.StatusNoContent && w.status != http.StatusNotModified
 	if allowed {
 		_, haveType := h["Content-Type"]
-		if !haveType && len(body) > 0 && h.Get("Content-Encoding") == "" {
-			h.Set("Content-Type", http.DetectContentType(body))
+		sniff := body
+		if len(sniff) == 0 {
+			sniff = next
+		}
+		if !haveType && len(sniff) > 0 && h.Get("Content-Encoding") == "" {
+			h.Set("Content-Type", http.DetectContentType(sniff))
 		}
 		isHead := w.req != nil && w.req.Method == http.MethodHead
 		if final && h.Get("Content-Length") == "" && (!isHead || w.written > 0) {
@@ -252,7 +257,7 @@ func (w *Writer) FlushError() error {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	w.sendHeader(false)
+	w.sendHeader(false, nil)
 	if w.err != nil {
 		return w.err
 	}
@@ -294,7 +299,7 @@ func (w *Writer) Finish() error {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	w.sendHeader(true)
+	w.sendHeader(true, nil)
 	return w.err
 }
 
