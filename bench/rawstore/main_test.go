@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gopaste/gopaste/session/storetest"
 )
 
 // serve runs the handler on rt as main does: a key per connection.
@@ -85,23 +87,11 @@ func TestSQLite(t *testing.T) {
 	checkCounts(t, rt)
 }
 
-// require fails under CI=true and skips otherwise when a peer is down.
-func require(t *testing.T, peer string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s unreachable (CI=true): %v", peer, err)
-	}
-	t.Skipf("%s unreachable: %v", peer, err)
-}
-
 func TestRedisCleansUpOnlyItsPrefix(t *testing.T) {
 	ns := "gprawtest_" + strconv.Itoa(os.Getpid()) + ":"
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
 	defer c.Close()
-	require(t, "redis", c.Ping(t.Context()).Err())
+	storetest.Require(t, "redis", c.Ping(t.Context()).Err())
 	other := "gprawtest_other_" + strconv.Itoa(os.Getpid())
 	c.Set(t.Context(), other, "x", time.Minute)
 	defer c.Del(context.Background(), other)
@@ -128,7 +118,7 @@ func TestRedisCleansUpOnlyItsPrefix(t *testing.T) {
 
 func TestPostgresDropsItsTables(t *testing.T) {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
-	require(t, "postgres", err)
+	storetest.Require(t, "postgres", err)
 	c.Close()
 	const dsn = "postgres://postgres@127.0.0.1:5432/test"
 	table := "gprawtest_" + strconv.Itoa(os.Getpid())
