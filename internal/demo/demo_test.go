@@ -119,3 +119,26 @@ func TestDataDirIssue12Item8(t *testing.T) {
 		}
 	})
 }
+
+// TestDataDirUsesTMPDIR: DataDir, as "gopaste serve" calls it, looks under
+// $TMPDIR and refuses a symlink planted there.
+func TestDataDirUsesTMPDIR(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir, err := DataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(tmp, fmt.Sprintf("gopaste-demo-%d", os.Getuid())); dir != want {
+		t.Errorf("DataDir = %q, want %q", dir, want)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(t.TempDir(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := DataDir(); err == nil {
+		t.Errorf("DataDir = %q, nil with a symlink planted at %s", got, dir)
+	}
+}
