@@ -274,11 +274,7 @@ func (t *Transport) put(c *clientConn, reusable bool) {
 }
 
 func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
-	b, err := proxy.ParseBackend(addr)
-	if err != nil {
-		return nil, fmt.Errorf("fastcgi: %w", err)
-	}
-	c, err := b.Dial(ctx, t.DialTimeout, t.Dial)
+	c, err := proxy.DialAddr(ctx, addr, t.DialTimeout, t.Dial)
 	if err != nil {
 		return nil, fmt.Errorf("fastcgi: dial %s: %w", addr, err)
 	}

@@ -66,6 +66,17 @@ func (b Backend) Dial(ctx context.Context, timeout time.Duration, dial DialFunc)
 	return dial(ctx, b.Network, b.Address)
 }
 
+// DialAddr dials addr ("host:port" or "unix:/path", as ParseBackend
+// reads it) as Backend.Dial does: the SCGI, uwsgi and FastCGI Transports
+// connect through it.
+func DialAddr(ctx context.Context, addr string, timeout time.Duration, dial DialFunc) (net.Conn, error) {
+	b, err := ParseBackend(addr)
+	if err != nil {
+		return nil, err
+	}
+	return b.Dial(ctx, timeout, dial)
+}
+
 type backend struct {
 	Backend
 	rt       http.RoundTripper

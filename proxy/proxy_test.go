@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -369,5 +371,42 @@ func TestParseBackend(t *testing.T) {
 		if _, err := ParseBackend(bad); err == nil {
 			t.Errorf("ParseBackend(%q) accepted", bad)
 		}
+	}
+}
+
+// TestDialAddr: the one dial of every gateway client splits the address,
+// bounds the dial by the timeout (10 seconds when zero) and goes through
+// the dial function when one is given.
+func TestDialAddr(t *testing.T) {
+	var gotNet, gotAddr string
+	var gotDeadline time.Duration
+	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
+		gotNet, gotAddr = network, address
+		d, _ := ctx.Deadline()
+		gotDeadline = time.Until(d)
+		return nil, errors.New("not really")
+	}
+	if _, err := DialAddr(context.Background(), "unix:/run/app.sock", 0, dial); err == nil {
+		t.Fatal("the dial function's error was lost")
+	}
+	if gotNet != "unix" || gotAddr != "/run/app.sock" || gotDeadline < 9*time.Second || gotDeadline > 10*time.Second {
+		t.Errorf("dialed %s %s within %v; want unix /run/app.sock within 10s", gotNet, gotAddr, gotDeadline)
+	}
+	DialAddr(context.Background(), ":4000", time.Second, dial)
+	if gotNet != "tcp" || gotAddr != "127.0.0.1:4000" || gotDeadline > time.Second {
+		t.Errorf("dialed %s %s within %v; want tcp 127.0.0.1:4000 within 1s", gotNet, gotAddr, gotDeadline)
+	}
+	if _, err := DialAddr(context.Background(), "no-port", 0, dial); err == nil {
+		t.Error("DialAddr accepted an address without a port")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, err = DialAddr(context.Background(), addr, 0, nil)
+	if !isDialError(err) {
+		t.Errorf("refused connection: %v, want a dial *net.OpError", err)
 	}
 }

@@ -71,11 +71,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if addr == "" {
 		addr = req.URL.Host
 	}
-	b, err := proxy.ParseBackend(addr)
-	if err != nil {
-		return nil, fmt.Errorf("scgi: %w", err)
-	}
-	c, err := b.Dial(req.Context(), t.DialTimeout, t.Dial)
+	c, err := proxy.DialAddr(req.Context(), addr, t.DialTimeout, t.Dial)
 	if err != nil {
 		return nil, fmt.Errorf("scgi: backend %s: %w", addr, err)
 	}
