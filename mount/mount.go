@@ -5,6 +5,11 @@
 // mounted at /blog reaches the app with r.URL.Path = "/2024/post" and
 // ScriptName = "/blog". OriginalPath gives back the full path, for access
 // logs and redirects.
+//
+// It also holds the one path check every part that matches on a path
+// shares: [CleanPath] says what a clean path is, [Canonical] redirects a
+// request whose path is not clean, and [Location] builds every redirect
+// target from a path so that none points at another host.
 package mount
 
 import (

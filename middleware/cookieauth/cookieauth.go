@@ -1,7 +1,9 @@
 // Package cookieauth implements login by a signed cookie, as Paste's
 // auth_tkt did: a filter that reads the cookie and puts its user in the
 // request context ([auth.User]), and a login app that checks a user name
-// and password against an htpasswd file and sets the cookie.
+// and password against an htpasswd file and sets the cookie. The login
+// app's forms carry a CSRF token bound to a cookie, cross-origin POSTs
+// are refused, and logging out takes a POST (see [NewLogin]).
 //
 // The cookie ("ticket") holds the user name, the time it was issued and
 // the time it expires, signed with HMAC-SHA256 under a secret. Secrets
