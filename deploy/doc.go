@@ -17,6 +17,12 @@
 // Not supported: use = call:module:object and paste.app_factory keys,
 // which name Python objects; register a Go factory instead.
 //
+// [Load] builds what "gopaste serve" runs, a [Generation]: the app and the
+// server from one parse, with the files their parts watch and the
+// resources to close (and reopen on SIGUSR1); [BuildApp] builds an app
+// alone and [Check] every section. State that must outlive a reload is
+// shared through [Options.Pool] (see registry.Shared).
+//
 // The loaded config is available to every app at run time through
 // [ConfigFrom].
 package deploy

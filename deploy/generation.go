@@ -64,7 +64,7 @@ type LogConfig struct {
 // Reopener is a resource that reopens its files, as a log after logrotate
 // moved it away. A part registers it with registry.Config.OnClose like any
 // resource; [Generation.Reopen] calls every such Reopen ("gopaste serve"
-// does on SIGUSR1). The access log's file is one.
+// does on SIGUSR1). The access log's writer is one.
 type Reopener interface {
 	Reopen() error
 }
