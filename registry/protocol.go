@@ -46,10 +46,11 @@ type ProtocolFactory func(h http.Handler, o ProtocolOptions, logger *slog.Logger
 type Protocol struct {
 	// New builds a server of the protocol.
 	New ProtocolFactory
-	// Sniff reports whether the first bytes of a connection (at least 2,
-	// at most 4, unless the client sent fewer) belong to the protocol. nil
-	// means the protocol is never chosen by sniffing nor named in a
-	// wrong-protocol message.
+	// Sniff reports whether the first bytes of a connection belong to the
+	// protocol. It gets at least one byte: 2 to 4 from the "protocol =
+	// auto" listener unless the client sent fewer, possibly more from a
+	// server checking a wrong client. nil means the protocol is never
+	// chosen by sniffing nor named in a wrong-protocol message.
 	Sniff func(first []byte) bool
 	// Order places the protocol among the others when sniffing: lower
 	// first. A protocol whose Sniff accepts almost anything (uwsgi) takes
