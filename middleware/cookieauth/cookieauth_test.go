@@ -269,6 +269,9 @@ func TestLogin(t *testing.T) {
 		{name: "logout without CSRF token", method: "POST", target: "/logout", form: url.Values{}, noCSRF: true, status: 403},
 		{name: "cross-site logout", method: "POST", target: "/logout", form: url.Values{}, header: map[string]string{"Sec-Fetch-Site": "cross-site"}, status: 403},
 		{name: "bad method", method: "DELETE", target: "/", status: 405},
+		// A form reached by an unclean path must not post elsewhere:
+		// action="//evil.example/" would send the password to that host.
+		{name: "unclean path redirected", method: "GET", target: "//evil.example/", status: 301, location: "/login/evil.example/"},
 	}
 	csrfCookie, token := csrfPair(t, h)
 	for _, tt := range tests {

@@ -116,7 +116,12 @@ type formData struct {
 
 func (l *login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &l.o.Cookie
-	action := mount.ScriptName(r.Context()) + r.URL.EscapedPath()
+	if !mount.Canonical(w, r) {
+		return
+	}
+	// The form posts back here; built like a redirect, it never names
+	// another host ("//evil.example/" would send the password there).
+	action := mount.Location(mount.ScriptName(r.Context()), r.URL.EscapedPath(), "")
 	logout := r.URL.Path == l.o.LogoutPath
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
