@@ -24,6 +24,19 @@
 //     closing a socket with unread input sends a reset, and a reset makes
 //     the web server drop the reply it has not read yet.
 //
+// Client side:
+//
+//   - [ReadReply] is the one parser of a backend's reply, used by the
+//     scgi, uwsgi and fastcgi Transports, the cgi app and (through the
+//     scgi Transport) cgi2scgi: CGI style (RFC 3875 §6) or an HTTP status
+//     line, one status range (200-999), local redirects as 302s, a header
+//     cap ([ErrHeaderTooLarge]), hop-by-hop headers removed.
+//   - [Exchange] runs a request over a connection of its own that the
+//     backend closes to end the reply (SCGI, uwsgi): the body written
+//     concurrently, the response header timeout, cancellation, and
+//     [ShortReply] to give a short reply a Content-Length. Connections
+//     come from proxy.DialAddr, the one dialer of every client.
+//
 // This package does not speak a protocol: the framing of each lives in
 // its own package.
 package gateway
