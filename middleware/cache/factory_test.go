@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 func newConfig(local ...registry.Entry) *registry.Config {
@@ -72,19 +73,14 @@ func TestFactoryErrors(t *testing.T) {
 
 // generation builds the cache filter of section around h, as deploy does
 // for one generation with the serve loop's pool; close discards it.
-func generation(t *testing.T, pool *registry.Pool, section string, h http.Handler, local ...registry.Entry) (http.Handler, func()) {
+func generation(t *testing.T, pool *registry.Pool, section string, h http.Handler, local map[string]string) (http.Handler, func()) {
 	t.Helper()
-	c := registry.NewConfig(registry.Filter, section, "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
-	c.Pool = pool
+	c, discard := registrytest.Generation(t, pool, registry.Filter, section, "/tmp/t.ini", local)
 	mw, err := factory(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mw(h), func() {
-		for _, cl := range c.Closers() {
-			cl.Close()
-		}
-	}
+	return mw(h), discard
 }
 
 func body(h http.Handler) string {
@@ -106,20 +102,20 @@ func says(s string) http.Handler {
 // once the last generation using it is closed.
 func TestReloadKeepsCache(t *testing.T) {
 	pool := new(registry.Pool)
-	old, closeOld := generation(t, pool, "filter:cache", says("one"))
+	old, closeOld := generation(t, pool, "filter:cache", says("one"), nil)
 	if got := body(old); got != "one" {
 		t.Fatalf("first response %q", got)
 	}
-	next, closeNext := generation(t, pool, "filter:cache", says("two"))
+	next, closeNext := generation(t, pool, "filter:cache", says("two"), nil)
 	closeOld()
 	if got := body(next); got != "one" {
 		t.Errorf("after a reload: %q, want the cached %q", got, "one")
 	}
-	other, closeOther := generation(t, pool, "filter:other", says("three"))
+	other, closeOther := generation(t, pool, "filter:other", says("three"), nil)
 	if got := body(other); got != "three" {
 		t.Errorf("another section's cache answered: %q", got)
 	}
-	resized, closeResized := generation(t, pool, "filter:cache", says("four"), registry.Entry{Key: "max_bytes", Value: "1M"})
+	resized, closeResized := generation(t, pool, "filter:cache", says("four"), map[string]string{"max_bytes": "1M"})
 	if got := body(resized); got != "four" {
 		t.Errorf("a resized cache kept the old entries: %q", got)
 	}
@@ -129,7 +125,7 @@ func TestReloadKeepsCache(t *testing.T) {
 	if pool.Len() != 0 {
 		t.Fatalf("caches left in the pool: %d", pool.Len())
 	}
-	again, closeAgain := generation(t, pool, "filter:cache", says("five"))
+	again, closeAgain := generation(t, pool, "filter:cache", says("five"), nil)
 	defer closeAgain()
 	if got := body(again); got != "five" {
 		t.Errorf("a cache released by its last generation came back: %q", got)

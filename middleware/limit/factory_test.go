@@ -6,27 +6,19 @@ import (
 	"testing"
 
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 // generation builds the limit filter of section in file, as deploy does
 // for one generation with the serve loop's pool; close discards it.
 func generation(t *testing.T, pool *registry.Pool, section string, keys map[string]string) (h http.Handler, close func()) {
 	t.Helper()
-	var es []registry.Entry
-	for k, v := range keys {
-		es = append(es, registry.Entry{Key: k, Value: v})
-	}
-	c := registry.NewConfig(registry.Filter, section, "t.ini:1", "/tmp/t.ini", nil, es, nil, nil)
-	c.Pool = pool
+	c, discard := registrytest.Generation(t, pool, registry.Filter, section, "/tmp/t.ini", keys)
 	mw, err := factory(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), func() {
-		for _, cl := range c.Closers() {
-			cl.Close()
-		}
-	}
+	return mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), discard
 }
 
 func status(h http.Handler) int {

@@ -58,3 +58,23 @@ func CheckFilter(t testing.TB, name, section, file string, local map[string]stri
 		t.Errorf("unread keys %v", u)
 	}
 }
+
+// Generation returns the config view of one build (one generation) of
+// section, as Config makes it, sharing pool as the serve loop's builds
+// do, and a func that discards the build: it closes what the factory
+// registered (releasing its shared values) in reverse order, as deploy
+// does. Tests of parts that keep state with registry.Shared build twice
+// with one pool to check the state is kept.
+func Generation(t testing.TB, pool *registry.Pool, kind registry.Kind, section, file string, local map[string]string) (c *registry.Config, discard func()) {
+	t.Helper()
+	c = Config(kind, section, file, local)
+	c.Pool = pool
+	return c, func() {
+		cl := c.Closers()
+		for i := len(cl) - 1; i >= 0; i-- {
+			if err := cl[i].Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		}
+	}
+}

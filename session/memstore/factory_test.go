@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 	"github.com/gopaste/gopaste/session"
 )
 
@@ -13,17 +14,12 @@ import (
 // generation sharing pool; close discards the generation.
 func generation(t *testing.T, pool *registry.Pool, file, section string, o session.StoreOptions) (s *Store, close func()) {
 	t.Helper()
-	c := registry.NewConfig(registry.Filter, section, file+":1", file, nil, nil, nil, nil)
-	c.Pool = pool
+	c, discard := registrytest.Generation(t, pool, registry.Filter, section, file, nil)
 	st, err := newStore(c, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.(*Store), func() {
-		for _, cl := range c.Closers() {
-			cl.Close()
-		}
-	}
+	return st.(*Store), discard
 }
 
 func closed(s *Store) bool {
