@@ -320,3 +320,57 @@ func TestTransportBackendIgnoresKeepConn(t *testing.T) {
 		t.Errorf("keep state %d, want keepIgnored", tr.keep.Load())
 	}
 }
+
+// TestTransportReuseAfterFramedBody: a body that ends at its
+// Content-Length (with bytes after it) and a HEAD reply's body (not read
+// at all) still give their connection back to the pool: the Transport
+// reads on to END_REQUEST.
+func TestTransportReuseAfterFramedBody(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &countListener{Listener: raw}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for {
+					readRequest(c)
+					reply := AppendRecord(nil, TypeStdout, 1, []byte("Content-Length: 2\r\n\r\noktrailing"))
+					reply = AppendRecord(reply, TypeStdout, 1, nil)
+					reply = AppendRecord(reply, TypeEndRequest, 1, []byte{0, 0, 0, 0, StatusRequestComplete, 0, 0, 0})
+					if _, err := c.Write(reply); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	tr := &Transport{Addr: raw.Addr().String(), MaxConns: 1, Logger: quiet()}
+	defer tr.Close()
+	for i, method := range []string{"GET", "HEAD", "GET", "GET"} {
+		req, _ := http.NewRequest(method, "http://x/", nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := "ok"
+		if method == "HEAD" {
+			want = ""
+		}
+		if err != nil || string(b) != want || resp.ContentLength != 2 {
+			t.Errorf("request %d (%s): body %q, length %d, err %v; want %q, 2", i, method, b, resp.ContentLength, err, want)
+		}
+	}
+	if n := l.total.Load(); n != 1 {
+		t.Errorf("%d connections for 4 requests, want 1 reused", n)
+	}
+}
