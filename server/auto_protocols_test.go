@@ -23,22 +23,7 @@ import (
 // talks HTTP, SCGI, uwsgi and FastCGI to it with gopaste's own clients:
 // each request reaches the env app with the same variables.
 func TestAutoServesEveryProtocol(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	s := &server.Server{
-		Options: server.Options{Protocol: "auto", GracefulTimeout: 5 * time.Second},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready:   func(a net.Addr) { addrc <- a.String() },
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, &env.Handler{}) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr := <-addrc
+	addr := runAuto(t, nil, &env.Handler{})
 
 	clients := map[string]http.RoundTripper{
 		"http":    &http.Transport{},
@@ -128,25 +113,7 @@ func TestIsolatedRegistryProtocols(t *testing.T) {
 		t.Errorf("scgi of registry.Default accepted by a section of another registry: %v", err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	s := &server.Server{
-		Options:  server.Options{Protocol: "auto", GracefulTimeout: 5 * time.Second},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready:    func(a net.Addr) { addrc <- a.String() },
-		Registry: r,
-	}
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Run(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr := <-addrc
+	addr := runAuto(t, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -160,5 +127,36 @@ func TestIsolatedRegistryProtocols(t *testing.T) {
 	_, err = (&http.Client{Transport: &scgi.Transport{Addr: addr}, Timeout: 5 * time.Second}).Get("http://" + addr + "/")
 	if err == nil {
 		t.Error("an SCGI request was served by a server whose registry has no scgi")
+	}
+}
+
+// runAuto serves h on a "protocol = auto" listener with the protocols of
+// reg (nil: registry.Default) until the test ends, and returns its
+// address.
+func runAuto(t *testing.T, reg *registry.Registry, h http.Handler) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	s := &server.Server{
+		Options:  server.Options{Protocol: "auto", GracefulTimeout: 5 * time.Second},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready:    func(a net.Addr) { addrc <- a.String() },
+		Registry: reg,
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return addr
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("Run ended before listening: %v", err)
+		return ""
 	}
 }
