@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -26,12 +27,22 @@ func FuzzParseWrk(f *testing.F) {
 	})
 }
 
-// FuzzProcFiles feeds /proc lines to the two small parsers of /proc.
+// FuzzProcFiles feeds /proc lines to the two small parsers of /proc: a
+// stat line without the ")" that ends the command name has no group; with
+// stat as the command name (spaces, parentheses and all), the group comes
+// back; no memory figure is negative.
 func FuzzProcFiles(f *testing.F) {
 	f.Add("123 (gopaste) S 1 123 123 0 -1", "VmHWM:\t 12000 kB\nVmRSS:\t 9000 kB\n")
 	f.Add("77 (a (weird) name) R 10 55 55", "VmRSS: x kB\n")
+	f.Add(") S 1 2 3", "")
 	f.Fuzz(func(t *testing.T, stat, status string) {
-		statPGRP(stat)
+		if _, ok := statPGRP(stat); ok && !strings.Contains(stat, ")") {
+			t.Errorf("statPGRP(%q) found a group without a command name", stat)
+		}
+		line := fmt.Sprintf("77 (%s) R 10 4242 55 0 -1", stat)
+		if g, ok := statPGRP(line); !ok || g != 4242 {
+			t.Errorf("statPGRP(%q) = %d, %v; want 4242, true", line, g, ok)
+		}
 		rss, hwm, err := parseMemStatus(strings.NewReader(status))
 		if err == nil && (rss < 0 || hwm < 0) {
 			t.Errorf("negative memory accepted: %d, %d from %q", rss, hwm, status)
