@@ -96,10 +96,10 @@ port = eighty
 // gives, as log records in the configured format, at the configured
 // level, to the configured file.
 func TestServeLogsIgnoredSections(t *testing.T) {
-	body := "[app:main]\nuse = text\nbody = hi\n\n[sever:main]\nuse = http\n\n[server:main]\nuse = console\n"
+	body := "[app:main]\nuse = text\nbody = hi\n\n[loggers]\nkeys = root\n\n[server:main]\nuse = console\n"
 	cfg := config(t, body)
 	_, _, errs := run(t, "serve", cfg)
-	if !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "[sever:main]: section is not one PasteDeploy knows") {
+	if !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "[loggers]: section is not one PasteDeploy knows") {
 		t.Errorf("no warning about the ignored section:\n%s", errs)
 	}
 
@@ -121,7 +121,7 @@ func TestServeLogsIgnoredSections(t *testing.T) {
 		t.Errorf("log_file set, yet stderr got:\n%s", errs)
 	}
 	b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "error.log"))
-	if !strings.HasPrefix(string(b), "{") || !strings.Contains(string(b), "[sever:main]") {
+	if !strings.HasPrefix(string(b), "{") || !strings.Contains(string(b), "[loggers]") {
 		t.Errorf("error.log = %q", b)
 	}
 	run(t, "serve", cfg, "--log-format", "text")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopaste/gopaste/registry"
@@ -103,9 +104,16 @@ func httpFactory(c *registry.Config) (registry.Server, error) {
 		pair, err := tls.LoadX509KeyPair(cert, key)
 		if err != nil {
 			c.Errorf("cert_file", "%v", err)
-		} else {
-			o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+			break
 		}
+		// The running server presents what the latest build loaded: a
+		// reload after a renewal reaches its handshakes.
+		certs, err := registry.Shared(c, "certificate", func() (*certHolder, error) { return new(certHolder), nil })
+		if err != nil {
+			return nil, err
+		}
+		certs.Store(&pair)
+		o.TLSConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
 		c.Watch(cert)
 		c.Watch(key)
 	case cert != "" || key != "":
@@ -118,3 +126,11 @@ func httpFactory(c *registry.Config) (registry.Server, error) {
 	}
 	return &Server{Options: o, Logger: c.Logger, Registry: c.Registry}, nil
 }
+
+// certHolder is the certificate an HTTPS server section presents, kept
+// across reloads (registry.Shared): each build stores the pair it loaded.
+type certHolder struct {
+	atomic.Pointer[tls.Certificate]
+}
+
+func (h *certHolder) get(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.Load(), nil }
