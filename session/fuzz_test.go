@@ -2,10 +2,8 @@ package session_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
@@ -13,8 +11,8 @@ import (
 )
 
 // FuzzDecodeRecord: any bytes decode to a record or an ErrCorrupt error,
-// never a panic, and a decoded record re-encodes to one that decodes the
-// same.
+// never a panic, and a decoded record round-trips: it encodes to JSON
+// that decodes to the same record and encodes to the same bytes again.
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":3,"user":"bob","values":{"visits":3}}`))
 	f.Add([]byte(`{"format":2}`))
@@ -30,32 +28,62 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 			return
 		}
-		// The fast path must agree with encoding/json.
-		var ref session.Record
-		if err := json.Unmarshal(data, &ref); err != nil {
-			t.Fatalf("DecodeRecord accepted what encoding/json refuses: %v", err)
-		}
-		if !sameRecord(rec, &ref) {
-			t.Fatalf("DecodeRecord = %+v, encoding/json = %+v", rec, ref)
-		}
 		again, err := rec.Encode()
 		if err != nil {
-			t.Fatalf("re-encode: %v", err)
+			// Only a time that parses but that time.MarshalJSON refuses
+			// (an offset out of its range) may fail.
+			if _, e1 := rec.Created.MarshalJSON(); e1 != nil {
+				return
+			}
+			if _, e2 := rec.Deadline.MarshalJSON(); e2 != nil {
+				return
+			}
+			t.Fatalf("re-encode of %+v: %v", rec, err)
 		}
 		rec2, err := session.DecodeRecord(again)
 		if err != nil {
 			t.Fatalf("decode of re-encoded %s: %v", again, err)
 		}
-		third, _ := rec2.Encode()
-		if !bytes.Equal(again, third) {
-			t.Fatalf("not stable:\n%s\n%s", again, third)
+		if !sameRecord(rec, rec2) {
+			t.Fatalf("round trip changed the record:\n%+v\n%+v", rec, rec2)
 		}
-		if !json.Valid(again) {
-			t.Fatalf("invalid JSON %s", again)
+		third, err := rec2.Encode()
+		if err != nil || !bytes.Equal(again, third) {
+			t.Fatalf("not stable (%v):\n%s\n%s", err, again, third)
 		}
-		var ref2 session.Record
-		if err := json.Unmarshal(again, &ref2); err != nil || !sameRecord(rec, &ref2) {
-			t.Fatalf("Encode wrote %s, which encoding/json reads as %+v (%v)", again, ref2, err)
+	})
+}
+
+// FuzzRecordRoundTrip: a record the filter could write (any user, key
+// and string value, times in range) decodes to what was encoded.
+func FuzzRecordRoundTrip(f *testing.F) {
+	f.Add("bob", "visits", "x", int64(3), int64(1796000000123456789), uint32(86400))
+	f.Add("", "", "", int64(0), int64(0), uint32(0))
+	f.Add("b\"ob <&>\x00\xff", "k\\ey\u2028", "\"}", int64(-1), int64(-62135596800000000), uint32(1))
+	f.Fuzz(func(t *testing.T, user, key, val string, version, created int64, life uint32) {
+		c := time.Unix(0, created).UTC()
+		if c.Year() > 9000 {
+			return
+		}
+		v, err := json.Marshal(val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &session.Record{Created: c, Deadline: c.Add(time.Duration(life) * time.Second),
+			Version: version, User: user, Values: map[string]json.RawMessage{key: v}}
+		data, err := rec.Encode()
+		if err != nil {
+			t.Fatalf("Encode(%+v): %v", rec, err)
+		}
+		got, err := session.DecodeRecord(data)
+		if err != nil {
+			t.Fatalf("DecodeRecord(%s): %v", data, err)
+		}
+		// encoding/json writes invalid UTF-8 as U+FFFD: compare with that.
+		rec.User = string([]rune(user))
+		rec.Values = map[string]json.RawMessage{string([]rune(key)): v}
+		if !sameRecord(rec, got) {
+			t.Fatalf("encoded %+v as %s, decoded %+v", rec, data, got)
 		}
 	})
 }
@@ -66,72 +94,21 @@ func sameRecord(a, b *session.Record) bool {
 		return false
 	}
 	for k, v := range a.Values {
-		var x, y bytes.Buffer
-		if json.Compact(&x, v) != nil || json.Compact(&y, b.Values[k]) != nil || x.String() != y.String() {
+		w, ok := b.Values[k]
+		if !ok || normal(v) != normal(w) {
 			return false
 		}
 	}
 	return true
 }
 
-// FuzzCookieToken: the filter's allocation-free cookie reader finds the
-// token that net/http's Request.Cookie finds, for any Cookie headers and
-// any (valid) cookie name.
-func FuzzCookieToken(f *testing.F) {
-	const tok = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	f.Add("session", "session="+tok, "")
-	f.Add("session", `a=1; session="`+tok+`"; b=2`, "")
-	f.Add("session", "session=bad\\; session="+tok, "session=x")
-	f.Add("session", " session = "+tok+" ;", "")
-	f.Add("sid", "session="+tok, "sid="+tok+"x")
-	f.Add("a(b", "a(b="+tok, "")
-	f.Fuzz(func(t *testing.T, name, line1, line2 string) {
-		m, err := session.New(session.Options{Store: nopStore{}, CookieName: name})
-		if err != nil {
-			return // an invalid name is refused by New
-		}
-		r, _ := http.NewRequest("GET", "/", nil)
-		r.Header["Cookie"] = []string{line1}
-		if line2 != "" {
-			r.Header["Cookie"] = append(r.Header["Cookie"], line2)
-		}
-		want := ""
-		if c, err := r.Cookie(name); err == nil && session.ValidToken(c.Value) {
-			want = c.Value
-		}
-		if got := m.CookieToken(r); got != want {
-			t.Fatalf("cookieToken(%q, %q) = %q, net/http finds %q", line1, line2, got, want)
-		}
-	})
-}
-
-// nopStore is a Store that holds nothing.
-type nopStore struct{}
-
-func (nopStore) Find(context.Context, string) ([]byte, bool, error)      { return nil, false, nil }
-func (nopStore) Commit(context.Context, string, []byte, time.Time) error { return nil }
-func (nopStore) Delete(context.Context, string) error                    { return nil }
-
-// FuzzCanonicalTime: a time text that the filter writes back unformatted
-// (canonicalTime) is exactly what formatting its time would write.
-func FuzzCanonicalTime(f *testing.F) {
-	f.Add("2026-11-26T07:30:00Z")
-	f.Add("2026-11-26T07:30:00.123456789Z")
-	f.Add("2026-11-26T07:30:00.120Z")
-	f.Add("2026-11-26T07:30:00+02:00")
-	f.Add("0001-01-01T00:00:00Z")
-	f.Add("2026-11-26t07:30:00Z")
-	f.Fuzz(func(t *testing.T, text string) {
-		tm, err := time.Parse(time.RFC3339Nano, text)
-		if err != nil || !session.CanonicalTime([]byte(text)) {
-			return
-		}
-		b, err := session.AppendTime(nil, tm)
-		if err != nil {
-			t.Fatalf("AppendTime(%v): %v", tm, err)
-		}
-		if want := `"` + text + `"`; string(b) != want {
-			t.Fatalf("canonical %q formats as %s", text, b)
-		}
-	})
+// normal is a JSON value without white space, with <, > and & escaped,
+// as encoding/json writes it.
+func normal(v []byte) string {
+	var c, e bytes.Buffer
+	if json.Compact(&c, v) != nil {
+		return "invalid " + string(v)
+	}
+	json.HTMLEscape(&e, c.Bytes())
+	return e.String()
 }

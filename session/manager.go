@@ -9,11 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/textproto"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gopaste/gopaste/auth"
@@ -83,26 +79,6 @@ type Manager struct {
 	log     *slog.Logger
 	locker  Locker
 	swapper Swapper
-	attrs   string // "; Path=/; HttpOnly; SameSite=Lax"
-	// nameIsToken is false for a cookie name net/http never reads.
-	nameIsToken bool
-	date        atomic.Pointer[httpDate]
-}
-
-// httpDate is a formatted Expires date, kept while requests in the same
-// second need it again.
-type httpDate struct {
-	sec int64
-	s   string
-}
-
-func (m *Manager) httpDate(sec int64) string {
-	if d := m.date.Load(); d != nil && d.sec == sec {
-		return d.s
-	}
-	d := &httpDate{sec, time.Unix(sec, 0).UTC().Format(http.TimeFormat)}
-	m.date.Store(d)
-	return d.s
 }
 
 // New checks o and returns a Manager.
@@ -115,9 +91,6 @@ func New(o Options) (*Manager, error) {
 	}
 	if o.CookieName == "" {
 		o.CookieName = "session"
-	}
-	if !validCookieName(o.CookieName) {
-		return nil, fmt.Errorf("session: invalid cookie name %q", o.CookieName)
 	}
 	if o.CookiePath == "" {
 		o.CookiePath = "/"
@@ -137,11 +110,10 @@ func New(o Options) (*Manager, error) {
 	if o.ConflictStatus < 100 || o.ConflictStatus > 599 {
 		return nil, fmt.Errorf("session: conflict status %d is not an HTTP status", o.ConflictStatus)
 	}
-	attrs, err := cookieAttrs(o)
-	if err != nil {
-		return nil, err
+	m := &Manager{o: o, log: o.Logger}
+	if err := m.cookie("", time.Time{}, false).Valid(); err != nil {
+		return nil, fmt.Errorf("session: cookie settings: %w", err)
 	}
-	m := &Manager{o: o, log: o.Logger, attrs: attrs, nameIsToken: isToken(o.CookieName)}
 	switch o.Lock {
 	case LockNone:
 	case LockExclusive:
@@ -162,14 +134,9 @@ func New(o Options) (*Manager, error) {
 	return m, nil
 }
 
-func validCookieName(s string) bool {
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || c == '=' || c == ';' || c == ',' || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return s != ""
-}
+// validCookieName reports whether net/http sends and reads a cookie of
+// this name.
+func validCookieName(s string) bool { return (&http.Cookie{Name: s}).Valid() == nil }
 
 // tokenLen is the length of a token: 32 random bytes, base64url.
 const tokenLen = 43
@@ -223,39 +190,14 @@ var errConflict = errors.New("session: changed by a concurrent request")
 // handler's response by an error.
 var errFailed = errors.New("session: response replaced by a session error")
 
-// request is what the filter allocates per request, in one piece: the
-// session, the writer that saves it, the context that carries it, and the
-// backing of the header values the filter adds.
-type request struct {
-	s   Session
-	w   writer
-	ctx sessionCtx
-}
-
-// sessionCtx is context.WithValue(parent, sessionKey{}, s) without an
-// allocation of its own.
-type sessionCtx struct {
-	context.Context
-	s *Session
-}
-
-func (c *sessionCtx) Value(key any) any {
-	if _, ok := key.(sessionKey); ok {
-		return c.s
-	}
-	return c.Context.Value(key)
-}
-
 // Handler is the filter: it loads the request's session (see [From]),
 // runs next, and saves the session before the response header goes out.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := &request{}
-		s, sw := &rq.s, &rq.w
-		*sw = writer{ResponseWriter: w, s: s, r: r}
-		sw.addHeader("Vary", 0, "Cookie")
+		s := &Session{m: m, loaded: time.Now()}
+		sw := &writer{ResponseWriter: w, s: s, r: r}
+		w.Header().Add("Vary", "Cookie")
 		token := m.cookieToken(r)
-		s.m, s.loaded = m, time.Now()
 		if token != "" {
 			if m.locker != nil {
 				unlock, err := m.lock(r.Context(), s.storeKey(token))
@@ -281,8 +223,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		if s.values == nil {
 			s.reset()
 		}
-		rq.ctx = sessionCtx{r.Context(), s}
-		var ctx context.Context = &rq.ctx
+		ctx := NewContext(r.Context(), s)
 		// Keep the session's user and the authenticated user in step.
 		if au := auth.User(ctx); au != "" && s.user == "" {
 			// Inside an auth filter: the session learns its user. A
@@ -305,68 +246,14 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// maxCookies is net/http's default limit on the cookies of a request
-// (GODEBUG httpcookiemaxnum): beyond it, Request.Cookie finds none.
-const maxCookies = 3000
-
 // cookieToken returns the token of the request's session cookie, or ""
-// for none or an invalid one. It finds the cookie that
-// r.Cookie(CookieName) would, without allocating.
+// for none or an invalid one.
 func (m *Manager) cookieToken(r *http.Request) string {
-	lines := r.Header["Cookie"]
-	if len(lines) == 0 || !m.nameIsToken {
+	c, err := r.Cookie(m.o.CookieName)
+	if err != nil || !validToken(c.Value) {
 		return ""
 	}
-	n := 0
-	for _, line := range lines {
-		n += strings.Count(line, ";") + 1
-	}
-	if n > maxCookies {
-		return ""
-	}
-	for _, line := range lines {
-		line = textproto.TrimString(line)
-		var part string
-		for len(line) > 0 {
-			part, line, _ = strings.Cut(line, ";")
-			name, val, _ := strings.Cut(textproto.TrimString(part), "=")
-			if textproto.TrimString(name) != m.o.CookieName {
-				continue
-			}
-			if len(val) > 1 && val[0] == '"' && val[len(val)-1] == '"' {
-				val = val[1 : len(val)-1]
-			}
-			if !validCookieValue(val) {
-				continue // net/http skips it too, and may find a later one
-			}
-			if validToken(val) {
-				return val
-			}
-			return ""
-		}
-	}
-	return ""
-}
-
-func validCookieValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// isToken reports whether s is an RFC 7230 token, as a cookie name that
-// net/http reads must be.
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return s != ""
+	return c.Value
 }
 
 // lock takes the session's exclusive lock, waiting at most LockTimeout.
@@ -437,10 +324,10 @@ func (m *Manager) save(sw *writer) bool {
 		s.foundKey = ""
 	}
 	if s.created.IsZero() {
-		s.created, s.timeText[0] = s.loaded.UTC(), nil
+		s.created = s.loaded.UTC()
 	}
 	if s.deadline.IsZero() {
-		s.deadline, s.timeText[1] = s.created.Add(m.o.Lifetime), nil
+		s.deadline = s.created.Add(m.o.Lifetime)
 	}
 	expiry := s.deadline
 	if m.o.IdleTimeout > 0 {
@@ -450,15 +337,7 @@ func (m *Manager) save(sw *writer) bool {
 	}
 	s.version++
 	rec := Record{Format: Format, Created: s.created, Deadline: s.deadline, Version: s.version, User: s.user, Values: s.values}
-	bp := encodeBuffers.Get().(*[]byte)
-	data, err := rec.appendJSON((*bp)[:0], s.timeText)
-	// Stores do not keep data (see [Store]): the buffer serves again.
-	defer func() {
-		if cap(data) <= maxPooledBuffer {
-			*bp = data[:0]
-			encodeBuffers.Put(bp)
-		}
-	}()
+	data, err := rec.Encode()
 	if err != nil { // values are marshalled by Put, so this is a bug
 		m.log.Error("session encode", "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -486,71 +365,56 @@ func (m *Manager) save(sw *writer) bool {
 	if err != nil {
 		return m.storeError(w, r, "save", err)
 	}
-	// The session is frozen now: found serves no later save, and data
-	// goes back to the pool.
+	// The session is frozen now: found serves no later save.
 	s.found, s.foundKey = nil, key
 	s.status = unmodified
 	m.writeCookie(sw, s.token, expiry)
 	return true
 }
 
-// encodeBuffers holds the buffers records are encoded into before a store
-// copies them; maxPooledBuffer bounds what goes back.
-var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-const maxPooledBuffer = 64 << 10
-
-func (m *Manager) writeCookie(w *writer, token string, expiry time.Time) {
-	var buf [256]byte
-	b := buf[:0]
-	b = append(b, m.o.CookieName...)
-	b = append(b, '=')
-	b = append(b, token...)
-	b = append(b, m.attrs...)
+// cookie returns the session cookie carrying token until expiry; the
+// zero expiry deletes it.
+func (m *Manager) cookie(token string, expiry time.Time, tls bool) *http.Cookie {
+	c := &http.Cookie{
+		Name:     m.o.CookieName,
+		Value:    token,
+		Path:     m.o.CookiePath,
+		Domain:   m.o.CookieDomain,
+		Secure:   m.o.Secure == SecureAlways || m.o.Secure == SecureAuto && tls,
+		HttpOnly: !m.o.ScriptAccess,
+		SameSite: m.o.SameSite,
+	}
 	if expiry.IsZero() {
-		b = append(b, "; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0"...)
+		c.Expires, c.MaxAge = time.Unix(1, 0), -1
 	} else {
-		b = append(b, "; Expires="...)
-		b = append(b, m.httpDate(expiry.Unix()+1)...)
-		b = append(b, "; Max-Age="...)
-		b = strconv.AppendInt(b, int64(time.Until(expiry).Seconds()+1), 10)
+		// Rounded up: the cookie outlives the stored session, never the
+		// other way round.
+		c.Expires = expiry.Add(time.Second).Truncate(time.Second)
+		c.MaxAge = max(1, int(time.Until(expiry).Seconds()+1))
 	}
-	if m.o.Secure == SecureAlways || m.o.Secure == SecureAuto && w.r.TLS != nil {
-		b = append(b, "; Secure"...)
-	}
-	w.addHeader("Set-Cookie", 1, string(b))
-	w.addHeader("Cache-Control", 2, `no-cache="Set-Cookie"`)
+	return c
 }
 
-// cookieAttrs returns the fixed attributes of the cookie, checking them.
-func cookieAttrs(o Options) (string, error) {
-	var b strings.Builder
-	for _, c := range []byte(o.CookiePath) {
-		if c < 0x20 || c >= 0x7f || c == ';' {
-			return "", fmt.Errorf("session: invalid cookie path %q", o.CookiePath)
+func (m *Manager) writeCookie(w *writer, token string, expiry time.Time) {
+	h := w.ResponseWriter.Header()
+	http.SetCookie(w.ResponseWriter, m.cookie(token, expiry, w.r.TLS != nil))
+	// Shared caches must not hand the cookie to others. One Cache-Control
+	// field: a handler's own directives are kept, and those that already
+	// keep the response out of shared caches need nothing more.
+	cc := h.Values("Cache-Control")
+	if len(cc) == 0 {
+		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
+		return
+	}
+	joined := strings.Join(cc, ", ")
+	for d := range strings.SplitSeq(strings.ToLower(joined), ",") {
+		d = strings.TrimSpace(d)
+		if d == "no-store" || d == "private" || strings.HasPrefix(d, "no-cache=") && strings.Contains(d, "set-cookie") {
+			h.Set("Cache-Control", joined)
+			return
 		}
 	}
-	b.WriteString("; Path=" + o.CookiePath)
-	if d := o.CookieDomain; d != "" {
-		for _, c := range []byte(strings.TrimPrefix(d, ".")) {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-				return "", fmt.Errorf("session: invalid cookie domain %q", d)
-			}
-		}
-		b.WriteString("; Domain=" + strings.TrimPrefix(d, "."))
-	}
-	if !o.ScriptAccess {
-		b.WriteString("; HttpOnly")
-	}
-	switch o.SameSite {
-	case http.SameSiteLaxMode:
-		b.WriteString("; SameSite=Lax")
-	case http.SameSiteStrictMode:
-		b.WriteString("; SameSite=Strict")
-	case http.SameSiteNoneMode:
-		b.WriteString("; SameSite=None")
-	}
-	return b.String(), nil
+	h.Set("Cache-Control", joined+`, no-cache="Set-Cookie"`)
 }
 
 // writer saves the session when the handler starts its response.
@@ -560,19 +424,6 @@ type writer struct {
 	r      *http.Request
 	done   bool
 	failed bool
-	hdr    [3]string // backs the header values the filter adds
-}
-
-// addHeader adds v to the header key, as Header.Add does, with hdr[i] as
-// the slice's backing when the header is new (the common case).
-func (w *writer) addHeader(key string, i int, v string) {
-	h := w.ResponseWriter.Header()
-	if old := h[key]; len(old) > 0 {
-		h[key] = append(old, v)
-		return
-	}
-	w.hdr[i] = v
-	h[key] = w.hdr[i : i+1 : i+1]
 }
 
 func (w *writer) save() {

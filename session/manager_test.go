@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -596,9 +597,9 @@ func (s *watched) Find(ctx context.Context, key string) ([]byte, bool, error) {
 	return data, found, err
 }
 
-// TestFilterLeavesFoundDataAlone: the filter decodes values that share
-// the bytes Find returns (the memory store hands over its own) and must
-// never write to them; many keys and values survive the round trips.
+// TestFilterLeavesFoundDataAlone: the filter never writes to the bytes
+// Find returns (the memory store hands over its own); many keys and
+// values survive the round trips.
 func TestFilterLeavesFoundDataAlone(t *testing.T) {
 	for _, lock := range []session.Lock{session.LockNone, session.LockOptimistic} {
 		st := &watched{Store: newMem(t)}
@@ -642,4 +643,57 @@ type swapWatched struct{ *watched }
 
 func (s swapWatched) Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
 	return s.Store.(session.Swapper).Swap(ctx, key, old, data, expiry)
+}
+
+// TestOneCacheControl (issue 13): a saved session makes the response
+// uncacheable for shared caches in the one Cache-Control field the
+// handler set, or in a field of its own; never in a second field.
+func TestOneCacheControl(t *testing.T) {
+	for _, tt := range []struct{ set, want string }{
+		{"", `no-cache="Set-Cookie"`},
+		{"no-store", "no-store"},
+		{"private, max-age=60", "private, max-age=60"},
+		{"max-age=60", `max-age=60, no-cache="Set-Cookie"`},
+		{`no-cache="Set-Cookie"`, `no-cache="Set-Cookie"`},
+	} {
+		m, _ := newManager(t, session.Options{})
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			session.From(r.Context()).Put("n", 1)
+			if tt.set != "" {
+				w.Header().Set("Cache-Control", tt.set)
+			}
+			w.Write([]byte("ok"))
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if got := w.Header()["Cache-Control"]; len(got) != 1 || got[0] != tt.want {
+			t.Errorf("handler's Cache-Control %q: response has %q, want [%q]", tt.set, got, tt.want)
+		}
+	}
+	// The session_info app (the demo's /session/) sets no-store itself.
+	m, _ := newManager(t, session.Options{})
+	c := &client{t: t, h: m.Handler(session.Info{})}
+	if got := c.do("GET", "/", nil).Header()["Cache-Control"]; len(got) != 1 || got[0] != "no-store" {
+		t.Errorf("session_info: Cache-Control %q, want [no-store]", got)
+	}
+}
+
+// TestSetCookieLine: the cookie net/http writes for the filter's
+// settings, and the one that deletes it.
+func TestSetCookieLine(t *testing.T) {
+	m, _ := newManager(t, session.Options{CookieName: "sid", CookiePath: "/app", CookieDomain: ".example.org",
+		Secure: session.SecureAlways, SameSite: http.SameSiteStrictMode, Lifetime: time.Hour})
+	c := &client{t: t, h: m.Handler(session.Info{})}
+	sc := c.do("GET", "/", nil).Header().Get("Set-Cookie")
+	re := regexp.MustCompile(`^sid=[A-Za-z0-9_-]{43}; Path=/app; Domain=example.org; Expires=[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=(3600|3601); HttpOnly; Secure; SameSite=Strict$`)
+	if !re.MatchString(sc) {
+		t.Errorf("Set-Cookie = %q", sc)
+	}
+	sc = c.do("POST", "/logout", url.Values{}).Header().Get("Set-Cookie")
+	if want := "sid=; Path=/app; Domain=example.org; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Strict"; sc != want {
+		t.Errorf("Set-Cookie after logout = %q, want %q", sc, want)
+	}
+	if _, err := session.New(session.Options{Store: newMem(t), CookiePath: "/a;b"}); err == nil {
+		t.Error("New accepted a cookie path with ';'")
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,9 +71,6 @@ type Session struct {
 	slide    bool // idle timeout: save even when unchanged
 	detached bool // a store error left the request without a saved session
 	frozen   bool // saved already; further changes are refused
-	// timeText is created and deadline as load found them formatted,
-	// while they are unchanged (nil otherwise): saves copy them.
-	timeText [2][]byte
 }
 
 // ErrSaved is returned by the setters once the session has been saved
@@ -92,7 +88,6 @@ func (s *Session) storeKey(token string) string {
 func (s *Session) reset() {
 	s.token, s.foundKey, s.found = "", "", nil
 	s.created, s.deadline, s.version, s.user = time.Time{}, time.Time{}, 0, ""
-	s.timeText = [2][]byte{}
 	s.values = map[string]json.RawMessage{}
 }
 
@@ -107,10 +102,8 @@ func (s *Session) load(ctx context.Context, token string) error {
 	if !found {
 		return nil
 	}
-	// data is the session's own (or the store's, unchanging): the
-	// decoded values may share it.
-	var rec Record
-	if err := decodeRecord(data, &rec, true, &s.timeText); err != nil {
+	rec, err := DecodeRecord(data)
+	if err != nil {
 		s.m.log.Warn("session data unreadable, starting a new session", "err", err)
 		return nil
 	}
@@ -143,21 +136,9 @@ func (s *Session) Put(key string, v any) error {
 	if key == "" {
 		return errors.New("session: empty key")
 	}
-	var raw []byte
-	switch v := v.(type) {
-	case int:
-		raw = strconv.AppendInt(nil, int64(v), 10)
-	case int64:
-		raw = strconv.AppendInt(nil, v, 10)
-	case string:
-		raw = appendString(nil, v)
-	case bool:
-		raw = strconv.AppendBool(nil, v)
-	default:
-		var err error
-		if raw, err = json.Marshal(v); err != nil {
-			return fmt.Errorf("session: value of %q: %w", key, err)
-		}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("session: value of %q: %w", key, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,12 +173,6 @@ func (s *Session) GetString(key string) string {
 
 // GetInt returns key's value if it is an integer, else 0.
 func (s *Session) GetInt(key string) int {
-	s.mu.Lock()
-	raw := s.values[key]
-	s.mu.Unlock()
-	if n, err := strconv.Atoi(string(raw)); err == nil {
-		return n // the common case, without reflection
-	}
 	var v int
 	s.Get(key, &v) // the zero value is the documented answer to an error
 	return v
@@ -317,7 +292,6 @@ func (s *Session) RenewToken(ctx context.Context) error {
 	s.token = newToken()
 	s.foundKey, s.found = "", nil
 	s.created, s.deadline = time.Now().UTC(), time.Time{}
-	s.timeText = [2][]byte{}
 	s.status = modified
 	return nil
 }
