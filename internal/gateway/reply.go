@@ -63,7 +63,8 @@ var (
 //
 // The body reads to Content-Length when the reply gives one (ContentLength
 // is then set; a shorter body ends in io.ErrUnexpectedEOF), else to the
-// end of br (ContentLength -1). It is empty for HEAD and for 204 and 304.
+// end of br (ContentLength -1; TransferEncoding is ["chunked"] when it is
+// decoded). It is empty for HEAD and for 204 and 304.
 // Its Close does nothing: the caller, who owns what br reads from,
 // replaces it with one that releases the connection.
 //
@@ -137,6 +138,7 @@ func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, er
 		res.ContentLength, body.n = n, n
 	} else if chunked {
 		delete(h, "Content-Length")
+		res.TransferEncoding = []string{"chunked"}
 		body.r = httputil.NewChunkedReader(br)
 	}
 	switch {
@@ -410,7 +412,7 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 		x.close()
 		return res, nil
 	}
-	if res.ContentLength < 0 {
+	if res.ContentLength < 0 && res.TransferEncoding == nil {
 		if n, ok := ShortReply(c, br, shortReplyWait); ok {
 			res.ContentLength = int64(n)
 		}

@@ -241,6 +241,22 @@ func TestExchange(t *testing.T) {
 			t.Errorf("%d, length %d, body %q", res.StatusCode, res.ContentLength, b)
 		}
 	})
+	t.Run("chunked reply is not sized by its raw bytes", func(t *testing.T) {
+		c := exchangeConn(t, func(s net.Conn) {
+			io.ReadFull(s, make([]byte, 4))
+			io.WriteString(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+		})
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		res, err := Exchange{}.RoundTrip(c, req, []byte("head"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || string(b) != "hello" || res.ContentLength != -1 {
+			t.Errorf("body %q (%v), length %d; want \"hello\", -1", b, err, res.ContentLength)
+		}
+	})
 	t.Run("reply before the body is read", func(t *testing.T) {
 		// The backend answers after the head and never reads the 4 MiB
 		// body: the exchange must not stall writing it.
