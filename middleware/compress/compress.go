@@ -7,6 +7,13 @@
 // compressed twice, even with two compress filters in a chain), drops
 // Accept-Ranges from compressed responses, and keeps Flush working: a
 // flush sends what was compressed so far.
+//
+// A compressed response is another representation (RFC 9110 §8.8.3): its
+// ETag gets the suffix "-gzip" or "-zstd" inside the quotes. A request
+// whose If-None-Match names such a tag reaches the handler with the
+// identity's tag added, so the handler can answer 304, and that 304
+// carries the tag the client sent. A HEAD request gets the headers the GET
+// would: Content-Encoding, no Content-Length.
 package compress
 
 import (
@@ -26,8 +33,7 @@ type Options struct {
 	MinSize int
 	// ContentTypes, when set, are the media types compressed ("text/html",
 	// "application/json"; parameters must match when given). Empty means
-	// every type except those compressed already (video, audio, JPEG,
-	// PNG, GIF, WebP, AVIF, WOFF fonts, archives).
+	// every type except those compressed already: see [Compressible].
 	ContentTypes []string
 	// Level is the gzip level, 1 (fastest) to 9 (smallest); zero means
 	// the library's default (-1 is accepted as the same).
@@ -58,7 +64,7 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 			return nil, fmt.Errorf("compress: bad content type %q: %w", ct, err)
 		}
 	}
-	types := gzhttp.ContentTypeFilter(compressible)
+	types := gzhttp.ContentTypeFilter(Compressible)
 	if len(o.ContentTypes) > 0 {
 		types = gzhttp.ContentTypes(o.ContentTypes)
 	}
@@ -66,69 +72,40 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 		gzhttp.MinSize(o.MinSize),
 		gzhttp.CompressionLevel(o.Level),
 		gzhttp.EnableZstd(!o.NoZstd),
+		gzhttp.SuffixETag("-gzip"), // "-zstd" for zstd
 		types,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("compress: %w", err)
 	}
 	return func(next http.Handler) http.Handler {
-		// compressed runs gzhttp's wrapper around a handler that hands
-		// gzhttp's writer to the gate waiting for it (see gate.start).
-		compressed := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			g := r.Context().Value(gateKey{}).(*gate)
-			g.gz = w
-			close(g.ready)
-			<-g.done
-		}))
+		compressed := wrap(variants(next, false))
+		// gzhttp never compresses a HEAD answer: it sees the request as
+		// a GET, and the handler as the HEAD it is.
+		compressedHead := wrap(variants(next, true))
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if below(w) {
-				// A compress filter above already took care of this
-				// response (and of Vary).
+			switch {
+			case below(w):
+				// A compress filter above takes care of this response
+				// (and of Vary).
 				next.ServeHTTP(w, r)
-				return
+			case r.Method == http.MethodHead:
+				r2 := new(http.Request)
+				*r2 = *r
+				r2.Method = http.MethodGet
+				compressedHead.ServeHTTP(w, r2)
+			default:
+				compressed.ServeHTTP(w, r)
 			}
-			if !mayAccept(r) {
-				// gzhttp would only add Vary and wrap the writer to no
-				// effect; skip the wrapper and its allocation.
-				w.Header().Add("Vary", "Accept-Encoding")
-				next.ServeHTTP(w, r)
-				return
-			}
-			g := gatePool.Get().(*gate)
-			*g = gate{raw: w, r: r, min: o.MinSize, compressed: compressed, buf: g.buf[:0]}
-			defer g.finish()
-			next.ServeHTTP(g, r)
 		})
 	}, nil
 }
 
-// mayAccept reports whether Accept-Encoding might accept gzip or zstd;
-// when it does, gzhttp decides exactly.
-func mayAccept(r *http.Request) bool {
-	for _, v := range r.Header["Accept-Encoding"] {
-		if containsFold(v, "gzip") || containsFold(v, "zstd") {
-			return true
-		}
-	}
-	return false
-}
-
-// containsFold is strings.Contains ignoring ASCII case, without
-// allocating.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
-}
-
-// below reports whether w is, or wraps, a writer of a gzhttp filter.
+// below reports whether w is, or wraps, the writer of a gzhttp filter.
 func below(w http.ResponseWriter) bool {
 	for range 32 {
 		switch w.(type) {
-		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify, *gzhttp.NoGzipResponseWriter, *gate:
+		case *gzhttp.GzipResponseWriter, gzhttp.GzipResponseWriterWithCloseNotify, *gzhttp.NoGzipResponseWriter:
 			return true
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
@@ -140,18 +117,25 @@ func below(w http.ResponseWriter) bool {
 	return false
 }
 
-// compressible is gzhttp's default filter (no video, audio, JPEG or
-// archives) that also skips the other image and font formats that are
-// compressed already.
-func compressible(ct string) bool {
+// Compressible is the default content type filter: gzhttp's (no video,
+// audio, JPEG, archives) without the other formats that are compressed
+// already: every image type but SVG, BMP and icons, WOFF fonts, and
+// application/octet-stream, which is what an untyped body of binary
+// bytes is sniffed as (gzhttp sniffs the first bytes of an untyped body,
+// so a gzip, zstd, PNG or ZIP body without a type is left alone too).
+// Options.ContentTypes overrides it.
+func Compressible(ct string) bool {
 	if !gzhttp.DefaultContentTypeFilter(ct) {
 		return false
 	}
-	ct = strings.ToLower(strings.TrimSpace(ct))
-	for _, p := range []string{"image/png", "image/gif", "image/webp", "image/avif", "font/woff"} {
-		if strings.HasPrefix(ct, p) {
-			return false
-		}
+	mt, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(ct)), ";")
+	mt = strings.TrimSpace(mt)
+	switch mt {
+	case "image/svg+xml", "image/bmp", "image/x-icon", "image/vnd.microsoft.icon":
+		return true
+	case "application/octet-stream", "application/vnd.rar", "application/x-rar",
+		"application/x-7z-compressed", "application/x-bzip", "application/x-bzip2", "application/pdf":
+		return false
 	}
-	return true
+	return !strings.HasPrefix(mt, "image/") && !strings.HasPrefix(mt, "font/woff")
 }

@@ -3,9 +3,9 @@
 // the request's context behind [From], echoes it in the response header,
 // and lets log records carry it through [LogHandler].
 //
-// On the happy path the filter costs one allocation per request: the
-// shallow copy of the request that carries the id, together with the
-// context value (which also holds the id's bytes and the header slice).
+// The filter costs one allocation per request that brings its id (the
+// copy of the request that carries it, together with the context value),
+// and one more, the id, when it makes one.
 package requestid
 
 import (
@@ -15,7 +15,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/textproto"
-	"unsafe"
 )
 
 // DefaultHeader is the header the id is read from and written to.
@@ -44,14 +43,12 @@ type Options struct {
 // 36-character text form.
 const idLen = 36
 
-// idCtx is the context value: it carries the id, the bytes of a generated
-// id and the one-element slice the response header uses, so that the
-// whole per-request state is a single allocation.
+// idCtx is the context value: it carries the id and the one-element
+// slice the response header uses.
 type idCtx struct {
 	context.Context
 	id  string
 	hdr [1]string
-	buf [idLen]byte
 }
 
 type ctxKey struct{}
@@ -88,15 +85,6 @@ func With(ctx context.Context, id string) context.Context {
 
 // Generate makes a fresh id: a random (version 4) UUID.
 func Generate() string {
-	var b [idLen]byte
-	fill(&b)
-	return string(b[:])
-}
-
-const hexDigits = "0123456789abcdef"
-
-// fill writes a random version 4 UUID into b. It does not allocate.
-func fill(b *[idLen]byte) {
 	hi, lo := rand.Uint64(), rand.Uint64()
 	hi = hi&^(0xf<<12) | 4<<12   // version 4
 	lo = lo&^(0xc<<60) | 0x8<<60 // variant 10
@@ -105,6 +93,7 @@ func fill(b *[idLen]byte) {
 		raw[i] = byte(hi >> (56 - 8*i))
 		raw[8+i] = byte(lo >> (56 - 8*i))
 	}
+	var b [idLen]byte
 	j := 0
 	for i, v := range raw {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -114,7 +103,10 @@ func fill(b *[idLen]byte) {
 		b[j], b[j+1] = hexDigits[v>>4], hexDigits[v&0xf]
 		j += 2
 	}
+	return string(b[:])
 }
+
+const hexDigits = "0123456789abcdef"
 
 // Valid reports whether s is acceptable as an incoming id: 1 to MaxLen
 // bytes of letters, digits and "-_.:+/=@". Anything else (spaces, quotes,
@@ -157,8 +149,7 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 			if v := r.Header[h]; !o.IgnoreIncoming && len(v) == 1 && Valid(v[0]) {
 				c.id, incoming = v[0], true
 			} else {
-				fill(&c.buf)
-				c.id = unsafe.String(&c.buf[0], idLen)
+				c.id = Generate()
 			}
 			if !o.NoResponseHeader {
 				c.hdr[0] = c.id
