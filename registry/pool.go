@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -23,6 +24,8 @@ type Pool struct {
 	mu      sync.Mutex
 	entries map[string]*poolEntry
 }
+
+var errNoValue = errors.New("registry: shared value's constructor panicked")
 
 type poolEntry struct {
 	users int
@@ -53,8 +56,11 @@ func (p *Pool) Acquire(key string, newValue func() (any, error)) (value any, rel
 	p.mu.Unlock()
 
 	if !found {
-		e.value, e.err = newValue()
-		close(e.ready)
+		func() {
+			defer close(e.ready) // waiters must not hang if newValue panics
+			e.err = errNoValue
+			e.value, e.err = newValue()
+		}()
 		if e.err != nil {
 			p.mu.Lock()
 			delete(p.entries, key) // e is still the entry: users > 0
