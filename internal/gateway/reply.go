@@ -64,14 +64,14 @@ var (
 // The body reads to Content-Length when the reply gives one (ContentLength
 // is then set; a shorter body ends in io.ErrUnexpectedEOF), else to the
 // end of br (ContentLength -1; TransferEncoding is ["chunked"] when it is
-// decoded). It is empty for HEAD and for 204 and 304.
-// Its Close does nothing: the caller, who owns what br reads from,
-// replaces it with one that releases the connection.
+// decoded). It is empty for HEAD and for 204 and 304. Its Close does
+// nothing: the caller, who owns what br reads from, replaces it with one
+// that releases the connection.
 //
 // An end of input or a connection reset before any byte gives an error
-// wrapping ErrNoReply; one inside the head
-// an error wrapping ErrBadReply; other read errors (a timeout, a closed
-// connection) are returned as they are.
+// wrapping ErrNoReply; an end of input inside the head one wrapping
+// ErrBadReply; other read errors (a timeout, a closed connection) are
+// returned as they are.
 func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, error) {
 	if max <= 0 {
 		max = DefaultMaxHeaderBytes
