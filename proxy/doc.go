@@ -22,6 +22,10 @@
 //     (a request the protocol cannot carry); the reason is logged, never
 //     sent to the client.
 //
+// Every client dials through one place, [Backend.Dial] (or [DialAddr] for
+// an address string): the SCGI, uwsgi and FastCGI Transports and the
+// http_proxy transport alike.
+//
 // The ini keys every proxy app shares are read by [ReadOptions] in
 // factory.go; the http_proxy app is registered there too.
 package proxy
