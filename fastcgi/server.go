@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -20,6 +21,15 @@ import (
 	"github.com/gopaste/gopaste/internal/gateway"
 	"github.com/gopaste/gopaste/registry"
 )
+
+// DefaultMaxConnBytes is the memory budget of a connection when
+// Server.MaxConnBytes is zero: room for the largest PARAMS (1 MiB by
+// default) and a few bodies waiting for their handlers.
+const DefaultMaxConnBytes = 8 << 20
+
+// ErrConnLimit reports a connection closed for going over MaxReqs
+// requests in flight or MaxConnBytes of unfinished requests.
+var ErrConnLimit = errors.New("fastcgi: connection over its limits")
 
 // ErrRequestAborted is what a handler reads from the request body after the
 // client sent FCGI_ABORT_REQUEST; the request's context is cancelled too.
@@ -42,8 +52,16 @@ type Server struct {
 	// 1 MiB. Larger requests are answered 431.
 	MaxParamsBytes int
 	// MaxConns and MaxReqs are announced to FCGI_GET_VALUES; zero means
-	// 1000 and 10000.
+	// 1000 and 10000. MaxReqs is also enforced on each connection: a
+	// BEGIN_REQUEST beyond MaxReqs requests in flight closes the
+	// connection (logged).
 	MaxConns, MaxReqs int
+	// MaxConnBytes bounds what one connection holds in memory for its
+	// requests: PARAMS received and STDIN not yet read by a handler. Zero
+	// means DefaultMaxConnBytes. A connection that goes over it is closed
+	// (logged): many requests with unfinished PARAMS cannot exhaust
+	// memory (issue 12).
+	MaxConnBytes int
 
 	track conntrack.Tracker
 }
@@ -92,6 +110,10 @@ type conn struct {
 	lingering atomic.Bool
 	lingerID  uint16
 	drained   int
+
+	// held counts the bytes of PARAMS received and of STDIN not yet read,
+	// over all requests of the connection (MaxConnBytes).
+	held atomic.Int64
 }
 
 // request is one request in flight. The fields above the line belong to
@@ -212,6 +234,7 @@ func (c *conn) readLoop() error {
 			}
 			if len(content) > 0 {
 				if len(r.params)+len(content) > c.maxParams() {
+					c.held.Add(-int64(len(r.params)))
 					r.params = nil
 					r.refused = true
 					c.log.Warn("bad request", "remote_addr", c.nc.RemoteAddr().String(), "err", "fastcgi: PARAMS over the limit")
@@ -219,6 +242,9 @@ func (c *conn) readLoop() error {
 						return err
 					}
 					continue
+				}
+				if err := c.hold(len(content)); err != nil {
+					return err
 				}
 				r.params = append(r.params, content...)
 				continue
@@ -248,6 +274,9 @@ func (c *conn) readLoop() error {
 			r := c.lookup(h.ID)
 			if r == nil || r.body == nil {
 				continue // before PARAMS ended, or refused: dropped
+			}
+			if err := c.hold(len(content)); err != nil {
+				return err
 			}
 			if len(content) == 0 {
 				r.body.end()
@@ -286,6 +315,16 @@ func (c *conn) maxParams() int {
 		return c.s.MaxParamsBytes
 	}
 	return 1 << 20
+}
+
+// hold counts n more bytes held for the connection's requests, and fails
+// when that goes over MaxConnBytes.
+func (c *conn) hold(n int) error {
+	limit := int64(orDefault(c.s.MaxConnBytes, DefaultMaxConnBytes))
+	if held := c.held.Add(int64(n)); held > limit {
+		return fmt.Errorf("%w: %d bytes of unfinished requests, limit %d", ErrConnLimit, held, limit)
+	}
+	return nil
 }
 
 func (c *conn) setReadDeadline() {
@@ -344,6 +383,9 @@ func (c *conn) begin(id uint16, content []byte) error {
 	if _, dup := c.reqs[id]; dup {
 		return nil // the specification says to ignore it
 	}
+	if max := orDefault(c.s.MaxReqs, 10000); len(c.reqs) >= max {
+		return fmt.Errorf("%w: more than %d requests in flight", ErrConnLimit, max)
+	}
 	c.reqs[id] = &request{id: id, keepConn: b.KeepConn()}
 	if len(c.reqs) == 1 {
 		c.s.track.SetBusy(c.nc, true)
@@ -358,11 +400,12 @@ func (c *conn) prepare(r *request) error {
 		vars = append(vars, cgivars.Pair{Name: name, Value: value})
 		return nil
 	})
+	c.held.Add(-int64(len(r.params)))
 	r.params = nil
 	if err != nil {
 		return err
 	}
-	r.body = newStdin()
+	r.body = newStdin(&c.held)
 	req, err := cgivars.ToRequest(vars, r.body)
 	if err != nil {
 		r.body = nil
@@ -577,6 +620,7 @@ func (d deadlines) SetWriteDeadline(t time.Time) error {
 // bytes wait in memory; past that the reader waits for the handler.
 type stdin struct {
 	req    *http.Request
+	held   *atomic.Int64 // the connection's count of bytes held
 	mu     sync.Mutex
 	cond   sync.Cond
 	buf    []byte
@@ -593,8 +637,8 @@ type stdin struct {
 
 const maxStdin = 1 << 20
 
-func newStdin() *stdin {
-	b := &stdin{}
+func newStdin(held *atomic.Int64) *stdin {
+	b := &stdin{held: held}
 	b.cond.L = &b.mu
 	return b
 }
@@ -628,6 +672,7 @@ func (b *stdin) write(p []byte) bool {
 		b.cond.Wait()
 	}
 	if b.closed || b.err != nil || b.done {
+		b.held.Add(-int64(len(p)))
 		return false
 	}
 	if b.off > 0 && b.off == len(b.buf) {
@@ -657,7 +702,8 @@ func (b *stdin) fail(err error) {
 func (b *stdin) close() {
 	b.mu.Lock()
 	b.closed = true
-	b.buf = nil
+	b.held.Add(-int64(len(b.buf) - b.off))
+	b.buf, b.off = nil, 0
 	b.cond.Broadcast()
 	b.mu.Unlock()
 }
@@ -708,6 +754,7 @@ func (b *stdin) Read(p []byte) (int, error) {
 	}
 	n := copy(p, b.buf[b.off:])
 	b.off += n
+	b.held.Add(-int64(n))
 	if len(b.buf)-b.off <= maxStdin {
 		b.cond.Broadcast()
 	}

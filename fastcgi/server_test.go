@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/fcgi"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -439,4 +440,46 @@ func stdoutOf(t *testing.T, b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// TestServerConnLimits is issue 12's FastCGI memory exhaustion: one
+// connection opening many requests, each with unfinished PARAMS, is
+// closed (and logged) at MaxReqs requests in flight or at MaxConnBytes
+// held; other connections are served as before.
+func TestServerConnLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reqs  int
+		chunk int
+	}{
+		{"requests in flight", 6, 10},
+		{"bytes held", 3, 30 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &gatewaytest.Logs{}
+			_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) {
+				s.MaxReqs, s.MaxConnBytes = 5, 64<<10
+				s.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			})
+			c := dialRaw(t, addr)
+			var b []byte
+			for id := uint16(1); id <= uint16(tc.reqs); id++ {
+				b = AppendBeginRequest(b, id, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
+				b = AppendRecord(b, TypeParams, id, AppendPairs(nil, []Pair{{"HTTP_X", strings.Repeat("p", tc.chunk)}}))
+			}
+			go c.nc.Write(b) // the server may close before reading it all
+			c.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+			if err := c.rr.Next(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("connection not closed: %v", err)
+			}
+			if !strings.Contains(logs.String(), ErrConnLimit.Error()) {
+				t.Errorf("log lacks %q:\n%s", ErrConnLimit, logs)
+			}
+			ok := dialRaw(t, addr)
+			ok.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
+			if out, _ := ok.reply(1); !strings.Contains(out, "GET") {
+				t.Errorf("a normal request after: %q", out)
+			}
+		})
+	}
 }
