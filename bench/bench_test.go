@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
 const wrkSample = `Running 1s test @ http://127.0.0.1:18081/
@@ -268,10 +270,7 @@ func TestConfigs(t *testing.T) {
 }
 
 func TestNginxConfigParses(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx not installed")
-	}
+	nginx := peer.Require(t, "nginx")
 	dir := t.TempDir()
 	if err := nginxDirs(dir); err != nil {
 		t.Fatal(err)
@@ -361,12 +360,7 @@ func TestHelloEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	if _, err := exec.LookPath("wrk"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("wrk is missing (apt-get install -y wrk) and CI=true")
-		}
-		t.Skip("wrk is missing: apt-get install -y wrk")
-	}
+	peer.Require(t, "wrk") // apt-get install -y wrk
 	root, err := findRoot()
 	if err != nil {
 		t.Fatal(err)

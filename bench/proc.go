@@ -10,82 +10,60 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	child "github.com/gopaste/gopaste/proc"
 )
 
 // proc is one system under test: a process and its children, in their own
 // process group so that they stop together.
 type proc struct {
 	name    string
-	cmd     *exec.Cmd
+	p       *child.Process
 	log     *lineLog
-	done    chan struct{} // closed when the process has exited
-	waitErr error
 	started time.Time
-	sig     syscall.Signal // what stop sends first; 0 means SIGTERM
 }
 
 // startProc starts argv in its own process group, with its output kept
-// in memory (the last 64 KiB) and scanned for "addr=HOST:PORT".
-func startProc(name string, argv []string, dir string, env []string) (*proc, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+// in memory (the last 64 KiB) and scanned for "addr=HOST:PORT". stop is
+// what stop sends first; 0 means SIGTERM.
+func startProc(name string, argv []string, dir string, env []string, stop syscall.Signal) (*proc, error) {
 	l := newLineLog()
-	cmd.Stdout, cmd.Stderr = l, l
-	p := &proc{name: name, cmd: cmd, log: l, done: make(chan struct{})}
-	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	started := time.Now()
+	p, err := child.Start(context.Background(), child.Cmd{
+		Path: argv[0], Args: argv, Dir: dir, Env: append(os.Environ(), env...),
+		Stdout: l, Stderr: l, StopSignal: stop,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	return &proc{name: name, p: p, log: l, started: started}, nil
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
+func (p *proc) pid() int { return p.p.Pid() }
 
 func (p *proc) exited() bool {
 	select {
-	case <-p.done:
+	case <-p.p.Done():
 		return true
 	default:
 		return false
 	}
 }
 
-// stop ends the process group: its stop signal (SIGTERM by default),
-// then SIGKILL after 5 s.
+// waitErr is how the process ended; it waits for that.
+func (p *proc) waitErr() error { return p.p.Err() }
+
+// stop ends the process group: its stop signal, then SIGKILL after 5 s.
 func (p *proc) stop() {
-	if p == nil {
-		return
+	if p != nil {
+		p.p.Stop()
 	}
-	pgid := p.pid()
-	sig := p.sig
-	if sig == 0 {
-		sig = syscall.SIGTERM
-	}
-	syscall.Kill(-pgid, sig) // an error means the group is gone already
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-		}
-	}
-	// Children that outlived the leader (nginx workers) go with the group.
-	syscall.Kill(-pgid, syscall.SIGKILL)
 }
 
 // waitAddr waits for the process to log "addr=HOST:PORT" and returns it.
@@ -95,8 +73,8 @@ func (p *proc) waitAddr(timeout time.Duration) (string, error) {
 	select {
 	case a := <-p.log.addr:
 		return a, nil
-	case <-p.done:
-		return "", fmt.Errorf("%s exited before listening (%v): %s", p.name, p.waitErr, p.log.tail(600))
+	case <-p.p.Done():
+		return "", fmt.Errorf("%s exited before listening (%v): %s", p.name, p.waitErr(), p.log.tail(600))
 	case <-t.C:
 		return "", fmt.Errorf("%s logged no addr=HOST:PORT within %v: %s", p.name, timeout, p.log.tail(600))
 	}
@@ -110,7 +88,7 @@ func (p *proc) waitReady(url string, timeout, interval time.Duration) error {
 	var last error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr, p.log.tail(600))
+			return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr(), p.log.tail(600))
 		}
 		resp, err := client.Get(url)
 		if err == nil {

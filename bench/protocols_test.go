@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
 // gopasteParts lists every gopaste system of a scenario: A, B, their
@@ -111,12 +111,7 @@ func TestProtocolScenariosShape(t *testing.T) {
 // it by pid, as the harness does: it must be gone within the harness's
 // grace period (SIGTERM alone makes uWSGI 2.0 reload unless told).
 func TestUWSGIPeerStarts(t *testing.T) {
-	if _, err := exec.LookPath("uwsgi"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("uwsgi missing: apt-get install -y uwsgi-core uwsgi-plugin-python3")
-		}
-		t.Skip("uwsgi missing")
-	}
+	peer.Require(t, "uwsgi") // apt-get install -y uwsgi-core uwsgi-plugin-python3
 	r := &runner{tmp: t.TempDir()}
 	s, err := r.startUpstream(*uwsgiPeer("--socket"), "peer", tmplData{Dir: t.TempDir()})
 	if err != nil {
@@ -125,7 +120,7 @@ func TestUWSGIPeerStarts(t *testing.T) {
 	start := time.Now()
 	s.stop()
 	if took := time.Since(start); took > 4*time.Second {
-		t.Errorf("uWSGI took %v to stop: the stop signal did not end it", took)
+		t.Errorf("uWSGI took %v to stop: the stop signal did not end it\n%s", took, s.p.log.tail(3000))
 	}
 	if !s.p.exited() {
 		t.Error("uWSGI still running after stop")

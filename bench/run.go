@@ -235,11 +235,10 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	default:
 		return nil, fmt.Errorf("system %q says nothing to run", sys.Name)
 	}
-	p, err := startProc(sys.Name, argv, d.Dir, nil)
+	p, err := startProc(sys.Name, argv, d.Dir, nil, sys.StopSignal)
 	if err != nil {
 		return nil, err
 	}
-	p.sig = sys.StopSignal
 	return &started{sys: sys, role: role, p: p, config: config,
 		url: fmt.Sprintf("http://127.0.0.1:%d%s", port, path)}, nil
 }
@@ -360,7 +359,7 @@ func (r *runner) runScenario(ctx context.Context, sc Scenario) Result {
 func (r *runner) startAll(sc Scenario, d *tmplData) ([]*started, []*proc, error) {
 	var extra []*proc
 	if sc.Backend {
-		p, err := startProc("backend", []string{r.hello, "-addr", "127.0.0.1:0"}, d.Dir, nil)
+		p, err := startProc("backend", []string{r.hello, "-addr", "127.0.0.1:0"}, d.Dir, nil, 0)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,7 +34,7 @@ func (p *proc) waitListen(addr string, timeout, interval time.Duration) error {
 	var last error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr, p.log.tail(600))
+			return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr(), p.log.tail(600))
 		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
