@@ -2,16 +2,13 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/cli"
@@ -178,24 +175,7 @@ func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 func TestServeWithoutServerSection(t *testing.T) {
 	cfg := config(t, "[app:main]\nuse = text\nbody = no server here\n")
 	var errb lockedBuf
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- cli.Main(&cli.Env{Stdout: io.Discard, Stderr: &errb, Context: ctx}, []string{"serve", cfg, "--port", "0"})
-	}()
-	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
-	deadline := time.Now().Add(10 * time.Second)
-	var addr string
-	for addr == "" {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no address logged:\n%s", errb.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	addr, done := serveBg(t, &cli.Env{}, &errb, cfg, "--port", "0")
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +185,10 @@ func TestServeWithoutServerSection(t *testing.T) {
 	if string(body) != "no server here" {
 		t.Errorf("body %q", body)
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("serve exited %d:\n%s", code, errb.String())
+	if !strings.Contains(errb.String(), "no [server:main] section; serving HTTP") {
+		t.Errorf("the default server was not logged:\n%s", errb.String())
 	}
+	stopServe(t, done, &errb)
 }
 
 // TestServeConsoleIsQuiet: a one-shot server (console, cgi) prints the

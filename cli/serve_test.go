@@ -19,17 +19,25 @@ import (
 	"github.com/gopaste/gopaste/registry"
 )
 
-// serveBg runs "gopaste serve args..." with env until the test ends and
-// returns the address it logged and its exit status channel.
-func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (string, <-chan int) {
+// served is a "gopaste serve" running in-process: stop cancels its
+// context, code receives its exit status.
+type served struct {
+	stop context.CancelFunc
+	code chan int
+}
+
+// serveBg runs "gopaste serve args..." with env until the test ends (or
+// stopServe) and returns the address it logged.
+func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (string, *served) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	env.Context, env.Stderr = ctx, logs
 	if env.Stdout == nil {
 		env.Stdout = io.Discard
 	}
-	done := make(chan int, 1)
-	go func() { done <- cli.Main(env, append([]string{"serve"}, args...)) }()
+	s := &served{stop: cancel, code: make(chan int, 1)}
+	done := make(chan struct{})
+	go func() { s.code <- cli.Main(env, append([]string{"serve"}, args...)); close(done) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -42,12 +50,21 @@ func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (strin
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			return m[1], done
+			return m[1], s
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no address logged:\n%s", logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stopServe cancels serve's context and wants exit status 0.
+func stopServe(t *testing.T, s *served, logs *lockedBuf) {
+	t.Helper()
+	s.stop()
+	if code := <-s.code; code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, logs.String())
 	}
 }
 
