@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/apps/env"
+	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -264,9 +265,7 @@ func TestInterpreter(t *testing.T) {
 }
 
 func TestPerlFormScript(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/perl"); err != nil {
-		t.Skip("no /usr/bin/perl")
-	}
+	peer.Require(t, "perl")
 	dir, _ := filepath.Abs("testdata/cgi-bin")
 	h, logs := newHandler(t, Options{Dir: dir})
 	r := httptest.NewRequest("POST", "/form.pl", strings.NewReader("name=gopher&x=1"))
