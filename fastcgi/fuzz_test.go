@@ -88,6 +88,8 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(wireRequest(1, FlagKeepConn, benchPairs(), ""))
 	f.Add(append(wireRequest(1, FlagKeepConn, benchPairs(), ""), wireRequest(2, 0, benchPairs(), "")...))
 	f.Add(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{MaxConnsVar, ""}})))
+	// The same kind of request written from the spec, not by our encoder.
+	f.Add(wiretest.FCGIRequest(3, wiretest.FCGIKeepConn, "hello", "REQUEST_METHOD", "PUT", "CONTENT_LENGTH", "5", "PATH_INFO", "/x"))
 	s := &Server{Logger: quiet(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, r.Body)
 	})}
