@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,17 +50,36 @@ func FuzzCacheControl(f *testing.F) {
 	})
 }
 
+// FuzzETagMatch checks If-None-Match's weak comparison (RFC 9110 section
+// 13.1.2): a match needs "*" or the tag itself, well formed, in the list;
+// a well-formed tag first in any list matches, with or without W/ on
+// either side.
 func FuzzETagMatch(f *testing.F) {
-	for _, s := range []string{`"a"`, `W/"a", "b"`, `*`, `"a,b", "c"`, `"unterminated`, `x, "a"`} {
+	for _, s := range []string{`"a"`, `W/"a", "b"`, `*`, `"a,b", "c"`, `"unterminated`, `x, "a"`, `a`, `"a`} {
 		f.Add(s, `"a"`)
+		f.Add(s, `W/"a"`)
+		f.Add(s, "a")
 	}
 	f.Fuzz(func(t *testing.T, list, etag string) {
 		got := etagMatch(list, etag)
-		// A list holding exactly the tag always matches.
-		if etag != "" && etag[0] == '"' && len(etag) > 1 && etag[len(etag)-1] == '"' &&
-			!bytes.ContainsAny([]byte(etag[1:len(etag)-1]), "\"") && !etagMatch(etag, etag) {
-			t.Fatalf("etagMatch(%q, %q) = false", etag, etag)
+		tag := strings.TrimPrefix(strings.TrimSpace(etag), "W/")
+		wellFormed := len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' && !strings.Contains(tag[1:len(tag)-1], `"`)
+		if got && !strings.Contains(list, "*") && (!wellFormed || !strings.Contains(list, tag)) {
+			t.Fatalf("etagMatch(%q, %q) = true without * or the tag in the list", list, etag)
 		}
-		_ = got
+		if !wellFormed {
+			return
+		}
+		if etagMatch(list, "W/"+tag) != etagMatch(list, tag) {
+			t.Fatalf("etagMatch(%q, W/%s) differs from etagMatch(%q, %s): the comparison is weak", list, tag, list, tag)
+		}
+		for _, first := range []string{tag, "W/" + tag} {
+			if l := first + ", " + list; !etagMatch(l, etag) {
+				t.Fatalf("etagMatch(%q, %q) = false with the tag first", l, etag)
+			}
+		}
+		if l := strings.ReplaceAll(list, "*", "") + "," + tag; !etagMatch(l, etag) && !strings.Contains(list, `"`) {
+			t.Fatalf("etagMatch(%q, %q) = false with the tag last in a list of no other tags", l, etag)
+		}
 	})
 }
