@@ -334,3 +334,27 @@ log_file = error.log
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
+
+// TestServeAndCheckShareArguments: NAME=VALUE (NAME without "/") is a
+// global for both commands, wherever it stands among the flags; any other
+// argument is the config file.
+func TestServeAndCheckShareArguments(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "a=b.ini")
+	os.WriteFile(cfg, []byte("[app:main]\nuse = text\nbody = %(greeting)s from %(db.url)s\n\n[server:main]\nuse = console\n"), 0o644)
+	code, out, errs := run(t, "check", "db.url=sqlite:///x.db", cfg, "greeting=hello")
+	if code != 0 || !strings.Contains(out, "db.url = sqlite:///x.db  ((command line))") {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = run(t, "serve", "db.url=sqlite:///x.db", cfg, "greeting=hello")
+	if code != 0 || !strings.HasSuffix(out, "hello from sqlite:///x.db") {
+		t.Errorf("serve: exit %d\n%s\n%s", code, out, errs)
+	}
+	// A file whose name has a "=" is named with a "/".
+	if code, _, errs := run(t, "check", "a=b.ini"); code != 2 || !strings.Contains(errs, "a CONFIG file is required") {
+		t.Errorf("a=b.ini was not taken as a global: exit %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "serve", cfg, cfg); code != 2 || !strings.Contains(errs, "more than one config") {
+		t.Errorf("two configs: exit %d %s", code, errs)
+	}
+}
