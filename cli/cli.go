@@ -136,8 +136,18 @@ func newFlags(e *Env, name, usageLine string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.Stderr, "Usage: gopaste %s %s\n\nOptions:\n", name, usageLine)
-		fs.PrintDefaults()
+		fmt.Fprintf(e.Stderr, "Usage: gopaste %s\n", strings.TrimSpace(name+" "+usageLine))
+		for _, c := range commands {
+			if c.name == name {
+				fmt.Fprintf(e.Stderr, "\n%s.\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
+			}
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(e.Stderr, "\nOptions:")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }

@@ -134,6 +134,13 @@ func TestHelpAndUsage(t *testing.T) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
 		}
 	}
+	// issue 13: no empty "Options:" list; the command says what it does.
+	if _, _, errs := run(t, "apps", "--help"); strings.Contains(errs, "Options:") || !strings.Contains(errs, "List the registered apps") {
+		t.Errorf("apps --help:\n%s", errs)
+	}
+	if _, _, errs := run(t, "serve", "--help"); !strings.Contains(errs, "Options:") || !strings.Contains(errs, "-log-format") {
+		t.Errorf("serve --help:\n%s", errs)
+	}
 	if code, _, _ := run(t, "bogus"); code != 2 {
 		t.Errorf("unknown command exit %d", code)
 	}
