@@ -567,3 +567,19 @@ func TestScriptIgnoresBody(t *testing.T) {
 		t.Fatal("request hung on a body the script never read")
 	}
 }
+
+// TestContentLengthEndsBody: the script's Content-Length ends the body
+// the client gets; the script, still writing after it, ends on its own
+// (not killed, nothing logged as a failure).
+func TestContentLengthEndsBody(t *testing.T) {
+	h, logs := newHandler(t, Options{Script: writeScript(t,
+		"printf 'Content-Length: 2\\nContent-Type: text/plain\\n\\nokand more'; sleep 0.1; echo after; exit 0")})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != 200 || w.Body.String() != "ok" {
+		t.Errorf("%d %q, want 200 \"ok\"", w.Code, w.Body.String())
+	}
+	if l := logs.String(); strings.Contains(l, "level=WARN") {
+		t.Errorf("log: %s", l)
+	}
+}
