@@ -63,19 +63,25 @@ func (s *Swap) Load() http.Handler {
 }
 
 func (s *Swap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sl := s.acquire()
+	if sl == nil {
+		http.Error(w, "503 Service Unavailable: starting", http.StatusServiceUnavailable)
+		return
+	}
+	defer sl.release() // also when the handler panics
+	sl.h.ServeHTTP(w, r)
+}
+
+// acquire counts a request on the current slot and returns it; nil when
+// nothing is stored.
+func (s *Swap) acquire() *slot {
 	for {
 		sl := s.cur.Load()
-		if sl == nil {
-			http.Error(w, "503 Service Unavailable: starting", http.StatusServiceUnavailable)
-			return
-		}
-		if sl.n.Add(1)&retiredBit == 0 {
-			defer sl.release()
-			sl.h.ServeHTTP(w, r)
-			return
+		if sl == nil || sl.n.Add(1)&retiredBit == 0 {
+			return sl
 		}
 		// Replaced between Load and Add: the newer slot is stored
-		// already, so the next round starts the request there.
+		// already, so the next round counts the request there.
 		sl.release()
 	}
 }

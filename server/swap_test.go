@@ -122,3 +122,18 @@ func TestSwapNeverRunsOnIdleHandler(t *testing.T) {
 		t.Errorf("%d requests ran on a handler reported idle", n)
 	}
 }
+
+// TestSwapPanicReleases: a request whose handler panics (net/http
+// recovers it) is no longer counted, so its handler still goes idle.
+func TestSwapPanicReleases(t *testing.T) {
+	s := NewSwap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }))
+	func() {
+		defer func() { recover() }()
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}()
+	select {
+	case <-s.Store(http.NotFoundHandler()):
+	default:
+		t.Error("the handler whose request panicked is not idle")
+	}
+}
