@@ -66,6 +66,17 @@ func (p *proc) stop() {
 	}
 }
 
+// waitListen waits until addr accepts a connection; it fails when the
+// process exits first or timeout passes.
+func (p *proc) waitListen(addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := p.p.WaitDial(ctx, "tcp", addr); err != nil {
+		return fmt.Errorf("%s: %w: %s", p.name, err, p.log.tail(600))
+	}
+	return nil
+}
+
 // waitAddr waits for the process to log "addr=HOST:PORT" and returns it.
 func (p *proc) waitAddr(timeout time.Duration) (string, error) {
 	t := time.NewTimer(timeout)

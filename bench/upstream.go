@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/url"
-	"time"
 )
 
 // benchTools are the helper programs under bench/ that the harness builds
@@ -20,31 +18,11 @@ func (r *runner) startUpstream(sys System, role string, d tmplData) (*started, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sys.Name, err)
 	}
-	if err := s.p.waitListen(s.addr(), readyTimeout, 20*time.Millisecond); err != nil {
+	if err := s.p.waitListen(s.addr(), readyTimeout); err != nil {
 		s.stop()
 		return nil, err
 	}
 	return s, nil
-}
-
-// waitListen dials addr until it connects, the process exits, or timeout
-// passes.
-func (p *proc) waitListen(addr string, timeout, interval time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("%s exited (%v): %s", p.name, p.waitErr(), p.log.tail(600))
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		last = err
-		time.Sleep(interval)
-	}
-	return fmt.Errorf("%s did not listen on %s within %v (%v): %s", p.name, addr, timeout, last, p.log.tail(600))
 }
 
 // addr is the system's host:port.

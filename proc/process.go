@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -280,4 +281,28 @@ func ExitStatus(err error) string {
 		return "exit status " + strconv.Itoa(ee.ExitCode())
 	}
 	return err.Error()
+}
+
+// WaitDial waits until network/addr accepts a connection, the sign that
+// the child listens: it dials with a delay that doubles from 5ms to
+// 200ms between attempts, and fails when the leader exits first or when
+// ctx ends.
+func (p *Process) WaitDial(ctx context.Context, network, addr string) error {
+	var d net.Dialer
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		c, err := d.DialContext(dctx, network, addr)
+		cancel()
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("proc: %d exited before listening on %s: %v", p.Pid(), addr, p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("proc: %s %s not answering: %w (%v)", network, addr, ctx.Err(), err)
+		case <-p.os.After(delay):
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -329,5 +330,50 @@ func TestExitStatus(t *testing.T) {
 	}
 	if s := ExitStatus(errors.New("boom")); s != "boom" {
 		t.Errorf("ExitStatus(boom) = %q", s)
+	}
+}
+
+func TestWaitDial(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := l.Addr().String()
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l2.Addr().String()
+	l2.Close()
+	defer l.Close()
+
+	f := newFakeOS()
+	p, err := Start(t.Context(), Cmd{Path: "w", OS: f.os()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitDial(t.Context(), "tcp", open); err != nil {
+		t.Errorf("WaitDial(listening) = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	n := 0
+	f.after = func(time.Duration) <-chan time.Time {
+		if n++; n == 3 {
+			cancel()
+		}
+		c := make(chan time.Time, 1)
+		c <- time.Time{}
+		return c
+	}
+	if err := p.WaitDial(ctx, "tcp", closed); !errors.Is(err, context.Canceled) {
+		t.Errorf("WaitDial(closed port, ctx ends) = %v, want context.Canceled", err)
+	}
+	p.Kill()
+	<-p.Done()
+	if err := p.WaitDial(t.Context(), "tcp", closed); err == nil || !strings.Contains(err.Error(), "exited before listening") {
+		t.Errorf("WaitDial after exit = %v", err)
+	}
+	if got, want := f.afters[:3], []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}; !reflect.DeepEqual(got, want) {
+		t.Errorf("dial delays %v, want %v", got, want)
 	}
 }

@@ -174,22 +174,9 @@ func (p *Process) WaitDial(t testing.TB, network, addr string) {
 }
 
 func (p *Process) waitDial(network, addr string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 200*time.Millisecond) {
-		c, err := net.DialTimeout(network, addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s %s not answering after %v: %w", network, addr, limit, err)
-		}
-		select {
-		case <-p.Done():
-			return fmt.Errorf("exited before listening on %s: %v", addr, p.Err())
-		case <-time.After(delay):
-		}
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	return p.Process.WaitDial(ctx, network, addr)
 }
 
 // Nginx is a running nginx.
