@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 named cn and
@@ -53,15 +54,12 @@ func writeCert(t *testing.T, dir, cn string) (certFile, keyFile string) {
 func TestReloadRenewsCertificate(t *testing.T) {
 	dir := t.TempDir()
 	pool := new(registry.Pool)
-	build := func() *registry.Config {
-		c := registry.NewConfig(registry.ServerKind, "server:main", "site.ini:1", filepath.Join(dir, "site.ini"), nil,
-			[]registry.Entry{{Key: "port", Value: "0"}, {Key: "cert_file", Value: "cert.pem"}, {Key: "key_file", Value: "key.pem"}},
-			nil, quiet())
-		c.Pool = pool
-		return c
+	build := func() (*registry.Config, func()) {
+		return registrytest.Generation(t, pool, registry.ServerKind, "server:main", filepath.Join(dir, "site.ini"),
+			map[string]string{"port": "0", "cert_file": "cert.pem", "key_file": "key.pem"})
 	}
 	writeCert(t, dir, "first")
-	c1 := build()
+	c1, discard1 := build()
 	srv, err := httpFactory(c1)
 	if err != nil {
 		t.Fatal(err)
@@ -86,13 +84,12 @@ func TestReloadRenewsCertificate(t *testing.T) {
 		t.Fatalf("certificate %q, want first", got)
 	}
 	writeCert(t, dir, "renewed")
-	c2 := build()
+	c2, discard2 := build()
+	defer discard2()
 	if _, err := httpFactory(c2); err != nil {
 		t.Fatal(err)
 	}
-	for _, cl := range c1.Closers() { // the old generation goes
-		cl.Close()
-	}
+	discard1() // the old generation goes
 	if got := subject(); got != "renewed" {
 		t.Errorf("after the reload the server presents %q, want renewed", got)
 	}
