@@ -290,7 +290,13 @@ func (m *Manager) storeError(w http.ResponseWriter, r *http.Request, op string, 
 		m.log.Warn("session store error, continuing without session", "op", op, "err", err, "method", r.Method, "path", r.URL.Path)
 		return true
 	}
-	m.log.Error("session store error", "op", op, "err", err, "method", r.Method, "path", r.URL.Path)
+	if errors.Is(err, ErrBusy) {
+		// Overload, not a fault: the client may try again shortly.
+		m.log.Warn("session store busy", "op", op, "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("Retry-After", "1")
+	} else {
+		m.log.Error("session store error", "op", op, "err", err, "method", r.Method, "path", r.URL.Path)
+	}
 	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 	return false
 }

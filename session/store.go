@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,11 @@ type Store interface {
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// ErrBusy is wrapped by a store error when the store refused the call
+// because too many were already waiting for it (the SQLite store's
+// bounded pool). The filter answers such a request 503 with Retry-After.
+var ErrBusy = errors.New("session: store busy")
 
 // Locker is implemented by stores that can serialise the requests of one
 // session (lock = exclusive), across every process sharing the store.

@@ -17,6 +17,13 @@
 // Exclusive locks are lease rows: taken by an insert that succeeds only
 // when no live lease exists, released by deleting the row, and lapsing
 // at until when the holder died.
+//
+// The connection pool is bounded: at most Options.MaxConns connections
+// (default 4), and at most Options.MaxWaiting calls (default 64) waiting
+// up to Options.WaitTimeout (default 1s) for one. A call beyond that
+// fails at once with an error wrapping [session.ErrBusy], which the
+// session filter answers with 503 and Retry-After, so that a burst of
+// clients is refused rather than piled up behind the database.
 package sqlitestore
 
 import (
@@ -32,9 +39,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gopaste/gopaste/session"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Pool defaults; docs/sessions.md states them.
+const (
+	DefaultMaxConns    = 4
+	DefaultMaxWaiting  = 64
+	DefaultWaitTimeout = time.Second
 )
 
 // Options configure a [Store].
@@ -48,15 +64,27 @@ type Options struct {
 	CleanupInterval time.Duration
 	// Logger reports cleanup trouble; nil means slog.Default().
 	Logger *slog.Logger
+
+	// MaxConns is the most database connections the store opens; zero
+	// means DefaultMaxConns (4).
+	MaxConns int
+	// MaxWaiting is the most calls waiting for a connection when all
+	// are in use; a call beyond it fails at once with session.ErrBusy.
+	// Zero means DefaultMaxWaiting (64); negative means none wait.
+	MaxWaiting int
+	// WaitTimeout is how long a call waits for a connection before it
+	// fails with session.ErrBusy; zero means DefaultWaitTimeout (1s).
+	WaitTimeout time.Duration
 }
 
 // Store is an SQLite session store. It is safe for concurrent use, and
 // several processes may open the same file. Close stops the cleanup loop
 // and closes the database.
 type Store struct {
-	db  *sql.DB
-	log *slog.Logger
-	q   queries
+	db   *sql.DB
+	log  *slog.Logger
+	q    queries
+	gate gate
 
 	stop     chan struct{}
 	done     chan struct{}
@@ -81,6 +109,15 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 5 * time.Second
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxWaiting == 0 {
+		o.MaxWaiting = DefaultMaxWaiting
+	}
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = DefaultWaitTimeout
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
@@ -92,6 +129,8 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
+	db.SetMaxOpenConns(o.MaxConns)
+	db.SetMaxIdleConns(o.MaxConns)
 	t, l := o.Table, o.Table+"_locks"
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (id TEXT PRIMARY KEY, data BLOB NOT NULL, expiry INTEGER NOT NULL)`,
@@ -103,7 +142,8 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlitestore: create tables in %s: %w", path, err)
 		}
 	}
-	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{}),
+		gate: gate{slots: make(chan struct{}, o.MaxConns), maxWaiting: int64(max(o.MaxWaiting, 0)), timeout: o.WaitTimeout}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -160,6 +200,10 @@ func (s *Store) cleanup(iv time.Duration) {
 
 // DeleteExpired deletes the sessions and locks expired at now.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
+	if err := s.gate.enter(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: cleanup: %w", err)
+	}
+	defer s.gate.leave()
 	_, err := s.db.ExecContext(ctx, s.q.cleanup, now.UnixNano())
 	if err == nil {
 		_, err = s.db.ExecContext(ctx, s.q.cleanupLocks, now.UnixNano())
@@ -180,6 +224,10 @@ func nonNil(b []byte) []byte {
 
 // Find implements session.Store.
 func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := s.gate.enter(ctx); err != nil {
+		return nil, false, fmt.Errorf("sqlitestore: find: %w", err)
+	}
+	defer s.gate.leave()
 	var data []byte
 	err := s.db.QueryRowContext(ctx, s.q.find, key, time.Now().UnixNano()).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -193,6 +241,10 @@ func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
 
 // Commit implements session.Store.
 func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	if err := s.gate.enter(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: commit: %w", err)
+	}
+	defer s.gate.leave()
 	if _, err := s.db.ExecContext(ctx, s.q.commit, key, nonNil(data), expiry.UnixNano()); err != nil {
 		return fmt.Errorf("sqlitestore: commit: %w", err)
 	}
@@ -201,6 +253,10 @@ func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time
 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.gate.enter(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: delete: %w", err)
+	}
+	defer s.gate.leave()
 	if _, err := s.db.ExecContext(ctx, s.q.del, key); err != nil {
 		return fmt.Errorf("sqlitestore: delete: %w", err)
 	}
@@ -209,6 +265,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // Swap implements session.Swapper with one conditional statement.
 func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
+	if err := s.gate.enter(ctx); err != nil {
+		return false, fmt.Errorf("sqlitestore: swap: %w", err)
+	}
+	defer s.gate.leave()
 	now := time.Now().UnixNano()
 	var res sql.Result
 	var err error
@@ -233,8 +293,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	ttl = max(ttl, time.Millisecond)
 	wait := time.Millisecond
 	for {
-		now := time.Now()
-		res, err := s.db.ExecContext(ctx, s.q.lock, key, owner, now.Add(ttl).UnixNano(), now.UnixNano())
+		res, err := s.tryLock(ctx, key, owner, ttl)
 		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: lock: %w", err)
 		}
@@ -250,6 +309,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
+			if e := s.gate.enter(ctx); e != nil {
+				err = fmt.Errorf("sqlitestore: unlock: %w", e) // the lease lapses at its ttl
+				return
+			}
+			defer s.gate.leave()
 			if _, e := s.db.ExecContext(ctx, s.q.unlock, key, owner); e != nil {
 				err = fmt.Errorf("sqlitestore: unlock: %w", e)
 			}
@@ -257,6 +321,53 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 		return err
 	}, nil
 }
+
+// tryLock is one attempt at the lease row; the connection is given back
+// between attempts, so that a waiting lock holds no pool slot.
+func (s *Store) tryLock(ctx context.Context, key, owner string, ttl time.Duration) (sql.Result, error) {
+	if err := s.gate.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	now := time.Now()
+	return s.db.ExecContext(ctx, s.q.lock, key, owner, now.Add(ttl).UnixNano(), now.UnixNano())
+}
+
+// gate bounds the calls using the database: len(slots) hold a
+// connection, at most maxWaiting wait up to timeout for one, and the
+// rest are refused with session.ErrBusy. database/sql alone would queue
+// every caller until its context ends.
+type gate struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+	timeout    time.Duration
+}
+
+func (g *gate) enter(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return session.ErrBusy
+	}
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.timeout)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return session.ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *gate) leave() { <-g.slots }
 
 func newOwner() string {
 	var b [12]byte
