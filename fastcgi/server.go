@@ -45,9 +45,16 @@ type Server struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write; zero means none.
 	WriteTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a kept
-	// connection; zero means ReadTimeout.
+	// IdleTimeout bounds the wait for the first request and for the next
+	// one on a kept connection; zero means ReadTimeout, or
+	// gateway.DefaultIdleTimeout (one minute) when that is zero too. An
+	// idle connection is closed quietly.
 	IdleTimeout time.Duration
+	// HeaderTimeout bounds the wait for a request's PARAMS, from its
+	// BEGIN_REQUEST; zero means gateway.DefaultHeaderTimeout (one minute).
+	// ReadTimeout, when shorter, bounds it too. A connection past it is
+	// closed and logged.
+	HeaderTimeout time.Duration
 	// MaxParamsBytes limits the PARAMS stream of a request; zero means
 	// 1 MiB. Larger requests are answered 431.
 	MaxParamsBytes int
@@ -111,6 +118,11 @@ type conn struct {
 	lingerID  uint16
 	drained   int
 
+	// heading counts the requests whose PARAMS have not all arrived, and
+	// headerDeadline is when they must have (guarded by mu).
+	heading        int
+	headerDeadline time.Time
+
 	// held counts the bytes of PARAMS received and of STDIN not yet read,
 	// over all requests of the connection (MaxConnBytes).
 	held atomic.Int64
@@ -121,6 +133,7 @@ type conn struct {
 type request struct {
 	id       uint16
 	keepConn bool
+	headed   bool // PARAMS complete, or refused (guarded by conn.mu)
 	params   []byte
 	refused  bool // answered already (bad params); records are ignored
 	// unknownLen: no CONTENT_LENGTH; the body is the STDIN stream.
@@ -209,8 +222,9 @@ func (c *conn) readLoop() error {
 			first = false
 		}
 		if err := c.rr.Next(); err != nil {
-			if err == io.EOF || c.isClosed() {
-				return nil
+			var ne net.Error
+			if err == io.EOF || c.isClosed() || errors.As(err, &ne) && ne.Timeout() && c.activeCount() == 0 {
+				return nil // the end, or the idle timeout
 			}
 			return err
 		}
@@ -234,6 +248,7 @@ func (c *conn) readLoop() error {
 			}
 			if len(content) > 0 {
 				if len(r.params)+len(content) > c.maxParams() {
+					c.headDone(r)
 					c.held.Add(-int64(len(r.params)))
 					r.params = nil
 					r.refused = true
@@ -249,6 +264,7 @@ func (c *conn) readLoop() error {
 				r.params = append(r.params, content...)
 				continue
 			}
+			c.headDone(r)
 			if err := c.prepare(r); err != nil {
 				c.log.Warn("bad request", "remote_addr", c.nc.RemoteAddr().String(), "err", err)
 				r.refused = true
@@ -331,12 +347,37 @@ func (c *conn) setReadDeadline() {
 	if c.lingering.Load() {
 		return // Drain's deadline holds
 	}
-	d := c.s.ReadTimeout
-	if c.s.IdleTimeout > 0 && c.activeCount() == 0 {
-		d = c.s.IdleTimeout
+	c.mu.Lock()
+	n, heading, hd := len(c.reqs), c.heading, c.headerDeadline
+	c.mu.Unlock()
+	var dl time.Time
+	switch {
+	case heading > 0:
+		dl = hd
+	case n == 0:
+		dl = time.Now().Add(gateway.IdleTimeout(c.s.IdleTimeout, c.s.ReadTimeout))
+	case c.s.ReadTimeout > 0:
+		dl = time.Now().Add(c.s.ReadTimeout)
 	}
-	if d > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(d))
+	c.nc.SetReadDeadline(dl)
+}
+
+// headDone notes that r's PARAMS are complete (or refused): the header
+// timeout no longer applies to it, and the requests still receiving
+// theirs get a fresh one.
+func (c *conn) headDone(r *request) {
+	c.mu.Lock()
+	c.headDoneLocked(r)
+	c.mu.Unlock()
+}
+
+func (c *conn) headDoneLocked(r *request) {
+	if r.headed {
+		return
+	}
+	r.headed = true
+	if c.heading--; c.heading > 0 {
+		c.headerDeadline = time.Now().Add(gateway.HeaderTimeout(c.s.HeaderTimeout, c.s.ReadTimeout))
 	}
 }
 
@@ -387,6 +428,9 @@ func (c *conn) begin(id uint16, content []byte) error {
 		return fmt.Errorf("%w: more than %d requests in flight", ErrConnLimit, max)
 	}
 	c.reqs[id] = &request{id: id, keepConn: b.KeepConn()}
+	if c.heading++; c.heading == 1 {
+		c.headerDeadline = time.Now().Add(gateway.HeaderTimeout(c.s.HeaderTimeout, c.s.ReadTimeout))
+	}
 	if len(c.reqs) == 1 {
 		c.s.track.SetBusy(c.nc, true)
 	}
@@ -510,6 +554,7 @@ func (c *conn) end(r *request, out []byte, appStatus uint32) error {
 	c.mu.Lock()
 	delete(c.reqs, r.id)
 	idle := len(c.reqs) == 0
+	c.headDoneLocked(r)
 	c.mu.Unlock()
 	out = AppendRecord(out, TypeStdout, r.id, nil)
 	out = AppendEndRequest(out, r.id, EndRequest{AppStatus: appStatus})

@@ -483,3 +483,23 @@ func TestServerConnLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestServerTimeouts: a connection that sends nothing is closed after the
+// idle timeout, quietly; one that sends only BEGIN_REQUEST, or part of its
+// PARAMS, after the header timeout, logged (issue 12).
+func TestServerTimeouts(t *testing.T) {
+	logs := &gatewaytest.Logs{}
+	s := &Server{Handler: http.NotFoundHandler(), Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		IdleTimeout: 200 * time.Millisecond, HeaderTimeout: 300 * time.Millisecond}
+	addr := gatewaytest.Serve(t, s)
+	gatewaytest.ExpectClosed(t, addr, nil, 200*time.Millisecond)
+	if logs.String() != "" {
+		t.Errorf("idle close logged: %s", logs)
+	}
+	begin := AppendBeginRequest(nil, 1, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
+	gatewaytest.ExpectClosed(t, addr, begin, 300*time.Millisecond)
+	gatewaytest.ExpectClosed(t, addr, AppendRecord(begin, TypeParams, 1, AppendPairs(nil, []Pair{{"A", "b"}})), 300*time.Millisecond)
+	if !strings.Contains(logs.String(), "timeout") {
+		t.Errorf("header timeout not logged: %s", logs)
+	}
+}

@@ -31,6 +31,10 @@ type Server struct {
 	Logger  *slog.Logger // nil means slog.Default()
 	// ReadTimeout bounds reading the headers and body; zero means none.
 	ReadTimeout time.Duration
+	// HeaderTimeout bounds the wait for the header netstring, from the
+	// connection's start; zero means gateway.DefaultHeaderTimeout (one
+	// minute). ReadTimeout, when shorter, bounds it too.
+	HeaderTimeout time.Duration
 	// WriteTimeout bounds writing the reply, from the end of the headers;
 	// zero means none.
 	WriteTimeout time.Duration
@@ -67,9 +71,8 @@ func (s *Server) Close() error { return s.track.Close() }
 // serveConn serves the one request of c; conntrack closes c after.
 func (s *Server) serveConn(c net.Conn) {
 	remote := c.RemoteAddr().String()
-	if s.ReadTimeout > 0 {
-		c.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-	}
+	start := time.Now()
+	c.SetReadDeadline(start.Add(gateway.HeaderTimeout(s.HeaderTimeout, s.ReadTimeout)))
 	gc := gateway.NewConn(c)
 	defer gc.Release()
 	br := gc.R
@@ -86,6 +89,11 @@ func (s *Server) serveConn(c net.Conn) {
 	if err != nil {
 		s.logger().Warn("bad scgi request", "remote_addr", remote, "err", err)
 		return
+	}
+	if s.ReadTimeout > 0 {
+		c.SetReadDeadline(start.Add(s.ReadTimeout))
+	} else {
+		c.SetReadDeadline(time.Time{})
 	}
 	pairs := make([]cgivars.Pair, len(vars))
 	for i, v := range vars {

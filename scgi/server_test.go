@@ -444,3 +444,12 @@ func httptestRequest(method, target, body string) *http.Request {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// TestServerHeaderTimeout: a connection that sends nothing, or trickles
+// its header, is closed (issue 12: no default read timeout).
+func TestServerHeaderTimeout(t *testing.T) {
+	s := &Server{Handler: http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), HeaderTimeout: 200 * time.Millisecond}
+	addr := gatewaytest.Serve(t, s)
+	gatewaytest.ExpectClosed(t, addr, nil, 200*time.Millisecond)
+	gatewaytest.ExpectClosed(t, addr, []byte("70:CONTENT_LENGTH\x000\x00"), 200*time.Millisecond)
+}

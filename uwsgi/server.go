@@ -26,6 +26,10 @@ type Server struct {
 	Logger       *slog.Logger  // nil means slog.Default()
 	ReadTimeout  time.Duration // whole request, vars and body; zero means none
 	WriteTimeout time.Duration // whole response; zero means none
+	// HeaderTimeout bounds the wait for the header and vars block, from
+	// the connection's start; zero means gateway.DefaultHeaderTimeout (one
+	// minute). ReadTimeout, when shorter, bounds it too.
+	HeaderTimeout time.Duration
 	// MaxVarsBytes limits the vars block; zero means MaxVarsSize (the
 	// protocol's own limit). A larger block is answered 431.
 	MaxVarsBytes int
@@ -54,9 +58,8 @@ func (s *Server) logger() *slog.Logger {
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	if s.ReadTimeout > 0 {
-		c.SetReadDeadline(time.Now().Add(s.ReadTimeout))
-	}
+	start := time.Now()
+	c.SetReadDeadline(start.Add(gateway.HeaderTimeout(s.HeaderTimeout, s.ReadTimeout)))
 	if s.WriteTimeout > 0 {
 		c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 	}
@@ -97,6 +100,11 @@ func (s *Server) serveConn(c net.Conn) {
 	if _, err := io.ReadFull(br, block); err != nil {
 		log.Warn("bad request", "remote_addr", c.RemoteAddr().String(), "err", fmt.Errorf("uwsgi: truncated vars block: %w", err))
 		return
+	}
+	if s.ReadTimeout > 0 {
+		c.SetReadDeadline(start.Add(s.ReadTimeout))
+	} else {
+		c.SetReadDeadline(time.Time{})
 	}
 	vars := make([]cgivars.Pair, 0, 32)
 	err = ParseVars(block, func(name, value string) error {

@@ -320,3 +320,12 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 		s.Close()
 	})
 }
+
+// TestServerHeaderTimeout: a connection that sends nothing, or part of its
+// vars, is closed (issue 12: no default read timeout).
+func TestServerHeaderTimeout(t *testing.T) {
+	s := &Server{Handler: http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), HeaderTimeout: 200 * time.Millisecond}
+	addr := gatewaytest.Serve(t, s)
+	gatewaytest.ExpectClosed(t, addr, nil, 200*time.Millisecond)
+	gatewaytest.ExpectClosed(t, addr, []byte{0, 100, 0, 0, 4, 0, 'H'}, 200*time.Millisecond)
+}

@@ -149,3 +149,21 @@ func TestWriterOnError(t *testing.T) {
 		t.Errorf("SetWriteDeadline without Conn = %v", err)
 	}
 }
+
+func TestTimeoutDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"header default", HeaderTimeout(0, 0), time.Minute},
+		{"header set", HeaderTimeout(5*time.Second, 0), 5 * time.Second},
+		{"header capped by read", HeaderTimeout(0, 10*time.Second), 10 * time.Second},
+		{"idle default", IdleTimeout(0, 0), time.Minute},
+		{"idle from read", IdleTimeout(0, 7*time.Second), 7 * time.Second},
+		{"idle set", IdleTimeout(3*time.Second, 7*time.Second), 3 * time.Second},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}

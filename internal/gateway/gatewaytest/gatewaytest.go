@@ -527,3 +527,24 @@ func Serve(t *testing.T, s interface {
 	})
 	return l.Addr().String()
 }
+
+// ExpectClosed dials addr, writes prefix (a request cut short, or
+// nothing) and fails the test unless the server closes the connection
+// within d: the header and idle timeouts of issue 12.
+func ExpectClosed(t *testing.T, addr string, prefix []byte, d time.Duration) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(prefix); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.SetReadDeadline(start.Add(d + 2*time.Second))
+	_, err = io.Copy(io.Discard, c)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("connection that sent %q still open after %v", prefix, time.Since(start))
+	}
+}
