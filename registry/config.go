@@ -203,7 +203,9 @@ func (c *Config) Errorf(key, format string, args ...any) error {
 func (c *Config) Err() error { return errors.Join(c.errs...) }
 
 // OnClose registers a resource deploy closes, in reverse order, when the
-// built tree is discarded (shutdown, reload or a failed build).
+// built tree is discarded (shutdown, reload or a failed build). A resource
+// that also has a Reopen() error method (deploy.Reopener, such as a log
+// file's writer) is reopened when "gopaste serve" gets SIGUSR1.
 func (c *Config) OnClose(cl io.Closer) { c.closers = append(c.closers, cl) }
 
 // Closers returns the resources registered with OnClose, in order.
