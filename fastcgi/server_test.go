@@ -25,23 +25,11 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // startServer serves h over FastCGI on a loopback port until the test ends.
 func startServer(t testing.TB, h http.Handler, opts ...func(*Server)) (*Server, string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &Server{Handler: h, Logger: quiet()}
 	for _, o := range opts {
 		o(s)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		s.Close()
-		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("Serve = %v, want ErrServerClosed", err)
-		}
-	})
-	return s, l.Addr().String()
+	return s, gatewaytest.Serve(t, s)
 }
 
 func echoHandler(w http.ResponseWriter, r *http.Request) {

@@ -506,7 +506,7 @@ func Exchange(t *testing.T, addr string, request []byte) []byte {
 
 // Serve serves s on a loopback port until the test ends and returns its
 // address.
-func Serve(t *testing.T, s interface {
+func Serve(t testing.TB, s interface {
 	Serve(net.Listener) error
 	Shutdown(context.Context) error
 }) string {
