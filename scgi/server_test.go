@@ -30,21 +30,7 @@ func startServer(t testing.TB, h http.Handler) (addr string, logs *gatewaytest.L
 	t.Helper()
 	logs = &gatewaytest.Logs{}
 	s = &Server{Handler: h, Logger: slog.New(slog.NewTextHandler(logs, nil)), ReadTimeout: 10 * time.Second}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		if err := <-done; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v, want ErrServerClosed", err)
-		}
-	})
-	return l.Addr().String(), logs, s
+	return gatewaytest.Serve(t, s), logs, s
 }
 
 // echo replies with what the handler saw.
