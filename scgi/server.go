@@ -58,7 +58,13 @@ func (s *Server) logger() *slog.Logger {
 
 // Serve accepts connections on l and serves each in its own goroutine
 // until Shutdown, then returns ErrServerClosed.
-func (s *Server) Serve(l net.Listener) error { return s.track.Serve(l, s.serveConn) }
+//
+// At most conntrack.DefaultLimit (10000) connections are open at once;
+// more wait in the listen backlog until one closes, and the log says so.
+func (s *Server) Serve(l net.Listener) error {
+	s.track.SetLogger(s.logger())
+	return s.track.Serve(l, s.serveConn)
+}
 
 // Shutdown stops accepting, closes connections that have not started a
 // request, waits for the others to finish until ctx is done, and then

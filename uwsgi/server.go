@@ -39,7 +39,11 @@ type Server struct {
 
 // Serve accepts connections on l until Shutdown or Close; it then returns
 // http.ErrServerClosed.
+//
+// At most conntrack.DefaultLimit (10000) connections are open at once;
+// more wait in the listen backlog until one closes, and the log says so.
 func (s *Server) Serve(l net.Listener) error {
+	s.track.SetLogger(s.logger())
 	return s.track.Serve(l, s.serveConn)
 }
 

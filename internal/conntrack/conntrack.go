@@ -1,22 +1,37 @@
 // Package conntrack is the accept loop and connection bookkeeping that the
-// gateway protocol servers (uwsgi, fastcgi) share: it tracks listeners and
-// connections so that Shutdown can stop accepting, close idle connections
-// and wait for busy ones, as http.Server.Shutdown does.
+// gateway protocol servers (scgi, uwsgi, fastcgi) share: it tracks
+// listeners and connections so that Shutdown can stop accepting, close
+// idle connections and wait for busy ones, as http.Server.Shutdown does,
+// and it caps the connections open at once.
 package conntrack
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 )
 
+// DefaultLimit is how many connections a Tracker keeps open at once when
+// its Limit is zero.
+const DefaultLimit = 10000
+
 // Tracker serves listeners and tracks their connections. The zero value is
-// ready to use; it is safe for concurrent use.
+// ready to use; it is safe for concurrent use once serving.
 type Tracker struct {
+	// Limit caps the connections open at once, over all listeners; zero
+	// means DefaultLimit. At the cap, accepting pauses until one closes
+	// (new connections wait in the listen backlog) and Logger says so
+	// once (see SetLogger). Set it before Serve.
+	Limit int
+
+	logger    *slog.Logger // nil means slog.Default()
 	mu        sync.Mutex
+	room      sync.Cond // signalled when a connection closes
+	full      bool      // at the cap, logged
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]*connState
 	closing   bool
@@ -51,6 +66,9 @@ func (t *Tracker) Serve(l net.Listener, handle func(net.Conn)) error {
 
 	var backoff time.Duration
 	for {
+		if !t.waitRoom() {
+			return http.ErrServerClosed
+		}
 		c, err := l.Accept()
 		if err != nil {
 			if t.isClosing() {
@@ -75,6 +93,41 @@ func (t *Tracker) Serve(l net.Listener, handle func(net.Conn)) error {
 			handle(c)
 		}()
 	}
+}
+
+// waitRoom blocks while Limit connections are open; it reports false when
+// the Tracker is closing.
+func (t *Tracker) waitRoom() bool {
+	limit := t.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.room.L == nil {
+		t.room.L = &t.mu
+	}
+	for len(t.conns) >= limit && !t.closing {
+		if !t.full {
+			t.full = true
+			log := t.logger
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("connection limit reached: new connections wait until one closes", "limit", limit)
+		}
+		t.room.Wait()
+	}
+	t.full = false
+	return !t.closing
+}
+
+// SetLogger sets where the Tracker logs (nil means slog.Default()); it is
+// safe to call while serving.
+func (t *Tracker) SetLogger(l *slog.Logger) {
+	t.mu.Lock()
+	t.logger = l
+	t.mu.Unlock()
 }
 
 func isTemporary(err error) bool {
@@ -106,7 +159,15 @@ func (t *Tracker) remove(c net.Conn) {
 	c.Close()
 	t.mu.Lock()
 	delete(t.conns, c)
+	t.signal()
 	t.mu.Unlock()
+}
+
+// signal wakes the accept loops waiting for room; t.mu is held.
+func (t *Tracker) signal() {
+	if t.room.L != nil {
+		t.room.Broadcast()
+	}
 }
 
 // SetBusy marks c as serving a request (busy) or waiting for one (idle).
@@ -135,6 +196,7 @@ func (t *Tracker) Shutdown(ctx context.Context) error {
 	for l := range t.listeners {
 		l.Close()
 	}
+	t.signal()
 	t.mu.Unlock()
 
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -180,6 +242,7 @@ func (t *Tracker) Close() error {
 	for c := range t.conns {
 		c.Close()
 	}
+	t.signal()
 	t.mu.Unlock()
 	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -99,4 +102,62 @@ func TestShutdownDeadlineClosesBusy(t *testing.T) {
 	if err := tr.Serve(l, func(net.Conn) {}); !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Serve after Shutdown = %v", err)
 	}
+}
+
+// TestLimit: at Limit open connections accepting pauses, says so once in
+// the log, and resumes when one closes (issue 12: a cap per server).
+func TestLimit(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	tr := Tracker{Limit: 2}
+	tr.SetLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
+	handled := make(chan struct{}, 3)
+	go tr.Serve(l, func(c net.Conn) {
+		handled <- struct{}{}
+		io.Copy(io.Discard, c) // until the client closes
+	})
+	defer tr.Close()
+	var clients []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+	}
+	for range 2 {
+		<-handled
+	}
+	select {
+	case <-handled:
+		t.Fatal("a third connection was served over the limit of 2")
+	case <-time.After(200 * time.Millisecond):
+	}
+	mu.Lock()
+	if !strings.Contains(logs.String(), "connection limit reached") || !strings.Contains(logs.String(), "limit=2") {
+		t.Errorf("log = %q", logs.String())
+	}
+	mu.Unlock()
+	clients[0].Close()
+	select {
+	case <-handled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the third connection was not served after one closed")
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
