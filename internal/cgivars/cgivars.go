@@ -110,7 +110,9 @@ func badBytes(s string) bool {
 // (an empty or missing CONTENT_LENGTH is 0), and reading it reports
 // io.ErrUnexpectedEOF when body ends sooner. The request is shaped as
 // net/http's server shapes one: URL holds only path and query, RequestURI
-// the raw target, Host the Host header, RemoteAddr "addr:port", TLS non-nil
+// the raw target, Host the Host header (or SERVER_NAME), with SERVER_PORT
+// added when it has no port and SERVER_PORT is not the scheme's default,
+// RemoteAddr "addr:port", TLS non-nil
 // under HTTPS=on. SCRIPT_NAME goes into the mount context
 // ([mount.ScriptName]) and r.URL.Path is PATH_INFO.
 func ToRequest(vars []Pair, body io.Reader) (*http.Request, error) {
@@ -212,15 +214,10 @@ func ToRequest(vars []Pair, body io.Reader) (*http.Request, error) {
 	} else {
 		h.Del("Content-Length")
 	}
-	r.Host = h.Get("Host")
+	secure := on(https) || strings.EqualFold(scheme, "https")
+	r.Host = withPort(h.Get("Host"), serverName, serverPort, secure)
 	h.Del("Host")
-	if r.Host == "" && serverName != "" {
-		r.Host = serverName
-		if serverPort != "" && serverPort != "80" && serverPort != "443" {
-			r.Host = net.JoinHostPort(serverName, serverPort)
-		}
-	}
-	if on(https) || strings.EqualFold(scheme, "https") {
+	if secure {
 		r.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: hostOnly(r.Host)}
 	}
 	if remoteAddr != "" || remotePort != "" {
@@ -285,6 +282,33 @@ func ToRequest(vars []Pair, body io.Reader) (*http.Request, error) {
 		ctx = mount.WithScriptName(ctx, script)
 	}
 	return r.WithContext(ctx), nil
+}
+
+// withPort returns the request's Host: the Host header, or SERVER_NAME
+// without one, given SERVER_PORT when it has no port of its own and
+// SERVER_PORT is a valid port other than the scheme's default. nginx's
+// stock *_params send HTTP_HOST as $host, without the port the client
+// used; SERVER_PORT is that port.
+func withPort(host, serverName, serverPort string, secure bool) string {
+	if host == "" {
+		host = serverName
+	}
+	if host == "" || !validPort(serverPort) {
+		return host
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if secure && serverPort == "443" || !secure && serverPort == "80" {
+		return host
+	}
+	bare := host
+	if len(bare) > 1 && bare[0] == '[' && bare[len(bare)-1] == ']' {
+		bare = bare[1 : len(bare)-1]
+	} else if strings.Contains(bare, ":") {
+		return host // neither host:port nor a bracketed address: left alone
+	}
+	return net.JoinHostPort(bare, serverPort)
 }
 
 // stripRawPrefix drops from raw (an escaped path) the segments that encode

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -72,7 +73,7 @@ func TestToRequest(t *testing.T) {
 	}{
 		{"nginx scgi derives PATH_INFO from REQUEST_URI", nginxSCGI, shape{
 			Method: "GET", Path: "/app/x/y/z", RawPath: "/app/x%2Fy/z", Query: "a=1&b=%20",
-			RequestURI: "/app/x%2Fy/z?a=1&b=%20", Host: "example.com", RemoteAddr: "127.0.0.1:51234",
+			RequestURI: "/app/x%2Fy/z?a=1&b=%20", Host: "example.com:8080", RemoteAddr: "127.0.0.1:51234",
 			Header: http.Header{"User-Agent": {"curl/7.88"}, "Accept": {"*/*"}},
 		}},
 		{"apache scgi whole path in SCRIPT_NAME", apacheSCGI, shape{
@@ -186,7 +187,9 @@ func agree(t *testing.T, vars []Pair) {
 	if ref.URL.RawQuery != got.URL.RawQuery && m["QUERY_STRING"] == "" && strings.HasPrefix(m["REQUEST_URI"], "/") {
 		t.Errorf("RawQuery = %q, net/http/cgi %q", got.URL.RawQuery, ref.URL.RawQuery)
 	}
-	if got.Host != ref.Host && m["HTTP_HOST"] != "" {
+	// net/http/cgi ignores SERVER_PORT; ToRequest adds it to a Host
+	// without a port (issue 13).
+	if got.Host != ref.Host && m["HTTP_HOST"] != "" && hostOnly(got.Host) != strings.Trim(ref.Host, "[]") {
 		t.Errorf("Host = %q, net/http/cgi %q", got.Host, ref.Host)
 	}
 	if ref.ContentLength > 0 && got.ContentLength != ref.ContentLength {
@@ -383,5 +386,119 @@ func TestRoundTrip(t *testing.T) {
 func TestVarsNilOutside(t *testing.T) {
 	if v := Vars(context.Background()); v != nil {
 		t.Errorf("Vars = %v, want nil", v)
+	}
+}
+
+// TestToRequestKeepsServerPortIssue13: nginx's stock *_params send
+// HTTP_HOST as $host, without the port the client used; the request's
+// Host takes it from SERVER_PORT unless it is the scheme's default, a
+// Host with its own port keeps it, and a bad SERVER_PORT is ignored.
+func TestToRequestKeepsServerPortIssue13(t *testing.T) {
+	for _, tc := range []struct {
+		host, name, port, https, want string
+	}{
+		{"example.com", "", "8080", "", "example.com:8080"},
+		{"example.com", "", "80", "", "example.com"},
+		{"example.com", "", "443", "on", "example.com"},
+		{"example.com", "", "80", "on", "example.com:80"},
+		{"example.com:9000", "", "8080", "", "example.com:9000"},
+		{"[::1]", "", "8080", "", "[::1]:8080"},
+		{"example.com", "", "99999", "", "example.com"},
+		{"example.com", "", "http", "", "example.com"},
+		{"example.com", "", "+80", "", "example.com"},
+		{"", "srv", "8081", "", "srv:8081"},
+		{"", "srv", "0", "", "srv"},
+		{"", "", "8080", "", ""},
+	} {
+		vars := []Pair{{"REQUEST_METHOD", "GET"}, {"SERVER_NAME", tc.name}, {"SERVER_PORT", tc.port}, {"HTTPS", tc.https}}
+		if tc.host != "" {
+			vars = append(vars, Pair{"HTTP_HOST", tc.host})
+		}
+		r, err := ToRequest(vars, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Host != tc.want {
+			t.Errorf("HTTP_HOST %q SERVER_NAME %q SERVER_PORT %q HTTPS %q: Host = %q, want %q",
+				tc.host, tc.name, tc.port, tc.https, r.Host, tc.want)
+		}
+	}
+}
+
+// TestFromRequestServerNamePortIssue12: SERVER_NAME and SERVER_PORT taken
+// from a Host header are validated (a port out of range or not a number is
+// replaced by the local port, a name with bytes no host has by the local
+// address), and Options.ServerName pins them.
+func TestFromRequestServerNamePortIssue12(t *testing.T) {
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 8443}
+	for _, tc := range []struct {
+		host, pin, wantName, wantPort string
+	}{
+		{"example.com:8080", "", "example.com", "8080"},
+		{"example.com", "", "example.com", "8443"},
+		{"example.com:99999", "", "example.com", "8443"},
+		{"example.com:0", "", "example.com", "8443"},
+		{"example.com:-1", "", "example.com", "8443"},
+		{"example.com:http", "", "example.com", "8443"},
+		{"example.com:00080", "", "example.com", "8443"},
+		{"[::1]:81", "", "::1", "81"},
+		{"ex/ample.com", "", "127.0.0.2", "8443"},
+		{"<script>:80", "", "127.0.0.2", "80"},
+		{"evil.example:1", "site.example", "site.example", "8443"},
+		{"evil.example:1", "site.example:8000", "site.example", "8000"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = tc.host
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+		vars, err := FromRequest(r, Options{ServerName: tc.pin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, _ := Get(vars, "SERVER_NAME")
+		port, _ := Get(vars, "SERVER_PORT")
+		if name != tc.wantName || port != tc.wantPort {
+			t.Errorf("Host %q server_name %q: SERVER_NAME %q SERVER_PORT %q, want %q %q",
+				tc.host, tc.pin, name, port, tc.wantName, tc.wantPort)
+		}
+	}
+}
+
+// TestFromRequestForwardedPrefixIssue12: a client's X-Forwarded-Prefix is
+// replaced by the mount prefix, or dropped outside a mount; it is never
+// passed through.
+func TestFromRequestForwardedPrefixIssue12(t *testing.T) {
+	r := httptest.NewRequest("GET", "/py/x", nil)
+	r.Header.Set("X-Forwarded-Prefix", "/evil")
+	mounted := mount.Shift(r, "/py")
+	for _, tc := range []struct {
+		r    *http.Request
+		opts Options
+		want string
+		ok   bool
+	}{
+		{mounted, Options{}, "/py", true},
+		{r, Options{}, "", false},
+		{r, Options{ScriptName: "/app"}, "/app", true},
+		{mounted, Options{ScriptName: "/"}, "", false},
+	} {
+		vars, err := FromRequest(tc.r, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := Get(vars, "HTTP_X_FORWARDED_PREFIX"); got != tc.want || ok != tc.ok {
+			t.Errorf("%s %+v: HTTP_X_FORWARDED_PREFIX = %q (%v), want %q (%v)", tc.r.URL.Path, tc.opts, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestForbidden: the one rule of headers no backend gets.
+func TestForbidden(t *testing.T) {
+	for k, want := range map[string]bool{
+		"Proxy": true, "proxy": true, "X-Auth_User": true, "Bad Name": true, "": true,
+		"X-Auth-User": false, "Proxy-Authorization": false, "Content-Type": false,
+	} {
+		if Forbidden(k) != want {
+			t.Errorf("Forbidden(%q) = %v, want %v", k, !want, want)
+		}
 	}
 }

@@ -20,12 +20,13 @@ type Options struct {
 	ScriptName string
 	// DocumentRoot, when set, is sent as DOCUMENT_ROOT.
 	DocumentRoot string
-	// ServerName, when set, is SERVER_NAME instead of the Host's name.
+	// ServerName, when set, pins SERVER_NAME (and, as "name:port",
+	// SERVER_PORT) instead of taking them from the Host header.
 	ServerName string
 	// ServerSoftware is SERVER_SOFTWARE; default "gopaste".
 	ServerSoftware string
-	// NoForwarded leaves the X-Forwarded-For, -Proto and -Host headers as
-	// they came instead of adding this hop.
+	// NoForwarded leaves the X-Forwarded-For, -Proto, -Host and -Prefix
+	// headers as they came instead of adding this hop.
 	NoForwarded bool
 	// Extra variables are added last; one whose name is already set
 	// replaces the earlier value.
@@ -37,7 +38,14 @@ type Options struct {
 // from the mount prefix (or opts.ScriptName), PATH_INFO the path below it,
 // REQUEST_URI, QUERY_STRING, REMOTE_ADDR/PORT, SERVER_NAME/PORT/PROTOCOL,
 // HTTPS, CONTENT_TYPE/LENGTH and an HTTP_* variable per header, with
-// X-Forwarded-For/Proto/Host for this hop.
+// X-Forwarded-For/Proto/Host for this hop and X-Forwarded-Prefix set to
+// SCRIPT_NAME (a client's own X-Forwarded-Prefix is never passed on).
+//
+// SERVER_NAME and SERVER_PORT come from the Host header when it is a
+// valid host and port: a port that is not a number from 1 to 65535 is
+// ignored (the local port, else 80 or 443, is sent), and so is a name
+// with bytes no host name has (the local address is sent).
+// opts.ServerName pins them.
 //
 // The Proxy header (httpoxy) and header names holding an underscore are
 // dropped; CR, LF or NUL anywhere is an error wrapping ErrInvalidByte. A
@@ -84,7 +92,10 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 		host = r.URL.Host
 	}
 	serverName, serverPort := splitHost(host)
-	if serverPort == "" {
+	if opts.ServerName != "" {
+		serverName, serverPort = splitHost(opts.ServerName)
+	}
+	if !validPort(serverPort) {
 		serverPort = localPort(r)
 	}
 	if serverPort == "" {
@@ -93,8 +104,8 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 			serverPort = "443"
 		}
 	}
-	if opts.ServerName != "" {
-		serverName = opts.ServerName
+	if !validHostName(serverName) {
+		serverName = localHost(r)
 	}
 	remoteAddr, remotePort := r.RemoteAddr, ""
 	if h, p, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -154,6 +165,11 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 		if host != "" {
 			hdr.Set("X-Forwarded-Host", host)
 		}
+		if script != "" {
+			hdr.Set("X-Forwarded-Prefix", script)
+		} else {
+			hdr.Del("X-Forwarded-Prefix")
+		}
 	}
 	keys := make([]string, 0, len(hdr))
 	for k := range hdr {
@@ -193,16 +209,24 @@ func HeaderVar(k string) string {
 	return "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
 }
 
-// dropHeader reports whether header k must not reach a backend: framing
-// and hop-by-hop headers, Host (sent as HTTP_HOST), Proxy (httpoxy,
-// CVE-2016-5385 and friends), and names with an underscore or outside the
-// token alphabet, which a backend could not tell from a dashed name.
+// Forbidden reports whether header k must reach no backend, whatever the
+// protocol: Proxy (httpoxy, CVE-2016-5385 and friends) and names with an
+// underscore or outside the token alphabet, which a CGI-style backend
+// could not tell from a dashed name (X-Auth_User posing as X-Auth-User).
+// The gateway clients and http_proxy drop the same headers by it.
+func Forbidden(k string) bool {
+	return strings.Contains(k, "_") || !validToken(k) || http.CanonicalHeaderKey(k) == "Proxy"
+}
+
+// dropHeader reports whether header k is not sent as an HTTP_* variable:
+// the Forbidden ones, framing and hop-by-hop headers, Content-Type (sent
+// as CONTENT_TYPE) and Host (sent as HTTP_HOST).
 func dropHeader(k string) bool {
-	if strings.Contains(k, "_") || !validToken(k) {
+	if Forbidden(k) {
 		return true
 	}
 	switch http.CanonicalHeaderKey(k) {
-	case "Proxy", "Content-Type", "Content-Length", "Transfer-Encoding", "Host",
+	case "Content-Type", "Content-Length", "Transfer-Encoding", "Host",
 		"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade":
 		return true
 	}
@@ -222,6 +246,42 @@ func splitHost(host string) (name, port string) {
 		return h, p
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+}
+
+// validPort reports whether p is a TCP port: 1 to 65535 in decimal
+// digits, without a sign or leading zeros.
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 || p[0] < '1' || p[0] > '9' {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n <= 65535
+}
+
+// validHostName reports whether s can be a SERVER_NAME: a DNS name, an
+// IPv4 address or an IPv6 address (without brackets).
+func validHostName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// localHost returns the address r came in on, "localhost" when unknown.
+func localHost(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return "localhost"
 }
 
 func localPort(r *http.Request) string {
