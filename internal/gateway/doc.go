@@ -23,6 +23,12 @@
 //     to [MaxDrain] bytes for at most [DrainTimeout], after the reply:
 //     closing a socket with unread input sends a reset, and a reset makes
 //     the web server drop the reply it has not read yet.
+//   - [Conn] puts these together for a connection that carries one
+//     request (SCGI, uwsgi): pooled buffers, the close watch, the drain.
+//   - [HeaderTimeout] and [IdleTimeout] give the servers their default
+//     read limits (one minute each).
+//
+// The package gatewaytest is the conformance suite every server runs.
 //
 // Client side:
 //
