@@ -138,12 +138,37 @@ func sectionType(name string) (t objType, ok bool) {
 	return 0, false
 }
 
-// warnIgnored warns about the sections of f that PasteDeploy ignores.
+// sectionPrefixes are the prefixes PasteDeploy knows, for the near-miss
+// check; "composit", an alias PasteDeploy also takes, is never a
+// suggestion.
+var sectionPrefixes = []string{"app", "application", "composite", "pipeline", "filter-app", "filter", "server"}
+
+// warnIgnored warns about the sections of f that PasteDeploy ignores,
+// and records an error for those whose header is a near miss of a
+// section type ([sever:main], [filtr:gzip], [App:main]): a typo there
+// would otherwise leave the part out without a word. A header without a
+// colon ([servr]) is checked against the longer prefixes only, so that
+// short unrelated sections ([api], [db]) stay ignored.
 func (l *loader) warnIgnored(f *cfgFile) {
 	for _, sec := range f.ini.Sections {
-		if _, ok := sectionType(sec.Name); !ok {
-			l.warn(Warning{Origin: fmt.Sprintf("%s:%d", f.rel, sec.Line), Section: sec.Name, Msg: "section is not one PasteDeploy knows (app, filter, filter-app, pipeline, composite, server); it is ignored"})
+		if _, ok := sectionType(sec.Name); ok {
+			continue
 		}
+		origin := fmt.Sprintf("%s:%d", f.rel, sec.Line)
+		prefix, name, colon := cut(sec.Name)
+		candidates := sectionPrefixes
+		if !colon {
+			candidates = candidates[1:]
+		}
+		if p := registry.Suggest(prefix, candidates); p != "" {
+			header := p
+			if colon {
+				header += ":" + name
+			}
+			l.errorf(origin, sec.Name, "unknown section type %q, so PasteDeploy would ignore this section; did you mean [%s]?", prefix, header)
+			continue
+		}
+		l.warn(Warning{Origin: origin, Section: sec.Name, Msg: "section is not one PasteDeploy knows (app, filter, filter-app, pipeline, composite, server); it is ignored"})
 	}
 }
 

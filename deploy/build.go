@@ -140,9 +140,7 @@ func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
 	} else if cerr := cfg.Err(); cerr != nil {
 		errs = append(errs, cerr)
 	}
-	for _, k := range cfg.Unread() {
-		errs = append(errs, fmt.Errorf("%s: [%s]: unknown key %q for %s %q", cfg.KeyOrigin(k), cfg.Section, k, n.Kind, n.Part))
-	}
+	errs = append(errs, cfg.UnreadErrors(fmt.Sprintf("%s %q", n.Kind, n.Part))...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -168,7 +166,7 @@ func (p *partLoader) App(name string) (http.Handler, error) {
 	if f == nil {
 		return nil, fmt.Errorf("no config file to look up %q in", name)
 	}
-	n, err := p.l.get(typeApp, name, f, p.parent.Global)
+	n, err := p.l.get(typeApp, name, f, p.parent.Global, keyRef{})
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +181,7 @@ func (p *partLoader) Filter(name string) (func(http.Handler) http.Handler, error
 	if f == nil {
 		return nil, fmt.Errorf("no config file to look up %q in", name)
 	}
-	n, err := p.l.get(typeFilter, name, f, p.parent.Global)
+	n, err := p.l.get(typeFilter, name, f, p.parent.Global, keyRef{})
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 	l.warnIgnored(f)
 	g := &Generation{l: l}
 	l.track(l.sectionAt(typeApp, app, f), func() {
-		if n, _ := l.get(typeApp, app, f, global); n != nil && len(l.errs) == 0 {
+		if n, _ := l.get(typeApp, app, f, global, keyRef{}); n != nil && len(l.errs) == 0 {
 			g.App = n
 			g.Handler, _ = l.build(n)
 		}
@@ -110,7 +110,7 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 				sn, err = l.defaultServer(f)
 				g.DefaultServer = true
 			} else {
-				sn, err = l.get(typeServer, srv, f, global)
+				sn, err = l.get(typeServer, srv, f, global, keyRef{})
 			}
 			if sn != nil && err == nil {
 				sn.Local = mergeEntries(sn.Local, o.ServerKeys)

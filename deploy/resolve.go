@@ -35,6 +35,17 @@ func (t objType) String() string {
 	return "?"
 }
 
+// kind is the registry kind a "use" of type t names.
+func (t objType) kind() registry.Kind {
+	switch t {
+	case typeFilter:
+		return registry.Filter
+	case typeServer:
+		return registry.ServerKind
+	}
+	return registry.App
+}
+
 // prefixes lists the section prefixes searched for each type; within a
 // group the first alias that matches wins, as in PasteDeploy.
 func (t objType) prefixes() [][]string {
@@ -263,10 +274,8 @@ func mergeEntries(base, over []registry.Entry) []registry.Entry {
 // findSection is PasteDeploy's find_config_section.
 func (l *loader) findSection(t objType, name string, f *cfgFile) (*ini.Section, error) {
 	var found []*ini.Section
-	var tried []string
 	for _, group := range t.prefixes() {
 		for _, prefix := range group {
-			tried = append(tried, prefix)
 			var hits []*ini.Section
 			for _, s := range f.ini.Sections {
 				if name == "main" && s.Name == prefix {
@@ -285,15 +294,50 @@ func (l *loader) findSection(t objType, name string, f *cfgFile) (*ini.Section, 
 	}
 	switch {
 	case len(found) == 0:
-		return nil, fmt.Errorf("%s: no section [%s:%s] (looked for prefixes %s)", f.rel, t.prefixes()[0][0], name, strings.Join(tried, ", "))
+		return nil, l.missingSection(t, name, f)
 	case len(found) > 1:
 		var names []string
 		for _, s := range found {
 			names = append(names, fmt.Sprintf("[%s] (line %d)", s.Name, s.Line))
 		}
-		return nil, fmt.Errorf("%s: ambiguous name %q: %s", f.rel, name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("ambiguous name %q in %s: %s", name, f.rel, strings.Join(names, ", "))
 	}
 	return found[0], nil
+}
+
+// missingSection is the error for a name no section of type t in f has:
+// the headers PasteDeploy would have taken (its documented ones; the
+// "composit" alias it also takes looks like a typo and is left out), and
+// a hint: the closest section of that type, or the registered part of
+// that name a section could use.
+func (l *loader) missingSection(t objType, name string, f *cfgFile) error {
+	var tried []string
+	for _, group := range t.prefixes() {
+		for _, prefix := range group {
+			if prefix != "composit" {
+				tried = append(tried, "["+prefix+":"+name+"]")
+			}
+		}
+	}
+	byName := map[string]string{} // section name -> its header
+	var names []string
+	for _, s := range f.ini.Sections {
+		if st, ok := sectionType(s.Name); ok && st == t {
+			_, n, _ := cut(s.Name)
+			n = strings.TrimSpace(n)
+			if _, dup := byName[n]; !dup {
+				byName[n] = s.Name
+				names = append(names, n)
+			}
+		}
+	}
+	hint := ""
+	if s := registry.Suggest(name, names); s != "" {
+		hint = fmt.Sprintf("; did you mean [%s]?", byName[s])
+	} else if p, ok := l.reg.Lookup(t.kind(), name); ok {
+		hint = fmt.Sprintf("; %q is a registered %s: name a section that uses it, such as [%s:%s] with use = %s", name, p.Kind, p.Kind, name, name)
+	}
+	return fmt.Errorf("no %s section %q in %s: looked for %s%s", t, name, f.rel, strings.Join(tried, ", "), hint)
 }
 
 func (l *loader) hasSection(t objType, name string, f *cfgFile) bool {
@@ -301,13 +345,30 @@ func (l *loader) hasSection(t objType, name string, f *cfgFile) bool {
 	return err == nil
 }
 
-// get resolves name (a section of f or a config: URI) as type t.
-func (l *loader) get(t objType, name string, f *cfgFile, global []registry.Entry) (*Node, error) {
+// keyRef is the key that named a section, for errors about the name:
+// "site.ini:3: [pipeline:main]: key "pipeline": no filter section ...".
+// The zero keyRef is a name that no key gave (the app serve builds).
+type keyRef struct{ origin, section, key string }
+
+func (r keyRef) wrap(err error) error {
+	if r.key == "" {
+		return err
+	}
+	return fmt.Errorf("%s: [%s]: key %q: %w", r.origin, r.section, r.key, err)
+}
+
+// refTo is the keyRef of local entry e of section sec.
+func refTo(sec *ini.Section, e registry.Entry) keyRef { return keyRef{e.Origin, sec.Name, e.Key} }
+
+// get resolves name (a section of f or a config: URI) as type t; ref is
+// the key that named it.
+func (l *loader) get(t objType, name string, f *cfgFile, global []registry.Entry, ref keyRef) (*Node, error) {
 	if strings.HasPrefix(name, "config:") {
-		return l.getConfigURI(t, name, f, global)
+		return l.getConfigURI(t, name, f, global, ref)
 	}
 	sec, err := l.findSection(t, name, f)
 	if err != nil {
+		err = ref.wrap(err)
 		l.addErr(err)
 		return nil, err
 	}
@@ -318,7 +379,7 @@ func (l *loader) get(t objType, name string, f *cfgFile, global []registry.Entry
 	return n, err
 }
 
-func (l *loader) getConfigURI(t objType, uri string, f *cfgFile, global []registry.Entry) (*Node, error) {
+func (l *loader) getConfigURI(t objType, uri string, f *cfgFile, global []registry.Entry, ref keyRef) (*Node, error) {
 	rest := strings.TrimPrefix(uri, "config:")
 	path, name, _ := strings.Cut(rest, "#")
 	if name == "" {
@@ -329,10 +390,11 @@ func (l *loader) getConfigURI(t objType, uri string, f *cfgFile, global []regist
 	}
 	inc, err := l.open(path, global)
 	if err != nil {
+		err = ref.wrap(err)
 		l.addErr(err)
 		return nil, err
 	}
-	n, err := l.get(t, name, inc, global)
+	n, err := l.get(t, name, inc, global, ref)
 	if n != nil {
 		n.Ref = uri
 	}
@@ -435,7 +497,7 @@ func (l *loader) fromSection(t objType, sec *ini.Section, f *cfgFile, global []r
 		err = errors.New("section has errors")
 	}
 	if filterWith != nil {
-		fw, ferr := l.get(typeFilter, filterWith.Value, f, g)
+		fw, ferr := l.get(typeFilter, filterWith.Value, f, g, refTo(sec, *filterWith))
 		if ferr != nil {
 			return n, ferr
 		}
@@ -485,7 +547,7 @@ func (l *loader) pipeline(sec *ini.Section, f *cfgFile, origin string, g, local 
 		if j == len(names)-1 {
 			t, role = typeApp, "app"
 		}
-		c, err := l.get(t, name, f, g)
+		c, err := l.get(t, name, f, g, refTo(sec, local[i]))
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -506,7 +568,7 @@ func (l *loader) filterApp(sec *ini.Section, f *cfgFile, origin string, g, local
 	if i < 0 {
 		return nil, l.errorf(origin, sec.Name, "filter-app section needs a next key naming the app it wraps")
 	}
-	nextName := local[i].Value
+	nextName, nextRef := local[i].Value, refTo(sec, local[i])
 	local = append(local[:i:i], local[i+1:]...)
 	n := &Node{Kind: "filter-app", Section: sec.Name, File: f.rel, Origin: origin, Global: g}
 	var filt *Node
@@ -516,7 +578,7 @@ func (l *loader) filterApp(sec *ini.Section, f *cfgFile, origin string, g, local
 	} else {
 		err = l.errorf(origin, sec.Name, "filter-app section needs a use key naming a filter")
 	}
-	next, nerr := l.get(typeApp, nextName, f, g)
+	next, nerr := l.get(typeApp, nextName, f, g, nextRef)
 	if filt != nil {
 		filt.Role = "filter"
 		n.Children = append(n.Children, filt)
@@ -545,11 +607,11 @@ func (l *loader) fromUse(t objType, sec *ini.Section, f *cfgFile, origin string,
 	var err error
 	switch {
 	case strings.HasPrefix(name, "config:"):
-		base, err = l.getConfigURI(t, name, f, g)
+		base, err = l.getConfigURI(t, name, f, g, refTo(sec, use))
 	case strings.HasPrefix(name, "call:"):
 		return nil, l.errorf(use.Origin, sec.Name, "key \"use\": %q: call: names a Python object; gopaste builds parts registered in Go (see gopaste %ss)", name, t)
 	case !strings.HasPrefix(name, "egg:") && l.hasSection(t, name, f) && !isSelf(sec, t, name):
-		base, err = l.get(t, name, f, g)
+		base, err = l.get(t, name, f, g, refTo(sec, use))
 	default:
 		base, err = l.fromPart(t, name, sec, f, use.Origin, g)
 	}
@@ -583,7 +645,24 @@ func (l *loader) fromPart(t objType, name string, sec *ini.Section, f *cfgFile, 
 	kind := map[objType]registry.Kind{typeApp: registry.App, typeFilter: registry.Filter, typeServer: registry.ServerKind}[t]
 	p, ok := l.reg.Lookup(kind, name)
 	if !ok {
-		return nil, l.errorf(where, sec.Name, "key \"use\": unknown %s %q: no such section in %s and no registered %s of that name (see gopaste %ss)", t, name, f.rel, t, t)
+		return nil, l.errorf(where, sec.Name, "key \"use\": unknown %s %q: no such section in %s and no registered %s of that name (see gopaste %ss)%s", t, name, f.rel, t, t, l.suggestPart(t, name, f))
 	}
 	return &Node{Kind: p.Kind.String(), Part: p.Name, part: p, Global: g}, nil
+}
+
+// suggestPart is the "did you mean" hint for a use = name that is neither
+// a section of f nor a registered part: the closest registered part or
+// section of type t. An egg:Dist#name reference is matched by its name.
+func (l *loader) suggestPart(t objType, name string, f *cfgFile) string {
+	if rest, ok := strings.CutPrefix(name, "egg:"); ok {
+		_, name, _ = strings.Cut(rest, "#")
+	}
+	names := l.reg.Names(t.kind())
+	for _, s := range f.ini.Sections {
+		if st, ok := sectionType(s.Name); ok && st == t {
+			_, n, _ := cut(s.Name)
+			names = append(names, strings.TrimSpace(n))
+		}
+	}
+	return registry.DidYouMean(name, names)
 }

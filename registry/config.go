@@ -62,6 +62,7 @@ type Config struct {
 	global  []Entry
 	local   []Entry
 	read    map[string]bool
+	asked   []string // every key a getter or Has asked for, set or not
 	errs    []error
 	closers []io.Closer
 	watch   []string
@@ -95,6 +96,7 @@ func find(es []Entry, key string) (Entry, bool) {
 
 // Lookup returns a local key's value and marks it read.
 func (c *Config) Lookup(key string) (string, bool) {
+	c.ask(key)
 	e, ok := find(c.local, key)
 	if ok {
 		c.read[key] = true
@@ -104,6 +106,7 @@ func (c *Config) Lookup(key string) (string, bool) {
 
 // Has reports whether the section sets key locally, without reading it.
 func (c *Config) Has(key string) bool {
+	c.ask(key)
 	_, ok := find(c.local, key)
 	return ok
 }
@@ -172,6 +175,33 @@ func (c *Config) Unread() []string {
 		}
 	}
 	return ks
+}
+
+// ask remembers that the factory knows key, for suggestions.
+func (c *Config) ask(key string) {
+	for _, k := range c.asked {
+		if k == key {
+			return
+		}
+	}
+	c.asked = append(c.asked, key)
+}
+
+// Asked returns the keys the factory asked for through a getter or Has,
+// whether the section sets them or not, in the order it asked: the keys
+// it knows.
+func (c *Config) Asked() []string { return append([]string(nil), c.asked...) }
+
+// UnreadErrors returns an error for each local key no getter read, as
+// "site.ini:14: [filter:gzip]: unknown key "levle" for filter "gzip";
+// did you mean level?": what names the part (`filter "gzip"`), and the
+// hint is the key the factory asked for that is closest, if one is close.
+func (c *Config) UnreadErrors(what string) []error {
+	var errs []error
+	for _, k := range c.Unread() {
+		errs = append(errs, fmt.Errorf("%s: [%s]: unknown key %q for %s%s", c.KeyOrigin(k), c.Section, k, what, DidYouMean(k, c.asked)))
+	}
+	return errs
 }
 
 // KeyOrigin says where key's value came from, or where the section starts
