@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/uwsgi"
 )
 
 // gopasteParts lists every gopaste system of a scenario: A, B, their
@@ -117,6 +119,16 @@ func TestUWSGIPeerStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Stop it once it serves, as the harness does after a run: a worker
+	// still starting may miss the signal (see uwsgiPeer).
+	c := &http.Client{Transport: &uwsgi.Transport{Addr: s.addr()}, Timeout: 10 * time.Second}
+	res, err := c.Get("http://peer/")
+	if err != nil {
+		s.stop()
+		t.Fatalf("uWSGI does not answer: %v\n%s", err, s.p.log.tail(3000))
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
 	start := time.Now()
 	s.stop()
 	if took := time.Since(start); took > 4*time.Second {

@@ -133,11 +133,13 @@ const wsgiHello = `def application(environ, start_response):
 // uwsgiPeer is uWSGI with 2 worker processes serving wsgiHello on a
 // socket of the kind flag names (--socket for uwsgi, --scgi-socket).
 // uWSGI 2.0 takes SIGTERM for a reload, so the harness stops it with
-// SIGINT.
+// SIGINT; a worker that gets it while still starting ignores it, and
+// the master waits --worker-reload-mercy (default 60s) before killing it.
 func uwsgiPeer(flag string) *System {
 	return &System{
 		Name: "uWSGI",
 		Command: []string{"uwsgi", "--plugin", "python3", "--master", "--processes", "2",
+			"--worker-reload-mercy", "1",
 			"--disable-logging", "--need-app", flag, "127.0.0.1:{{.Port}}", "--eval", wsgiHello},
 		Needs:      []string{"uwsgi"},
 		StopSignal: syscall.SIGINT,
