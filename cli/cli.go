@@ -45,27 +45,28 @@ type command struct {
 	name    string
 	summary string
 	run     func(e *Env, args []string) int
+	detail  string // more of what --help says, after the summary
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "serve a config (or the built-in demo) until SIGINT/SIGTERM", runServe},
-		{"check", "load, resolve and build a config without serving; print the tree", runCheck},
-		{"request", "run one request through a config's app and print the raw response", runRequest},
-		{"route", "say which filters and apps a URL goes through", runRoute},
-		{"servers", "list the registered servers", listKind(registry.ServerKind)},
-		{"apps", "list the registered apps and composites", listKind(registry.App, registry.Composite)},
-		{"filters", "list the registered filters", listKind(registry.Filter)},
-		{"version", "print the version", runVersion},
+		{"serve", "serve a config (or the built-in demo) until SIGINT/SIGTERM", runServe, ""},
+		{"check", "load, resolve and build a config without serving; print the tree", runCheck, ""},
+		{"request", "run one request through a config's app and print the raw response", runRequest, ""},
+		{"route", "say which filters and apps a URL goes through", runRoute, ""},
+		{"servers", "list the registered servers, or describe the ones named", listKind(registry.ServerKind), partsDetail("server")},
+		{"apps", "list the registered apps and composites, or describe the ones named", listKind(registry.App, registry.Composite), partsDetail("app")},
+		{"filters", "list the registered filters, or describe the ones named", listKind(registry.Filter), partsDetail("filter")},
+		{"version", "print the version", runVersion, ""},
 	}
 }
 
 // AddCommand adds a subcommand (packages such as cgi2scgi's register
 // theirs from init).
 func AddCommand(name, summary string, run func(e *Env, args []string) int) {
-	commands = append(commands, command{name, summary, run})
+	commands = append(commands, command{name, summary, run, ""})
 }
 
 // Main runs the command line args (without the program name) and returns
@@ -98,7 +99,11 @@ func Main(e *Env, args []string) int {
 			return c.run(e, args[1:])
 		}
 	}
-	fmt.Fprintf(e.Stderr, "gopaste: unknown command %q\n\n", args[0])
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(e.Stderr, "gopaste: unknown command %q%s\n\n", args[0], registry.DidYouMean(args[0], names))
 	usage(e.Stderr)
 	return 2
 }
@@ -140,6 +145,9 @@ func newFlags(e *Env, name, usageLine string) *flag.FlagSet {
 		for _, c := range commands {
 			if c.name == name {
 				fmt.Fprintf(e.Stderr, "\n%s.\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
+				if c.detail != "" {
+					fmt.Fprintf(e.Stderr, "\n%s\n", c.detail)
+				}
 			}
 		}
 		n := 0
@@ -193,11 +201,29 @@ func runVersion(e *Env, args []string) int {
 	return 0
 }
 
+// partsDetail is what --help says of "gopaste apps" and friends.
+func partsDetail(kind string) string {
+	comp := ""
+	if kind == "app" {
+		comp = ` ("(composite)" after a
+composite's)`
+	}
+	return fmt.Sprintf(`Without NAME: one line per %s, with its name%s, its aliases in
+brackets and what it does.
+With NAME (a name or an alias such as egg:Paste#NAME): that %s's kind,
+description, aliases and the section that uses it. Its keys are documented
+with it in gopaste's docs; "gopaste check" reports a key it does not know.`, kind, comp, kind)
+}
+
 func listKind(kinds ...registry.Kind) func(e *Env, args []string) int {
 	return func(e *Env, args []string) int {
-		fs := newFlags(e, kinds[0].String()+"s", "")
-		if _, err := parse(fs, args); err != nil {
+		fs := newFlags(e, kinds[0].String()+"s", "[NAME ...]")
+		names, err := parse(fs, args)
+		if err != nil {
 			return exitFlagErr(err)
+		}
+		if len(names) > 0 {
+			return describeParts(e, kinds[0], names)
 		}
 		var parts []*registry.Part
 		for _, k := range kinds {
@@ -216,6 +242,49 @@ func listKind(kinds ...registry.Kind) func(e *Env, args []string) int {
 		}
 		return 0
 	}
+}
+
+// describeParts prints the parts of kind k called names. The registry
+// keeps a part's name, aliases and description, not its keys, which each
+// part documents in docs/. A name that is no part of kind k is an error
+// that says which kind has it, or which name is close.
+func describeParts(e *Env, k registry.Kind, names []string) int {
+	code := 0
+	for i, name := range names {
+		p, ok := e.Registry.Lookup(k, name)
+		if !ok {
+			code = 1
+			msg := fmt.Sprintf("gopaste: no %s %q", k, name)
+			other := ""
+			for _, ok2 := range []registry.Kind{registry.App, registry.Filter, registry.ServerKind} {
+				if ok2 == k {
+					continue
+				}
+				if q, ok := e.Registry.Lookup(ok2, name); ok {
+					other = fmt.Sprintf("; %q is a %s (gopaste %ss %s)", name, q.Kind, ok2, name)
+					break
+				}
+			}
+			if other == "" {
+				other = registry.DidYouMean(name, e.Registry.Names(k))
+			}
+			fmt.Fprintf(e.Stderr, "%s%s\n", msg, other)
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(e.Stdout)
+		}
+		fmt.Fprintf(e.Stdout, "%s (%s)\n", p.Name, p.Kind)
+		if p.Description != "" {
+			fmt.Fprintf(e.Stdout, "  %s\n", p.Description)
+		}
+		if len(p.Aliases) > 0 {
+			fmt.Fprintf(e.Stdout, "  aliases: %s\n", strings.Join(p.Aliases, ", "))
+		}
+		fmt.Fprintf(e.Stdout, "  in a config:\n    [%s:NAME]\n    use = %s\n", p.Kind, p.Name)
+		fmt.Fprintf(e.Stdout, "  keys: documented with the %s in gopaste's docs (the registry does not list them)\n", p.Kind)
+	}
+	return code
 }
 
 func newLogger(w io.Writer, verbose bool) *slog.Logger {

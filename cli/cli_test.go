@@ -127,6 +127,50 @@ func TestListings(t *testing.T) {
 	}
 }
 
+// TestDescribePart (issue 13): "gopaste apps NAME" and friends describe
+// one part; a name of another kind or a near miss says so.
+func TestDescribePart(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"apps", "static"}, 0, []string{"static (app)\n", "aliases: egg:Paste#static", "[app:NAME]\n    use = static\n", "keys:"}},
+		{[]string{"apps", "egg:Paste#urlmap"}, 0, []string{"urlmap (composite)\n", "[composite:NAME]\n    use = urlmap\n"}},
+		{[]string{"filters", "gzip"}, 0, []string{"compress (filter)\n", "aliases: gzip"}},
+		{[]string{"servers", "http", "console"}, 0, []string{"http (server)\n", "\n\nconsole (server)\n"}},
+		{[]string{"apps", "statc"}, 1, []string{`gopaste: no app "statc"; did you mean static?`}},
+		{[]string{"apps", "gzip"}, 1, []string{`gopaste: no app "gzip"; "gzip" is a filter (gopaste filters gzip)`}},
+		{[]string{"servers", "zzzz"}, 1, []string{`gopaste: no server "zzzz"` + "\n"}},
+	} {
+		code, out, errs := run(t, c.args...)
+		if code != c.code {
+			t.Errorf("%q: exit %d, want %d\n%s", c.args, code, c.code, errs)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out+errs, w) {
+				t.Errorf("%q lacks %q:\n%s%s", c.args, w, out, errs)
+			}
+		}
+	}
+}
+
+// TestNearMissSectionIsAnError (issue 13): serve and check refuse a
+// header that is a near miss of a section type, naming the line and the
+// type it probably meant, where PasteDeploy would skip it silently.
+func TestNearMissSectionIsAnError(t *testing.T) {
+	cfg := config(t, "[app:main]\nuse = text\nbody = hi\n\n[filtr:gz]\nuse = gzip\n\n[server:main]\nuse = console\n\n[loggers]\nkeys = root\n")
+	for _, cmd := range []string{"serve", "check"} {
+		code, _, errs := run(t, cmd, cfg)
+		if code != 1 || !strings.Contains(errs, `site.ini:5: [filtr:gz]: unknown section type "filtr", so PasteDeploy would ignore this section; did you mean [filter:gz]?`) {
+			t.Errorf("%s: exit %d\n%s", cmd, code, errs)
+		}
+		if strings.Contains(errs, "[loggers]: unknown") {
+			t.Errorf("%s: [loggers] is no near miss:\n%s", cmd, errs)
+		}
+	}
+}
+
 func TestHelpAndUsage(t *testing.T) {
 	for _, cmd := range []string{"serve", "check", "request", "route", "apps", "version"} {
 		code, _, errs := run(t, cmd, "--help")
@@ -143,6 +187,16 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 	if code, _, _ := run(t, "bogus"); code != 2 {
 		t.Errorf("unknown command exit %d", code)
+	}
+	// issue 13: a near miss of a command is named.
+	if code, _, errs := run(t, "chek", "x.ini"); code != 2 || !strings.Contains(errs, `unknown command "chek"; did you mean check?`) {
+		t.Errorf("chek: exit %d\n%s", code, errs)
+	}
+	// issue 13: the listings' --help says what NAME does.
+	for _, cmd := range []string{"apps", "filters", "servers"} {
+		if code, _, errs := run(t, cmd, "--help"); code != 0 || !strings.Contains(errs, "Usage: gopaste "+cmd+" [NAME ...]") || !strings.Contains(errs, "With NAME") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
+		}
 	}
 	if code, _, _ := run(t); code != 2 {
 		t.Errorf("no command exit %d", code)
