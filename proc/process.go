@@ -205,9 +205,8 @@ func (p *Process) Pid() int {
 // Done is closed once the leader has exited and its output is read.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
-// Err returns how the leader ended (nil for exit status 0, else an
-// [*exec.ExitError] or the error of waiting). It is valid once Done is
-// closed.
+// Err waits until the leader has exited and returns how it ended: nil
+// for exit status 0, else an [*exec.ExitError] or the error of waiting.
 func (p *Process) Err() error {
 	<-p.done
 	return p.err
