@@ -1,9 +1,10 @@
 // Package proc runs child processes: it starts one in its own process
 // group (with inherited listeners as extra files, fd 3 onwards), logs
-// each line of its output with its pid, stops it with a signal and kills
-// what is left of its group after a grace period, waits for it with a
-// deadline, and keeps one running with [Restart] (exponential backoff,
-// reset after a stable run).
+// each line of its output with its pid, waits until it listens
+// ([Process.WaitDial]), stops it with a signal and kills what is left of
+// its group after a grace period, waits for it with a deadline, and keeps
+// one running with [Restart] (exponential backoff, reset after a stable
+// run).
 //
 // The process group is the unit: when the leader exits, whatever it
 // left behind in its group is killed, and [Process.Stop] signals the
