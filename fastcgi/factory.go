@@ -77,6 +77,8 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
+	vars := o.Vars()
+	vars.Extra = extra
 	o.NewTransport = func(b proxy.Backend) http.RoundTripper {
 		t := &Transport{
 			Addr:                  b.Addr,
@@ -84,7 +86,7 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 			NoKeepConn:            !keep,
 			DialTimeout:           o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
-			Vars:                  cgivars.Options{ScriptName: o.ScriptName, Extra: extra},
+			Vars:                  vars,
 			Script:                script,
 			Logger:                c.Logger,
 		}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -88,6 +90,10 @@ type backend struct {
 	downUntil atomic.Int64
 	mu        sync.Mutex
 	fails     int
+	// downSince is when b last went down; failed counts the requests
+	// that failed on it since, logged when it comes back.
+	downSince time.Time
+	failed    atomic.Int64
 }
 
 // up reports whether b takes requests: healthy, or (with passive checks
@@ -171,28 +177,52 @@ func contains(bs []*backend, b *backend) bool {
 	return false
 }
 
-// markDown ejects b after a refused connection.
+// markDown ejects b after a refused connection or a failed check. Only
+// the change from up to down is logged, with the reason (the system's
+// words, "connection refused", when there are some): the requests that
+// fail while b is down are counted, not logged one by one.
 func (p *Proxy) markDown(b *backend, err error) {
+	now := time.Now()
 	b.mu.Lock()
 	was := b.healthy.Load()
 	b.healthy.Store(false)
-	b.downUntil.Store(time.Now().Add(p.opts.FailTimeout).UnixNano())
+	b.downUntil.Store(now.Add(p.opts.FailTimeout).UnixNano())
+	if was {
+		b.downSince = now
+	}
 	b.mu.Unlock()
 	if was {
-		p.logger.Warn("backend down", "backend", b.Addr, "err", err)
+		p.logger.Warn("backend down", "backend", b.Addr, "reason", reason(err), "err", err)
 	}
 }
 
-// markUp brings b back.
+// markUp brings b back, logging the change from down to up with how long
+// b was down and how many requests failed on it meanwhile.
 func (p *Proxy) markUp(b *backend) {
 	b.mu.Lock()
 	was := b.healthy.Load()
 	b.healthy.Store(true)
 	b.fails = 0
+	since := b.downSince
 	b.mu.Unlock()
 	if !was {
-		p.logger.Info("backend up", "backend", b.Addr)
+		p.logger.Info("backend up", "backend", b.Addr, "down_for", time.Since(since).Round(time.Millisecond),
+			"failed_requests", b.failed.Swap(0))
 	}
+}
+
+// reason names why a backend failed in a few words: the system error
+// ("connection refused", "connection reset by peer") when there is one,
+// "timeout", else the error itself.
+func reason(err error) string {
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		return errno.Error()
+	case Status(err) == http.StatusGatewayTimeout:
+		return "timeout"
+	}
+	return err.Error()
 }
 
 // checkLoop runs the active checks until Close.

@@ -12,9 +12,15 @@
 //     sent to every backend on that period and decides (active); ejected
 //     backends come back when a check passes; when every backend is down,
 //     all are tried rather than none;
-//   - retries: a request is tried on another backend only when it is
-//     idempotent and nothing was sent (the connection was refused or the
-//     dial timed out, and no byte of body was read);
+//   - retries (up to Retries other backends): a request whose connection
+//     was refused, or an idempotent one whose connection broke before the
+//     reply head (the backend died under it), is sent to another backend
+//     when no byte of its body was read;
+//   - logs: a backend going down is logged once, with the reason
+//     ("connection refused"), and coming back once, with how many
+//     requests failed on it meanwhile, not one line per failed request;
+//   - half-closed clients: the backend request is not cancelled when the
+//     client shuts down its sending side, so it still gets the reply;
 //   - bodies of unknown length (chunked uploads) for protocols that need a
 //     CONTENT_LENGTH: spooled to a temp file up to MaxBodySpool (beyond it
 //     413), or 411 Length Required when spooling is off;

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
 )
@@ -20,8 +21,8 @@ func init() {
 // ReadOptions reads the keys every proxy app shares: backends (required:
 // host:port or unix:/path, space separated), balance, max_idle_conns,
 // connect_timeout, response_header_timeout, timeout,
-// health_check_interval, health_check_path, retries, max_body_spool and
-// script_name. Errors are recorded in c. The caller sets NewTransport (and
+// health_check_interval, health_check_path, retries, max_body_spool,
+// script_name and server_name. Errors are recorded in c. The caller sets NewTransport (and
 // RequireLength for CGI-style protocols) and calls New.
 func ReadOptions(c *registry.Config) Options {
 	o := Options{Logger: c.Logger}
@@ -51,6 +52,10 @@ func ReadOptions(c *registry.Config) Options {
 	o.ScriptName = c.String("script_name", "")
 	if o.ScriptName != "" && o.ScriptName[0] != '/' {
 		c.Errorf("script_name", "%q does not start with /", o.ScriptName)
+	}
+	o.ServerName = c.String("server_name", "")
+	if o.ServerName != "" && !cgivars.ValidServerName(o.ServerName) {
+		c.Errorf("server_name", "%q is not a host name or host:port", o.ServerName)
 	}
 	if o.MaxIdleConns < 0 {
 		c.Errorf("max_idle_conns", "must not be negative")
@@ -114,9 +119,16 @@ func (h *hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (h *hostTransport) CloseIdleConnections() { h.t.CloseIdleConnections() }
 
 // HTTPRewrite sets the X-Forwarded-For (the client's chain plus this
-// hop), -Host, -Proto and -Prefix (the mount point) headers and keeps the
-// client's Host header.
+// hop), -Host, -Proto and -Prefix (the mount point; a client's own is
+// dropped) headers, keeps the client's Host header and drops the headers
+// no backend gets (cgivars.Forbidden: Proxy and names with an
+// underscore), as the gateway proxies do.
 func HTTPRewrite(pr *httputil.ProxyRequest) {
+	for k := range pr.Out.Header {
+		if cgivars.Forbidden(k) {
+			delete(pr.Out.Header, k)
+		}
+	}
 	if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
 		pr.Out.Header["X-Forwarded-For"] = xff
 	}
@@ -132,6 +144,9 @@ func httpProxyFactory(c *registry.Config) (http.Handler, error) {
 	o := ReadOptions(c)
 	if err := c.Err(); err != nil {
 		return nil, err
+	}
+	if o.ServerName != "" {
+		return nil, c.Errorf("server_name", "is for the gateway proxies (SERVER_NAME); http_proxy sends the client's Host")
 	}
 	o.Rewrite = HTTPRewrite
 	o.NewTransport = func(b Backend) http.RoundTripper { return NewHTTPTransport(b, o) }

@@ -64,9 +64,11 @@ type Options struct {
 	// Timeout bounds a whole request, body streaming included; zero means
 	// no limit.
 	Timeout time.Duration
-	// ScriptName overrides the SCRIPT_NAME sent (see cgivars.Options);
-	// read from ini for NewTransport to use.
+	// ScriptName overrides the SCRIPT_NAME sent and ServerName pins
+	// SERVER_NAME ("name" or "name:port"; see cgivars.Options); read from
+	// ini for NewTransport to use through Vars.
 	ScriptName string
+	ServerName string
 	// FlushInterval is passed to ReverseProxy. Zero (the default) flushes
 	// a streamed reply (no Content-Length, or text/event-stream) after
 	// every write and a reply of known length when the response buffer
@@ -75,6 +77,12 @@ type Options struct {
 	FlushInterval time.Duration
 	// Logger receives errors and health changes; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// Vars returns the cgivars options a gateway protocol's transport maps
+// requests with: ScriptName and ServerName.
+func (o Options) Vars() cgivars.Options {
+	return cgivars.Options{ScriptName: o.ScriptName, ServerName: o.ServerName}
 }
 
 // Proxy is the gateway handler. It is safe for concurrent use. Close
@@ -184,10 +192,12 @@ func (copyBuffers) Put(b []byte) {
 }
 
 // backendError is a failed round trip and the backend it went to, for the
-// error log.
+// error log. down says the backend could not be reached: the failure is
+// counted, and logged once with the backend's state change.
 type backendError struct {
-	backend string
+	backend *backend
 	err     error
+	down    bool
 }
 
 func (e *backendError) Error() string { return e.err.Error() }
@@ -214,12 +224,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.TransferEncoding = nil
 		r = r2
 	}
+	// A client that half-closes its connection after sending the request
+	// (shutdown(SHUT_WR), as HTTP/1.0 tools and some load balancers do)
+	// cancels the request's context in net/http, yet still reads the
+	// reply: the backend request is not tied to that cancellation, as
+	// HAProxy's default (no abortonclose). A client that is really gone
+	// ends it at the first write of the reply that fails, or Timeout.
+	ctx := context.WithoutCancel(r.Context())
 	if p.opts.Timeout > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), p.opts.Timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 	}
-	p.rp.ServeHTTP(w, r)
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // Status returns the HTTP status a proxy error maps to: 504 for timeouts,
@@ -242,7 +259,14 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	status := Status(err)
 	backend := ""
 	if be, ok := errors.AsType[*backendError](err); ok {
-		backend = be.backend
+		backend = be.backend.Addr
+		if be.down {
+			// Logged once as "backend down"; counted for "backend up".
+			be.backend.failed.Add(1)
+			p.logger.Debug("proxy error", "method", r.Method, "path", r.URL.Path, "backend", backend, "status", status, "err", err)
+			http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
+			return
+		}
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		p.logger.Debug("client went away", "method", r.Method, "path", r.URL.Path, "backend", backend)
@@ -277,16 +301,28 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		res, err := b.rt.RoundTrip(out)
 		if err != nil {
 			b.inflight.Add(-1)
-			refused := isDialError(err)
-			if refused {
+			connErr := Status(err) == http.StatusBadGateway && req.Context().Err() == nil
+			down := isDialError(err)
+			if down {
 				p.markDown(b, err)
+			} else if connErr {
+				down = p.unreachable(b)
 			}
-			if refused && try < p.opts.Retries && idempotent(req.Method) && (body == nil || body.n.Load() == 0) &&
-				len(tried) < len(p.backends) && req.Context().Err() == nil {
+			// Nothing reached a refused backend, whatever the method; an
+			// idempotent request whose connection broke before the reply
+			// (the backend died under it) is safe to send again, as
+			// nginx's proxy_next_upstream error does. Either way no byte
+			// of the client's body may have been read.
+			again := isDialError(err) || connErr && idempotent(req.Method)
+			if again && req.Context().Err() == nil && try < p.opts.Retries && (body == nil || body.n.Load() == 0) &&
+				len(tried) < len(p.backends) {
 				p.logger.Debug("retrying on another backend", "backend", b.Addr, "err", err)
 				continue
 			}
-			return nil, &backendError{backend: b.Addr, err: err}
+			return nil, &backendError{backend: b, err: err, down: down}
+		}
+		if !b.healthy.Load() && p.opts.HealthCheckInterval <= 0 {
+			p.markUp(b) // passive checks: a reply is the backend back
 		}
 		if res.StatusCode == http.StatusSwitchingProtocols {
 			// ReverseProxy needs the raw body to splice an upgraded
@@ -297,6 +333,30 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		res.Body = &doneBody{ReadCloser: res.Body, b: b}
 		return res, nil
 	}
+}
+
+// unreachable reports whether b refuses a new connection after a request
+// to it failed with a connection error (a reset, an empty reply): then
+// the backend is down, not confused, and is marked so with the real
+// reason (connection refused) rather than the protocol's guess.
+func (p *Proxy) unreachable(b *backend) bool {
+	if b.Network == "" {
+		return false
+	}
+	timeout := time.Second
+	if t := p.opts.ConnectTimeout; t > 0 && t < timeout {
+		timeout = t
+	}
+	c, err := b.Dial(context.Background(), timeout, nil)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	if !isDialError(err) {
+		return false
+	}
+	p.markDown(b, err)
+	return true
 }
 
 // isDialError reports whether err happened while connecting, so the

@@ -126,15 +126,52 @@ func TestRetryIdempotentOnlyWhenNothingSent(t *testing.T) {
 		t.Errorf("GET = %d %q, want 200 good after a retry", rec.Code, rec.Body)
 	}
 
-	// POST is not idempotent: no retry, a 502 that does not echo the reason.
+	// A refused POST reached nobody: it moves on too.
 	p2 := newProxy(t, Options{Retries: 1, Backends: []Backend{refusedBackend(t), backendOf(t, good)}})
-	rec := get(t, p2, "POST", "/", strings.NewReader("x"))
+	if rec := get(t, p2, "POST", "/", strings.NewReader("x")); rec.Code != 200 || rec.Body.String() != "good" {
+		t.Errorf("refused POST = %d %q, want 200 good after a retry", rec.Code, rec.Body)
+	}
+
+	// A POST whose connection broke after it was sent is not idempotent:
+	// no retry, a 502 that does not echo the reason. A GET is sent again.
+	p3 := newProxy(t, Options{Retries: 1, Backends: []Backend{dropper(t), backendOf(t, good)}})
+	rec := get(t, p3, "POST", "/", strings.NewReader("x"))
 	if rec.Code != http.StatusBadGateway {
 		t.Errorf("POST = %d, want 502", rec.Code)
 	}
-	if strings.Contains(rec.Body.String(), "refused") || strings.Contains(rec.Body.String(), "127.0.0.1") {
+	if strings.Contains(rec.Body.String(), "EOF") || strings.Contains(rec.Body.String(), "127.0.0.1") {
 		t.Errorf("502 body echoes the reason: %q", rec.Body)
 	}
+	p4 := newProxy(t, Options{Retries: 1, Backends: []Backend{dropper(t), backendOf(t, good)}})
+	if rec := get(t, p4, "GET", "/", nil); rec.Code != 200 || rec.Body.String() != "good" {
+		t.Errorf("GET on a dropped connection = %d %q, want 200 good after a retry", rec.Code, rec.Body)
+	}
+}
+
+// dropper returns a backend that reads a request and closes the
+// connection without a reply, and keeps listening.
+func dropper(t *testing.T) Backend {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				c.Read(make([]byte, 4096))
+				c.Close()
+			}()
+		}
+	}()
+	b, _ := ParseBackend(l.Addr().String())
+	return b
 }
 
 func TestPassiveEjection(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/proxy"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
@@ -57,7 +56,7 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 			Addr:                  addr,
 			DialTimeout:           o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
-			Vars:                  cgivars.Options{ScriptName: o.ScriptName},
+			Vars:                  o.Vars(),
 		}
 	}
 	p, err := proxy.New(o)

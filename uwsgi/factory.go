@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/proxy"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
@@ -41,7 +40,7 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 		return &Transport{
 			Addr:                  b.Addr,
 			Modifier1:             uint8(m1),
-			Vars:                  cgivars.Options{ScriptName: o.ScriptName},
+			Vars:                  o.Vars(),
 			DialTimeout:           o.ConnectTimeout,
 			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		}

@@ -248,6 +248,13 @@ func splitHost(host string) (name, port string) {
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
 }
 
+// ValidServerName reports whether s can be Options.ServerName: a host
+// name or address, or host:port with a port from 1 to 65535.
+func ValidServerName(s string) bool {
+	name, port := splitHost(s)
+	return validHostName(name) && (port == "" || validPort(port)) && !strings.HasSuffix(s, ":")
+}
+
 // validPort reports whether p is a TCP port: 1 to 65535 in decimal
 // digits, without a sign or leading zeros.
 func validPort(p string) bool {
