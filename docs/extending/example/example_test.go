@@ -180,17 +180,13 @@ func TestAutoServesBoth(t *testing.T) {
 // registry.Default builds one.
 func isolated(t *testing.T) *registry.Registry {
 	r := registry.New()
-	sessionFilter, ok := registry.Default.Lookup(registry.Filter, "session")
-	if !ok {
-		t.Fatal("no session filter in registry.Default")
-	}
 	for _, err := range []error{
 		r.AddApp("hello", helloFactory, "greets"),
 		r.AddFilter("count", countFactory, "numbers requests"),
 		r.AddServer("line", lineServerFactory, "line server"),
 		r.AddProtocol("line", lineProtocol, "line protocol"),
 		session.AddStore(r, "shelf", shelfFactory, "sessions in a map"),
-		r.Add(*sessionFilter),
+		r.Add(*mustLookup(t, registry.Filter, "session")),
 	} {
 		if err != nil {
 			t.Fatal(err)
