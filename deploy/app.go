@@ -116,7 +116,6 @@ func Check(path string, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer l.closeAll()
-	l.warnIgnored(f)
 	rep := &Report{Trees: l.buildAll(f, map[string]bool{})}
 	rep.Warnings = l.warnings
 	rep.Errs = dedupe(l.errs)
@@ -143,12 +142,13 @@ func sectionType(name string) (t objType, ok bool) {
 // suggestion.
 var sectionPrefixes = []string{"app", "application", "composite", "pipeline", "filter-app", "filter", "server"}
 
-// warnIgnored warns about the sections of f that PasteDeploy ignores,
-// and records an error for those whose header is a near miss of a
-// section type ([sever:main], [filtr:gzip], [App:main]): a typo there
-// would otherwise leave the part out without a word. A header without a
-// colon ([servr]) is checked against the longer prefixes only, so that
-// short unrelated sections ([api], [db]) stay ignored.
+// warnIgnored, run on every file read, warns about the sections of f
+// that PasteDeploy ignores, and records an error for those whose header
+// is a near miss of a section type ([sever:main], [filtr:gzip],
+// [App:main]): a typo there would otherwise leave the part out without
+// a word. A header without a colon ([servr]) is checked against the
+// longer prefixes only, so that short unrelated sections ([api], [db])
+// stay ignored.
 func (l *loader) warnIgnored(f *cfgFile) {
 	for _, sec := range f.ini.Sections {
 		if _, ok := sectionType(sec.Name); ok {

@@ -284,3 +284,22 @@ func TestPartsClosedInReverseOrder(t *testing.T) {
 		t.Errorf("after a failed build closed %v, want third,second,first", closed)
 	}
 }
+
+// TestIncludedFileShownAsWritten (issue 13): an included file is named in
+// messages relative to where the including file is named from, as the
+// user wrote it, not by its absolute path.
+func TestIncludedFileShownAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "site.ini"), []byte("[composite:main]\nuse = urlmap\n/w = config:sub/apps.ini#wiki\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "apps.ini"), []byte("[app:wikki]\nuse = env\n"), 0o644)
+	t.Chdir(dir)
+	rep, err := deploy.Check("site.ini", deploy.Options{Registry: testRegistry(t), Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `site.ini:3: [composite:main]: key "/w": no app section "wiki" in sub/apps.ini: looked for [app:wiki], [application:wiki], [composite:wiki], [pipeline:wiki], [filter-app:wiki]; did you mean [app:wikki]?`
+	if len(rep.Errs) != 1 || rep.Errs[0].Error() != want {
+		t.Errorf("errors = %v\nwant %s", rep.Errs, want)
+	}
+}

@@ -95,7 +95,6 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 	if err != nil {
 		return nil, &Error{Errs: []error{err}}
 	}
-	l.warnIgnored(f)
 	g := &Generation{l: l}
 	l.track(l.sectionAt(typeApp, app, f), func() {
 		if n, _ := l.get(typeApp, app, f, global, keyRef{}); n != nil && len(l.errs) == 0 {

@@ -142,6 +142,7 @@ type loader struct {
 	reg      *registry.Registry
 	logger   *slog.Logger
 	files    map[string]*cfgFile
+	shown    map[string]string // absolute path -> as messages show it, for included files
 	stack    []string
 	errs     []error
 	warnings []Warning
@@ -159,7 +160,7 @@ func newLoader(o Options) *loader {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &loader{reg: o.Registry, logger: o.Logger, files: map[string]*cfgFile{}, warned: map[string]bool{}, opts: o}
+	return &loader{reg: o.Registry, logger: o.Logger, files: map[string]*cfgFile{}, shown: map[string]string{}, warned: map[string]bool{}, opts: o}
 }
 
 func (l *loader) errorf(origin, section, format string, args ...any) error {
@@ -196,6 +197,9 @@ func (l *loader) open(path string, extra []registry.Entry) (*cfgFile, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	rel := path
+	if r, ok := l.shown[abs]; ok {
+		rel = r
+	}
 	parsed, err := ini.Parse(rel, strings.NewReader(string(data)))
 	if err != nil {
 		return nil, err
@@ -235,6 +239,7 @@ func (l *loader) open(path string, extra []registry.Entry) (*cfgFile, error) {
 		f.defaults = setEntry(f.defaults, registry.Entry{Key: k.Name, Value: v, Origin: fmt.Sprintf("[DEFAULT] %s:%d", rel, k.Line)})
 	}
 	l.files[abs] = f
+	l.warnIgnored(f)
 	return f, nil
 }
 
@@ -386,7 +391,13 @@ func (l *loader) getConfigURI(t objType, uri string, f *cfgFile, global []regist
 		name = "main"
 	}
 	if !filepath.IsAbs(path) {
+		// Shown relative to where the includer is shown from, as the
+		// user would write it.
+		rel := filepath.Join(filepath.Dir(f.rel), path)
 		path = filepath.Join(filepath.Dir(f.path), path)
+		if _, seen := l.files[path]; !seen {
+			l.shown[path] = rel
+		}
 	}
 	inc, err := l.open(path, global)
 	if err != nil {
