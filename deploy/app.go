@@ -142,6 +142,11 @@ func sectionType(name string) (t objType, ok bool) {
 // suggestion.
 var sectionPrefixes = []string{"app", "application", "composite", "pipeline", "filter-app", "filter", "server"}
 
+// otherSections are sections of tools that share PasteDeploy's files and
+// are close enough to a section type to look like typos: Pyramid's
+// [pserve] is two edits from "server".
+var otherSections = map[string]bool{"pserve": true}
+
 // warnIgnored, run on every file read, warns about the sections of f
 // that PasteDeploy ignores, and records an error for those whose header
 // is a near miss of a section type ([sever:main], [filtr:gzip],
@@ -160,7 +165,7 @@ func (l *loader) warnIgnored(f *cfgFile) {
 		if !colon {
 			candidates = candidates[1:]
 		}
-		if p := registry.Suggest(prefix, candidates); p != "" {
+		if p := registry.Suggest(prefix, candidates); p != "" && !otherSections[prefix] {
 			header := p
 			if colon {
 				header += ":" + name
