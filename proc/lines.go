@@ -66,3 +66,26 @@ func (w *lineWriter) emit() {
 	}
 	w.buf = w.buf[:0]
 }
+
+// tailWriter keeps the last max bytes written to it.
+type tailWriter struct {
+	max int
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailWriter) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}

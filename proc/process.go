@@ -53,6 +53,14 @@ type Cmd struct {
 	Grace time.Duration
 	// Logger gets the output lines; nil means slog.Default().
 	Logger *slog.Logger
+	// StderrTail, when positive, keeps the last StderrTail bytes the
+	// child wrote to its standard error (logged or not) for
+	// [Process.StderrTail]: the reason a child that failed to start
+	// gives.
+	StderrTail int
+	// Credential, when set, runs the child as another user and group
+	// (which needs root).
+	Credential *syscall.Credential
 	// OS is the operating system; nil means [System]().
 	OS *OS
 }
@@ -65,6 +73,7 @@ type Process struct {
 	sig   syscall.Signal
 	grace time.Duration
 	lines []*lineWriter
+	tail  *tailWriter // nil without Cmd.StderrTail
 
 	stopOnce sync.Once
 	mu       sync.Mutex
@@ -108,7 +117,7 @@ func Start(ctx context.Context, c Cmd) (*Process, error) {
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args, cmd.Dir, cmd.Env = args, c.Dir, env
 	cmd.ExtraFiles, cmd.Stdin = c.ExtraFiles, c.Stdin
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.Credential}
 	cmd.Cancel = func() error {
 		// This may run before Start below has noted the pid.
 		p.mu.Lock()
@@ -128,6 +137,10 @@ func Start(ctx context.Context, c Cmd) (*Process, error) {
 	}
 	if cmd.Stderr == nil {
 		cmd.Stderr = p.newLines(log, "stderr", slog.LevelWarn, c.MaxLine)
+	}
+	if c.StderrTail > 0 {
+		p.tail = &tailWriter{max: c.StderrTail}
+		cmd.Stderr = io.MultiWriter(p.tail, cmd.Stderr)
 	}
 	pid, err := p.os.Start(cmd)
 	if err == nil && pid <= 1 {
@@ -200,6 +213,16 @@ func (p *Process) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.pid
+}
+
+// StderrTail returns the last bytes the child wrote to its standard
+// error, up to [Cmd].StderrTail of them; once Done is closed it holds
+// everything the child wrote.
+func (p *Process) StderrTail() string {
+	if p.tail == nil {
+		return ""
+	}
+	return p.tail.String()
 }
 
 // Done is closed once the leader has exited and its output is read.

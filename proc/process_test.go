@@ -224,6 +224,35 @@ func TestRestartBackoff(t *testing.T) {
 	}
 }
 
+// An expected exit (a recycle) restarts at once, keeping the delay.
+func TestRestartExpected(t *testing.T) {
+	f := newFakeOS(syscall.SIGTERM)
+	f.exitAtOnce = true
+	ms := time.Millisecond
+	f.runLen = []time.Duration{ms, ms, ms, ms}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	starts := 0
+	r := &Restart{
+		MinDelay: 100 * ms, Logger: slog.New(slog.DiscardHandler), OS: f.os(),
+		Expected: func(p *Process) bool { return starts%2 == 1 },
+		Start: func(ctx context.Context) (*Process, error) {
+			starts++
+			if starts == 4 {
+				f.mu.Lock()
+				f.exitAtOnce = false
+				f.mu.Unlock()
+				cancel()
+			}
+			return Start(ctx, Cmd{Path: "w", OS: f.os()})
+		},
+	}
+	r.Run(ctx)
+	if want := []time.Duration{100 * ms}; !reflect.DeepEqual(f.afters[:1], want) || len(f.afters) > 2 {
+		t.Errorf("delays = %v, want %v first (none after an expected exit)", f.afters, want)
+	}
+}
+
 func TestRestartStartFails(t *testing.T) {
 	f := newFakeOS()
 	ctx, cancel := context.WithCancel(t.Context())

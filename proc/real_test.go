@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 		fmt.Print("last")
 	case "exit3":
 		os.Exit(3)
+	case "stderr-exit":
+		fmt.Fprint(os.Stderr, strings.Repeat("y", 100)+"\nImportError: no module named app\n")
+		os.Exit(1)
 	case "sleep":
 		time.Sleep(time.Minute)
 	case "term":
@@ -253,5 +256,24 @@ func TestRealListenEnv(t *testing.T) {
 	}
 	if err := p.Wait(t.Context()); err != nil {
 		t.Errorf("child: %v", err)
+	}
+}
+
+// StderrTail keeps the end of what the child wrote to stderr, which is
+// also logged.
+func TestRealStderrTail(t *testing.T) {
+	h := &lineHandler{}
+	p, err := Start(t.Context(), Cmd{Path: os.Args[0], Env: append(os.Environ(), childVar+"=stderr-exit"),
+		Logger: slog.New(h), StderrTail: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Wait(t.Context())
+	want := "yyyyyy\nImportError: no module named app\n"
+	if got := p.StderrTail(); got != want {
+		t.Errorf("StderrTail = %q, want %q", got, want)
+	}
+	if n := len(h.lines); n != 2 {
+		t.Errorf("logged %d lines, want 2", n)
 	}
 }

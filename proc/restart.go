@@ -21,6 +21,10 @@ type Restart struct {
 	// Stable is how long a run must last to reset the delay; zero
 	// means 10s.
 	Stable time.Duration
+	// Expected, when set, reports whether p's exit was asked for (a
+	// recycle): such a process is started again at once, without a
+	// warning and without growing the delay.
+	Expected func(p *Process) bool
 	// Logger gets "process exited" and "start failed" (Warn); nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -52,6 +56,9 @@ func (r *Restart) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				p.Stop() // its exit is the one we asked for
 				return nil
+			}
+			if r.Expected != nil && r.Expected(p) {
+				continue
 			}
 			if sys.Now().Sub(begin) >= stable {
 				delay = minDelay
