@@ -13,7 +13,7 @@ packages=(
   uwsgi-core uwsgi-plugin-python3
   php8.2-fpm php8.2-cli
   libfcgi-bin fcgiwrap spawn-fcgi libscgi-perl
-  python3-paste python3-pastedeploy python3-flask
+  python3-paste python3-pastedeploy python3-flask python3-django
   wrk redis-server postgresql
 )
 

@@ -19,8 +19,9 @@ import (
 // TestForwardedPrefixUnderURLMapIssue13: gopaste's urlmap mounts /py on
 // http_proxy; the backend builds its redirect from X-Forwarded-Prefix and
 // the client ends up at /py/hello, not /hello. The backend is a real Flask
-// app with ProxyFix(x_prefix=1) (the one docs/protocols.md quotes) and a Go
-// stand-in; a client's own X-Forwarded-Prefix is replaced.
+// app with ProxyFix(x_prefix=1), a Django one with the middleware
+// docs/protocols.md quotes, and a Go stand-in; a client's own
+// X-Forwarded-Prefix is replaced.
 func TestForwardedPrefixUnderURLMapIssue13(t *testing.T) {
 	t.Run("go", func(t *testing.T) {
 		be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,33 +36,59 @@ func TestForwardedPrefixUnderURLMapIssue13(t *testing.T) {
 		checkPrefix(t, strings.TrimPrefix(be.URL, "http://"))
 	})
 	t.Run("flask", func(t *testing.T) {
-		python := peer.Require(t, "python3")
-		if out, err := runPython(python, "import flask, werkzeug.middleware.proxy_fix"); err != nil {
-			peer.Missing(t, "%s has no flask (Debian: python3-flask): %v %s", python, err, out)
-		}
-		app, err := os.ReadFile(filepath.Join("testdata", "flask_prefix.py"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := os.ReadFile("../docs/protocols.md")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(doc), string(app)) {
-			t.Error("docs/protocols.md does not quote testdata/flask_prefix.py verbatim")
-		}
-		dir := t.TempDir()
-		peer.WriteFile(t, dir, "app.py", string(app))
-		peer.WriteFile(t, dir, "run.py", "import sys\nfrom werkzeug.serving import run_simple\nfrom app import app\n"+
+		dir := pythonApp(t, "flask", "flask_prefix.py")
+		peer.WriteFile(t, dir, "run.py", "import sys\nfrom werkzeug.serving import run_simple\nfrom flask_prefix import app\n"+
 			"run_simple('127.0.0.1', int(sys.argv[1]), app)\n")
-		addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
-		p := peer.Start(t, peer.StartOptions{Dir: dir}, python, "run.py", strings.TrimPrefix(addr, "127.0.0.1:"))
-		p.WaitDial(t, "tcp", addr)
-		checkPrefix(t, addr)
-		if t.Failed() {
-			t.Logf("flask: %s", p.Output())
-		}
+		runPythonBackend(t, dir, "run.py")
 	})
+	t.Run("django", func(t *testing.T) {
+		dir := pythonApp(t, "django", "django_prefix.py")
+		app, err := os.ReadFile(filepath.Join("testdata", "django_app.py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer.WriteFile(t, dir, "django_app.py", string(app))
+		runPythonBackend(t, dir, "django_app.py")
+	})
+}
+
+// pythonApp checks that Debian's python3 has module and that
+// docs/protocols.md quotes testdata/file verbatim, and copies the file to
+// a new directory.
+func pythonApp(t *testing.T, module, file string) string {
+	t.Helper()
+	python := peer.Require(t, "python3")
+	if out, err := runPython(python, "import "+module); err != nil {
+		peer.Missing(t, "%s has no %s (Debian: python3-%s): %v %s", python, module, module, err, out)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/protocols.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), string(src)) {
+		t.Errorf("docs/protocols.md does not quote testdata/%s verbatim", file)
+	}
+	dir := t.TempDir()
+	peer.WriteFile(t, dir, file, string(src))
+	return dir
+}
+
+// runPythonBackend runs script (its argument a port) in dir and checks
+// the redirect through http_proxy under /py.
+func runPythonBackend(t *testing.T, dir, script string) {
+	t.Helper()
+	port := peer.FreePort(t)
+	p := peer.Start(t, peer.StartOptions{Dir: dir}, peer.Find("python3"), script, fmt.Sprint(port))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p.WaitDial(t, "tcp", addr)
+	checkPrefix(t, addr)
+	if t.Failed() {
+		t.Logf("%s: %s", script, p.Output())
+	}
 }
 
 func runPython(python, code string) (string, error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway"
 )
 
 // Options configure a Proxy. Only Backends and NewTransport are required.
@@ -304,7 +305,11 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		res, err := b.rt.RoundTrip(out)
 		if err != nil {
 			b.inflight.Add(-1)
-			connErr := Status(err) == http.StatusBadGateway && req.Context().Err() == nil
+			// A connection error: the backend broke the exchange off (a
+			// reset, an empty reply), as opposed to a timeout, a request
+			// the protocol cannot carry or a reply it sent wrong.
+			connErr := Status(err) == http.StatusBadGateway && !errors.Is(err, gateway.ErrBadReply) &&
+				req.Context().Err() == nil
 			down := isDialError(err)
 			if down {
 				p.markDown(b, err)
