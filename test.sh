@@ -15,6 +15,7 @@ packages=(
   libfcgi-bin fcgiwrap spawn-fcgi libscgi-perl
   python3-paste python3-pastedeploy python3-flask python3-django
   wrk redis-server postgresql
+  chromium fonts-dejavu-core
 )
 
 as_root() {

@@ -20,6 +20,25 @@ import (
 
 type scriptNameKey struct{}
 
+type trackKey struct{}
+
+// Tracker records the script name of the deepest mount a request
+// reached: [Shift] sets it on every request whose context carries it
+// ([Track]). The admin listener's stats count each request under its
+// mount with it. Shift and the reader must be the same goroutine (the
+// one serving the request), or be ordered by the handler's return.
+type Tracker struct{ scriptName string }
+
+// ScriptName returns the script name recorded, "" when no mount shifted
+// the request.
+func (t *Tracker) ScriptName() string { return t.scriptName }
+
+// Track returns a context whose requests record in t where Shift mounts
+// them.
+func Track(ctx context.Context, t *Tracker) context.Context {
+	return context.WithValue(ctx, trackKey{}, t)
+}
+
 // ScriptName returns the mount prefix of the request in ctx, "" at the root.
 func ScriptName(ctx context.Context) string {
 	s, _ := ctx.Value(scriptNameKey{}).(string)
@@ -45,7 +64,11 @@ func Shift(r *http.Request, prefix string) *http.Request {
 		return r
 	}
 	prefix = strings.TrimSuffix(prefix, "/")
-	ctx := WithScriptName(r.Context(), ScriptName(r.Context())+prefix)
+	sn := ScriptName(r.Context()) + prefix
+	if t, ok := r.Context().Value(trackKey{}).(*Tracker); ok {
+		t.scriptName = sn
+	}
+	ctx := WithScriptName(r.Context(), sn)
 	r2 := r.WithContext(ctx)
 	u := *r.URL
 	u.Path = strings.TrimPrefix(r.URL.Path, prefix)

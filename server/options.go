@@ -36,12 +36,15 @@ type Options struct {
 	// H2C enables cleartext HTTP/2 (prior knowledge and h2c upgrade).
 	H2C          bool
 	DisableHTTP2 bool
+
+	// Admin, when set, opens the admin listener (key admin).
+	Admin *AdminOptions
 }
 
 // ReadOptions reads the shared keys of a server section: host, port,
 // socket, socket_mode, allowed_peers, protocol, concurrency,
 // max_concurrency, max_queue, queue_timeout, read_timeout, write_timeout,
-// idle_timeout, max_header_bytes, graceful_timeout. protocol defaults to
+// idle_timeout, max_header_bytes, graceful_timeout, admin. protocol defaults to
 // proto. Errors are recorded in c.
 func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 	o := Options{
@@ -93,6 +96,7 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 	o.IdleTimeout = c.Duration("idle_timeout", 0)
 	o.MaxHeaderBytes = int(c.Size("max_header_bytes", 0))
 	o.GracefulTimeout = c.Duration("graceful_timeout", o.GracefulTimeout)
+	o.Admin = readAdmin(c)
 	return o
 }
 
