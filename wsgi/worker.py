@@ -1,0 +1,786 @@
+"""gopaste's WSGI worker: runs one WSGI application (PEP 3333) behind the
+uwsgi protocol, on a listening socket gopaste passes as fd 3.
+
+gopaste embeds this file and writes it to a runtime directory; it uses the
+standard library only, so it runs on any Python 3.7 or later. One
+connection carries one request: a uwsgi packet (4-byte header, then
+16-bit length-prefixed CGI variables), then CONTENT_LENGTH bytes of body;
+the reply is an HTTP/1.1 response ended by closing the connection.
+
+    python3 worker.py --module pkg.mod:application [--threads N] ...
+    python3 worker.py --paste config:development.ini#main ...
+
+Signals: SIGTERM and SIGHUP finish the requests in flight, then exit;
+SIGINT and SIGQUIT exit at once; --stack-signal (faulthandler) writes the
+stack of every thread to stderr. With --preload and --workers N > 1 this
+process imports the application once and forks N children that share the
+socket; it restarts children that die and stops them when it is stopped.
+"""
+
+import argparse
+import errno
+import faulthandler
+import importlib
+import io
+import os
+import signal
+import socket
+import stat
+import sys
+import threading
+import time
+import traceback
+
+# Bytes read by the first recv: the packet and, usually, the whole body.
+READ_SIZE = 65536
+# How long an unread request body is drained after the reply, so that
+# closing does not reset the connection under the reply.
+DRAIN_TIMEOUT = 5.0
+
+ERROR_500 = (b"HTTP/1.1 500 Internal Server Error\r\n"
+             b"Content-Type: text/plain; charset=utf-8\r\n"
+             b"Content-Length: 22\r\n\r\nInternal Server Error\n")
+ERROR_400 = (b"HTTP/1.1 400 Bad Request\r\n"
+             b"Content-Type: text/plain; charset=utf-8\r\n"
+             b"Content-Length: 12\r\n\r\nBad Request\n")
+
+# Statuses and methods whose reply has no body: no Content-Length is added.
+NO_BODY = ("1", "204", "304")
+
+
+def log(msg):
+    """Writes one message to stderr in one write (gopaste logs each line
+    with this process's pid)."""
+    try:
+        sys.stderr.write("wsgi: " + msg.rstrip("\n") + "\n")
+        sys.stderr.flush()
+    except Exception:
+        pass  # nowhere left to report it
+
+
+class ClientGone(ConnectionError):
+    """The client closed the connection before sending the whole body."""
+
+
+class Input(object):
+    """wsgi.input: the request body, CONTENT_LENGTH bytes, read from the
+    connection as the application asks for it (read, readline, readlines,
+    iteration). read(n) returns n bytes unless the body ends first."""
+
+    __slots__ = ("conn", "buf", "pos", "left")
+
+    def __init__(self, conn, buf, length):
+        if len(buf) > length:
+            buf = buf[:length]  # bytes after the body are not the body
+        self.conn = conn
+        self.buf = buf
+        self.pos = 0
+        self.left = length - len(buf)  # still in the socket
+
+    def _more(self):
+        chunk = self.conn.recv(min(READ_SIZE, self.left))
+        if not chunk:
+            self.left = 0
+            raise ClientGone("wsgi: client closed the connection before the end of the body")
+        self.left -= len(chunk)
+        if self.pos >= len(self.buf):
+            self.buf = chunk
+        else:
+            self.buf = self.buf[self.pos:] + chunk
+        self.pos = 0
+
+    def read(self, size=-1):
+        buf, pos = self.buf, self.pos
+        avail = len(buf) - pos
+        if size is None or size < 0 or size > avail + self.left:
+            size = avail + self.left
+        if size <= avail:
+            self.pos = pos + size
+            return buf[pos:pos + size] if (pos or size != len(buf)) else buf
+        if size - avail > READ_SIZE:
+            # A large read goes straight into its result.
+            out = bytearray(size)
+            out[:avail] = buf[pos:]
+            self.buf, self.pos = b"", 0
+            view, got = memoryview(out), avail
+            while got < size:
+                n = self.conn.recv_into(view[got:], size - got)
+                if n == 0:
+                    self.left = 0
+                    raise ClientGone("wsgi: client closed the connection before the end of the body")
+                got += n
+                self.left -= n
+            return bytes(out)
+        while len(self.buf) - self.pos < size:
+            self._more()
+        pos = self.pos
+        self.pos = pos + size
+        return self.buf[pos:pos + size]
+
+    def readline(self, limit=-1):
+        start = self.pos
+        while True:
+            end = len(self.buf)
+            if limit is not None and limit >= 0 and end - self.pos > limit:
+                end = self.pos + limit
+            i = self.buf.find(b"\n", start, end)
+            if i >= 0:
+                return self._take(i + 1)
+            if end - self.pos == limit or not self.left:
+                return self._take(end)
+            start = end - self.pos  # searched so far, relative to the buffer kept
+            self._more()
+            start += self.pos
+
+    def _take(self, end):
+        line = self.buf[self.pos:end]
+        self.pos = end
+        return line
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def unread(self):
+        """How many bytes of the body are still in the socket."""
+        return self.left
+
+
+class FileWrapper(object):
+    """wsgi.file_wrapper: a file-like object as the response; a regular
+    file is sent with os.sendfile, anything else in blocks."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        read, size = self.filelike.read, self.blksize
+        while True:
+            data = read(size)
+            if not data:
+                return
+            yield data
+
+
+def sendfile_source(result):
+    """Returns (fd, offset, count) when result is a FileWrapper of a
+    regular file, else None."""
+    try:
+        f = result.filelike
+        fd = f.fileno()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        offset = f.tell() if hasattr(f, "tell") else 0
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return fd, offset, max(0, st.st_size - offset)
+
+
+class Request(object):
+    """One request's reply: start_response, write and the body. A body
+    of unknown length is sent chunked, so that a reply cut by an
+    exception reaches gopaste as broken, not as complete."""
+
+    __slots__ = ("conn", "status", "headers", "sent", "method", "chunked")
+
+    def __init__(self, conn, method):
+        self.conn = conn
+        self.status = None
+        self.headers = None
+        self.sent = False
+        self.method = method
+        self.chunked = False
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info:
+            try:
+                if self.sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None  # no reference cycle through the frame
+        elif self.status is not None:
+            raise AssertionError("start_response called a second time without exc_info")
+        if type(status) is not str:
+            raise TypeError("status must be a str, not %s" % type(status).__name__)
+        if type(headers) is not list:
+            raise TypeError("headers must be a list, not %s" % type(headers).__name__)
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def head(self, length=None):
+        """The encoded status line and headers. When the application set
+        no length, length (when known) adds a Content-Length, else the
+        body is chunked."""
+        if self.status is None:
+            raise AssertionError("the application did not call start_response")
+        status = self.status
+        lines = ["HTTP/1.1 ", status, "\r\n"]
+        for k, v in self.headers:
+            lines.append(k + ": " + v + "\r\n")  # TypeError unless both are str
+        n = len(self.headers)
+        if not status.startswith(NO_BODY) and self.method != "HEAD":
+            lowered = "".join(lines).lower()
+            if "\ncontent-length:" not in lowered and "\ntransfer-encoding:" not in lowered:
+                if length is None:
+                    lines.append("Transfer-Encoding: chunked\r\n")
+                    self.chunked = True
+                else:
+                    lines.append("Content-Length: %d\r\n" % length)
+                n += 1
+        lines.append("\r\n")
+        head = "".join(lines)
+        # A CR or LF inside a name, value or the status would split the
+        # head: refuse it instead of sending a forged header.
+        if head.count("\n") != n + 2 or head.count("\r") != n + 2:
+            raise ValueError("status or header contains a CR or LF: %r" % ((status, self.headers),))
+        return head.encode("latin-1")
+
+    def write(self, data):
+        """The write() callable start_response returns; also sends each
+        part of the body."""
+        if self.sent:
+            if data:
+                self.conn.sendall(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
+            return
+        self.sent = True
+        head = self.head()
+        if self.chunked and data:
+            data = b"%x\r\n%b\r\n" % (len(data), data)
+        self.conn.sendall(head + data)
+
+    def send(self, result):
+        """Sends the iterable the application returned, each part as it is
+        produced; the head goes out with the first non-empty part."""
+        kind = type(result)
+        if kind is list or kind is tuple:
+            body = result[0] if len(result) == 1 else b"".join(result)
+            if not self.sent:
+                self.sent = True
+                self.conn.sendall(self.head(len(body)) + body)
+            else:
+                self.write(body)
+        elif kind is FileWrapper and not self.sent and sendfile_source(result) is not None:
+            self.sendfile(*sendfile_source(result))
+        else:
+            write = self.write
+            for data in result:
+                if data:
+                    write(data)
+            if not self.sent:
+                self.sent = True
+                self.conn.sendall(self.head(0))
+        if self.chunked:
+            self.conn.sendall(b"0\r\n\r\n")
+
+    def sendfile(self, fd, offset, count):
+        limit = self.content_length()
+        if limit is not None:
+            count = min(count, limit)
+        self.sent = True
+        self.conn.sendall(self.head(count))
+        out = self.conn.fileno()
+        while count > 0:
+            n = os.sendfile(out, fd, offset, count)
+            if n == 0:
+                break  # the file shrank
+            offset += n
+            count -= n
+
+    def content_length(self):
+        for k, v in self.headers or ():
+            if k.lower() == "content-length":
+                try:
+                    return int(v)
+                except ValueError:
+                    return None
+        return None
+
+
+class Worker(object):
+    """Serves one application on one listening socket with a pool of
+    threads, each accepting and serving a connection at a time."""
+
+    def __init__(self, sock, app, threads, multiprocess, max_requests=0, memory_limit=0, probe=""):
+        self.sock = sock
+        self.app = app
+        self.threads = threads
+        self.max_requests = max_requests
+        self.memory_limit = memory_limit
+        self.probe = probe or None  # "" would match an empty PATH_INFO
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.busy = 0
+        self.served = 0
+        self.stopping = False
+        self.base = {
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": threads > 1,
+            "wsgi.multiprocess": bool(multiprocess),
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+        }
+        self.empty = EmptyInput()
+
+    def serve(self):
+        """Runs the accept threads until a stop signal (or max_requests),
+        then returns once the requests in flight are done."""
+        stops = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # threads inherit it
+        for i in range(self.threads):
+            t = threading.Thread(target=self.loop, name="wsgi-%d" % i, daemon=True)
+            t.start()
+        sigwaiter = threading.Thread(target=self.wait_signal, args=(stops,), daemon=True)
+        sigwaiter.start()
+        with self.lock:
+            while not self.stopping or self.busy:
+                self.idle.wait()
+        # Threads still in accept() die with the process. A connection
+        # accepted in the instant between here and exit is reset, and
+        # gopaste retries it when it may.
+
+    def wait_signal(self, stops):
+        sig = signal.sigwait(stops)
+        if sig in (signal.SIGINT, signal.SIGQUIT):
+            os._exit(0)
+        self.stop()
+
+    def stop(self):
+        with self.lock:
+            self.stopping = True
+            self.idle.notify_all()
+
+    def loop(self):
+        accept, handle, lock = self.sock.accept, self.handle, self.lock
+        while True:
+            try:
+                conn, _ = accept()
+            except InterruptedError:
+                continue
+            except OSError as e:
+                if e.errno in (errno.ECONNABORTED, errno.EPROTO):
+                    continue
+                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log("accept: %s; retrying in 100ms" % e)
+                    time.sleep(0.1)
+                    continue
+                log("accept: %s; worker stops" % e)
+                self.stop()
+                return
+            with lock:
+                self.busy += 1
+            try:
+                handle(conn)
+            finally:
+                with lock:
+                    self.busy -= 1
+                    self.served += 1
+                    if self.max_requests and self.served >= self.max_requests:
+                        log("recycling after %d requests (max_requests)" % self.served)
+                        self.stopping = True
+                    elif self.memory_limit and rss() > self.memory_limit:
+                        log("recycling at %d bytes of memory (memory_limit)" % rss())
+                        self.stopping = True
+                    if self.stopping:
+                        self.idle.notify_all()
+                        return
+
+    def handle(self, conn):
+        inp = None
+        req = None
+        try:
+            data = conn.recv(READ_SIZE)
+            if len(data) < 4:
+                if not data:
+                    return  # a connection without a request (a probe)
+                data = self.recv_more(conn, data, 4)
+                if data is None:
+                    return
+            end = 4 + (data[1] | (data[2] << 8))
+            if len(data) < end:
+                data = self.recv_more(conn, data, end)
+                if data is None:
+                    return
+            modifier1 = data[0]
+            if modifier1 != 0 and modifier1 != 30:
+                log("uwsgi packet with modifier1 %d refused (only 0 and 30 are served)" % modifier1)
+                return
+            env = self.base.copy()
+            s = data[:end].decode("latin-1")
+            i = 4
+            try:
+                while i < end:
+                    j = i + 2 + (data[i] | (data[i + 1] << 8))
+                    k = s[i + 2:j]
+                    i = j + 2 + (data[j] | (data[j + 1] << 8))
+                    env[k] = s[j + 2:i]
+            except IndexError:
+                i = end + 1
+            if i != end:
+                log("malformed uwsgi vars block")
+                conn.sendall(ERROR_400)
+                return
+            length = env.get("CONTENT_LENGTH")
+            try:
+                length = int(length) if length else 0
+            except ValueError:
+                length = -1
+            if length < 0:
+                log("bad CONTENT_LENGTH %r" % env.get("CONTENT_LENGTH"))
+                conn.sendall(ERROR_400)
+                return
+            if length:
+                inp = Input(conn, data[end:], length)
+                env["wsgi.input"] = inp
+            else:
+                env["wsgi.input"] = self.empty
+            self.fix(env, modifier1)
+            if env["PATH_INFO"] == self.probe:
+                conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+                return
+            req = Request(conn, env.get("REQUEST_METHOD"))
+            self.call(env, req)
+        except (ConnectionError, BrokenPipeError, socket.timeout):
+            pass  # the client went away: nobody to answer
+        except Exception:
+            log("request failed:\n" + traceback.format_exc())
+        finally:
+            if inp is not None and inp.left > 0 and (req is None or req.sent):
+                drain(conn, inp.left)
+            conn.close()
+
+    @staticmethod
+    def recv_more(conn, data, n):
+        while len(data) < n:
+            more = conn.recv(READ_SIZE)
+            if not more:
+                log("connection closed inside a uwsgi packet (%d of %d bytes)" % (len(data), n))
+                return None
+            data += more
+        return data
+
+    @staticmethod
+    def fix(env, modifier1):
+        """Completes the environ PEP 3333 asks for from the CGI variables."""
+        scheme = env.get("REQUEST_SCHEME") or env.get("UWSGI_SCHEME")
+        if scheme is None:
+            scheme = "https" if env.get("HTTPS", "").lower() in ("on", "1") else "http"
+        env["wsgi.url_scheme"] = scheme
+        script = env.setdefault("SCRIPT_NAME", "")
+        path = env.get("PATH_INFO")
+        if path is None:
+            env["PATH_INFO"] = path = ""
+        if modifier1 == 30 and script and path.startswith(script):
+            env["PATH_INFO"] = path[len(script):]
+        # nginx also forwards the body framing as headers; PEP 3333 (and
+        # wsgiref.validate) wants them only as CONTENT_*.
+        if "HTTP_CONTENT_LENGTH" in env:
+            del env["HTTP_CONTENT_LENGTH"]
+        if "HTTP_CONTENT_TYPE" in env:
+            del env["HTTP_CONTENT_TYPE"]
+
+    def call(self, env, req):
+        result = None
+        try:
+            result = self.app(env, req.start_response)
+            req.send(result)
+        except (ConnectionError, BrokenPipeError):
+            raise
+        except Exception:
+            log("%s %s: exception in the application:\n%s" % (
+                env.get("REQUEST_METHOD"), env.get("REQUEST_URI") or env.get("PATH_INFO"),
+                traceback.format_exc()))
+            if not req.sent:
+                req.sent = True
+                req.conn.sendall(ERROR_500)
+            else:
+                # Part of the reply is out: reset the connection, so that
+                # gopaste sees a broken reply rather than a short one.
+                abort(req.conn)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log("%s %s: exception in close():\n%s" % (
+                        env.get("REQUEST_METHOD"), env.get("PATH_INFO"), traceback.format_exc()))
+
+
+class EmptyInput(object):
+    """wsgi.input of a request without a body (shared: it has no state)."""
+
+    __slots__ = ()
+
+    def read(self, size=-1):
+        return b""
+
+    def readline(self, limit=-1):
+        return b""
+
+    def readlines(self, hint=-1):
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+def rss():
+    """This process's resident memory in bytes."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def abort(conn):
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    except OSError:
+        pass
+
+
+def drain(conn, left):
+    """Reads and drops what is left of the body, for DRAIN_TIMEOUT at
+    most, after telling the client the reply is complete."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(DRAIN_TIMEOUT)
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        buf = bytearray(READ_SIZE)
+        while left > 0 and time.monotonic() < deadline:
+            n = conn.recv_into(buf, min(left, READ_SIZE))
+            if n == 0:
+                return
+            left -= n
+    except OSError:
+        pass
+
+
+def load_app(opts):
+    """Imports the application: --module pkg.mod[:callable] (a name
+    ending in "()" is a factory called without arguments) or --paste
+    config:FILE[#NAME] through PasteDeploy."""
+    if opts.logging_config:
+        import logging.config
+        path = os.path.abspath(opts.logging_config)
+        logging.config.fileConfig(path, defaults={"here": os.path.dirname(path), "__file__": path},
+                                  disable_existing_loggers=False)
+    if opts.paste:
+        try:
+            from paste.deploy import loadapp
+        except ImportError:
+            raise SystemExit("wsgi: paste = %s needs PasteDeploy (Debian: apt install python3-pastedeploy)" % opts.paste)
+        spec = opts.paste
+        if ":" not in spec.split("#")[0]:
+            spec = "config:" + spec
+        return loadapp(spec, relative_to=os.getcwd())
+    module, _, name = opts.module.partition(":")
+    name = name or "application"
+    factory = name.endswith("()")
+    if factory:
+        name = name[:-2]
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise SystemExit("wsgi: module %s has no %s (module = %s)" % (module, name, opts.module))
+    if factory:
+        obj = obj()
+    if not callable(obj):
+        raise SystemExit("wsgi: %s is a %s, not a WSGI callable" % (opts.module, type(obj).__name__))
+    return obj
+
+
+def write_imports(path, roots):
+    """Lists in path the .py files of the loaded modules that lie under
+    roots (the application's directories) and not in an installed
+    package: what gopaste serve --reload watches."""
+    roots = [os.path.join(os.path.abspath(r), "") for r in roots]
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+    files = set()
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if not f or not f.endswith(".py"):
+            continue
+        f = os.path.abspath(f)
+        if f.startswith(here) or "-packages" + os.sep in f:
+            continue
+        if any(f.startswith(r) for r in roots):
+            files.add(f)
+    try:
+        with open(path + ".tmp", "w") as out:
+            out.write("".join(f + "\n" for f in sorted(files)))
+        os.replace(path + ".tmp", path)
+    except OSError as e:
+        log("cannot list the imported files for --reload: %s" % e)
+
+
+def listener(opts):
+    """The listening socket: fd 3 as gopaste (or systemd) passes it, or
+    --bind ADDR (host:port or unix:/path) to run by hand."""
+    if opts.bind:
+        if opts.bind.startswith("unix:"):
+            path = opts.bind[5:]
+            if os.path.exists(path):
+                os.unlink(path)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(path)
+        else:
+            host, _, port = opts.bind.rpartition(":")
+            s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host.strip("[]") or "127.0.0.1", int(port)))
+        s.listen(1024)
+        return s
+    pid, fds = os.environ.pop("LISTEN_PID", ""), os.environ.pop("LISTEN_FDS", "")
+    os.environ.pop("LISTEN_FDNAMES", None)
+    if not fds or (pid and pid != str(os.getpid())):
+        raise SystemExit("wsgi: no listening socket: run me from gopaste (fd 3, LISTEN_FDS=1) or give --bind")
+    s = socket.socket(fileno=3)
+    s.setblocking(True)
+    return s
+
+
+def parse_signal(name):
+    if name.isdigit():
+        return int(name)
+    name = name.upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    try:
+        return getattr(signal, name)
+    except AttributeError:
+        raise SystemExit("wsgi: unknown signal %s" % name)
+
+
+def prefork(sock, app, opts):
+    """The preload master: forks opts.workers children on sock, restarts
+    those that exit, and stops them all on a stop signal."""
+    children = {}
+    stops = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops | {signal.SIGCHLD})
+
+    def spawn():
+        pid = os.fork()
+        if pid == 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            try:
+                Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe).serve()
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            sys.stderr.flush()
+            os._exit(code)
+        children[pid] = time.monotonic()
+
+    for _ in range(opts.workers):
+        spawn()
+    stopping = None
+    failures = 0
+    while children:
+        sig = signal.sigwait(stops | {signal.SIGCHLD})
+        if sig != signal.SIGCHLD:
+            stopping = sig
+            for pid in children:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            continue
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                break
+            if pid == 0:
+                break
+            started = children.pop(pid, None)
+            if started is None or stopping is not None:
+                continue
+            code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+            if code != 0:
+                log("child %d exited (%s); starting another" % (pid, describe(code)))
+                failures = failures + 1 if time.monotonic() - started < 1 else 0
+                time.sleep(min(0.1 * (2 ** min(failures, 8)), 10) if failures else 0)
+            spawn()
+
+
+def describe(code):
+    if code < 0:
+        try:
+            return "killed by " + signal.Signals(-code).name
+        except ValueError:
+            return "killed by signal %d" % -code
+    return "exit status %d" % code
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="worker.py", description="gopaste's WSGI worker")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--module", help="pkg.module[:callable], callable defaults to application")
+    what.add_argument("--paste", help="config:FILE[#NAME], loaded with PasteDeploy")
+    p.add_argument("--pythonpath", action="append", default=[], help="added to sys.path (repeatable)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="workers in all (sets wsgi.multiprocess)")
+    p.add_argument("--preload", action="store_true", help="import once, then fork --workers children")
+    p.add_argument("--worker", default="1", help="this worker's number (gopaste's {worker})")
+    p.add_argument("--max-requests", type=int, default=0, help="a (forked) worker exits after this many")
+    p.add_argument("--memory-limit", type=int, default=0, help="a forked worker exits past this RSS (bytes)")
+    p.add_argument("--probe", default="", help="a PATH_INFO answered 204 without calling the application")
+    p.add_argument("--imports-file", default="", help="worker 1 lists the application's .py files here")
+    p.add_argument("--stack-signal", default="", help="faulthandler dumps every thread's stack on it")
+    p.add_argument("--logging-config", default="", help="a logging.config.fileConfig file")
+    p.add_argument("--bind", default="", help="listen here instead of on fd 3")
+    opts = p.parse_args(argv)
+    if opts.threads < 1 or opts.workers < 1:
+        raise SystemExit("wsgi: --threads and --workers must be at least 1")
+
+    faulthandler.enable()  # a crash (SIGSEGV, SIGABRT...) writes the stacks first
+    if opts.stack_signal:
+        faulthandler.register(parse_signal(opts.stack_signal), all_threads=True)
+    # The application's directory comes first, as with "python3 -m".
+    # sys.path[0] is this file's runtime directory, which holds nothing to
+    # import: the working directory and --pythonpath take its place.
+    sys.path[0:1] = [os.getcwd()] + [os.path.abspath(d) for d in opts.pythonpath]
+    sys.argv = [sys.argv[0]]
+    sock = listener(opts)
+    app = load_app(opts)
+    if opts.imports_file and opts.worker == "1":
+        write_imports(opts.imports_file, [os.getcwd()] + opts.pythonpath)
+    if opts.preload and opts.workers > 1:
+        prefork(sock, app, opts)
+    else:
+        Worker(sock, app, opts.threads, opts.workers > 1, opts.max_requests, opts.memory_limit, opts.probe).serve()
+    sys.stderr.flush()
+    os._exit(0)  # no waiting for the threads still blocked in accept()
+
+
+if __name__ == "__main__":
+    main()
