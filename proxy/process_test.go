@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +21,10 @@ import (
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/fastcgi"
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/proxy"
 	"github.com/gopaste/gopaste/scgi"
+	"github.com/gopaste/gopaste/server"
 	"github.com/gopaste/gopaste/uwsgi"
 )
 
@@ -65,39 +67,27 @@ func serveBackend(spec string) {
 	os.Exit(0)
 }
 
-// startBackend re-executes the test binary as a backend on a free port
-// and waits until it listens. The test ends it (SIGKILL) if it still runs.
-func startBackend(t *testing.T, proto string) (*exec.Cmd, string) {
+// startBackend re-executes the test binary (through proc) as a backend
+// on a free port and waits until it listens; it is stopped when the test
+// ends if it still runs.
+func startBackend(t *testing.T, proto string) (*proc.Process, string) {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", peer.FreePort(t))
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), backendEnv+"="+proto+" "+addr)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(context.Background(), proc.Cmd{
+		Path: os.Args[0], Args: []string{os.Args[0], "-test.run=^$"},
+		Env:    append(os.Environ(), backendEnv+"="+proto+" "+addr),
+		Stdout: io.Discard, Stderr: os.Stderr,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	waitListen(t, addr)
-	return cmd, addr
-}
-
-func waitListen(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never listened: %v", addr, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	t.Cleanup(func() { p.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.WaitDial(ctx, "tcp", addr); err != nil {
+		t.Fatalf("backend %s: %v", addr, err)
 	}
+	return p, addr
 }
 
 // TestKillBackendUnderLoadIssue12: two backend processes behind http_proxy
@@ -171,7 +161,7 @@ func TestKillBackendUnderLoadIssue12(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 			killAt := time.Now()
-			if err := victim.Process.Kill(); err != nil { // SIGKILL by pid
+			if err := victim.Signal(syscall.SIGKILL); err != nil { // by pid
 				t.Fatal(err)
 			}
 			wg.Wait()
@@ -233,7 +223,6 @@ func TestHalfClosedClientIssue12(t *testing.T) {
 		defer s.Close()
 		addrs[name] = l.Addr().String()
 	}
-	port := peer.FreePort(t)
 	cfg := fmt.Sprintf(`[composite:main]
 use = urlmap
 /http = http_app
@@ -260,8 +249,8 @@ backends = %s
 [server:main]
 use = http
 host = 127.0.0.1
-port = %d
-`, addrs["http"], addrs["scgi"], addrs["uwsgi"], addrs["fastcgi"], port)
+port = 0
+`, addrs["http"], addrs["scgi"], addrs["uwsgi"], addrs["fastcgi"])
 	path := filepath.Join(t.TempDir(), "front.ini")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -271,6 +260,8 @@ port = %d
 		t.Fatal(err)
 	}
 	defer gen.Close()
+	ready := make(chan net.Addr, 1)
+	gen.Server.(*server.Server).Ready = func(a net.Addr) { ready <- a }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- gen.Server.Run(ctx, gen.Handler) }()
@@ -280,8 +271,13 @@ port = %d
 			t.Errorf("server: %v", err)
 		}
 	}()
-	front := fmt.Sprintf("127.0.0.1:%d", port)
-	waitListen(t, front)
+	var front string
+	select {
+	case a := <-ready:
+		front = a.String()
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	}
 
 	for _, name := range []string{"http", "scgi", "uwsgi", "fastcgi"} {
 		c, err := net.Dial("tcp", front)
