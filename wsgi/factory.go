@@ -21,16 +21,17 @@ func init() {
 // factory builds the wsgi app; docs/wsgi.md lists its keys.
 func factory(c *registry.Config) (http.Handler, error) {
 	o := Options{
-		Module:        c.String("module", ""),
-		Paste:         c.String("paste", ""),
-		Python:        c.String("python", ""),
-		Virtualenv:    c.Path("virtualenv", ""),
-		Chdir:         c.Path("chdir", c.Here),
-		Workers:       c.Int("workers", 0),
-		Threads:       c.Int("threads", 1),
-		Preload:       c.Bool("preload", false),
-		LoggingConfig: c.Path("logging_config", ""),
-		Logger:        c.Logger,
+		Module:            c.String("module", ""),
+		Paste:             c.String("paste", ""),
+		Python:            c.String("python", ""),
+		Virtualenv:        c.Path("virtualenv", ""),
+		Chdir:             c.Path("chdir", c.Here),
+		Workers:           c.Int("workers", 0),
+		Threads:           c.Int("threads", 1),
+		Preload:           c.Bool("preload", false),
+		LoggingConfig:     c.Path("logging_config", ""),
+		MaxRequestsJitter: c.Int("max_requests_jitter", 0),
+		Logger:            c.Logger,
 	}
 	for _, p := range c.List("pythonpath") {
 		if !filepath.IsAbs(p) {

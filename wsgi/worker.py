@@ -23,6 +23,7 @@ import faulthandler
 import importlib
 import io
 import os
+import random
 import signal
 import socket
 import stat
@@ -321,11 +322,11 @@ class Worker(object):
     """Serves one application on one listening socket with a pool of
     threads, each accepting and serving a connection at a time."""
 
-    def __init__(self, sock, app, threads, multiprocess, max_requests=0, memory_limit=0, probe=""):
+    def __init__(self, sock, app, threads, multiprocess, max_requests=0, memory_limit=0, probe="", jitter=0):
         self.sock = sock
         self.app = app
         self.threads = threads
-        self.max_requests = max_requests
+        self.max_requests = max_requests + (random.randint(0, jitter) if max_requests and jitter else 0)
         self.memory_limit = memory_limit
         self.probe = probe or None  # "" would match an empty PATH_INFO
         self.lock = threading.Lock()
@@ -690,7 +691,8 @@ def prefork(sock, app, opts):
         if pid == 0:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             try:
-                Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe).serve()
+                Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe,
+                       opts.max_requests_jitter).serve()
                 code = 0
             except BaseException:
                 traceback.print_exc()
@@ -752,6 +754,7 @@ def main(argv=None):
     p.add_argument("--preload", action="store_true", help="import once, then fork --workers children")
     p.add_argument("--worker", default="1", help="this worker's number (gopaste's {worker})")
     p.add_argument("--max-requests", type=int, default=0, help="a (forked) worker exits after this many")
+    p.add_argument("--max-requests-jitter", type=int, default=0, help="adds 0 to this many to --max-requests")
     p.add_argument("--memory-limit", type=int, default=0, help="a forked worker exits past this RSS (bytes)")
     p.add_argument("--probe", default="", help="a PATH_INFO answered 204 without calling the application")
     p.add_argument("--imports-file", default="", help="worker 1 lists the application's .py files here")
@@ -777,7 +780,8 @@ def main(argv=None):
     if opts.preload and opts.workers > 1:
         prefork(sock, app, opts)
     else:
-        Worker(sock, app, opts.threads, opts.workers > 1, opts.max_requests, opts.memory_limit, opts.probe).serve()
+        Worker(sock, app, opts.threads, opts.workers > 1, opts.max_requests, opts.memory_limit, opts.probe,
+                       opts.max_requests_jitter).serve()
     sys.stderr.flush()
     os._exit(0)  # no waiting for the threads still blocked in accept()
 

@@ -64,6 +64,11 @@ type Options struct {
 	// restarts its children itself and applies Process.MaxRequests and
 	// Process.MemoryLimit to each.
 	Preload bool
+	// MaxRequestsJitter adds a random 0 to MaxRequestsJitter requests to
+	// Process.MaxRequests for each forked child, so that they are not
+	// all recycled at once; it applies with Preload only (the
+	// supervisor recycles the workers one at a time otherwise).
+	MaxRequestsJitter int
 	// LoggingConfig is a file for Python's logging.config.fileConfig,
 	// read before the application is imported; empty means none.
 	LoggingConfig string
@@ -168,6 +173,9 @@ func command(python, script string, o Options) []string {
 		args = append(args, "--preload")
 		if o.Process.MaxRequests > 0 {
 			args = append(args, "--max-requests", strconv.Itoa(o.Process.MaxRequests))
+		}
+		if o.MaxRequestsJitter > 0 {
+			args = append(args, "--max-requests-jitter", strconv.Itoa(o.MaxRequestsJitter))
 		}
 		if o.Process.MemoryLimit > 0 {
 			args = append(args, "--memory-limit", strconv.FormatInt(o.Process.MemoryLimit, 10))

@@ -1,0 +1,184 @@
+package wsgi
+
+import (
+	"encoding/json"
+	"fmt"
+	"github.com/gopaste/gopaste/process"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitUntil polls cond every 20ms for up to 15s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
+
+func pids(a *App) []int {
+	var out []int
+	for _, w := range a.Workers() {
+		if w.State == "idle" || w.State == "busy" {
+			out = append(out, w.Pid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestWorkerDies: a worker that segfaults or exits under an idempotent
+// request has it retried on another worker and is replaced; a POST gets
+// 502.
+func TestWorkerDies(t *testing.T) {
+	marks := t.TempDir()
+	a, srv, logs := start(t, Options{Module: "faults", Workers: 2, Env: []string{"FAULTS_MARKS=" + marks}})
+	before := pids(a)
+	for _, path := range []string{"/segv", "/exit"} {
+		status, _, body := get(t, srv.URL+path)
+		if status != 200 || !strings.HasPrefix(body, "pid ") {
+			t.Errorf("GET %s = %d %q, want 200 from the worker it was retried on", path, status, body)
+		}
+	}
+	waitUntil(t, "both workers are replaced", func() bool {
+		now := pids(a)
+		return len(now) == 2 && !slices.Contains(now, before[0]) && !slices.Contains(now, before[1])
+	})
+	l := logs.String()
+	for _, want := range []string{"killed by segmentation fault", "exit status 3", "Fatal Python error: Segmentation fault"} {
+		if !strings.Contains(strings.ToLower(l), strings.ToLower(want)) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+	status, _, body := do(t, "POST", srv.URL+"/segv-always", "a=1")
+	if status != http.StatusBadGateway {
+		t.Errorf("POST /segv-always = %d %q, want 502 (not retried: not idempotent)", status, body)
+	}
+	waitUntil(t, "two workers serve again", func() bool { return len(pids(a)) == 2 })
+	if status, _, _ := get(t, srv.URL+"/"); status != 200 {
+		t.Errorf("after the crashes GET / = %d", status)
+	}
+}
+
+// TestTimeouts: past timeout the client gets 504; past hard_timeout the
+// worker writes its Python stack to the log and is killed and replaced.
+func TestTimeouts(t *testing.T) {
+	a, srv, logs := start(t, Options{Module: "faults", Process: processTimeouts(300*time.Millisecond, 1500*time.Millisecond)})
+	begin := time.Now()
+	status, _, _ := get(t, srv.URL+"/slow?0.8")
+	if d := time.Since(begin); status != http.StatusGatewayTimeout || d > 700*time.Millisecond {
+		t.Errorf("GET /slow?0.8 = %d after %v, want 504 after about 300ms", status, d)
+	}
+	// The worker finishes that request, then takes the next.
+	waitUntil(t, "the worker is idle again", func() bool {
+		w := a.Workers()
+		return len(w) == 1 && w[0].State == "idle"
+	})
+	first := pids(a)
+	get(t, srv.URL+"/slow?30")
+	waitUntil(t, "the stuck worker is replaced", func() bool {
+		now := pids(a)
+		return len(now) == 1 && now[0] != first[0]
+	})
+	l := logs.String()
+	// faulthandler's dump: the thread, the line of the sleep, the function.
+	for _, want := range []string{"Thread 0x", "faults.py", " in application"} {
+		if !strings.Contains(l, want) {
+			t.Errorf("no Python stack in the log (%q missing):\n%s", want, l)
+		}
+	}
+}
+
+// TestThreadsOne: an application that is not thread-safe stays correct
+// with threads = 1, however many requests arrive at once.
+func TestThreadsOne(t *testing.T) {
+	_, srv, _ := start(t, Options{Module: "faults", Workers: 1, Threads: 1})
+	const n = 30
+	var mu sync.Mutex
+	var seen []int
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, _, body := get(t, srv.URL+"/count")
+			v, err := strconv.Atoi(body)
+			if err != nil {
+				t.Errorf("GET /count = %q", body)
+				return
+			}
+			mu.Lock()
+			seen = append(seen, v)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(seen)
+	for i, v := range seen {
+		if v != i+1 {
+			t.Fatalf("counts %v: want 1..%d, each once (a lost update means two requests ran at once)", seen, n)
+		}
+	}
+}
+
+// TestPreload: one Python process imports the application and forks the
+// workers, which share its socket; it replaces a child that dies.
+func TestPreload(t *testing.T) {
+	a, srv, _ := start(t, Options{Module: "conform", Workers: 2, Threads: 2, Preload: true})
+	master := pids(a)
+	if len(master) != 1 {
+		t.Fatalf("supervised processes %v, want the one preload master", master)
+	}
+	children := func() map[int]bool {
+		seen := map[int]bool{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				_, _, body := get(t, srv.URL+"/environ")
+				var env struct {
+					Pid int  `json:"pid"`
+					MP  bool `json:"wsgi.multiprocess"`
+				}
+				if err := json.Unmarshal([]byte(body), &env); err != nil || !env.MP {
+					t.Errorf("GET /environ = %q (%v), want wsgi.multiprocess true", body, err)
+				}
+				mu.Lock()
+				seen[env.Pid] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return seen
+	}
+	seen := children()
+	if len(seen) == 0 || len(seen) > 2 || seen[master[0]] {
+		t.Fatalf("requests served by %v; want forked children of %d, at most 2", seen, master[0])
+	}
+	for pid := range seen {
+		syscall.Kill(pid, syscall.SIGKILL)
+		break
+	}
+	waitUntil(t, "the preload master serves again", func() bool {
+		status, _, _ := get(t, srv.URL+"/hello")
+		return status == 200
+	})
+	if now := pids(a); !slices.Equal(now, master) {
+		t.Errorf("supervised processes %v after a child died, want the same master %v", now, master)
+	}
+	t.Log(fmt.Sprint("children after: ", children()))
+}
+
+func processTimeouts(soft, hard time.Duration) (o processOptions) {
+	o.Timeout, o.HardTimeout = soft, hard
+	return o
+}
+
+type processOptions = process.Options
