@@ -116,7 +116,9 @@ func Check(path string, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer l.closeAll()
+	l.top = f
 	rep := &Report{Trees: l.buildAll(f, map[string]bool{})}
+	l.warnPythonKeysUnused()
 	rep.Warnings = l.warnings
 	rep.Errs = dedupe(l.errs)
 	return rep, nil
@@ -156,7 +158,7 @@ var otherSections = map[string]bool{"pserve": true}
 // stay ignored.
 func (l *loader) warnIgnored(f *cfgFile) {
 	for _, sec := range f.ini.Sections {
-		if _, ok := sectionType(sec.Name); ok {
+		if _, ok := sectionType(sec.Name); ok || isLoggingSection(sec.Name) {
 			continue
 		}
 		origin := fmt.Sprintf("%s:%d", f.rel, sec.Line)
@@ -201,7 +203,9 @@ func (l *loader) buildAll(f *cfgFile, reached map[string]bool) []*Node {
 			case typeServer:
 				l.buildServer(n)
 			case typeFilter:
-				l.buildFilter(n)
+				if !n.pyLeaf { // PasteDeploy builds it with the app it wraps
+					l.buildFilter(n)
+				}
 			}
 			trees = append(trees, n)
 			markReached(n, reached)

@@ -15,6 +15,9 @@ func (l *loader) build(n *Node) (http.Handler, error) {
 	if n.handler != nil {
 		return n.handler, nil
 	}
+	if h, done, err := l.buildPython(n); done {
+		return h, err
+	}
 	switch n.Kind {
 	case "pipeline":
 		if len(n.Children) == 0 {
@@ -68,6 +71,9 @@ func (l *loader) buildFilter(n *Node) (func(http.Handler) http.Handler, error) {
 	if n.filter != nil {
 		return n.filter, nil
 	}
+	if n.pyLeaf {
+		return nil, l.errorf(n.Origin, holderName(n), "a Python filter (use = %s) wraps Python apps only: PasteDeploy loads it with the app it wraps, in a pipeline or filter-app whose app is Python", strings.Join(n.Use, " -> "))
+	}
 	switch n.Kind {
 	case "filter":
 		cfg := l.config(n)
@@ -97,6 +103,13 @@ func (l *loader) buildServer(n *Node) (registry.Server, error) {
 		return nil, l.errorf(n.Origin, n.Section, "a %s is not a server", n.Kind)
 	}
 	cfg := l.config(n)
+	if local, ok := l.serverLocal(n); ok {
+		tn := *n
+		tn.Local = local
+		cfg = l.config(&tn)
+		askDialect(cfg, n.Part) // unknown keys get waitress's or gunicorn's names as suggestions
+		n.wrap = l.serverWrap(n)
+	}
 	n.log = readLog(cfg)
 	s, err := n.part.Server(cfg)
 	if err = l.finish(n, cfg, err); err != nil {

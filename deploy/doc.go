@@ -14,8 +14,14 @@
 // interpolation. PasteDeploy's quirk that a local key also set in
 // [DEFAULT] is ignored is kept, and warned about.
 //
-// Not supported: use = call:module:object and paste.app_factory keys,
-// which name Python objects; register a Go factory instead.
+// Python parts (use = call:module:object, use = egg:Dist#name for a
+// distribution gopaste provides no parts of, paste.app_factory keys) are
+// not built in Go: the smallest subtree holding them is handed whole to
+// the wsgi app, which loads it with PasteDeploy from the same file (see
+// python.go). Servers named egg:waitress#main and egg:gunicorn#main take
+// those servers' keys (python_server.go); Python's logging sections
+// ([loggers], [logger_root], ...) go to the Python workers, and the root
+// logger's level sets gopaste's own.
 //
 // [Load] builds what "gopaste serve" runs, a [Generation]: the app and the
 // server from one parse, with the files their parts watch and the

@@ -96,6 +96,7 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 		return nil, &Error{Errs: []error{err}}
 	}
 	g := &Generation{l: l}
+	l.top, l.srvName = f, srv
 	l.track(l.sectionAt(typeApp, app, f), func() {
 		if n, _ := l.get(typeApp, app, f, global, keyRef{}); n != nil && len(l.errs) == 0 {
 			g.App = n
@@ -116,6 +117,10 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 				g.ServerNode = sn
 				g.Server, _ = l.buildServer(sn)
 				g.Log = sn.log
+				if g.Log.Level == "" {
+					// Python's [logger_root] level, as pserve sets it.
+					g.Log.Level = pythonLogLevel(f)
+				}
 			}
 		})
 	}
@@ -133,6 +138,10 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 		l.errs = l.errsInFileOrder()
 		return nil, l.failure(errors.New("deploy: nothing built"))
 	}
+	if g.ServerNode != nil && g.ServerNode.wrap != nil {
+		g.Handler = g.ServerNode.wrap(g.Handler)
+	}
+	l.warnPythonKeysUnused()
 	g.Warnings = l.warnings
 	g.Files = l.watched
 	return g, nil

@@ -79,12 +79,17 @@ type Node struct {
 	// loaded, in order.
 	Children []*Node
 	Role     string // how the parent uses this node: "filter", "next", "app"
+	// Python is the wsgi app that serves this section in Python, where
+	// PasteDeploy loads it (see python.go); nil when Go serves it.
+	Python *Node
 
+	pyLeaf  bool // a part only Python has (egg: not registered in Go, call:, paste.*_factory)
 	part    *registry.Part
 	handler http.Handler
 	filter  func(http.Handler) http.Handler
 	server  registry.Server
-	log     LogConfig // a server's log keys
+	log     LogConfig                        // a server's log keys
+	wrap    func(http.Handler) http.Handler // a server's keys applied around the app (waitress's url_scheme, ...)
 	watched []string
 }
 
@@ -151,6 +156,14 @@ type loader struct {
 	watched  []string
 	segs     []errSegment // which top-level build recorded which errors
 	opts     Options
+
+	// Python parts (python.go): the file loaded first, the server
+	// section served, and whether a section was handed to Python.
+	top       *cfgFile
+	srvName   string
+	pySrv     *Node
+	pySrvDone bool
+	pyBuilt   bool
 }
 
 func newLoader(o Options) *loader {
@@ -371,6 +384,9 @@ func (l *loader) get(t objType, name string, f *cfgFile, global []registry.Entry
 	if strings.HasPrefix(name, "config:") {
 		return l.getConfigURI(t, name, f, global, ref)
 	}
+	if n := l.getURI(t, name, f, global); n != nil {
+		return n, nil
+	}
 	sec, err := l.findSection(t, name, f)
 	if err != nil {
 		err = ref.wrap(err)
@@ -498,6 +514,9 @@ func (l *loader) fromSection(t objType, sec *ini.Section, f *cfgFile, global []r
 		n, err = l.pipeline(sec, f, origin, g, local)
 	case indexOf(local, "use") >= 0:
 		n, err = l.fromUse(t, sec, f, origin, g, local, additions)
+	case t != typeServer && pythonFactoryKey(local) != "":
+		n = &Node{Kind: t.String(), Section: sec.Name, File: f.rel, Origin: origin, Global: mergeEntries(g, additions),
+			Local: local, Use: []string{pythonFactoryKey(local)}, pyLeaf: true}
 	default:
 		err = l.errorf(origin, sec.Name, "no use key: name a registered %s (see gopaste %ss) or another section", t, t)
 	}
@@ -619,8 +638,12 @@ func (l *loader) fromUse(t objType, sec *ini.Section, f *cfgFile, origin string,
 	switch {
 	case strings.HasPrefix(name, "config:"):
 		base, err = l.getConfigURI(t, name, f, g, refTo(sec, use))
+	case t == typeServer && strings.HasPrefix(name, "call:"):
+		return nil, l.errorf(use.Origin, sec.Name, "key \"use\": %q: call: names a Python server; gopaste is the server: use = http (or egg:waitress#main, egg:gunicorn#main with their keys)", name)
+	case l.isPython(t, name):
+		base = &Node{Kind: t.String(), Global: g, pyLeaf: true}
 	case strings.HasPrefix(name, "call:"):
-		return nil, l.errorf(use.Origin, sec.Name, "key \"use\": %q: call: names a Python object; gopaste builds parts registered in Go (see gopaste %ss)", name, t)
+		return nil, l.errorf(use.Origin, sec.Name, "key \"use\": %q: call: names a Python object, and this binary has no wsgi app to load it in; gopaste builds parts registered in Go (see gopaste %ss)", name, t)
 	case !strings.HasPrefix(name, "egg:") && l.hasSection(t, name, f) && !isSelf(sec, t, name):
 		base, err = l.get(t, name, f, g, refTo(sec, use))
 	default:

@@ -8,7 +8,9 @@ import (
 
 // Fprint writes the tree of n as "gopaste check" prints it: each node with
 // its section, place and factory, then its local keys with where each
-// value came from, then its children indented.
+// value came from, then its children indented. A section Python serves
+// says so ("served by Python") and is followed by the wsgi app that
+// loads it ("python: app wsgi" and its keys); Go serves the others.
 func Fprint(w io.Writer, n *Node) {
 	fprint(w, n, 0, nil)
 }
@@ -21,23 +23,32 @@ func fprint(w io.Writer, n *Node, depth int, parentGlobal map[string]string) {
 		b.WriteString(n.Role + ": ")
 	}
 	title := n.Section
-	if title == "" {
+	if n.Role == "python" {
+		title = ""
+	} else if title == "" {
 		title = n.Kind + " " + n.Ref
 	} else {
 		title = "[" + title + "]"
 	}
 	b.WriteString(title)
-	if n.Origin != "" {
+	if n.Origin != "" && n.Role != "python" {
 		fmt.Fprintf(&b, " (%s)", n.Origin)
 	}
 	switch {
+	case n.Role == "python":
+		fmt.Fprintf(&b, "%s %s", n.Kind, n.Part)
+	case n.pyLeaf:
+		fmt.Fprintf(&b, " python %s", n.Kind)
 	case n.Part != "":
 		fmt.Fprintf(&b, " %s %s", n.Kind, n.Part)
 	default:
 		fmt.Fprintf(&b, " %s", n.Kind)
 	}
-	if len(n.Use) > 0 {
+	if len(n.Use) > 0 && n.Role != "python" {
 		fmt.Fprintf(&b, "; use = %s", strings.Join(n.Use, " -> "))
+	}
+	if n.Python != nil {
+		b.WriteString("; served by Python")
 	}
 	if n.Ref != "" && n.Section != "" && n.Role != "" && !strings.HasSuffix(n.Section, ":"+n.Ref) {
 		fmt.Fprintf(&b, "; as %q", n.Ref)
@@ -55,6 +66,9 @@ func fprint(w io.Writer, n *Node, depth int, parentGlobal map[string]string) {
 	}
 	for _, e := range n.Local {
 		fmt.Fprintf(w, "%s    %s = %s  (%s)\n", ind, e.Key, oneLine(e.Value), e.Origin)
+	}
+	if n.Python != nil {
+		fprint(w, n.Python, depth+1, global)
 	}
 	for _, c := range n.Children {
 		fprint(w, c, depth+1, global)

@@ -21,7 +21,7 @@ func init() {
 	}, "HTTP/1.1, HTTP/2 (h2c preface \"PRI *\") and TLS")
 	registry.RegisterServer("http", httpFactory,
 		"HTTP/1.1 and HTTP/2 server (TLS, unix sockets, h2c)",
-		"egg:Paste#http", "egg:waitress#main", "egg:gunicorn#main", "wsgiutils")
+		"egg:Paste#http", "wsgiutils")
 }
 
 // sniffHTTP claims a request line (an upper-case method, or HTTP/2's
