@@ -234,7 +234,10 @@ func (l *loader) serverLocal(n *Node) (local []registry.Entry, ok bool) {
 			}
 		}
 	}
-	set := func(k string) bool { i := indexOf(n.Local, k); return i >= 0 && !strings.HasPrefix(n.Local[i].Origin, "--") }
+	set := func(k string) bool {
+		i := indexOf(n.Local, k)
+		return i >= 0 && !strings.HasPrefix(n.Local[i].Origin, "--")
+	}
 	if d.name == "waitress" && set("listen") && (set("host") || set("port")) {
 		// As waitress: listen replaces host and port.
 		l.errorf(n.Local[indexOf(n.Local, "listen")].Origin, n.Section, "key \"listen\": host or port may not be set with listen, as in waitress")

@@ -88,7 +88,7 @@ type Node struct {
 	handler http.Handler
 	filter  func(http.Handler) http.Handler
 	server  registry.Server
-	log     LogConfig                        // a server's log keys
+	log     LogConfig                       // a server's log keys
 	wrap    func(http.Handler) http.Handler // a server's keys applied around the app (waitress's url_scheme, ...)
 	watched []string
 }
