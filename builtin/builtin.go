@@ -30,6 +30,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/requestid"
 	_ "github.com/gopaste/gopaste/middleware/rewrite"
 	_ "github.com/gopaste/gopaste/middleware/validate"
+	_ "github.com/gopaste/gopaste/process"
 	_ "github.com/gopaste/gopaste/proxy"
 	_ "github.com/gopaste/gopaste/registry"
 	_ "github.com/gopaste/gopaste/scgi"

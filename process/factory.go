@@ -1,0 +1,159 @@
+package process
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gopaste/gopaste/registry"
+)
+
+func init() {
+	registry.RegisterApp("process", factory,
+		"runs worker processes in any language (http, scgi, uwsgi, fastcgi) and sends them requests")
+}
+
+// factory builds the process app; docs/process.md lists its keys.
+func factory(c *registry.Config) (http.Handler, error) {
+	o := Options{Logger: c.Logger}
+	cmd, err := splitCommand(c.Required("command"))
+	if err != nil {
+		c.Errorf("command", "%v", err)
+	}
+	o.Command = cmd
+	o.Workers = c.Int("workers", 0)
+	o.Protocol = c.OneOf("protocol", "http", "http", "scgi", "uwsgi", "fastcgi")
+	o.Listen = c.OneOf("listen", "unix", "unix", "tcp")
+	o.RuntimeDir = c.Path("runtime_dir", "")
+	o.Dir = c.Path("cwd", "")
+	for _, k := range c.KeysWithPrefix("env ") {
+		name := strings.TrimSpace(strings.TrimPrefix(k, "env "))
+		if name == "" || strings.ContainsAny(name, "= \t\r\n\x00") {
+			c.Errorf(k, "%q is not a variable name", name)
+			continue
+		}
+		o.Env = append(o.Env, name+"="+c.String(k, ""))
+	}
+	o.User = c.String("user", "")
+	o.Group = c.String("group", "")
+	o.Concurrency = c.Int("concurrency", 1)
+	maxQueue := c.Int("max_queue", 128)
+	o.MaxQueue = maxQueue
+	if maxQueue == 0 {
+		o.MaxQueue = -1 // none: Options' zero means the default
+	}
+	o.QueueTimeout = c.Duration("queue_timeout", 30*time.Second)
+	o.StartupTimeout = c.Duration("startup_timeout", 30*time.Second)
+	o.StartupPath = c.String("startup_path", "/")
+	o.MaxRequests = c.Int("max_requests", 0)
+	o.MemoryLimit = c.Size("memory_limit", 0)
+	o.Timeout = c.Duration("timeout", 0)
+	o.HardTimeout = c.Duration("hard_timeout", 0)
+	o.StackSignal = readSignal(c, "stack_signal", 0, true)
+	o.StopSignal = readSignal(c, "stop_signal", syscall.SIGTERM, false)
+	o.GracefulTimeout = c.Duration("graceful_timeout", 30*time.Second)
+	o.MaxBodySpool = c.Size("max_body_spool", 10<<20)
+	if o.MaxBodySpool == 0 {
+		o.MaxBodySpool = -1
+	}
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"workers", o.Workers}, {"concurrency", o.Concurrency}, {"max_queue", maxQueue}, {"max_requests", o.MaxRequests}} {
+		if kv.v < 0 {
+			c.Errorf(kv.k, "must not be negative")
+		}
+	}
+	if o.Concurrency == 0 {
+		c.Errorf("concurrency", "must be at least 1")
+	}
+	if !strings.HasPrefix(o.StartupPath, "/") {
+		c.Errorf("startup_path", "%q does not start with /", o.StartupPath)
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	p, err := New(o)
+	if err != nil {
+		return nil, c.Errorf("command", "%v", err)
+	}
+	c.OnClose(p)
+	return p, nil
+}
+
+// readSignal reads key as a signal name (TERM, SIGTERM, quit...), or
+// "none" where allowed.
+func readSignal(c *registry.Config, key string, def syscall.Signal, none bool) syscall.Signal {
+	v := strings.ToUpper(strings.TrimSpace(c.String(key, "")))
+	switch {
+	case v == "":
+		return def
+	case v == "NONE" && none:
+		return NoSignal
+	}
+	if !strings.HasPrefix(v, "SIG") {
+		v = "SIG" + v
+	}
+	s := unix.SignalNum(v)
+	if s == 0 {
+		c.Errorf(key, "%q is not a signal name such as TERM, INT, QUIT or USR1", c.String(key, ""))
+		return def
+	}
+	return s
+}
+
+// splitCommand splits s into words as a shell would, without
+// expansions: white space (newlines included) separates words, 'single
+// quotes' keep everything, "double quotes" keep all but \" and \\, and
+// a backslash outside quotes keeps the next character.
+func splitCommand(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case ch == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, errors.New("unterminated ' quote")
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case ch == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, errors.New(`unterminated " quote`)
+			}
+			inWord = true
+		case ch == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+			inWord = true
+		default:
+			cur.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
