@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +71,31 @@ func TestWrapPanic(t *testing.T) {
 	if st := hub.Stats.Mount("/").Stats(time.Now()); st.Requests != 1 || st.Errors != 1 {
 		t.Errorf("requests %d errors %d, want 1 and 1", st.Requests, st.Errors)
 	}
+}
+
+// TestWrapKeepsSendfile: the recorder passes ReadFrom through, so
+// net/http still sends files with sendfile.
+func TestWrapKeepsSendfile(t *testing.T) {
+	inner := &readFromWriter{ResponseRecorder: httptest.NewRecorder()}
+	h := NewHub().Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rf, ok := w.(io.ReaderFrom)
+		if !ok {
+			t.Fatal("the recorder hides io.ReaderFrom")
+		}
+		rf.ReadFrom(strings.NewReader("file contents"))
+	}))
+	h.ServeHTTP(inner, httptest.NewRequest("GET", "/", nil))
+	if inner.calls != 1 || inner.Body.String() != "file contents" {
+		t.Errorf("ReadFrom reached the writer %d times, body %q", inner.calls, inner.Body)
+	}
+}
+
+type readFromWriter struct {
+	*httptest.ResponseRecorder
+	calls int
+}
+
+func (w *readFromWriter) ReadFrom(r io.Reader) (int64, error) {
+	w.calls++
+	return io.Copy(w.ResponseRecorder, r)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -15,10 +16,11 @@ func init() {
 }
 
 func runStatus(e *Env, args []string) int {
-	fs := newFlags(e, "status", "ADMIN_URL [--watch [--interval D] [--count N]]")
+	fs := newFlags(e, "status", "ADMIN_URL [--json] [--watch [--interval D] [--count N]]")
 	watch := fs.Bool("watch", false, "refresh like top until Ctrl-C (or --count refreshes)")
 	interval := fs.Duration("interval", 2*time.Second, "how often --watch refreshes")
 	count := fs.Int("count", 0, "with --watch, stop after this many refreshes (0: until Ctrl-C)")
+	asJSON := fs.Bool("json", false, "print the status as JSON (what /status.json serves)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return exitFlagErr(err)
@@ -44,6 +46,12 @@ func runStatus(e *Env, args []string) int {
 		}
 		if clear {
 			fmt.Fprint(e.Stdout, "\x1b[H\x1b[2J") // home, clear: top's refresh
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.Stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(s) // a Snapshot always encodes; a closed stdout is the caller's
+			return true
 		}
 		admin.WriteText(e.Stdout, s)
 		return true

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -63,6 +64,18 @@ admin = unix:admin.sock
 	}
 	if rows["/api"] != "2" || rows["/"] != "1" {
 		t.Errorf("totals %v, want /api 2 and / 1:\n%s", rows, out)
+	}
+
+	code, out, errs = run(t, "status", "--json", "unix:"+sock)
+	var snap struct {
+		State  string `json:"state"`
+		Mounts []struct {
+			Name     string `json:"name"`
+			Requests int    `json:"requests"`
+		} `json:"mounts"`
+	}
+	if err := json.Unmarshal([]byte(out), &snap); code != 0 || err != nil || snap.State != "serving" || len(snap.Mounts) != 2 {
+		t.Errorf("--json: exit %d, %v, %+v\n%s", code, err, snap, errs)
 	}
 
 	// --watch --count 2 refreshes twice, clearing the screen each time.

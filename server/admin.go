@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/admin"
@@ -56,40 +57,72 @@ func readAdmin(c *registry.Config) *AdminOptions {
 	return a
 }
 
-// startAdmin opens the admin listener, when a is set, and returns h
-// wrapped to count every request; the hub reports the server serving
-// until ctx is done, then draining. stop closes the listener.
-func startAdmin(ctx context.Context, a *AdminOptions, h http.Handler, logger *slog.Logger) (http.Handler, func(), error) {
+// startAdmin serves a's admin listener, when a is set ([ServeAdmin]),
+// and returns h wrapped to count every request in a's hub.
+func startAdmin(ctx context.Context, a *AdminOptions, h http.Handler, logger *slog.Logger) (http.Handler, func()) {
 	if a == nil {
-		return h, func() {}, nil
+		return h, func() {}
 	}
-	l, err := a.Listen.Listen(logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	logger.Info("admin listening", "addr", l.Addr().String(), "network", l.Addr().Network())
+	return a.Hub.Wrap(h), ServeAdmin(ctx, a, logger)
+}
+
+// adminRetry is how often ServeAdmin tries again to open a listener
+// that is taken.
+const adminRetry = time.Second
+
+// ServeAdmin opens the admin listener and serves a.Hub's pages on it
+// until stop is called; the hub reports the server serving until ctx is
+// done, then draining. A listener that cannot be opened is logged and
+// tried again every second, so that serving goes on without it: the new
+// process of a binary upgrade gets the address once the old one has
+// exited. A process that serves no request itself (a prefork master)
+// calls it directly.
+func ServeAdmin(ctx context.Context, a *AdminOptions, logger *slog.Logger) (stop func()) {
 	srv := &http.Server{Handler: a.Hub.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	a.Hub.SetServing(true)
+	quit := make(chan struct{})
 	done := make(chan struct{})
+	l, err := a.Listen.Listen(logger) // at once, in the usual case
+	if err != nil {
+		logger.Error("admin listener not opened; trying again every second", "err", err)
+	}
 	go func() {
 		defer close(done)
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("admin listener stopped", "err", err)
+		for l == nil {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				a.Hub.SetServing(false)
+				return
+			case <-time.After(adminRetry):
+			}
+			l, _ = a.Listen.Listen(logger) // the first error was logged
 		}
-	}()
-	a.Hub.SetServing(true)
-	watch := make(chan struct{})
-	go func() {
+		logger.Info("admin listening", "addr", l.Addr().String(), "network", l.Addr().Network())
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("admin listener stopped", "err", err)
+			}
+		}()
 		select {
 		case <-ctx.Done():
-			a.Hub.SetServing(false)
-		case <-watch:
+			a.Hub.SetServing(false) // draining: /healthz and /readyz say 503
+		case <-quit:
 		}
-	}()
-	return a.Hub.Wrap(h), func() {
-		close(watch)
-		a.Hub.SetServing(false)
+		<-quit
 		srv.Close() // the admin pages are short: nothing to drain
-		<-done
-	}, nil
+		<-served
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.Hub.SetServing(false)
+			close(quit)
+			<-done
+		})
+	}
 }

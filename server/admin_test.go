@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +152,72 @@ func TestAdminKey(t *testing.T) {
 	if o := ReadOptions(c, "http", 8080); o.Admin != nil {
 		t.Error("no admin key, yet an admin listener")
 	}
+}
+
+// TestAdminAddressTaken: an admin address held by another process does
+// not stop the server; the listener opens once the address is free, as
+// after a binary upgrade's old process exited.
+func TestAdminAddressTaken(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := held.Addr().(*net.TCPAddr)
+	var logs syncBuffer
+	o := Options{Protocol: "http", Admin: &AdminOptions{Hub: admin.NewHub(),
+		Listen: ListenConfig{Host: "127.0.0.1", Port: adminAddr.Port}}}
+	s := &Server{Options: o, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	addrc := make(chan string, 1)
+	s.Ready = func(a net.Addr) { addrc <- a.String() }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, http.HandlerFunc(hello)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	addr := <-addrc
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("the server does not serve while its admin address is taken: %v", err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(logs.String(), "admin listener not opened") {
+		t.Errorf("no error logged:\n%s", logs.String())
+	}
+	held.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + adminAddr.String() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("/healthz %d", resp.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the admin listener did not open once the address was free:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

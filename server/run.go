@@ -47,13 +47,7 @@ func (s *Server) Run(ctx context.Context, h http.Handler) error {
 	}
 	logger.Info("listening", "protocol", o.Protocol, "addr", l.Addr().String(), "network", l.Addr().Network())
 	// The admin listener (key admin) counts every request, queued ones too.
-	h, stopAdmin, err := startAdmin(ctx, o.Admin, h, logger)
-	if err != nil {
-		if s.Listener == nil {
-			l.Close()
-		}
-		return err
-	}
+	h, stopAdmin := startAdmin(ctx, o.Admin, h, logger)
 	defer stopAdmin()
 	if s.Ready != nil {
 		s.Ready(l.Addr())
