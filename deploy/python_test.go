@@ -16,6 +16,7 @@ import (
 	"github.com/gopaste/gopaste/mount"
 
 	"github.com/gopaste/gopaste/deploy"
+	_ "github.com/gopaste/gopaste/middleware/accesslog"
 	_ "github.com/gopaste/gopaste/middleware/compress"
 	"github.com/gopaste/gopaste/registry"
 )
