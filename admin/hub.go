@@ -175,7 +175,10 @@ func (h *Hub) Serving() bool { return h.state.Load() == stateServing }
 var ErrNotServing = errors.New("admin: the server is not serving")
 
 // Ready returns nil when the server is serving and every worker source
-// that reports readiness ([Readier]) is ready; otherwise why not.
+// that reports readiness ([Readier]) is ready; otherwise why not. Of the
+// sources registered under one name only the first is asked: during a
+// reload that is the serving build's, while the new build's workers
+// start; once the old build is closed, the new one's is the first.
 func (h *Hub) Ready() error {
 	switch h.state.Load() {
 	case stateStarting:
@@ -184,7 +187,12 @@ func (h *Hub) Ready() error {
 		return fmt.Errorf("%w: draining", ErrNotServing)
 	}
 	var errs []error
+	asked := map[string]bool{}
 	for _, s := range h.sourceList() {
+		if asked[s.name] {
+			continue // a reload's new build, not serving yet
+		}
+		asked[s.name] = true
 		if r, ok := s.src.(Readier); ok {
 			if err := r.Ready(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", s.name, err))

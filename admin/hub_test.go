@@ -92,3 +92,25 @@ func TestSnapshotWorkers(t *testing.T) {
 		t.Errorf("mounts %d (first %q), backends %d", len(s.Mounts), s.Mounts[0].Name, len(s.Backends))
 	}
 }
+
+// TestReadyDuringReload: while a reload's new build starts its workers,
+// the serving build's source says whether the server is ready; once the
+// old build is closed the new one's does.
+func TestReadyDuringReload(t *testing.T) {
+	h := NewHub()
+	h.SetServing(true)
+	removeOld := h.AddSource("api", &fakeSource{})
+	next := &fakeSource{err: errStarting}
+	h.AddSource("api", next)
+	if err := h.Ready(); err != nil {
+		t.Errorf("during the reload: %v", err)
+	}
+	removeOld()
+	if err := h.Ready(); !errors.Is(err, errStarting) {
+		t.Errorf("after the old build closed: %v, want the new build's", err)
+	}
+	next.setReady(nil)
+	if err := h.Ready(); err != nil {
+		t.Errorf("new build ready: %v", err)
+	}
+}
