@@ -239,10 +239,10 @@ func (h *Hub) Snapshot() Snapshot {
 		s.Ready = true
 	}
 	for _, m := range h.Stats.Mounts() {
-		s.Mounts = append(s.Mounts, m.Stats(now))
+		s.Mounts = append(s.Mounts, h.clip(m.Stats(now)))
 	}
 	for _, b := range h.Stats.Backends() {
-		s.Backends = append(s.Backends, b.Stats(now))
+		s.Backends = append(s.Backends, h.clip(b.Stats(now)))
 	}
 	for _, src := range h.sourceList() {
 		for _, w := range src.src.Workers() {
@@ -262,4 +262,19 @@ func (h *Hub) Snapshot() Snapshot {
 		return a.PID - b.PID
 	})
 	return s
+}
+
+// clip counts only the time since the hub started in the points'
+// Seconds, so that a server up for seconds shows its true rate.
+func (h *Hub) clip(st SeriesStats) SeriesStats {
+	for i, p := range st.Points {
+		end := p.Start.Add(time.Duration(p.Seconds * float64(time.Second)))
+		if h.started.After(p.Start) {
+			st.Points[i].Seconds = max(end.Sub(h.started).Seconds(), 0)
+			if p.Requests > 0 {
+				st.Points[i].Seconds = max(st.Points[i].Seconds, 1) // a clock step: never divide by ~0
+			}
+		}
+	}
+	return st
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/registry/registrytest"
@@ -112,5 +113,24 @@ func TestReadyDuringReload(t *testing.T) {
 	next.setReady(nil)
 	if err := h.Ready(); err != nil {
 		t.Errorf("new build ready: %v", err)
+	}
+}
+
+// TestSnapshotRateSinceStart: a server up for 5 seconds that served 50
+// requests shows 10 requests/s, not 50 spread over the last minute.
+func TestSnapshotRateSinceStart(t *testing.T) {
+	h := NewHub()
+	h.started = t0.Add(12 * time.Second)
+	now := t0.Add(17 * time.Second)
+	h.Now = func() time.Time { return now }
+	for range 50 {
+		h.Stats.Mount("/").Observe(now, 200, time.Millisecond)
+	}
+	st := h.Snapshot().Mounts[0]
+	if sum := Summarize(st, 0); sum.Rate != 10 {
+		t.Errorf("rate %v, want 10/s", sum.Rate)
+	}
+	if p := st.Points[len(st.Points)-2]; p.Seconds != 0 {
+		t.Errorf("a window before the start counts %v seconds", p.Seconds)
 	}
 }

@@ -140,7 +140,8 @@ func (s *Series) Observe(end time.Time, status int, d time.Duration) {
 type Point struct {
 	Start time.Time `json:"start"`
 	// Seconds is how much of the window has passed: 10, or less for the
-	// window in progress. Rates divide by it.
+	// window in progress and (in a Hub's Snapshot) for windows before
+	// the server started. Rates divide by it.
 	Seconds  float64 `json:"seconds"`
 	Requests uint64  `json:"requests"`
 	Errors   uint64  `json:"errors"`
