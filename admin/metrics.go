@@ -99,3 +99,5 @@ func newRegistry(h *Hub) *prometheus.Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
 }
+
+var _ prometheus.Collector = collector{}

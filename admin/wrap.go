@@ -98,3 +98,9 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
+
+var (
+	_ http.Flusher  = (*recorder)(nil)
+	_ http.Hijacker = (*recorder)(nil)
+	_ io.ReaderFrom = (*recorder)(nil)
+)
