@@ -270,26 +270,36 @@ func TestHTTPCorpus(t *testing.T) {
 	var panics atomic.Int64
 	log := slog.New(panicCounter{&panics})
 	total := map[string]int{}
-	for _, tg := range targets {
+	// Every target at once, 24 connections at a time: a case that hangs
+	// costs its 5s read and 5s shutdown once, not once per target.
+	results := make([][]caseResult, len(targets))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 24)
+	for ti, tg := range targets {
+		results[ti] = make([]caseResult, len(cases))
+		for i, c := range cases {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				addr, rec, stop, err := tg.start(log)
+				if err != nil {
+					results[ti][i] = caseResult{c, outcome{err: err}, []string{"start: " + err.Error()}}
+					return
+				}
+				o := exchange(addr, []byte(c.Request), c.HalfClose, 2*time.Second)
+				err = stop() // drains the app, so that rec is complete
+				ps := c.problems(o, rec.seen())
+				if err != nil {
+					ps = append(ps, err.Error())
+				}
+				results[ti][i] = caseResult{c, o, ps}
+			})
+		}
+	}
+	wg.Wait()
+	for ti, tg := range targets {
+		results := results[ti]
 		t.Run(tg.name, func(t *testing.T) {
-			results := make([]caseResult, len(cases))
-			var wg sync.WaitGroup
-			sem := make(chan struct{}, 16)
-			for i, c := range cases {
-				wg.Go(func() {
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					addr, rec, stop := tg.start(t, log)
-					o := exchange(addr, []byte(c.Request), c.HalfClose, 2*time.Second)
-					err := stop() // drains the app, so that rec is complete
-					ps := c.problems(o, rec.seen())
-					if err != nil {
-						ps = append(ps, err.Error())
-					}
-					results[i] = caseResult{c, o, ps}
-				})
-			}
-			wg.Wait()
 			type count struct{ n, refused, closed, servedClosed, served, holes int }
 			statuses := map[int]int{}
 			byClass := map[string]*count{}

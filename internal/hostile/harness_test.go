@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	_ "github.com/gopaste/gopaste/builtin" // every protocol and proxy app
@@ -82,19 +81,18 @@ func (p panicCounter) WithGroup(string) slog.Handler      { return p }
 // serve starts a server of the registered protocol proto (as a server
 // section with no keys builds it) for h on a loopback port. stop shuts it
 // down, closing it when a handler is still running after 5s, and says so.
-func serve(t testing.TB, proto string, h http.Handler, log *slog.Logger) (addr string, stop func() error) {
-	t.Helper()
+func serve(proto string, h http.Handler, log *slog.Logger) (addr string, stop func() error, err error) {
 	p, ok := registry.Default.Lookup(registry.ProtocolKind, proto)
 	if !ok {
-		t.Fatalf("protocol %q not registered", proto)
+		return "", nil, fmt.Errorf("protocol %q not registered", proto)
 	}
 	srv, err := p.Protocol.New(h, registry.ProtocolOptions{}, log)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
@@ -111,7 +109,7 @@ func serve(t testing.TB, proto string, h http.Handler, log *slog.Logger) (addr s
 			c.Close()
 		}
 		return fmt.Errorf("%s server still busy 5s after Shutdown", proto)
-	}
+	}, nil
 }
 
 // target is what the corpus runs against: the http server alone, or the
@@ -132,33 +130,42 @@ var targets = []target{
 
 // start builds tg around a new recorder and returns the address clients
 // talk to.
-func (tg target) start(t testing.TB, log *slog.Logger) (addr string, rec *recorder, stop func() error) {
-	t.Helper()
+func (tg target) start(log *slog.Logger) (addr string, rec *recorder, stop func() error, err error) {
 	rec = &recorder{}
 	if tg.backend == "" {
-		addr, stop = serve(t, "http", rec, log)
-		return addr, rec, stop
+		addr, stop, err = serve("http", rec, log)
+		return addr, rec, stop, err
 	}
-	baddr, bstop := serve(t, tg.backend, rec, log)
+	baddr, bstop, err := serve(tg.backend, rec, log)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	dir, err := os.MkdirTemp("", "hostile-")
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, nil, errors.Join(err, bstop())
 	}
 	ini := filepath.Join(dir, "proxy.ini")
 	conf := fmt.Sprintf("[app:main]\nuse = %s\nbackends = %s\n", tg.name, baddr)
-	if err := os.WriteFile(ini, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
+	var a *deploy.App
+	if err = os.WriteFile(ini, []byte(conf), 0o600); err == nil {
+		a, err = deploy.BuildApp(ini, "main", deploy.Options{Logger: log})
 	}
-	a, err := deploy.BuildApp(ini, "main", deploy.Options{Logger: log})
+	var fstop func() error
+	if err == nil {
+		addr, fstop, err = serve("http", a.Handler, log)
+		if err != nil {
+			a.Close()
+		}
+	}
 	if err != nil {
-		t.Fatal(err)
+		os.RemoveAll(dir)
+		return "", nil, nil, errors.Join(err, bstop())
 	}
-	addr, fstop := serve(t, "http", a.Handler, log)
 	return addr, rec, func() error {
 		ferr := fstop()
 		a.Close()
 		berr := bstop()
 		os.RemoveAll(dir)
 		return errors.Join(ferr, berr)
-	}
+	}, nil
 }

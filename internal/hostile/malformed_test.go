@@ -257,7 +257,10 @@ func TestMalformedUnderLoad(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			var panics atomic.Int64
 			log := slog.New(panicCounter{&panics})
-			addr, stop := serve(t, p.name, &recorder{}, log)
+			addr, stop, err := serve(p.name, &recorder{}, log)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer func() {
 				if err := stop(); err != nil {
 					t.Error(err)
