@@ -42,4 +42,5 @@ import (
 	_ "github.com/gopaste/gopaste/session/redisstore"
 	_ "github.com/gopaste/gopaste/session/sqlitestore"
 	_ "github.com/gopaste/gopaste/uwsgi"
+	_ "github.com/gopaste/gopaste/wsgi"
 )

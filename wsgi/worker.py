@@ -586,10 +586,15 @@ def load_app(opts):
     ending in "()" is a factory called without arguments) or --paste
     config:FILE[#NAME] through PasteDeploy."""
     if opts.logging_config:
+        # As pserve does: only a file with a [loggers] section configures.
+        import configparser
         import logging.config
         path = os.path.abspath(opts.logging_config)
-        logging.config.fileConfig(path, defaults={"here": os.path.dirname(path), "__file__": path},
-                                  disable_existing_loggers=False)
+        parser = configparser.ConfigParser()
+        parser.read(path)
+        if parser.has_section("loggers"):
+            logging.config.fileConfig(path, defaults={"here": os.path.dirname(path), "__file__": path},
+                                      disable_existing_loggers=False)
     if opts.paste:
         try:
             from paste.deploy import loadapp
