@@ -107,7 +107,7 @@ var gunicorn = &dialect{
 		"errorlog":                 {server: errorLogKey},
 		"workers":                  {python: "workers"},
 		"threads":                  {python: "threads"},
-		"timeout":                  {python: "timeout"},
+		"timeout":                  {python: "hard_timeout"}, // gunicorn kills a silent worker
 		"max_requests":             {python: "max_requests"},
 		"max_requests_jitter":      {python: "max_requests_jitter"},
 		"preload_app":              {python: "preload"},

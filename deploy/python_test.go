@@ -32,7 +32,7 @@ func pythonRegistry(t *testing.T, generated map[string]string) *registry.Registr
 	wsgi := func(c *registry.Config) (http.Handler, error) {
 		paste := c.Required("paste")
 		keys := map[string]string{}
-		for _, k := range []string{"pythonpath", "virtualenv", "logging_config", "workers", "threads", "timeout", "max_requests", "max_requests_jitter", "preload", "chdir"} {
+		for _, k := range []string{"pythonpath", "virtualenv", "logging_config", "workers", "threads", "timeout", "hard_timeout", "max_requests", "max_requests_jitter", "preload", "chdir"} {
 			if v, ok := c.Lookup(k); ok {
 				keys[k] = v
 			}
