@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gopaste/gopaste/admin"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -17,9 +18,10 @@ func init() {
 		"runs worker processes in any language (http, scgi, uwsgi, fastcgi) and sends them requests")
 }
 
-// factory builds the process app; docs/process.md lists its keys.
+// factory builds the process app: the keys of ReadOptions plus command,
+// workers, protocol, cwd, concurrency and startup_path (docs/process.md).
 func factory(c *registry.Config) (http.Handler, error) {
-	o := Options{Logger: c.Logger}
+	o := ReadOptions(c)
 	cmd, err := splitCommand(c.Required("command"))
 	if err != nil {
 		c.Errorf("command", "%v", err)
@@ -27,48 +29,13 @@ func factory(c *registry.Config) (http.Handler, error) {
 	o.Command = cmd
 	o.Workers = c.Int("workers", 0)
 	o.Protocol = c.OneOf("protocol", "http", "http", "scgi", "uwsgi", "fastcgi")
-	o.Listen = c.OneOf("listen", "unix", "unix", "tcp")
-	o.RuntimeDir = c.Path("runtime_dir", "")
 	o.Dir = c.Path("cwd", "")
-	for _, k := range c.KeysWithPrefix("env ") {
-		name := strings.TrimSpace(strings.TrimPrefix(k, "env "))
-		if name == "" || strings.ContainsAny(name, "= \t\r\n\x00") {
-			c.Errorf(k, "%q is not a variable name", name)
-			continue
-		}
-		o.Env = append(o.Env, name+"="+c.String(k, ""))
-	}
-	o.User = c.String("user", "")
-	o.Group = c.String("group", "")
 	o.Concurrency = c.Int("concurrency", 1)
-	maxQueue := c.Int("max_queue", 128)
-	o.MaxQueue = maxQueue
-	if maxQueue == 0 {
-		o.MaxQueue = -1 // none: Options' zero means the default
-	}
-	o.QueueTimeout = c.Duration("queue_timeout", 30*time.Second)
-	o.StartupTimeout = c.Duration("startup_timeout", 30*time.Second)
 	o.StartupPath = c.String("startup_path", "/")
-	o.MaxRequests = c.Int("max_requests", 0)
-	o.MemoryLimit = c.Size("memory_limit", 0)
-	o.Timeout = c.Duration("timeout", 0)
-	o.HardTimeout = c.Duration("hard_timeout", 0)
-	o.StackSignal = readSignal(c, "stack_signal", 0, true)
-	o.StopSignal = readSignal(c, "stop_signal", syscall.SIGTERM, false)
-	o.GracefulTimeout = c.Duration("graceful_timeout", 30*time.Second)
-	o.MaxBodySpool = c.Size("max_body_spool", 10<<20)
-	if o.MaxBodySpool == 0 {
-		o.MaxBodySpool = -1
+	if o.Workers < 0 {
+		c.Errorf("workers", "must not be negative")
 	}
-	for _, kv := range []struct {
-		k string
-		v int
-	}{{"workers", o.Workers}, {"concurrency", o.Concurrency}, {"max_queue", maxQueue}, {"max_requests", o.MaxRequests}} {
-		if kv.v < 0 {
-			c.Errorf(kv.k, "must not be negative")
-		}
-	}
-	if o.Concurrency == 0 {
+	if o.Concurrency <= 0 {
 		c.Errorf("concurrency", "must be at least 1")
 	}
 	if !strings.HasPrefix(o.StartupPath, "/") {
@@ -82,7 +49,83 @@ func factory(c *registry.Config) (http.Handler, error) {
 		return nil, c.Errorf("command", "%v", err)
 	}
 	c.OnClose(p)
+	admin.Register(c, "", AdminSource{p})
 	return p, nil
+}
+
+// AdminSource shows a pool's workers on the admin status page.
+type AdminSource struct{ Pool *Pool }
+
+// Workers converts [Pool.Workers].
+func (s AdminSource) Workers() []admin.Worker {
+	ws := s.Pool.Workers()
+	out := make([]admin.Worker, len(ws))
+	for i, w := range ws {
+		out[i] = admin.Worker{PID: w.Pid, State: w.State, Requests: uint64(w.Requests), RSS: w.RSS, Started: w.Started}
+		if r := w.Request; r != nil {
+			out[i].Current = &admin.Request{Method: r.Method, Path: r.Path, Since: r.Since}
+		}
+	}
+	return out
+}
+
+// Ready fails while no worker is ready (for /readyz).
+func (s AdminSource) Ready() error {
+	for _, w := range s.Pool.Workers() {
+		if w.State == "idle" || w.State == "busy" {
+			return nil
+		}
+	}
+	return errors.New("process: no worker ready")
+}
+
+var (
+	_ admin.WorkerSource = AdminSource{}
+	_ admin.Readier      = AdminSource{}
+)
+
+// ReadOptions reads the supervisor's keys that every app running workers
+// shares (the process app, wsgi): listen, runtime_dir, "env NAME",
+// user, group, max_queue, queue_timeout, startup_timeout, max_requests,
+// memory_limit, timeout, hard_timeout, stack_signal, stop_signal,
+// graceful_timeout and max_body_spool, as docs/process.md describes
+// them. Errors are recorded in c. The caller sets Command, Protocol,
+// Workers and the rest, and calls New.
+func ReadOptions(c *registry.Config) Options {
+	o := Options{Logger: c.Logger}
+	o.Listen = c.OneOf("listen", "unix", "unix", "tcp")
+	o.RuntimeDir = c.Path("runtime_dir", "")
+	for _, k := range c.KeysWithPrefix("env ") {
+		name := strings.TrimSpace(strings.TrimPrefix(k, "env "))
+		if name == "" || strings.ContainsAny(name, "= \t\r\n\x00") {
+			c.Errorf(k, "%q is not a variable name", name)
+			continue
+		}
+		o.Env = append(o.Env, name+"="+c.String(k, ""))
+	}
+	o.User = c.String("user", "")
+	o.Group = c.String("group", "")
+	switch o.MaxQueue = c.Int("max_queue", 128); {
+	case o.MaxQueue < 0:
+		c.Errorf("max_queue", "must not be negative")
+	case o.MaxQueue == 0:
+		o.MaxQueue = -1 // none: Options' zero means the default
+	}
+	o.QueueTimeout = c.Duration("queue_timeout", 30*time.Second)
+	o.StartupTimeout = c.Duration("startup_timeout", 30*time.Second)
+	if o.MaxRequests = c.Int("max_requests", 0); o.MaxRequests < 0 {
+		c.Errorf("max_requests", "must not be negative")
+	}
+	o.MemoryLimit = c.Size("memory_limit", 0)
+	o.Timeout = c.Duration("timeout", 0)
+	o.HardTimeout = c.Duration("hard_timeout", 0)
+	o.StackSignal = readSignal(c, "stack_signal", 0, true)
+	o.StopSignal = readSignal(c, "stop_signal", syscall.SIGTERM, false)
+	o.GracefulTimeout = c.Duration("graceful_timeout", 30*time.Second)
+	if o.MaxBodySpool = c.Size("max_body_spool", 10<<20); o.MaxBodySpool == 0 {
+		o.MaxBodySpool = -1 // none: Options' zero means the default
+	}
+	return o
 }
 
 // readSignal reads key as a signal name (TERM, SIGTERM, quit...), or

@@ -152,7 +152,8 @@ func New(opts Options) (*Pool, error) {
 		wg.Go(func() { first[i], errs[i] = p.spawn(ctx, i+1) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	// The first failure says it: the others most likely failed alike.
+	if i := slices.IndexFunc(errs, func(e error) bool { return e != nil }); i >= 0 {
 		cancel()
 		for _, c := range first {
 			if c != nil {
@@ -160,7 +161,7 @@ func New(opts Options) (*Pool, error) {
 			}
 		}
 		p.removeDir()
-		return nil, err
+		return nil, errs[i]
 	}
 	for i, c := range first {
 		p.wg.Go(func() { p.supervise(ctx, i+1, c) })
@@ -451,6 +452,18 @@ func (p *Pool) acquire(ctx context.Context, rq *request) error {
 	p.waiters = append(p.waiters, wt)
 	p.inflight++
 	p.mu.Unlock()
+	if err := p.await(ctx, wt); err != nil {
+		p.mu.Lock()
+		p.doneLocked()
+		p.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// await waits until queued wt is assigned a worker; when it gives up
+// (ctx, QueueTimeout, Close) it leaves the queue.
+func (p *Pool) await(ctx context.Context, wt *waiter) error {
 	t := time.NewTimer(p.opts.QueueTimeout)
 	defer t.Stop()
 	var err error
@@ -465,14 +478,11 @@ func (p *Pool) acquire(ctx context.Context, rq *request) error {
 		err = errClosed
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if wt.assigned {
-		p.mu.Unlock()
-		p.release(rq, true) // assigned as it gave up
-		return err
+		return nil // assigned as it gave up: the caller sends it, or fails fast
 	}
 	p.waiters = slices.DeleteFunc(p.waiters, func(o *waiter) bool { return o == wt })
-	p.doneLocked()
-	p.mu.Unlock()
 	return err
 }
 
@@ -588,26 +598,7 @@ func (p *Pool) reassign(ctx context.Context, rq *request) error {
 	// A retried request goes first: it has waited already.
 	p.waiters = append([]*waiter{wt}, p.waiters...)
 	p.mu.Unlock()
-	t := time.NewTimer(p.opts.QueueTimeout)
-	defer t.Stop()
-	var err error
-	select {
-	case <-wt.ready:
-		return nil
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-t.C:
-		err = errQueueTimeout
-	case <-p.closed:
-		err = errClosed
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if wt.assigned {
-		return nil // the caller sends it, or releases it on its error
-	}
-	p.waiters = slices.DeleteFunc(p.waiters, func(o *waiter) bool { return o == wt })
-	return err
+	return p.await(ctx, wt)
 }
 
 // hardTimeout kills rq's worker: the stack signal, a second for the

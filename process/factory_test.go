@@ -1,0 +1,115 @@
+package process
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopaste/gopaste/admin"
+	"github.com/gopaste/gopaste/deploy"
+)
+
+// build writes ini (with TESTBIN standing for the test binary) and
+// builds its app main.
+func build(t *testing.T, ini string) (*deploy.App, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "site.ini")
+	ini = strings.ReplaceAll(ini, "TESTBIN", os.Args[0])
+	if err := os.WriteFile(path, []byte(ini), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, err := deploy.BuildApp(path, "main", deploy.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil {
+		t.Cleanup(func() { app.Close() })
+	}
+	return app, err
+}
+
+func TestFactory(t *testing.T) {
+	app, err := build(t, `
+[app:main]
+use = process
+command = TESTBIN
+env `+workerEnv+` = uwsgi
+protocol = uwsgi
+workers = 2
+concurrency = 2
+max_requests = 100
+timeout = 5s
+hard_timeout = 10s
+stack_signal = quit
+stop_signal = INT
+graceful_timeout = 5s
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(app.Handler, "/"); code != 200 || !strings.HasPrefix(body, "pid=") {
+		t.Errorf("GET = %d %q", code, body)
+	}
+	src := AdminSource{app.Handler.(interface{ Unwrap() http.Handler }).Unwrap().(*Pool)}
+	h := admin.NewHub()
+	h.AddSource("main", src)
+	snap := h.Snapshot()
+	if len(snap.Workers) != 2 || snap.Workers[0].Pool != "main" || snap.Workers[0].RSS == 0 || snap.Workers[0].Started.IsZero() {
+		t.Errorf("admin snapshot workers = %+v", snap.Workers)
+	}
+	if err := src.Ready(); err != nil {
+		t.Errorf("Ready = %v", err)
+	}
+}
+
+func TestFactoryErrors(t *testing.T) {
+	for _, tc := range []struct{ name, keys, want string }{
+		{"protocol", "command = TESTBIN\nprotocol = gopher", `site.ini:5: [app:main]: key "protocol": "gopher" is not one of http, scgi, uwsgi, fastcgi`},
+		{"signal", "command = TESTBIN\nstack_signal = BOGUS", `key "stack_signal": "BOGUS" is not a signal name`},
+		{"concurrency", "command = TESTBIN\nconcurrency = 0", `key "concurrency": must be at least 1`},
+		{"max_queue", "command = TESTBIN\nmax_queue = -1", `key "max_queue": must not be negative`},
+		{"quote", "command = TESTBIN 'oops", `key "command": unterminated ' quote`},
+		{"missing command", "workers = 1", `"command"`},
+		{"bad command", "command = /nonexistent/app --serve", `site.ini:4: [app:main]: key "command": process: worker 1`},
+		{"crash", "command = TESTBIN\nenv " + workerEnv + " = crash", `ImportError: No module named 'myapp'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := build(t, "\n[app:main]\nuse = process\n"+tc.keys+"\n")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want %q in it", err, tc.want)
+			}
+		})
+	}
+}
+
+// As root, user runs the workers as that user.
+func TestUser(t *testing.T) {
+	ini := `
+[app:main]
+use = process
+workers = 1
+user = nobody
+command = /usr/bin/python3 -c '
+    import os, socket, http.server
+    H = type("H", (http.server.BaseHTTPRequestHandler,), {"log_message": lambda *a: None,
+        "do_GET": lambda h: (h.send_response(200), h.end_headers(), h.wfile.write(b"uid=" + str(os.getuid()).encode()))})
+    srv = http.server.HTTPServer(("", 0), H, bind_and_activate=False)
+    srv.socket = socket.socket(fileno=3)
+    srv.serve_forever()
+    '
+`
+	app, err := build(t, ini)
+	if os.Geteuid() != 0 {
+		if err == nil || !strings.Contains(err.Error(), "need gopaste to run as root") {
+			t.Errorf("error = %v, want that user needs root", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(app.Handler, "/"); code != 200 || body != "uid=65534" {
+		t.Errorf("GET = %d %q, want uid=65534 (nobody)", code, body)
+	}
+}
