@@ -15,9 +15,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/gopaste/gopaste/builtin" // every protocol and proxy app
 	"github.com/gopaste/gopaste/deploy"
+	_ "github.com/gopaste/gopaste/fastcgi" // the fastcgi protocol and fastcgi_proxy
+	_ "github.com/gopaste/gopaste/proxy"   // http_proxy
 	"github.com/gopaste/gopaste/registry"
+	_ "github.com/gopaste/gopaste/scgi"   // the scgi protocol and scgi_proxy
+	_ "github.com/gopaste/gopaste/server" // the http protocol
+	_ "github.com/gopaste/gopaste/uwsgi"  // the uwsgi protocol and uwsgi_proxy
 )
 
 // seen is one request as the app behind a server or proxy received it.
