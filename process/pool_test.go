@@ -103,6 +103,7 @@ func workerMux() http.Handler {
 		}
 		fmt.Fprintf(w, "pid=%d", os.Getpid())
 	})
+	mux.HandleFunc("/die", func(http.ResponseWriter, *http.Request) { os.Exit(3) })
 	mux.HandleFunc("/hang", func(http.ResponseWriter, *http.Request) { hangForever() })
 	mux.HandleFunc("/alloc", func(w http.ResponseWriter, r *http.Request) {
 		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
@@ -148,7 +149,7 @@ func start(t *testing.T, protocol string, o Options) (*Pool, *logBuffer) {
 	if o.Command == nil {
 		o.Command = []string{os.Args[0]}
 	}
-	o.Env = append(o.Env, workerEnv+"="+protocol, "GOTRACEBACK=all")
+	o.Env = append(o.Env, workerEnv+"="+protocol)
 	o.Protocol = protocol
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if o.GracefulTimeout == 0 {
@@ -439,6 +440,24 @@ func TestHardTimeout(t *testing.T) {
 		}
 		return ready == 2
 	})
+}
+
+// A POST whose worker dies under it is not sent again: 502, and the log
+// says which worker died and how.
+func TestDeadWorkerPost(t *testing.T) {
+	p, logs := start(t, "uwsgi", Options{Workers: 2})
+	rec := httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/die", strings.NewReader("a=1")))
+	if rec.Code != 502 {
+		t.Errorf("POST /die = %d, want 502", rec.Code)
+	}
+	if l := logs.String(); !strings.Contains(l, "died (exit status 3)") || strings.Contains(l, "sending it to another") {
+		t.Error("the log does not say the worker died with exit status 3, or the POST was sent again")
+	}
+	waitFor(t, func() bool { return len(p.Workers()) == 2 && busy(p) == 0 })
+	if code, _ := get(p, "/"); code != 200 {
+		t.Errorf("GET after the death = %d", code)
+	}
 }
 
 func TestStartFailure(t *testing.T) {
