@@ -14,6 +14,7 @@ packages=(
   php8.2-fpm php8.2-cli
   libfcgi-bin fcgiwrap spawn-fcgi libscgi-perl
   python3-paste python3-pastedeploy python3-flask python3-django
+  python3-pyramid python3-bottle gunicorn
   wrk redis-server postgresql
   chromium fonts-dejavu-core
 )
