@@ -530,19 +530,21 @@ func (p *Pool) recycleLocked(c *child, reason string, args ...any) {
 // request.
 func (p *Pool) release(rq *request, final bool) {
 	var rss int64
-	p.mu.Lock()
-	c := rq.w
-	p.mu.Unlock()
-	if c != nil && p.opts.MemoryLimit > 0 {
-		rss = readRSS(c.pid) // outside the lock: a file read
+	if p.opts.MemoryLimit > 0 {
+		p.mu.Lock()
+		c := rq.w
+		p.mu.Unlock()
+		if c != nil {
+			rss = readRSS(c.pid) // outside the lock: a file read
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c = rq.w; c != nil {
+	if c := rq.w; c != nil {
 		rq.w = nil
 		c.busy--
 		c.reqs = slices.DeleteFunc(c.reqs, func(o *request) bool { return o == rq })
-		if rss > p.opts.MemoryLimit && p.opts.MemoryLimit > 0 {
+		if p.opts.MemoryLimit > 0 && rss > p.opts.MemoryLimit {
 			p.recycleLocked(c, "memory_limit", "rss", rss, "memory_limit", p.opts.MemoryLimit)
 		}
 		if c.state == stateRecycling && c.busy == 0 {

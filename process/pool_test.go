@@ -145,6 +145,12 @@ func (b *logBuffer) String() string {
 // test's end; its log goes to the returned buffer.
 func start(t *testing.T, protocol string, o Options) (*Pool, *logBuffer) {
 	t.Helper()
+	return startB(t, protocol, o)
+}
+
+// startB is start for tests and benchmarks.
+func startB(t testing.TB, protocol string, o Options) (*Pool, *logBuffer) {
+	t.Helper()
 	logs := &logBuffer{}
 	if o.Command == nil {
 		o.Command = []string{os.Args[0]}
