@@ -1,9 +1,6 @@
 package cookieauth
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/csrf"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -75,7 +73,9 @@ func NewLogin(o LoginOptions) (http.Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	l := &login{o: o, cop: http.NewCrossOriginProtection(), csrfName: o.Cookie.Name + "_csrf"}
+	l := &login{o: o, cop: http.NewCrossOriginProtection(), csrf: csrf.Cookie{
+		Name: o.Cookie.Name + "_csrf", Key: []byte(o.Cookie.Secret), Purpose: "gopaste-login-csrf-v1", Secure: o.Cookie.Secure,
+	}}
 	for _, origin := range o.TrustedOrigins {
 		if err := l.cop.AddTrustedOrigin(origin); err != nil {
 			return nil, fmt.Errorf("cookieauth: trusted origin: %w", err)
@@ -85,9 +85,9 @@ func NewLogin(o LoginOptions) (http.Handler, error) {
 }
 
 type login struct {
-	o        LoginOptions
-	cop      *http.CrossOriginProtection
-	csrfName string
+	o    LoginOptions
+	cop  *http.CrossOriginProtection
+	csrf csrf.Cookie
 }
 
 var formPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
@@ -159,43 +159,13 @@ func (l *login) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, cameFrom, http.StatusSeeOther)
 }
 
-// csrfToken returns the form token bound to the CSRF cookie value v.
-func (l *login) csrfToken(v string) string {
-	m := hmac.New(sha256.New, []byte(l.o.Cookie.Secret))
-	m.Write([]byte("gopaste-login-csrf-v1|"))
-	m.Write([]byte(v))
-	return b64.EncodeToString(m.Sum(nil))
-}
-
-// csrf returns the token for the form answering r, setting a fresh CSRF
-// cookie on w when r carries none.
-func (l *login) csrf(w http.ResponseWriter, r *http.Request) string {
-	if ck, err := r.Cookie(l.csrfName); err == nil && len(ck.Value) >= 16 && len(ck.Value) <= 64 {
-		return l.csrfToken(ck.Value)
-	}
-	v := rand.Text()
-	http.SetCookie(w, &http.Cookie{
-		Name:     l.csrfName,
-		Value:    v,
-		Path:     "/",
-		Secure:   l.o.Cookie.Secure,
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
-	})
-	return l.csrfToken(v)
-}
-
 // csrfOK reports whether the POST r (its form parsed) is same-origin as
 // far as the browser says, and carries the token of its CSRF cookie.
 func (l *login) csrfOK(r *http.Request) bool {
 	if l.cop.Check(r) != nil {
 		return false
 	}
-	ck, err := r.Cookie(l.csrfName)
-	if err != nil || ck.Value == "" {
-		return false
-	}
-	return hmac.Equal([]byte(r.PostForm.Get("csrf_token")), []byte(l.csrfToken(ck.Value)))
+	return l.csrf.Valid(r, r.PostForm.Get("csrf_token"))
 }
 
 func methodNotAllowed(w http.ResponseWriter) {
@@ -204,7 +174,7 @@ func methodNotAllowed(w http.ResponseWriter) {
 }
 
 func (l *login) form(w http.ResponseWriter, r *http.Request, status int, d formData) {
-	d.CSRF = l.csrf(w, r)
+	d.CSRF = l.csrf.Token(w, r)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
