@@ -113,10 +113,12 @@ port = eighty
 // gives, as log records in the configured format, at the configured
 // level, to the configured file.
 func TestServeLogsIgnoredSections(t *testing.T) {
-	body := "[app:main]\nuse = text\nbody = hi\n\n[loggers]\nkeys = root\n\n[server:main]\nuse = console\n"
+	// ([loggers] and Python's other logging sections are not ignored:
+	// they go to the Python workers.)
+	body := "[app:main]\nuse = text\nbody = hi\n\n[pshell]\nsetup = x\n\n[server:main]\nuse = console\n"
 	cfg := config(t, body)
 	_, _, errs := run(t, "serve", cfg)
-	if !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "[loggers]: section is not one PasteDeploy knows") {
+	if !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "[pshell]: section is not one PasteDeploy knows") {
 		t.Errorf("no warning about the ignored section:\n%s", errs)
 	}
 
@@ -138,7 +140,7 @@ func TestServeLogsIgnoredSections(t *testing.T) {
 		t.Errorf("log_file set, yet stderr got:\n%s", errs)
 	}
 	b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "error.log"))
-	if !strings.HasPrefix(string(b), "{") || !strings.Contains(string(b), "[loggers]") {
+	if !strings.HasPrefix(string(b), "{") || !strings.Contains(string(b), "[pshell]") {
 		t.Errorf("error.log = %q", b)
 	}
 	run(t, "serve", cfg, "--log-format", "text")
