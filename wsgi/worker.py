@@ -779,7 +779,18 @@ def main(argv=None):
     sys.path[0:1] = [os.getcwd()] + [os.path.abspath(d) for d in opts.pythonpath]
     sys.argv = [sys.argv[0]]
     sock = listener(opts)
-    app = load_app(opts)
+    try:
+        app = load_app(opts)
+    except Exception as e:
+        # The application's frames only: not this file's, not importlib's.
+        tb = traceback.TracebackException.from_exception(e)
+        tb.stack = traceback.StackSummary.from_list(
+            [f for f in tb.stack if f.filename not in (__file__, importlib.__file__)
+             and not f.filename.startswith("<frozen importlib")])
+        sys.stderr.write("wsgi: cannot load %s (in %s):\n%s" % (
+            "module = " + opts.module if opts.module else "paste = " + opts.paste, os.getcwd(), "".join(tb.format())))
+        sys.stderr.flush()
+        os._exit(1)
     if opts.imports_file and opts.worker == "1":
         write_imports(opts.imports_file, [os.getcwd()] + opts.pythonpath)
     if opts.preload and opts.workers > 1:
