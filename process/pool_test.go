@@ -212,7 +212,7 @@ func TestRoundRobinLeastBusy(t *testing.T) {
 	}
 	slow := make(chan string)
 	go func() {
-		_, body := get(p, "/?ms=600")
+		_, body := get(p, "/?ms=1500")
 		slow <- body
 	}()
 	waitFor(t, func() bool { return busy(p) == 1 })
@@ -229,7 +229,7 @@ func TestRoundRobinLeastBusy(t *testing.T) {
 	for range 3 {
 		begin := time.Now()
 		_, body := get(p, "/")
-		if time.Since(begin) > 400*time.Millisecond {
+		if time.Since(begin) > time.Second {
 			t.Errorf("a request waited %v behind the busy worker", time.Since(begin))
 		}
 		seen[body]++
@@ -531,12 +531,16 @@ func TestQueueFull(t *testing.T) {
 	p, _ := start(t, "http", Options{Workers: 1, MaxQueue: 1})
 	var wg sync.WaitGroup
 	codes := make(chan int, 2)
-	for range 2 {
+	for i := range 2 {
 		wg.Go(func() {
 			code, _ := get(p, "/?ms=400")
 			codes <- code
 		})
-		time.Sleep(50 * time.Millisecond)
+		waitFor(t, func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.inflight == i+1
+		})
 	}
 	if code, _ := get(p, "/"); code != 503 {
 		t.Errorf("third request = %d, want 503", code)
