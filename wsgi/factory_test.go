@@ -1,0 +1,77 @@
+package wsgi
+
+import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/internal/peer"
+)
+
+func TestFactory(t *testing.T) {
+	peer.RequirePython(t)
+	dir := t.TempDir()
+	peer.WriteFile(t, dir, "lib/greeting.py", "WORD = 'hi'\n")
+	peer.WriteFile(t, dir, "app.py", "import json, greeting\n\ndef make():\n"+
+		"    def app(environ, start_response):\n"+
+		"        start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"        return [greeting.WORD.encode(), environ['wsgi.url_scheme'].encode()]\n"+
+		"    return app\n")
+	cfg := peer.WriteFile(t, dir, "site.ini", "[app:main]\nuse = wsgi\nmodule = app:make()\npythonpath = lib\n"+
+		"workers = 1\nthreads = 2\nenv PYTHONDONTWRITEBYTECODE = 1\nmax_requests = 1000\ntimeout = 30s\n")
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := deploy.BuildApp(cfg, "main", deploy.Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	rec := httptest.NewRecorder()
+	app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 200 || rec.Body.String() != "hihttp" {
+		t.Errorf("GET / = %d %q, want 200 hihttp", rec.Code, rec.Body)
+	}
+	// --reload watches the application's own modules, not the stdlib's.
+	for _, f := range []string{filepath.Join(dir, "app.py"), filepath.Join(dir, "lib", "greeting.py")} {
+		if !slices.Contains(app.Files, f) {
+			t.Errorf("watched files %v lack %s", app.Files, f)
+		}
+	}
+	for _, f := range app.Files {
+		if strings.Contains(f, "/usr/lib/python3") {
+			t.Errorf("watched files %v include the standard library", app.Files)
+			break
+		}
+	}
+}
+
+func TestFactoryErrors(t *testing.T) {
+	peer.RequirePython(t)
+	for _, tc := range []struct{ keys, want string }{
+		{"", "set exactly one of module"},
+		{"module = a\npaste = config:x.ini", "set exactly one of module"},
+		{"module = a\nthreads = 0", `key "threads": must be at least 1`},
+		{"module = a\nconcurrency = 4", `key "concurrency": is set by the wsgi app itself`},
+		{"module = a\nworkrs = 2", `unknown key "workrs"`},
+		{"module = a\npython = /nonexistent/python3", "no Python interpreter at /nonexistent/python3"},
+		{"module = a\nstack_signal = BOGUS", `key "stack_signal"`},
+	} {
+		dir := t.TempDir()
+		cfg := peer.WriteFile(t, dir, "site.ini", "[app:main]\nuse = wsgi\n"+tc.keys+"\n")
+		rep, err := deploy.Check(cfg, deploy.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, e := range rep.Errs {
+			msgs = append(msgs, e.Error())
+		}
+		if all := strings.Join(msgs, "\n"); !strings.Contains(all, tc.want) {
+			t.Errorf("%q: errors %q, want one with %q", tc.keys, all, tc.want)
+		}
+	}
+}
