@@ -44,6 +44,9 @@ func factory(c *registry.Config) (http.Handler, error) {
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
+	hub := admin.From(c)
+	backend := hub.Stats.Backend(c.Name)
+	o.Observe = func(status int, d time.Duration) { backend.Observe(time.Now(), status, d) }
 	p, err := New(o)
 	if err != nil {
 		return nil, c.Errorf("command", "%v", err)
@@ -87,7 +90,7 @@ var (
 // ReadOptions reads the supervisor's keys that every app running workers
 // shares (the process app, wsgi): listen, runtime_dir, "env NAME",
 // user, group, max_queue, queue_timeout, startup_timeout, max_requests,
-// memory_limit, timeout, hard_timeout, stack_signal, stop_signal,
+// max_requests_jitter, memory_limit, timeout, hard_timeout, stack_signal, stop_signal,
 // graceful_timeout and max_body_spool, as docs/process.md describes
 // them. Errors are recorded in c. The caller sets Command, Protocol,
 // Workers and the rest, and calls New.
@@ -115,6 +118,9 @@ func ReadOptions(c *registry.Config) Options {
 	o.StartupTimeout = c.Duration("startup_timeout", 30*time.Second)
 	if o.MaxRequests = c.Int("max_requests", 0); o.MaxRequests < 0 {
 		c.Errorf("max_requests", "must not be negative")
+	}
+	if o.MaxRequestsJitter = c.Int("max_requests_jitter", 0); o.MaxRequestsJitter < 0 {
+		c.Errorf("max_requests_jitter", "must not be negative")
 	}
 	o.MemoryLimit = c.Size("memory_limit", 0)
 	o.Timeout = c.Duration("timeout", 0)

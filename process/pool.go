@@ -71,6 +71,10 @@ type Options struct {
 	// MaxRequests, when positive, recycles a worker after that many
 	// requests.
 	MaxRequests int
+	// MaxRequestsJitter adds a random 0 to MaxRequestsJitter requests to
+	// each worker's MaxRequests, so that workers started together are
+	// not all recycled at once.
+	MaxRequestsJitter int
 	// MemoryLimit, when positive, recycles a worker whose resident
 	// memory passes that many bytes, checked after each request.
 	MemoryLimit int64
@@ -103,6 +107,10 @@ type Options struct {
 	// that died is started again (it doubles while the worker keeps
 	// dying within 10s); zero means 100ms and 30s.
 	MinRestartDelay, MaxRestartDelay time.Duration
+	// Observe, when set, is called with each request's status and the
+	// time until its reply began (or it failed): the status page's
+	// backend series.
+	Observe func(status int, d time.Duration)
 	// Logger gets the pool's events and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -207,8 +215,8 @@ func newPool(o Options) (*Pool, error) {
 		o.Listen = "unix"
 	}
 	switch {
-	case o.Workers < 0 || o.Concurrency < 0 || o.MaxRequests < 0 || o.MemoryLimit < 0:
-		return nil, errors.New("process: negative workers, concurrency, max_requests or memory_limit")
+	case o.Workers < 0 || o.Concurrency < 0 || o.MaxRequests < 0 || o.MaxRequestsJitter < 0 || o.MemoryLimit < 0:
+		return nil, errors.New("process: negative workers, concurrency, max_requests, max_requests_jitter or memory_limit")
 	case !slices.Contains([]string{"http", "scgi", "uwsgi", "fastcgi"}, o.Protocol):
 		return nil, fmt.Errorf("process: unknown protocol %q (http, scgi, uwsgi, fastcgi)", o.Protocol)
 	case o.Listen != "unix" && o.Listen != "tcp":
@@ -414,6 +422,7 @@ func (p *Pool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.log.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", http.StatusServiceUnavailable, "err", err)
+		p.observe(http.StatusServiceUnavailable, rq.start)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "503 Service Unavailable: all workers busy, try again shortly", http.StatusServiceUnavailable)
 		return
@@ -511,7 +520,7 @@ func (p *Pool) assignLocked(c *child, rq *request) {
 	c.served++
 	c.reqs = append(c.reqs, rq)
 	rq.w = c
-	if p.opts.MaxRequests > 0 && c.served >= int64(p.opts.MaxRequests) {
+	if c.maxRequests > 0 && c.served >= c.maxRequests {
 		p.recycleLocked(c, "max_requests", "requests", c.served)
 	}
 }

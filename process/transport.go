@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/proc"
+	"github.com/gopaste/gopaste/proxy"
 )
 
 // transport is the RoundTripper the pool's proxy calls: it sends the
@@ -59,6 +60,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rq == nil {
 		return nil, errors.New("process: request did not come through the pool")
 	}
+	res, err := p.roundTrip(req, rq)
+	if p.opts.Observe != nil {
+		switch {
+		case err != nil && req.Context().Err() != nil:
+			p.observe(499, rq.start) // the client went away: not the worker's error
+		case err != nil:
+			p.observe(proxy.Status(err), rq.start)
+		default:
+			p.observe(res.StatusCode, rq.start)
+		}
+	}
+	return res, err
+}
+
+// roundTrip sends req to rq's worker, and to others while that is safe.
+func (p *Pool) roundTrip(req *http.Request, rq *request) (*http.Response, error) {
 	var body *guardedBody
 	if req.Body != nil && req.Body != http.NoBody {
 		body = &guardedBody{r: req.Body}
@@ -148,6 +165,13 @@ func (p *Pool) send(c *child, rq *request, out *http.Request, body *guardedBody)
 		p.release(rq, true)
 	}()
 	return nil, fmt.Errorf("%w (worker %d, %s %s, %s)", errTimeout, c.pid, rq.method, rq.path, p.opts.Timeout)
+}
+
+// observe reports a request's status to Options.Observe.
+func (p *Pool) observe(status int, start time.Time) {
+	if p.opts.Observe != nil {
+		p.opts.Observe(status, time.Since(start))
+	}
 }
 
 func idempotent(method string) bool {

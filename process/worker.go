@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,8 @@ type child struct {
 	busy   int
 	served int64
 	reqs   []*request
+
+	maxRequests int64 // MaxRequests plus its jitter; 0 means none
 }
 
 // stderrTail is how much of a worker's stderr a start-up error shows.
@@ -59,6 +62,12 @@ const stderrTail = 4096
 func (p *Pool) spawn(ctx context.Context, slot int) (*child, error) {
 	n := p.seq.Add(1)
 	c := &child{slot: slot}
+	if m := p.opts.MaxRequests; m > 0 {
+		c.maxRequests = int64(m)
+		if j := p.opts.MaxRequestsJitter; j > 0 {
+			c.maxRequests += rand.Int64N(int64(j) + 1)
+		}
+	}
 	var files []*os.File
 	var port string
 	switch p.mode {
