@@ -582,3 +582,17 @@ func TestSplitCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestGuessStackSignal(t *testing.T) {
+	for prog, want := range map[string]syscall.Signal{
+		os.Args[0]:           syscall.SIGQUIT, // a Go binary
+		"/usr/bin/python3.11": syscall.SIGUSR1,
+		"python3":             syscall.SIGUSR1,
+		"sh":                  NoSignal,
+		"/nonexistent/app":    NoSignal,
+	} {
+		if got := GuessStackSignal(prog); got != want {
+			t.Errorf("GuessStackSignal(%q) = %v, want %v", prog, got, want)
+		}
+	}
+}
