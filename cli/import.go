@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gopaste/gopaste/deploy"
 )
 
 // gopaste import FILE prints a gopaste config equivalent to a uWSGI ini
@@ -527,13 +529,13 @@ func importGunicorn(ctx context.Context, path, app, python string) (*imported, e
 			continue
 		}
 		if v.Repr != "" {
-			if _, known := gunicornSettings[name]; known {
+			if gunicornKnown(name) {
 				m.noEquivalent(from, "%s = %s: not a plain value", name, v.Repr)
 			}
 			continue
 		}
 		val := pyString(v.Value)
-		if _, known := gunicornSettings[name]; known && !literal[name] && lines[name] > 0 {
+		if gunicornKnown(name) && !literal[name] && lines[name] > 0 {
 			m.notes = append(m.notes, fmt.Sprintf("%s: %s: computed by the file; %s here", from, name, val))
 		}
 		if name == "wsgi_app" {
@@ -621,65 +623,15 @@ func pyString(v any) string {
 	return fmt.Sprint(v)
 }
 
-// gunicornSettings are the settings import knows, with the nearest
-// equivalent of those it cannot map ("" for mapped ones).
-var gunicornSettings = map[string]string{
-	"bind": "", "workers": "", "threads": "", "timeout": "", "graceful_timeout": "", "max_requests": "",
-	"max_requests_jitter": "", "preload_app": "", "chdir": "", "pythonpath": "", "raw_env": "", "keepalive": "",
-	"certfile": "", "keyfile": "", "loglevel": "", "errorlog": "", "accesslog": "", "forwarded_allow_ips": "",
-	"user": "", "group": "", "worker_class": "", "wsgi_app": "", "paste": "", "reload": "", "pidfile": "",
-	"capture_output": "", "proc_name": "",
-	"daemon":                            "none: gopaste serve stays in the foreground; run it under systemd",
-	"umask":                             "socket_mode in [server:main], for a unix socket",
-	"backlog":                           "none: the kernel's backlog (net.core.somaxconn)",
-	"worker_connections":                "max_concurrency in [server:main]",
-	"limit_request_line":                "max_header_bytes in [server:main]",
-	"limit_request_fields":              "max_header_bytes in [server:main]",
-	"limit_request_field_size":          "max_header_bytes in [server:main]",
-	"access_log_format":                 "the accesslog filter's format (common, combined, json)",
-	"secure_scheme_headers":             "forwarded_allow_ips (a proxyfix filter): X-Forwarded-Proto and Forwarded from those proxies",
-	"proxy_protocol":                    "none: gopaste does not speak the PROXY protocol",
-	"proxy_allow_ips":                   "none: gopaste does not speak the PROXY protocol",
-	"statsd_host":                       "the admin key of [server:main] (Prometheus /metrics)",
-	"statsd_prefix":                     "the admin key of [server:main] (Prometheus /metrics)",
-	"worker_tmp_dir":                    "none needed: gopaste watches its workers itself",
-	"sendfile":                          "none needed: wsgi.file_wrapper uses os.sendfile",
-	"reuse_port":                        "none: each gopaste server has its own listener",
-	"spew":                              "none",
-	"check_config":                      "gopaste check FILE",
-	"print_config":                      "gopaste check FILE",
-	"tmp_upload_dir":                    "max_body_spool",
-	"logconfig":                         "logging_config (a logging.config.fileConfig file)",
-	"logconfig_dict":                    "logging_config (a logging.config.fileConfig file)",
-	"syslog":                            "log_file, or gopaste's standard error to journald",
-	"reload_engine":                     "gopaste serve --reload",
-	"reload_extra_files":                "gopaste serve --reload (it watches the app's .py files)",
-	"initgroups":                        "none",
-	"disable_redirect_access_to_syslog": "none",
-	"ssl_version":                       "none: gopaste negotiates TLS 1.2 and 1.3",
-	"ciphers":                           "none: Go's TLS cipher suites",
-	"ca_certs":                          "none",
-	"cert_reqs":                         "none",
-	"do_handshake_on_connect":           "none",
-	"suppress_ragged_eofs":              "none",
-	"strip_header_spaces":               "none: gopaste rejects malformed headers",
-	"forwarder_headers":                 "none",
-	"worker_int":                        "none",
-}
-
+// gunicornSetting maps one setting of a gunicorn config. The settings
+// gunicorn also takes in a PasteDeploy server section mean what they
+// mean there (deploy.LookupServerKey); a config file adds the app, the
+// access log and the trusted proxies, which become filters here.
 func gunicornSetting(m *imported, name string, raw any, val, from string) {
-	near, known := gunicornSettings[name]
-	switch {
-	case !known:
-		return // a helper name of the file, not a setting
-	case near != "":
-		if raw == nil || raw == false || raw == "" {
-			return // off, as gunicorn's default
-		}
-		m.noEquivalent(from, "%s = %s; nearest: %s", name, val, near)
-		return
-	}
 	switch name {
+	case "paste":
+		m.set(&m.app, "paste", val, from)
+		return
 	case "bind":
 		binds := strings.Fields(val)
 		if s, ok := raw.(string); ok {
@@ -690,58 +642,17 @@ func gunicornSetting(m *imported, name string, raw any, val, from string) {
 				m.noEquivalent(from, "bind %s: a second listener; gopaste serves one address per server section", b)
 				continue
 			}
+			sk, _, err := deploy.LookupServerKey("gunicorn", "bind", b)
+			if err != nil {
+				m.noEquivalent(from, "bind = %s: %v", b, err)
+				continue
+			}
 			m.set(&m.srv, "use", "http", from)
-			if p, ok := strings.CutPrefix(b, "unix:"); ok {
-				m.set(&m.srv, "socket", p, from)
-			} else if host, port, ok := address(b); ok {
-				m.set(&m.srv, "host", host, from)
-				m.set(&m.srv, "port", port, from)
-			} else {
-				m.set(&m.srv, "host", b, from)
-				m.set(&m.srv, "port", "8000", from)
+			for _, e := range sk.Server {
+				m.set(&m.srv, e.Key, e.Value, from)
 			}
 		}
-	case "workers", "threads", "max_requests", "max_requests_jitter", "chdir":
-		m.set(&m.app, name, val, from)
-	case "timeout":
-		m.set(&m.app, "hard_timeout", val, from)
-	case "graceful_timeout":
-		m.set(&m.app, "graceful_timeout", val, from)
-		m.set(&m.srv, "graceful_timeout", val, from)
-	case "preload_app":
-		m.set(&m.app, "preload", val, from)
-	case "pythonpath":
-		m.set(&m.app, "pythonpath", strings.Join(strings.Split(val, ","), " "), from)
-	case "paste":
-		m.set(&m.app, "paste", val, from)
-	case "raw_env":
-		list, _ := raw.([]any)
-		if s, ok := raw.(string); ok {
-			list = []any{s}
-		}
-		for _, e := range list {
-			k, v, _ := strings.Cut(pyString(e), "=")
-			m.app = append(m.app, kv{"env " + k, v, from})
-		}
-	case "user", "group":
-		m.set(&m.app, name, val, from)
-	case "keepalive":
-		m.set(&m.srv, "idle_timeout", val, from)
-	case "certfile":
-		m.set(&m.srv, "cert_file", val, from)
-	case "keyfile":
-		m.set(&m.srv, "key_file", val, from)
-	case "loglevel":
-		lv := map[string]string{"debug": "debug", "info": "info", "warning": "warn", "error": "error", "critical": "error"}[strings.ToLower(val)]
-		if lv == "" {
-			m.noEquivalent(from, "loglevel = %s: not debug, info, warning, error or critical", val)
-			return
-		}
-		m.set(&m.srv, "log_level", lv, from)
-	case "errorlog":
-		if val != "-" && val != "" {
-			m.set(&m.srv, "log_file", val, from)
-		}
+		return
 	case "accesslog":
 		if val == "" {
 			return
@@ -752,6 +663,7 @@ func gunicornSetting(m *imported, name string, raw any, val, from string) {
 		}
 		m.filters = append(m.filters, []kv{{"use", "accesslog", from}, {"format", "combined", from}, {"file", file, from}})
 		m.notes = append(m.notes, from+": accesslog: lines in Apache's combined format (gunicorn's default access_log_format is close to it)")
+		return
 	case "forwarded_allow_ips":
 		ips := strings.Join(strings.Split(val, ","), " ")
 		if strings.Contains(ips, "*") {
@@ -760,25 +672,50 @@ func gunicornSetting(m *imported, name string, raw any, val, from string) {
 		}
 		// First, so that the access log shows the client's address.
 		m.filters = append([][]kv{{{"use", "proxyfix", from}, {"trusted_proxies", ips, from}}}, m.filters...)
-	case "worker_class":
-		switch val {
-		case "sync", "gthread", "gunicorn.workers.sync.SyncWorker", "gunicorn.workers.gthread.ThreadWorker":
-		default:
-			m.noEquivalent(from, "worker_class = %s; nearest: threads (gopaste's Python workers are threaded)", val)
-		}
-	case "reload":
-		if val == "true" {
-			m.noEquivalent(from, "reload = True; nearest: gopaste serve --reload")
-		}
-	case "pidfile":
-		if val != "" {
-			m.noEquivalent(from, "pidfile = %s; nearest: gopaste serve --pidfile %s", val, val)
-		}
-	case "capture_output":
-		if raw == true {
-			m.notes = append(m.notes, from+": capture_output: nothing to set; the workers' output always goes to gopaste's log")
-		}
-	case "proc_name":
-		m.noEquivalent(from, "proc_name = %s: workers are named in the log by pid", val)
+		return
 	}
+	sk, ok, err := deploy.LookupServerKey("gunicorn", name, val)
+	switch {
+	case !ok:
+		return // a helper name of the file, not a setting
+	case err != nil:
+		m.noEquivalent(from, "%s = %s: %v", name, val, err)
+		return
+	case sk.Nearest != "":
+		if raw == nil || raw == false || raw == "" || raw == "-" {
+			return // off, as gunicorn's default
+		}
+		m.noEquivalent(from, "%s = %s; nearest: %s", name, val, sk.Nearest)
+		return
+	}
+	switch sk.Python {
+	case "":
+	case "env":
+		list, _ := raw.([]any)
+		if s, ok := raw.(string); ok {
+			list = []any{s}
+		}
+		for _, e := range list {
+			k, v, _ := strings.Cut(pyString(e), "=")
+			m.app = append(m.app, kv{"env " + k, v, from})
+		}
+	case "pythonpath":
+		m.set(&m.app, "pythonpath", strings.Join(strings.Split(val, ","), " "), from)
+	default:
+		m.set(&m.app, sk.Python, val, from)
+	}
+	for _, e := range sk.Server {
+		m.set(&m.srv, e.Key, e.Value, from)
+	}
+}
+
+// gunicornKnown reports whether name is a gunicorn setting import maps
+// or reports.
+func gunicornKnown(name string) bool {
+	switch name {
+	case "wsgi_app", "paste", "bind", "accesslog", "forwarded_allow_ips":
+		return true
+	}
+	_, ok, _ := deploy.LookupServerKey("gunicorn", name, "")
+	return ok
 }

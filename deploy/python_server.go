@@ -99,7 +99,7 @@ var gunicorn = &dialect{
 		"bind":                     {server: listenKey("bind")},
 		"host":                     {server: rename("host")},
 		"port":                     {server: rename("port")},
-		"graceful_timeout":         {server: rename("graceful_timeout")},
+		"graceful_timeout":         {server: rename("graceful_timeout"), python: "graceful_timeout"},
 		"keepalive":                {server: rename("idle_timeout")},
 		"certfile":                 {server: rename("cert_file")},
 		"keyfile":                  {server: rename("key_file")},
@@ -129,14 +129,33 @@ var gunicorn = &dialect{
 		"daemon":                   {no: "none: gopaste serve stays in the foreground; run it under systemd"},
 		"pidfile":                  {no: "gopaste serve --pidfile PATH"},
 		"reload":                   {no: "gopaste serve --reload"},
-		"user":                     {no: "none: start gopaste as that user"},
-		"group":                    {no: "none: start gopaste as that group"},
+		"user":                     {python: "user"},
+		"group":                    {python: "group"},
 		"umask":                    {no: "socket_mode for a unix socket"},
 		"proc_name":                {no: "none"},
-		"raw_env":                  {no: "none: set the variables in gopaste's environment"},
-		"worker_tmp_dir":           {no: "none needed"},
+		"raw_env":                  {python: "env"}, // NAME=VALUE ...: an env NAME key each
+		"worker_tmp_dir":           {no: "none needed: gopaste watches its workers itself"},
 		"spew":                     {no: "none"},
 		"check_config":             {no: "gopaste check CONFIG"},
+		"print_config":             {no: "gopaste check CONFIG"},
+		"statsd_host":              {no: "the admin key (Prometheus /metrics)"},
+		"statsd_prefix":            {no: "the admin key (Prometheus /metrics)"},
+		"sendfile":                 {no: "none needed: wsgi.file_wrapper uses os.sendfile"},
+		"reuse_port":               {no: "none: each server section has its own listener"},
+		"tmp_upload_dir":           {no: "max_body_spool of the wsgi app"},
+		"logconfig":                {no: "Python's logging sections in this file ([loggers], ...), or logging_config of a wsgi app"},
+		"logconfig_dict":           {no: "Python's logging sections in this file ([loggers], ...), or logging_config of a wsgi app"},
+		"syslog":                   {no: "log_file, or gopaste's standard error to journald"},
+		"reload_engine":            {no: "gopaste serve --reload"},
+		"reload_extra_files":       {no: "gopaste serve --reload (it watches the app's .py files)"},
+		"initgroups":               {no: "none"},
+		"ssl_version":              {no: "none: gopaste negotiates TLS 1.2 and 1.3"},
+		"ciphers":                  {no: "none: Go's TLS cipher suites"},
+		"ca_certs":                 {no: "none"},
+		"cert_reqs":                {no: "none"},
+		"do_handshake_on_connect":  {no: "none"},
+		"suppress_ragged_eofs":     {no: "none"},
+		"strip_header_spaces":      {no: "none: gopaste rejects malformed headers"},
 	},
 }
 
@@ -418,9 +437,19 @@ func (l *loader) pythonServerKeys() []registry.Entry {
 	d := dialects[n.Part]
 	var es []registry.Entry
 	for _, e := range n.Local {
-		if k, ok := d.keys[e.Key]; ok && k.python != "" {
-			es = setEntry(es, registry.Entry{Key: k.python, Value: e.Value, Origin: fmt.Sprintf("%s ([%s] %s)", e.Origin, n.Section, e.Key)})
+		k, ok := d.keys[e.Key]
+		if !ok || k.python == "" {
+			continue
 		}
+		origin := fmt.Sprintf("%s ([%s] %s)", e.Origin, n.Section, e.Key)
+		if k.python == "env" {
+			for _, v := range strings.Fields(e.Value) {
+				name, val, _ := strings.Cut(v, "=")
+				es = setEntry(es, registry.Entry{Key: "env " + name, Value: val, Origin: origin})
+			}
+			continue
+		}
+		es = setEntry(es, registry.Entry{Key: k.python, Value: e.Value, Origin: origin})
 	}
 	return es
 }
@@ -453,4 +482,34 @@ func askDialect(c *registry.Config, part string) {
 	for _, k := range keys {
 		c.Has(k)
 	}
+}
+
+// ServerKey is what one key of a waitress or gunicorn server section
+// becomes in gopaste. gopaste import maps gunicorn's settings with it,
+// so that a setting means the same in a PasteDeploy file and in a
+// gunicorn.conf.py.
+type ServerKey struct {
+	Server  []registry.Entry // the gopaste server keys it sets
+	Python  string           // the wsgi key it sets on the Python apps ("env": an env NAME key per NAME=VALUE)
+	Handler bool             // applied around the app (proxies, scheme, prefix)
+	Nearest string           // set when gopaste cannot honour it: the nearest equivalent
+}
+
+// LookupServerKey says what key = value of a server section using
+// server ("waitress" or "gunicorn") becomes; ok is false for a key that
+// server does not have. err is a value gopaste cannot take.
+func LookupServerKey(server, key, value string) (sk ServerKey, ok bool, err error) {
+	d := dialects[server]
+	if d == nil {
+		return sk, false, nil
+	}
+	k, ok := d.keys[key]
+	if !ok {
+		return sk, false, nil
+	}
+	sk = ServerKey{Python: k.python, Handler: k.handler, Nearest: k.no}
+	if k.server != nil {
+		sk.Server, err = k.server(value)
+	}
+	return sk, true, err
 }

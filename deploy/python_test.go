@@ -32,10 +32,13 @@ func pythonRegistry(t *testing.T, generated map[string]string) *registry.Registr
 	wsgi := func(c *registry.Config) (http.Handler, error) {
 		paste := c.Required("paste")
 		keys := map[string]string{}
-		for _, k := range []string{"pythonpath", "virtualenv", "logging_config", "workers", "threads", "timeout", "hard_timeout", "max_requests", "max_requests_jitter", "preload", "chdir"} {
+		for _, k := range []string{"pythonpath", "virtualenv", "logging_config", "workers", "threads", "timeout", "hard_timeout", "max_requests", "max_requests_jitter", "preload", "chdir", "graceful_timeout", "user", "group"} {
 			if v, ok := c.Lookup(k); ok {
 				keys[k] = v
 			}
+		}
+		for _, k := range c.KeysWithPrefix("env ") {
+			keys[k] = c.String(k, "")
 		}
 		if c.Int("threads", 1) < 1 {
 			c.Errorf("threads", "must be at least 1")
