@@ -585,7 +585,7 @@ func TestSplitCommand(t *testing.T) {
 
 func TestGuessStackSignal(t *testing.T) {
 	for prog, want := range map[string]syscall.Signal{
-		os.Args[0]:           syscall.SIGQUIT, // a Go binary
+		os.Args[0]:            syscall.SIGQUIT, // a Go binary
 		"/usr/bin/python3.11": syscall.SIGUSR1,
 		"python3":             syscall.SIGUSR1,
 		"sh":                  NoSignal,
