@@ -58,8 +58,15 @@ func testRegistry(t *testing.T) *registry.Registry {
 // Requests listed in a "requests" file ("GET /path -> 200 X-Tag=a,b
 // body~substring") run through the main app.
 func TestCheckGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/check/*.txtar")
-	if len(files) < 10 {
+	goldenChecks(t, "testdata/check/*.txtar", 10, testRegistry)
+}
+
+// goldenChecks runs the check golden files matching pattern (at least
+// min of them) with the registry reg makes; $DIR in a requests line is
+// the archive's temporary directory.
+func goldenChecks(t *testing.T, pattern string, min int, reg func(*testing.T) *registry.Registry) {
+	files, _ := filepath.Glob(pattern)
+	if len(files) < min {
 		t.Fatalf("only %d golden cases", len(files))
 	}
 	for _, file := range files {
@@ -89,7 +96,7 @@ func TestCheckGolden(t *testing.T) {
 					config = p
 				}
 			}
-			reg := testRegistry(t)
+			reg := reg(t)
 			got := checkOutput(t, config, reg)
 			got = strings.ReplaceAll(got, dir, "$DIR")
 			if *update {
@@ -106,7 +113,7 @@ func TestCheckGolden(t *testing.T) {
 			if got != want {
 				t.Errorf("check output differs (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", got, want)
 			}
-			runRequests(t, config, reg, requests)
+			runRequests(t, config, reg, strings.ReplaceAll(requests, "$DIR", dir))
 		})
 	}
 }

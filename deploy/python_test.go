@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/txtar"
 	"net/http/httptest"
 
 	"github.com/gopaste/gopaste/mount"
@@ -72,56 +71,7 @@ func pythonRegistry(t *testing.T, generated map[string]string) *registry.Registr
 // serves, with which wsgi keys, and the waitress and gunicorn keys.
 func TestPythonGolden(t *testing.T) {
 	t.Setenv("VIRTUAL_ENV", "")
-	files, _ := filepath.Glob("testdata/python/*.txtar")
-	if len(files) < 5 {
-		t.Fatalf("only %d golden cases", len(files))
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			var config, want, requests string
-			wantIdx := -1
-			for i, f := range ar.Files {
-				switch f.Name {
-				case "want":
-					want, wantIdx = string(f.Data), i
-					continue
-				case "requests":
-					requests = string(f.Data)
-					continue
-				}
-				p := filepath.Join(dir, f.Name)
-				os.MkdirAll(filepath.Dir(p), 0o755)
-				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if config == "" && strings.HasSuffix(f.Name, ".ini") {
-					config = p
-				}
-			}
-			reg := pythonRegistry(t, nil)
-			got := strings.ReplaceAll(checkOutput(t, config, reg), dir, "$DIR")
-			if *update {
-				if wantIdx < 0 {
-					ar.Files = append(ar.Files, txtar.File{Name: "want"})
-					wantIdx = len(ar.Files) - 1
-				}
-				ar.Files[wantIdx].Data = []byte(got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != want {
-				t.Errorf("check output differs (rerun with -update if the change is intended)\n--- got\n%s\n--- want\n%s", got, want)
-			}
-			runRequests(t, config, reg, strings.ReplaceAll(requests, "$DIR", dir))
-		})
-	}
+	goldenChecks(t, "testdata/python/*.txtar", 5, func(t *testing.T) *registry.Registry { return pythonRegistry(t, nil) })
 }
 
 // A pipeline whose first Python filter comes after a Go filter: Go
