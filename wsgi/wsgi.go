@@ -61,14 +61,9 @@ type Options struct {
 	Threads int
 	// Preload imports the application once, in one Python process that
 	// then forks Workers children sharing its socket; that process
-	// restarts its children itself and applies Process.MaxRequests and
-	// Process.MemoryLimit to each.
+	// restarts its children itself and applies Process.MaxRequests (with
+	// MaxRequestsJitter) and Process.MemoryLimit to each.
 	Preload bool
-	// MaxRequestsJitter adds a random 0 to MaxRequestsJitter requests to
-	// Process.MaxRequests for each forked child, so that they are not
-	// all recycled at once; it applies with Preload only (the
-	// supervisor recycles the workers one at a time otherwise).
-	MaxRequestsJitter int
 	// LoggingConfig is a file for Python's logging.config.fileConfig,
 	// read before the application is imported; empty means none.
 	LoggingConfig string
@@ -133,7 +128,7 @@ func New(o Options) (*App, error) {
 	if o.Preload {
 		// One Python process serves them all; it recycles its children.
 		po.Concurrency *= o.Workers
-		po.Workers, po.MaxRequests, po.MemoryLimit = 1, 0, 0
+		po.Workers, po.MaxRequests, po.MaxRequestsJitter, po.MemoryLimit = 1, 0, 0, 0
 	}
 	pool, err := process.New(po)
 	if err != nil {
@@ -174,8 +169,8 @@ func command(python, script string, o Options) []string {
 		if o.Process.MaxRequests > 0 {
 			args = append(args, "--max-requests", strconv.Itoa(o.Process.MaxRequests))
 		}
-		if o.MaxRequestsJitter > 0 {
-			args = append(args, "--max-requests-jitter", strconv.Itoa(o.MaxRequestsJitter))
+		if o.Process.MaxRequestsJitter > 0 {
+			args = append(args, "--max-requests-jitter", strconv.Itoa(o.Process.MaxRequestsJitter))
 		}
 		if o.Process.MemoryLimit > 0 {
 			args = append(args, "--memory-limit", strconv.FormatInt(o.Process.MemoryLimit, 10))
