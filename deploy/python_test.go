@@ -5,18 +5,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"net/http/httptest"
-
-	"github.com/gopaste/gopaste/mount"
-
 	"github.com/gopaste/gopaste/deploy"
 	_ "github.com/gopaste/gopaste/middleware/accesslog"
 	_ "github.com/gopaste/gopaste/middleware/compress"
+	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
 )
 
