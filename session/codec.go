@@ -4,9 +4,12 @@ package session
 // docs/sessions.md and stable across releases ("format": 1).
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -35,18 +38,99 @@ type Record struct {
 var ErrCorrupt = errors.New("session: corrupt session data")
 
 // Encode returns the record as encoding/json writes it (keys sorted,
-// values compacted), with Format set. Each value must be valid JSON, as
-// Put and DecodeRecord make them.
+// values compacted, <, > and & escaped), with Format set. Each value must
+// be valid JSON, as Put and DecodeRecord make them.
+//
+// It is written field by field rather than with json.Marshal, whose
+// reflection was a third of the session filter's cost
+// (docs/benchmarks.md); FuzzEncode checks that the bytes are
+// json.Marshal's, error for error.
 func (rec *Record) Encode() ([]byte, error) {
 	rec.Format = Format
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	b, err := json.Marshal(rec)
+	size := 128 + len(rec.User)
+	keys := make([]string, 0, len(rec.Values))
+	for k, v := range rec.Values {
+		size += len(k) + len(v) + 4
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, int64(rec.Format), 10)
+	b = append(b, `,"created":`...)
+	b, err := appendTime(b, rec.Created)
 	if err != nil {
 		return nil, fmt.Errorf("session: encode: %w", err)
 	}
-	return b, nil
+	b = append(b, `,"deadline":`...)
+	if b, err = appendTime(b, rec.Deadline); err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
+	}
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, rec.Version, 10)
+	if rec.User != "" {
+		b = append(b, `,"user":`...)
+		b = appendString(b, rec.User)
+	}
+	b = append(b, `,"values":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		if b, err = appendValue(b, rec.Values[k]); err != nil {
+			return nil, fmt.Errorf("session: encode: value of %q: %w", k, err)
+		}
+	}
+	return append(b, "}}"...), nil
+}
+
+// appendTime appends t as time.Time's MarshalJSON writes it.
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	b = append(b, '"')
+	b, err := t.AppendText(b)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '"'), nil
+}
+
+// appendString appends s as a JSON string. Printable ASCII with nothing
+// to escape (most keys and user names) is copied as it is; anything else
+// goes through json.Marshal.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendValue appends v as encoding/json writes a json.RawMessage: null
+// when empty, else compacted, with <, >, &, U+2028 and U+2029 escaped. A
+// valid value holding none of those bytes (or white space) is copied as
+// it is, as values from Put are.
+func appendValue(b []byte, v json.RawMessage) ([]byte, error) {
+	if v == nil {
+		return append(b, "null"...), nil
+	}
+	if !bytes.ContainsAny(v, " \t\r\n<>&\u2028\u2029") && json.Valid(v) {
+		return append(b, v...), nil
+	}
+	var compact, escaped bytes.Buffer
+	if err := json.Compact(&compact, v); err != nil {
+		return nil, err
+	}
+	json.HTMLEscape(&escaped, compact.Bytes())
+	return append(b, escaped.Bytes()...), nil
 }
 
 // DecodeRecord parses a record written by [Record.Encode] (or by any

@@ -87,3 +87,29 @@ func TestDecodeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// benchRecord is what the session_info app stores: one counter.
+const benchRecord = `{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":7,"values":{"visits":7}}`
+
+func BenchmarkDecodeRecord(b *testing.B) {
+	data := []byte(benchRecord)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := session.DecodeRecord(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	rec, err := session.DecodeRecord([]byte(benchRecord))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rec.Encode(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

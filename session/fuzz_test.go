@@ -29,6 +29,9 @@ func FuzzDecodeRecord(f *testing.F) {
 			return
 		}
 		again, err := rec.Encode()
+		if want, werr := json.Marshal(rec); !bytes.Equal(again, want) || (err == nil) != (werr == nil) {
+			t.Fatalf("Encode = %s, %v; json.Marshal = %s, %v", again, err, want, werr)
+		}
 		if err != nil {
 			// Only a time that parses but that time.MarshalJSON refuses
 			// (an offset out of its range) may fail.
@@ -84,6 +87,27 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		rec.Values = map[string]json.RawMessage{string([]rune(key)): v}
 		if !sameRecord(rec, got) {
 			t.Fatalf("encoded %+v as %s, decoded %+v", rec, data, got)
+		}
+	})
+}
+
+// FuzzEncode: Encode writes exactly what json.Marshal writes for the
+// record, and fails exactly when it fails: any user, keys and raw values
+// (valid JSON or not, with white space, <, >, &, U+2028, invalid UTF-8),
+// any times.
+func FuzzEncode(f *testing.F) {
+	f.Add("bob", "visits", []byte(`3`), "cart", []byte(`{"items": [12, 40]}`), int64(3), int64(1796000000123456789), int64(86400), int32(0))
+	f.Add("", "", []byte(``), "k", []byte(`null`), int64(0), int64(0), int64(0), int32(3600))
+	f.Add("b\"ob <&>\x00\xff\x7f", "k\\ey\u2028", []byte(`"x\"}<&>\u2029 \xff"`), "a", []byte(`[1, 2`), int64(-1), int64(-62135596800000000), int64(1), int32(-3600))
+	f.Add("\b\f\n\r\t", "\u2029", []byte(" {\"a\" : [ true , false ] }\n"), "b", []byte(`1}`), int64(9), int64(9223372036854775807), int64(-1), int32(86399))
+	f.Fuzz(func(t *testing.T, user, k1 string, v1 []byte, k2 string, v2 []byte, version, created, life int64, offset int32) {
+		c := time.Unix(0, created).In(time.FixedZone("", int(offset)))
+		rec := &session.Record{Created: c, Deadline: c.Add(time.Duration(life)), Version: version, User: user,
+			Values: map[string]json.RawMessage{k1: v1, k2: v2}}
+		got, err := rec.Encode()
+		want, werr := json.Marshal(rec)
+		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("Encode = %s, %v\njson.Marshal = %s, %v", got, err, want, werr)
 		}
 	})
 }

@@ -111,7 +111,8 @@ func New(o Options) (*Manager, error) {
 		return nil, fmt.Errorf("session: conflict status %d is not an HTTP status", o.ConflictStatus)
 	}
 	m := &Manager{o: o, log: o.Logger}
-	if err := m.cookie("", time.Time{}, false).Valid(); err != nil {
+	c := m.cookie("", time.Time{}, false)
+	if err := c.Valid(); err != nil {
 		return nil, fmt.Errorf("session: cookie settings: %w", err)
 	}
 	switch o.Lock {
@@ -380,8 +381,8 @@ func (m *Manager) save(sw *writer) bool {
 
 // cookie returns the session cookie carrying token until expiry; the
 // zero expiry deletes it.
-func (m *Manager) cookie(token string, expiry time.Time, tls bool) *http.Cookie {
-	c := &http.Cookie{
+func (m *Manager) cookie(token string, expiry time.Time, tls bool) http.Cookie {
+	c := http.Cookie{
 		Name:     m.o.CookieName,
 		Value:    token,
 		Path:     m.o.CookiePath,
@@ -403,7 +404,8 @@ func (m *Manager) cookie(token string, expiry time.Time, tls bool) *http.Cookie 
 
 func (m *Manager) writeCookie(w *writer, token string, expiry time.Time) {
 	h := w.ResponseWriter.Header()
-	http.SetCookie(w.ResponseWriter, m.cookie(token, expiry, w.r.TLS != nil))
+	c := m.cookie(token, expiry, w.r.TLS != nil)
+	http.SetCookie(w.ResponseWriter, &c)
 	// Shared caches must not hand the cookie to others. One Cache-Control
 	// field: a handler's own directives are kept, and those that already
 	// keep the response out of shared caches need nothing more.

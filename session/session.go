@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -173,16 +174,24 @@ func (s *Session) GetString(key string) string {
 
 // GetInt returns key's value if it is an integer, else 0.
 func (s *Session) GetInt(key string) int {
-	var v int
-	s.Get(key, &v) // the zero value is the documented answer to an error
-	return v
+	n, _ := strconv.ParseInt(string(s.rawValue(key)), 10, strconv.IntSize)
+	return int(n)
 }
 
 // GetInt64 returns key's value if it is an integer, else 0.
 func (s *Session) GetInt64(key string) int64 {
-	var v int64
-	s.Get(key, &v) // the zero value is the documented answer to an error
-	return v
+	n, _ := strconv.ParseInt(string(s.rawValue(key)), 10, 64)
+	return n
+}
+
+// rawValue returns the JSON of key's value, nil when it is not set.
+// GetInt and GetInt64 read it with strconv.ParseInt as json.Unmarshal
+// does an integer (a string, a fraction or an exponent is an error,
+// hence 0), without its reflection.
+func (s *Session) rawValue(key string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[key]
 }
 
 // GetFloat returns key's value if it is a number, else 0.
