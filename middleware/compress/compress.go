@@ -89,6 +89,11 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				// A compress filter above takes care of this response
 				// (and of Vary).
 				next.ServeHTTP(w, r)
+			case !mayAccept(r.Header["Accept-Encoding"]):
+				// Nothing to negotiate: gzhttp would add Vary and pass
+				// the response through its writer unchanged.
+				addVary(w.Header())
+				next.ServeHTTP(w, r)
 			case r.Method == http.MethodHead:
 				r2 := new(http.Request)
 				*r2 = *r
@@ -99,6 +104,38 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 			}
 		})
 	}, nil
+}
+
+// mayAccept reports whether Accept-Encoding field values may accept gzip
+// or zstd; when they may, gzhttp decides exactly.
+func mayAccept(values []string) bool {
+	for _, v := range values {
+		if containsFold(v, "gzip") || containsFold(v, "zstd") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is strings.Contains ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// addVary adds "Vary: Accept-Encoding" as gzhttp does, once: a compress
+// filter further in that skipped gzhttp too finds it there.
+func addVary(h http.Header) {
+	for _, v := range h["Vary"] {
+		if v == "Accept-Encoding" {
+			return
+		}
+	}
+	h["Vary"] = append(h["Vary"], "Accept-Encoding")
 }
 
 // below reports whether w is, or wraps, the writer of a gzhttp filter.

@@ -130,6 +130,36 @@ func TestNeverTwice(t *testing.T) {
 	}
 }
 
+// TestNoAcceptPassesThrough: without gzip or zstd in Accept-Encoding the
+// handler gets the writer the filter got (nothing to wrap it for), and
+// two filters still send one Vary.
+func TestNoAcceptPassesThrough(t *testing.T) {
+	outer, _ := New(Options{})
+	inner, _ := New(Options{})
+	for _, accept := range []string{"", "identity", "br, deflate;q=0.5"} {
+		rec := httptest.NewRecorder()
+		var got http.ResponseWriter
+		h := outer(inner(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = w
+			serve(big, "text/plain", "").ServeHTTP(w, r)
+		})))
+		req := httptest.NewRequest("GET", "/", nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		h.ServeHTTP(rec, req)
+		if got != http.ResponseWriter(rec) {
+			t.Errorf("Accept-Encoding %q: the handler got %T, want the recorder", accept, got)
+		}
+		if vs := rec.Header().Values("Vary"); len(vs) != 1 || vs[0] != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: Vary = %q, want one Accept-Encoding", accept, vs)
+		}
+		if rec.Header().Get("Content-Encoding") != "" || rec.Body.String() != big {
+			t.Errorf("Accept-Encoding %q: body changed", accept)
+		}
+	}
+}
+
 // TestFlushStreams checks over a real connection that each flushed chunk
 // of a compressed response reaches the client before the next is written.
 func TestFlushStreams(t *testing.T) {

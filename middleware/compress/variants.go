@@ -35,7 +35,7 @@ func variants(next http.Handler, head bool) http.Handler {
 		case gzhttp.GzipResponseWriterWithCloseNotify:
 			gz = x.GzipResponseWriter
 		}
-		tags := variantTags(r.Header.Values("If-None-Match"))
+		tags := variantTags(r.Header["If-None-Match"])
 		if gz == nil || !head && len(tags) == 0 {
 			next.ServeHTTP(w, r)
 			return
@@ -45,7 +45,7 @@ func variants(next http.Handler, head bool) http.Handler {
 			r2 := new(http.Request)
 			*r2 = *r
 			r2.Header = r.Header.Clone()
-			inm := strings.Join(r.Header.Values("If-None-Match"), ", ")
+			inm := strings.Join(r.Header["If-None-Match"], ", ")
 			for _, t := range tags {
 				inm += ", " + t.identity
 			}
