@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,9 +39,17 @@ def main(global_config, **settings):
         config.add_route("hello", "/hello")
         config.add_view(hello, route_name="hello")
     return config.make_wsgi_app()
+
+
+def shout_filter(global_conf, **local):
+    def filt(app):
+        def wrapped(environ, start_response):
+            return [b"".join(app(environ, start_response)).upper()]
+        return wrapped
+    return filt
 `)
 	peer.WriteFile(t, dir, "myproject.egg-info/PKG-INFO", "Metadata-Version: 2.1\nName: myproject\nVersion: 0.0\n")
-	peer.WriteFile(t, dir, "myproject.egg-info/entry_points.txt", "[paste.app_factory]\nmain = myproject:main\n")
+	peer.WriteFile(t, dir, "myproject.egg-info/entry_points.txt", "[paste.app_factory]\nmain = myproject:main\n\n[paste.filter_factory]\nshout = myproject:shout_filter\n")
 	return dir
 }
 
@@ -210,5 +220,39 @@ expose_tracebacks = true
 	want := `production.ini:7: [server:main]: key "expose_tracebacks": gopaste cannot honour waitress's expose_tracebacks; the nearest equivalent is the errors filter with debug = true`
 	if !strings.Contains(string(out), want) {
 		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// TestServePastePipelineSuffix: a pipeline whose Python filter comes
+// after a gopaste filter: Go runs the headers filter, and PasteDeploy
+// the rest (the project's filter around its app) from the pipeline
+// gopaste generates.
+func TestServePastePipelineSuffix(t *testing.T) {
+	dir := pyramidProject(t)
+	cfg := filepath.Join(dir, "site.ini")
+	os.WriteFile(cfg, []byte(`[pipeline:main]
+pipeline = tagger egg:myproject#shout myapp
+
+[filter:tagger]
+use = headers
+replace X-Go = yes
+
+[app:myapp]
+use = egg:myproject
+myproject.greeting = suffix
+
+[server:main]
+use = http
+port = 0
+`), 0o644)
+	s := serve(t, cfg)
+	resp, err := http.Get("http://" + s.addr + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "HELLO FROM PYRAMID, SUFFIX AT |/HELLO" || resp.Header.Get("X-Go") != "yes" {
+		t.Errorf("GET /hello = %d %q, X-Go %q", resp.StatusCode, b, resp.Header.Get("X-Go"))
 	}
 }
