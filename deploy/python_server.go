@@ -229,7 +229,6 @@ func (l *loader) serverLocal(n *Node) (local []registry.Entry, ok bool) {
 	for _, e := range n.Local {
 		if strings.HasPrefix(e.Origin, "--") {
 			local = setEntry(local, e) // gopaste serve --host, --port
-			addressSet = true
 			continue
 		}
 		if slices.Contains(d.address, e.Key) || e.Key == "socket" {
@@ -263,8 +262,10 @@ func (l *loader) serverLocal(n *Node) (local []registry.Entry, ok bool) {
 	}
 	if !addressSet {
 		for _, x := range d.def {
-			x.Origin = d.name + "'s default"
-			local = append(local, x)
+			if indexOf(local, x.Key) < 0 { // not given by --host, --port
+				x.Origin = d.name + "'s default"
+				local = append(local, x)
+			}
 		}
 	}
 	return local, true

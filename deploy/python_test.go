@@ -16,6 +16,7 @@ import (
 	_ "github.com/gopaste/gopaste/middleware/compress"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/server"
 )
 
 // pythonRegistry is testRegistry plus a stand-in for the wsgi app: it
@@ -212,5 +213,36 @@ handlers =
 	}
 	if got := w.Body.String(); got != "wsgi config:"+p+"#main" {
 		t.Errorf("body %q", got)
+	}
+}
+
+// A waitress section without an address listens where waitress would
+// (0.0.0.0:8080); gopaste serve --port overrides the port only, and a
+// gunicorn section defaults to 127.0.0.1:8000.
+func TestPythonServerDefaultAddress(t *testing.T) {
+	for _, tc := range []struct {
+		use, keys  string
+		serverKeys []registry.Entry
+		want       string
+	}{
+		{"egg:waitress#main", "", nil, "0.0.0.0:8080"},
+		{"egg:waitress#main", "", []registry.Entry{{Key: "port", Value: "0", Origin: "--port"}}, "0.0.0.0:0"},
+		{"egg:waitress#main", "listen = localhost:6543\n", []registry.Entry{{Key: "port", Value: "0", Origin: "--port"}}, "localhost:0"},
+		{"egg:waitress#main", "host = 127.0.0.2\n", nil, "127.0.0.2:8080"},
+		{"egg:gunicorn#main", "", nil, "127.0.0.1:8000"},
+		{"egg:gunicorn#main", "bind = :9000\n", nil, "0.0.0.0:9000"},
+	} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "site.ini")
+		os.WriteFile(p, []byte("[app:main]\nuse = env\n\n[server:main]\nuse = "+tc.use+"\n"+tc.keys), 0o644)
+		g, err := deploy.Load(p, "", "", deploy.Options{Registry: testRegistry(t), Logger: discard(), ServerKeys: tc.serverKeys})
+		if err != nil {
+			t.Fatalf("%s %q: %v", tc.use, tc.keys, err)
+		}
+		_, addr := g.Server.(*server.Server).Options.Listen.Addr()
+		if addr != tc.want {
+			t.Errorf("%s %q %v: listens on %s, want %s", tc.use, tc.keys, tc.serverKeys, addr, tc.want)
+		}
+		g.Close()
 	}
 }
