@@ -2,11 +2,15 @@ package gopastetest
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -33,6 +37,14 @@ type Field struct {
 	Disabled bool
 	Multiple bool     // select multiple
 	Options  []Option // select
+	File     *File    // file: the file chosen with SetFile, nil for none
+}
+
+// File is a file chosen for a file input.
+type File struct {
+	Name        string // the file name sent
+	ContentType string // "" means the type of the name's extension, else application/octet-stream
+	Content     []byte
 }
 
 // Option is one option of a select.
@@ -133,6 +145,28 @@ func (f *Form) Set(name, v string) *Form {
 	return f
 }
 
+// SetFile chooses a file for the file input called name, as a user
+// picking one: the form sends filename and content, typed by the
+// name's extension as a browser does (application/octet-stream when
+// unknown), when submitted. It fails the test when the
+// form has no such input, or is not multipart/form-data (a browser
+// would send the file name only).
+func (f *Form) SetFile(name, filename string, content []byte) *Form {
+	t := f.resp.app.t
+	t.Helper()
+	if f.Method != http.MethodPost || f.Enctype != "multipart/form-data" {
+		t.Fatalf("form is not a multipart/form-data POST (method %s, enctype %q): it cannot upload %q", f.Method, f.Enctype, name)
+	}
+	for _, fl := range f.Fields {
+		if fl.Name == name && fl.Type == "file" && !fl.Disabled {
+			fl.File = &File{Name: filename, Content: content}
+			return f
+		}
+	}
+	t.Fatalf("form has no file input %q (fields: %s)", name, f.names())
+	return f
+}
+
 func (f *Form) names() string {
 	var ns []string
 	for _, fl := range f.Fields {
@@ -222,6 +256,10 @@ func (f *Form) Submit(button ...string) *Response {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
 		for _, fl := range f.Fields { // keep document order
+			if fl.Type == "file" && fl.Name != "" && !fl.Disabled {
+				writeFile(mw, fl.Name, fl.File)
+				continue
+			}
 			if vs, ok := vals[fl.Name]; ok {
 				for _, v := range vs {
 					mw.WriteField(fl.Name, v) // a bytes.Buffer does not fail
@@ -238,6 +276,31 @@ func (f *Form) Submit(button ...string) *Response {
 	req.Header.Set("Content-Type", ct)
 	return a.Do(req)
 }
+
+// writeFile writes the part of a file input as a browser does: the
+// chosen file, or an empty part with an empty file name when none was
+// chosen.
+func writeFile(mw *multipart.Writer, name string, file *File) {
+	if file == nil {
+		file = &File{}
+	}
+	ct := file.ContentType
+	if ct == "" && file.Name != "" {
+		ct = mime.TypeByExtension(path.Ext(file.Name))
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quoteEscaper.Replace(name), quoteEscaper.Replace(file.Name)))
+	h.Set("Content-Type", ct)
+	pw, _ := mw.CreatePart(h) // a bytes.Buffer does not fail
+	pw.Write(file.Content)
+}
+
+// quoteEscaper escapes a multipart header's quoted string as
+// mime/multipart's CreateFormFile does.
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 
 // This part is a small HTML scanner, enough to find forms and their
 // controls: tags with attributes, text, comments and raw-text elements.
