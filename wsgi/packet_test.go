@@ -3,12 +3,14 @@ package wsgi
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,4 +136,30 @@ func TestPacket(t *testing.T) {
 	if r := exchange(t, sock, packet(t, 0, append(baseVars, "PATH_INFO", "/hello", "SCRIPT_NAME", "")...)); !strings.HasSuffix(r, "Hello, World!\n") {
 		t.Errorf("after the bad packets: %q", r)
 	}
+}
+
+// TestParentDies: a worker whose parent is killed (gopaste under
+// SIGKILL, which cannot stop its workers) stops by itself instead of
+// holding its socket forever.
+func TestParentDies(t *testing.T) {
+	py := peer.RequirePython(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "worker.py")
+	if err := os.WriteFile(script, workerPy, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "w.sock")
+	// sh is the parent: it starts the worker, says its pid, and waits.
+	p := peer.Start(t, peer.StartOptions{Dir: testdata(t), Env: []string{"PYTHONDONTWRITEBYTECODE=1"}},
+		"/bin/sh", "-c", `"$0" "$1" --module conform --bind "unix:$2" & echo "worker $!"; wait`, py, script, sock)
+	p.WaitDial(t, "unix", sock)
+	var pid int
+	waitUntil(t, "sh says the worker's pid", func() bool {
+		_, err := fmt.Sscanf(p.Output(), "worker %d", &pid)
+		return err == nil && pid > 1
+	})
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) }) // if the test fails
+	p.Signal(syscall.SIGKILL) // the parent only, not its group
+	<-p.Done()
+	waitUntil(t, "the orphaned worker has stopped", func() bool { return syscall.Kill(pid, 0) != nil })
 }

@@ -364,7 +364,7 @@ class Worker(object):
         # gopaste retries it when it may.
 
     def wait_signal(self, stops):
-        sig = signal.sigwait(stops)
+        sig = wait_signal(stops)
         if sig in (signal.SIGINT, signal.SIGQUIT):
             os._exit(0)
         self.stop()
@@ -555,6 +555,21 @@ class EmptyInput(object):
         return iter(())
 
 
+def wait_signal(sigs):
+    """Waits for one of sigs (blocked in every thread) and returns it; when
+    this process's parent dies — gopaste killed with SIGKILL, or the
+    preload master — it returns SIGTERM instead, so that no worker is left
+    behind holding its socket."""
+    parent = os.getppid()
+    while True:
+        info = signal.sigtimedwait(sigs, 1.0)
+        if info is not None:
+            return info.si_signo
+        if os.getppid() != parent:
+            log("parent %d exited: stopping" % parent)
+            return signal.SIGTERM
+
+
 def rss():
     """This process's resident memory in bytes."""
     try:
@@ -718,7 +733,7 @@ def prefork(sock, app, opts):
     stopping = None
     failures = 0
     while children:
-        sig = signal.sigwait(stops | {signal.SIGCHLD})
+        sig = wait_signal(stops | {signal.SIGCHLD})
         if sig != signal.SIGCHLD:
             stopping = sig
             for pid in children:
