@@ -159,7 +159,8 @@ func TestParentDies(t *testing.T) {
 		return err == nil && pid > 1
 	})
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) }) // if the test fails
-	p.Signal(syscall.SIGKILL)                                // the parent only, not its group
+	// SIGKILL to the parent only, not its group.
+	p.Signal(syscall.SIGKILL)
 	<-p.Done()
 	waitUntil(t, "the orphaned worker has stopped", func() bool { return syscall.Kill(pid, 0) != nil })
 }
