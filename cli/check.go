@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gopaste/gopaste/deploy"
 )
@@ -35,6 +36,9 @@ func printReport(e *Env, rep *deploy.Report) {
 		fmt.Fprintln(e.Stdout)
 		deploy.Fprint(e.Stdout, n)
 	}
+	if py := pythonSections(rep.Trees); len(py) > 0 {
+		fmt.Fprintf(e.Stdout, "\nserved by Python (PasteDeploy, in wsgi apps): %s; Go serves the other sections\n", strings.Join(py, ", "))
+	}
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintln(e.Stdout, "\nwarnings:")
 		for _, w := range rep.Warnings {
@@ -44,4 +48,34 @@ func printReport(e *Env, rep *deploy.Report) {
 	if len(rep.Errs) > 0 {
 		printErrors(e.Stderr, errors.Join(rep.Errs...))
 	}
+}
+
+// pythonSections lists the sections the trees hand to Python, once
+// each, as their wsgi apps' paste keys say ("[app:main]", "[pipeline:main]
+// from egg:x#f on").
+func pythonSections(trees []*deploy.Node) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(n *deploy.Node)
+	walk = func(n *deploy.Node) {
+		if n.Python != nil {
+			for _, e := range n.Python.Local {
+				if e.Key != "paste" {
+					continue
+				}
+				name := strings.TrimSuffix(strings.TrimSuffix(e.Origin, " handed to Python"), ",")
+				if !seen[name] {
+					seen[name] = true
+					out = append(out, name)
+				}
+			}
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	for _, n := range trees {
+		walk(n)
+	}
+	return out
 }

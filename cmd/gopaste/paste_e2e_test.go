@@ -130,6 +130,7 @@ func TestServePyramidDevelopmentINI(t *testing.T) {
 		"  python: app wsgi\n      paste = config:" + cfg + "#main  ([app:main] handed to Python)",
 		"logging_config = " + cfg + "  ([loggers] at " + cfg + ":29)",
 		"[server:main] (" + cfg + ":20) server waitress; use = egg:waitress#main",
+		"\nserved by Python (PasteDeploy, in wsgi apps): [app:main]; Go serves the other sections\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
