@@ -370,7 +370,15 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 	var bodyDone chan error
 	if hasBody {
 		bodyDone = make(chan error, 1)
-		go func() { bodyDone <- writeStdin(c.nc, req.Body, req.ContentLength) }()
+		go func() {
+			err := writeStdin(c.nc, req.Body, req.ContentLength)
+			if errors.Is(err, gateway.ErrRequestBody) {
+				// The backend would wait for the rest of the body, and
+				// the reply with it.
+				c.nc.Close()
+			}
+			bodyDone <- err
+		}()
 	}
 	if t.ResponseHeaderTimeout > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
@@ -378,6 +386,18 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 	sr := &stdoutReader{br: c.br, id: 1, log: t.logger(), addr: addr}
 	stdout := bufio.NewReaderSize(sr, 4096)
 	resp, err := gateway.ReadReply(stdout, req, t.MaxResponseHeaderBytes)
+	if err != nil && hasBody {
+		// A body that could not be read closed the connection: say so
+		// rather than what the read saw.
+		select {
+		case berr := <-bodyDone:
+			if errors.Is(berr, gateway.ErrRequestBody) {
+				return fail(fmt.Errorf("fastcgi: %w", berr))
+			}
+			bodyDone <- berr
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		if sr.n == 0 && !sr.ended && (errors.Is(err, ErrIncompleteReply) || errors.Is(err, gateway.ErrNoReply) || isReset(err)) {
 			return fail(&staleError{fmt.Errorf("fastcgi: %s: %w", addr, ErrIncompleteReply)})
@@ -412,8 +432,11 @@ func writeStdin(w io.Writer, body io.ReadCloser, n int64) error {
 			}
 			n -= int64(k)
 		}
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = fmt.Errorf("%w with %d bytes to go", io.ErrUnexpectedEOF, n)
+		}
 		if err != nil {
-			return fmt.Errorf("fastcgi: request body: %w", err)
+			return gateway.RequestBodyError(err)
 		}
 	}
 	_, err := w.Write(AppendRecord(nil, TypeStdin, 1, nil))

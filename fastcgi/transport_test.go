@@ -12,8 +12,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/gateway"
 )
 
 func TestScriptSplit(t *testing.T) {
@@ -372,5 +375,47 @@ func TestTransportReuseAfterFramedBody(t *testing.T) {
 	}
 	if n := l.total.Load(); n != 1 {
 		t.Errorf("%d connections for 4 requests, want 1 reused", n)
+	}
+}
+
+// TestTransportBrokenBodyIssue12: a request body that ends before its
+// Content-Length closes the connection, so a backend waiting for the rest
+// of STDIN does not hold the request forever.
+func TestTransportBrokenBodyIssue12(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	hold := make(chan struct{})
+	defer close(hold)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		readRequest(c) // waits for the empty STDIN
+		<-hold
+	}()
+	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	defer tr.Close()
+	req, _ := http.NewRequest("POST", "http://x/", io.NopCloser(io.MultiReader(strings.NewReader("hello"), iotest.ErrReader(io.ErrUnexpectedEOF))))
+	req.ContentLength = 10
+	done := make(chan error, 1)
+	go func() {
+		res, err := tr.RoundTrip(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, gateway.ErrRequestBody) {
+			t.Errorf("err = %v, want gateway.ErrRequestBody", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("RoundTrip still waiting for a reply 5s after the body failed")
 	}
 }

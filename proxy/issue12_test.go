@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/gopaste/gopaste/registry"
@@ -176,5 +179,43 @@ func TestServerNameKeyIssue12(t *testing.T) {
 		[]registry.Entry{{Key: "backends", Value: "127.0.0.1:1"}, {Key: "server_name", Value: "site"}}, nil, nil)
 	if _, err := httpProxyFactory(c); err == nil || !strings.Contains(err.Error(), "server_name") {
 		t.Errorf("http_proxy with server_name: %v, want an error naming the key", err)
+	}
+}
+
+// TestClientBodyErrorIssue12: a client's body that breaks off (a
+// malformed chunk, a body cut short) is the client's fault: 400, or 413
+// for a size limit in front, not 502; the backend is not marked down and
+// nothing is logged as a warning.
+func TestClientBodyErrorIssue12(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"malformed chunk", errors.New("invalid byte in chunk length"), http.StatusBadRequest},
+		{"cut short", io.ErrUnexpectedEOF, http.StatusBadRequest},
+		{"over a limit", &http.MaxBytesError{Limit: 4}, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &records{}
+			p := newProxy(t, Options{Backends: []Backend{backendOf(t, srv)}, Logger: slog.New(logs)})
+			req := httptest.NewRequest("POST", "/", io.MultiReader(strings.NewReader("hello"), iotest.ErrReader(tc.err)))
+			req.ContentLength = -1
+			rec := httptest.NewRecorder()
+			p.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("status %d, want %d", rec.Code, tc.want)
+			}
+			if w := logs.at(slog.LevelWarn); len(w) != 0 {
+				t.Errorf("warnings %q", w)
+			}
+			if rec := get(t, p, "GET", "/", nil); rec.Code != 200 {
+				t.Errorf("next GET = %d, want 200 (backend not marked down)", rec.Code)
+			}
+		})
 	}
 }

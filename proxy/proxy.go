@@ -243,11 +243,23 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// Status returns the HTTP status a proxy error maps to: 504 for timeouts,
-// 411 and 400 for requests the protocol cannot carry, 502 otherwise.
+// Status returns the HTTP status a proxy error maps to: for the client's
+// body failing (gateway.ErrRequestBody) 413 over a size limit, 408 on a
+// timeout, else 400; 504 for timeouts, 411 and 400 for requests the
+// protocol cannot carry, 502 otherwise.
 func Status(err error) int {
 	var ne net.Error
 	switch {
+	case errors.Is(err, gateway.ErrRequestBody):
+		// The client's body, not the backend, failed: too large for a
+		// limit in front (413), too slow (408), broken or cut short (400).
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return http.StatusRequestEntityTooLarge
+		}
+		if errors.As(err, &ne) && ne.Timeout() {
+			return http.StatusRequestTimeout
+		}
+		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &ne) && ne.Timeout():
 		return http.StatusGatewayTimeout
@@ -277,7 +289,11 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		w.WriteHeader(499) // nobody reads it; the access log sees why
 		return
 	}
-	p.logger.Warn("proxy error", "method", r.Method, "path", r.URL.Path, "backend", backend, "status", status, "err", err)
+	level := slog.LevelWarn
+	if errors.Is(err, gateway.ErrRequestBody) {
+		level = slog.LevelInfo // the client's fault
+	}
+	p.logger.Log(r.Context(), level, "proxy error", "method", r.Method, "path", r.URL.Path, "backend", backend, "status", status, "err", err)
 	http.Error(w, fmt.Sprintf("%d %s", status, http.StatusText(status)), status)
 }
 
@@ -305,6 +321,11 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		res, err := b.rt.RoundTrip(out)
 		if err != nil {
 			b.inflight.Add(-1)
+			if berr := body.readErr(); berr != nil {
+				// The client's body broke the exchange off: nothing to
+				// say about the backend, nothing to retry.
+				return nil, &backendError{backend: b, err: gateway.RequestBodyError(berr)}
+			}
 			// A connection error: the backend broke the exchange off (a
 			// reset, an empty reply), as opposed to a timeout, a request
 			// the protocol cannot carry or a reply it sent wrong.
@@ -382,11 +403,13 @@ func idempotent(method string) bool {
 	return false
 }
 
-// countingBody passes reads through, counts them, and ignores Close so a
-// body no byte was read from can go to the next backend.
+// countingBody passes reads through, counts them, keeps the first read
+// error other than io.EOF, and ignores Close so a body no byte was read
+// from can go to the next backend.
 type countingBody struct {
-	r io.ReadCloser
-	n atomic.Int64
+	r   io.ReadCloser
+	n   atomic.Int64
+	err atomic.Pointer[error]
 }
 
 func (c *countingBody) Read(b []byte) (int, error) {
@@ -395,7 +418,22 @@ func (c *countingBody) Read(b []byte) (int, error) {
 	}
 	n, err := c.r.Read(b)
 	c.n.Add(int64(n))
+	if err != nil && err != io.EOF {
+		c.err.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// readErr returns the error reading the client's body, if any; c may be
+// nil (no body).
+func (c *countingBody) readErr() error {
+	if c == nil {
+		return nil
+	}
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (c *countingBody) Close() error { return nil }

@@ -439,11 +439,16 @@ func (x *exchange) close() {
 }
 
 // send writes head and clen bytes of body, closes body, then arms the
-// response header timeout.
+// response header timeout. A body that cannot be read to its length (the
+// client went away or sent a broken body) closes the connection: the
+// backend would otherwise wait for the rest of it, and the reply with it.
 func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout time.Duration, done chan<- error) {
 	err := x.write(head, body, clen)
 	if body != nil {
 		body.Close()
+	}
+	if errors.Is(err, ErrRequestBody) {
+		x.close()
 	}
 	if err == nil && timeout > 0 {
 		x.mu.Lock()
@@ -462,14 +467,42 @@ func (x *exchange) write(head []byte, body io.Reader, clen int64) error {
 	}
 	bw := bufio.NewWriterSize(x.c, 32<<10)
 	bw.Write(head) // an error shows at Flush
-	n, err := io.Copy(bw, io.LimitReader(body, clen))
+	br := &bodyReader{r: body}
+	n, err := io.Copy(bw, io.LimitReader(br, clen))
+	if br.err != nil {
+		return RequestBodyError(br.err)
+	}
 	if err != nil {
 		return fmt.Errorf("send body: %w", err)
 	}
 	if n < clen {
-		return fmt.Errorf("send body: %w after %d of %d bytes", io.ErrUnexpectedEOF, n, clen)
+		return RequestBodyError(fmt.Errorf("%w after %d of %d bytes", io.ErrUnexpectedEOF, n, clen))
 	}
 	return bw.Flush()
+}
+
+// ErrRequestBody marks an error reading the request's body, as opposed to
+// writing to the backend: the client's fault, not the backend's.
+var ErrRequestBody = errors.New("gateway: reading the request body")
+
+// RequestBodyError wraps err, an error reading the request body (or its
+// end before the announced length), so that it matches ErrRequestBody.
+func RequestBodyError(err error) error {
+	return fmt.Errorf("%w: %w", ErrRequestBody, err)
+}
+
+// bodyReader keeps the error its reader returned, other than io.EOF.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // exchangeBody closes the connection when the response body is closed.

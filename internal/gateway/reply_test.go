@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -345,6 +346,51 @@ func TestExchange(t *testing.T) {
 		case <-closed:
 		case <-time.After(5 * time.Second):
 			t.Fatal("the connection is still open after Body.Close")
+		}
+	})
+}
+
+// TestExchangeBrokenBodyIssue12: a request body that ends before its
+// Content-Length (a client that half-closed after 5 of 10 bytes) closes
+// the backend connection, so a backend waiting for the rest does not hold
+// the exchange forever; the error says the body failed, not the backend.
+func TestExchangeBrokenBodyIssue12(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold)
+	c := exchangeConn(t, func(s net.Conn) {
+		io.ReadFull(s, make([]byte, 4+10)) // waits for all 10 bytes
+		<-hold
+	})
+	req, _ := http.NewRequest("POST", "http://x/", io.NopCloser(io.MultiReader(strings.NewReader("hello"), iotest.ErrReader(io.ErrUnexpectedEOF))))
+	req.ContentLength = 10
+	done := make(chan error, 1)
+	go func() {
+		res, err := Exchange{}.RoundTrip(c, req, []byte("head"))
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrRequestBody) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("err = %v, want ErrRequestBody wrapping io.ErrUnexpectedEOF", err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Close()
+		t.Fatal("RoundTrip still waiting for a reply 5s after the body failed")
+	}
+	t.Run("body shorter than its length", func(t *testing.T) {
+		c := exchangeConn(t, func(s net.Conn) {
+			io.ReadFull(s, make([]byte, 4+10))
+			<-hold
+		})
+		req, _ := http.NewRequest("POST", "http://x/", strings.NewReader("hello"))
+		req.ContentLength = 10
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, err := Exchange{}.RoundTrip(c, req, []byte("head"))
+		if !errors.Is(err, ErrRequestBody) {
+			t.Errorf("err = %v, want ErrRequestBody", err)
 		}
 	})
 }
