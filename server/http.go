@@ -32,7 +32,7 @@ func sniffHTTP(b []byte) bool {
 
 func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (Serving, error) {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           guardHTTP1(h),
 		ReadTimeout:       o.ReadTimeout,
 		ReadHeaderTimeout: o.ReadTimeout,
 		WriteTimeout:      o.WriteTimeout,
@@ -43,6 +43,7 @@ func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (S
 	if cc, ok := h.(ConnContexter); ok {
 		srv.ConnContext = cc.ConnContext
 	}
+	srv.ConnContext = headContext(srv.ConnContext)
 	if srv.ReadHeaderTimeout == 0 {
 		// Without any timeout a client that never finishes its headers
 		// holds a connection forever.
@@ -54,10 +55,9 @@ func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (S
 	p.SetUnencryptedHTTP2(o.H2C)
 	srv.Protocols = &p
 	if o.TLSConfig == nil {
-		if o.Sniffed {
-			return srv, nil // the sniffer already chose HTTP
-		}
-		return &plainServing{srv: srv, logger: logger}, nil
+		// The sniffer (protocol = auto) already chose HTTP: no
+		// wrong-protocol check then.
+		return &plainServing{srv: srv, logger: logger, sniffed: o.Sniffed}, nil
 	}
 	cfg := o.TLSConfig.Clone()
 	if !o.DisableHTTP2 {
@@ -69,14 +69,21 @@ func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (S
 	return &tlsServing{srv: srv, cfg: cfg}, nil
 }
 
-// plainServing logs clients that speak another protocol to an HTTP port.
+// plainServing logs clients that speak another protocol to an HTTP port
+// (unless sniffed) and keeps the head of HTTP/1.0 requests (headConn).
+// Over TLS net/http needs the *tls.Conn itself, so HTTP/1.0 requests
+// there are closed after but not checked for Transfer-Encoding.
 type plainServing struct {
-	srv    *http.Server
-	logger *slog.Logger
+	srv     *http.Server
+	logger  *slog.Logger
+	sniffed bool
 }
 
 func (p *plainServing) Serve(l net.Listener) error {
-	return p.srv.Serve(&mismatchListener{Listener: l, want: "http", logger: p.logger})
+	if !p.sniffed {
+		l = &mismatchListener{Listener: l, want: "http", logger: p.logger}
+	}
+	return p.srv.Serve(headListener{l})
 }
 
 func (p *plainServing) Shutdown(ctx context.Context) error { return p.srv.Shutdown(ctx) }
