@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/gopaste/gopaste/apps/urlmap"
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/internal/peer"
 )
@@ -73,5 +74,28 @@ func TestFactoryErrors(t *testing.T) {
 		if all := strings.Join(msgs, "\n"); !strings.Contains(all, tc.want) {
 			t.Errorf("%q: errors %q, want one with %q", tc.keys, all, tc.want)
 		}
+	}
+}
+
+// TestMount: under urlmap the mount point is SCRIPT_NAME and the rest
+// PATH_INFO, so the application builds its URLs under the mount.
+func TestMount(t *testing.T) {
+	peer.RequirePython(t)
+	dir := t.TempDir()
+	peer.WriteFile(t, dir, "app.py", "from wsgiref.util import request_uri\n\n"+
+		"def application(environ, start_response):\n"+
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"    return [('%s|%s|%s' % (environ['SCRIPT_NAME'], environ['PATH_INFO'], request_uri(environ))).encode()]\n")
+	cfg := peer.WriteFile(t, dir, "site.ini", "[composite:main]\nuse = urlmap\n/py = pyapp\n\n"+
+		"[app:pyapp]\nuse = wsgi\nmodule = app\nworkers = 1\nenv PYTHONDONTWRITEBYTECODE = 1\n")
+	app, err := deploy.BuildApp(cfg, "main", deploy.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	rec := httptest.NewRecorder()
+	app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "http://example.com/py/a/b?x=1", nil))
+	if want := "/py|/a/b|http://example.com/py/a/b?x=1"; rec.Body.String() != want {
+		t.Errorf("GET /py/a/b = %d %q, want %q", rec.Code, rec.Body, want)
 	}
 }
