@@ -144,18 +144,19 @@ func New(o Options) (*App, error) {
 // set.
 func command(python, script string, o Options) []string {
 	args := []string{python, script}
+	// NAME=VALUE: a value starting with "-" stays a value.
 	if o.Module != "" {
-		args = append(args, "--module", o.Module)
+		args = append(args, "--module="+o.Module)
 	} else {
-		args = append(args, "--paste", o.Paste)
+		args = append(args, "--paste="+o.Paste)
 	}
 	args = append(args, "--threads", strconv.Itoa(o.Threads), "--workers", strconv.Itoa(o.Workers),
 		"--worker", "{worker}", "--probe", "/.gopaste-wsgi-ready-"+token())
 	for _, p := range o.PythonPath {
-		args = append(args, "--pythonpath", p)
+		args = append(args, "--pythonpath="+p)
 	}
 	if o.LoggingConfig != "" {
-		args = append(args, "--logging-config", o.LoggingConfig)
+		args = append(args, "--logging-config="+o.LoggingConfig)
 	}
 	sig := o.Process.StackSignal
 	if sig == 0 {
