@@ -34,6 +34,11 @@ type Env struct {
 	// (--log-file, log_file) and every file a part registered as a
 	// deploy.Reopener (the access log's). May be nil.
 	Reopen <-chan struct{}
+	// Upgrade delivers requests for a zero-downtime binary upgrade to
+	// "serve" (SIGUSR2 in the binary): it starts the executable anew with
+	// the listener inherited and exits once the new process is ready.
+	// May be nil.
+	Upgrade <-chan struct{}
 	// SetLogger, when set, is called with the logger "serve" made from
 	// --log-level, --log-format, --log-file and the config's log keys,
 	// once the config is loaded. The binary passes slog.SetDefault, so
@@ -56,6 +61,9 @@ func init() {
 		{"check", "load, resolve and build a config without serving; print the tree", runCheck, ""},
 		{"request", "run one request through a config's app and print the raw response", runRequest, ""},
 		{"route", "say which filters and apps a URL goes through", runRoute, ""},
+		{"stop", "stop the gopaste serve whose pid file is PIDFILE, gracefully, and wait for it", runStop, ""},
+		{"reload", "make the gopaste serve whose pid file is PIDFILE reload its config (SIGHUP)", runReload, ""},
+		{"restart", "upgrade the gopaste serve whose pid file is PIDFILE to the installed binary with no downtime (SIGUSR2)", runRestart, ""},
 		{"servers", "list the registered servers, or describe the ones named", listKind(registry.ServerKind), partsDetail("server")},
 		{"apps", "list the registered apps and composites, or describe the ones named", listKind(registry.App, registry.Composite), partsDetail("app")},
 		{"filters", "list the registered filters, or describe the ones named", listKind(registry.Filter), partsDetail("filter")},

@@ -4,15 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/internal/demo"
+	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
 )
@@ -28,6 +32,7 @@ func runServe(e *Env, args []string) int {
 	host := fs.String("host", "", "listen on this host instead of the configured one")
 	port := fs.Int("port", -1, "listen on this port instead of the configured one (0 picks a free port)")
 	interval := fs.Duration("reload-interval", time.Second, "how often --reload checks the files")
+	pidfile := fs.String("pidfile", "", "write the process id to `PATH` once serving (gopaste stop, reload and restart PATH signal it)")
 	var lf logFlags
 	lf.add(fs)
 	ca, code, ok := parseConfigArgs(e, "serve", fs, args, false)
@@ -48,6 +53,17 @@ func runServe(e *Env, args []string) int {
 	logs := newLogOutput(e.Stderr, lf)
 	defer logs.close()
 	logger := slog.New(logs.handler())
+	// A prefork worker or the new process of an upgrade was handed the
+	// listener by its parent.
+	inh, err := server.Inherit()
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "gopaste serve: %v\n", err)
+		return 1
+	}
+	if inh != nil && inh.Role == server.RoleWorker {
+		logger = logger.With("worker", inh.Worker)
+		*pidfile, *reload = "", false // the master's
+	}
 	opts := deploy.Options{Registry: e.Registry, Logger: logger, Global: ca.global,
 		Pool: new(registry.Pool), Stdout: e.Stdout}
 	if *host != "" {
@@ -76,7 +92,8 @@ func runServe(e *Env, args []string) int {
 		return listServerSections(e, ca.path, opts)
 	}
 
-	s := &serving{env: e, logger: logger, logs: logs, path: ca.path, app: *appName, srv: *serverName, opts: opts}
+	s := &serving{env: e, logger: logger, logs: logs, path: ca.path, app: *appName, srv: *serverName, opts: opts,
+		args: args, pidfile: *pidfile, inh: inh}
 	gen, err := deploy.Load(s.path, s.app, s.srv, opts)
 	if err == nil {
 		if err = logs.apply(gen.Log); err != nil {
@@ -94,7 +111,7 @@ func runServe(e *Env, args []string) int {
 	if *reload {
 		s.interval = *interval
 	}
-	return s.run(gen)
+	return s.start(gen)
 }
 
 // serving is one "gopaste serve": the generation serving now, the ones
@@ -111,36 +128,124 @@ type serving struct {
 	swap     *server.Swap
 	stopped  chan struct{}  // closed once the server returned
 	retiring sync.WaitGroup // the goroutines closing replaced generations
+
+	args     []string          // serve's, for prefork workers and upgrades
+	pidfile  string            // --pidfile
+	inh      *server.Inherited // what a parent gopaste handed down; nil for none
+	listener net.Listener      // the listening socket, when the server has one
+	prefork  *server.Prefork   // the workers, when this is a prefork master
+	upgraded *os.File          // kept open until exit once an upgrade succeeded
+}
+
+// start acquires the server's listener (inherited from a parent gopaste
+// or from systemd, else opened) and serves gen with it, as a prefork
+// master or in this process.
+func (s *serving) start(gen *deploy.Generation) int {
+	srv, ok := gen.Server.(*server.Server)
+	if !ok { // a server without a listener (cgi, console)
+		if s.inh != nil {
+			s.logger.Error("server stopped", "err", fmt.Errorf("server section %s takes no listener from a parent process", gen.ServerNode.Section))
+			gen.Close()
+			return 1
+		}
+		return s.run(gen)
+	}
+	l, err := s.listen(srv)
+	if err != nil {
+		gen.Close()
+		s.logger.Error("server stopped", "err", err)
+		return 1
+	}
+	s.listener, srv.Listener = l, l
+	defer l.Close() // after the protocol server's Shutdown closed it, an error
+	if s.inh != nil && s.inh.Role == server.RoleWorker {
+		srv.Options.Admin = nil // the master's (one listener for all the workers)
+	}
+	if srv.Options.Concurrency == "prefork" && (s.inh == nil || s.inh.Role != server.RoleWorker) {
+		return s.runPrefork(gen, srv.Options)
+	}
+	return s.run(gen)
+}
+
+// listen returns the listener srv serves: the one a parent gopaste or
+// systemd (LISTEN_FDS) handed down, else one opened as configured.
+func (s *serving) listen(srv *server.Server) (net.Listener, error) {
+	lc := srv.Options.Listen
+	if s.inh != nil {
+		return lc.Inherited(s.inh.Listener, s.logger), nil
+	}
+	ls, err := proc.Listeners()
+	if err != nil {
+		return nil, err
+	}
+	if len(ls) > 0 {
+		for _, extra := range ls[1:] {
+			s.logger.Warn("ignoring an extra socket systemd passed (one is served)", "addr", extra.Addr().String())
+			extra.Close()
+		}
+		s.logger.Info("serving the socket systemd passed (LISTEN_FDS); host, port and socket are unused", "addr", ls[0].Addr().String())
+		return lc.Inherited(ls[0], s.logger), nil
+	}
+	return lc.Listen(s.logger)
 }
 
 // run serves gen until the context ends, reloading on SIGHUP (and file
-// changes under --reload) and reopening files on SIGUSR1.
+// changes under --reload and reload_file), reopening files on SIGUSR1
+// and handing over to a new process on SIGUSR2.
 func (s *serving) run(gen *deploy.Generation) int {
 	s.cur.Store(gen)
 	s.swap = server.NewSwap(gen.Handler)
 	s.stopped = make(chan struct{})
 	ctx, cancel := context.WithCancel(s.env.Context)
-	var loops sync.WaitGroup
-	reloads := make(chan string, 1)
-	if s.interval > 0 {
-		loops.Add(1)
-		go func() {
-			defer loops.Done()
-			watch(ctx, func() []string { return s.cur.Load().Files }, s.interval, func(changed string) {
-				select {
-				case reloads <- "changed " + changed:
-				default:
-				}
+	// The server stops once the listener is drained (see server.Drain).
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	var h http.Handler = s.swap
+	var drain *server.Drain
+	if srv, ok := gen.Server.(*server.Server); ok {
+		o := srv.Options
+		srv.Ready = func(net.Addr) { s.ready() }
+		if srv.Listener != nil {
+			drain = &server.Drain{}
+			srv.Listener = drain.Listener(srv.Listener)
+		}
+		if s.inh != nil && s.inh.Role == server.RoleWorker {
+			// A worker serves until its master is gone, and asks to be
+			// replaced after max_requests.
+			h = server.MaxRequests(h, o, func() {
+				s.logger.Info("max_requests served; asking the master for a replacement", "max_requests", o.MaxRequests)
+				s.inh.Send("recycle")
 			})
-		}()
+			go func() {
+				select {
+				case <-s.inh.ParentGone():
+					s.logger.Warn("the prefork master is gone; stopping")
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
 	}
-	loops.Add(1)
+	if drain != nil {
+		h = drain.Handler(h)
+	}
+	reloads := make(chan string, 1)
+	loops := s.watchers(ctx, reloads)
+	loops.Add(2)
 	go func() {
 		defer loops.Done()
-		s.loop(ctx, reloads)
+		s.loop(ctx, cancel, reloads, s.reload)
+	}()
+	go func() {
+		defer loops.Done()
+		<-ctx.Done()
+		if drain != nil {
+			drain.Start()
+		}
+		stopRun()
 	}()
 
-	err := gen.Server.Run(ctx, s.swap)
+	err := gen.Server.Run(runCtx, h)
 	cancel()
 	close(s.stopped)
 	loops.Wait()
@@ -148,6 +253,7 @@ func (s *serving) run(gen *deploy.Generation) int {
 	if cerr := s.cur.Load().Close(); cerr != nil {
 		s.logger.Warn("closing the config's parts", "err", cerr)
 	}
+	s.exit()
 	if err != nil {
 		s.logger.Error("server stopped", "err", err)
 		return 1
@@ -156,21 +262,84 @@ func (s *serving) run(gen *deploy.Generation) int {
 	return 0
 }
 
-// loop handles reload and reopen requests until ctx is done.
-func (s *serving) loop(ctx context.Context, reloads <-chan string) {
-	hangup, reopen := s.env.Hangup, s.env.Reopen
+// ready is called once this process serves: it writes the pid file and
+// tells the parent of an upgrade.
+func (s *serving) ready() {
+	if s.inh != nil && s.inh.Role == server.RoleWorker {
+		s.inh.Send("ready")
+		return
+	}
+	if s.pidfile != "" {
+		if err := server.WritePIDFile(s.pidfile); err != nil {
+			s.logger.Error("writing the pid file", "err", err)
+		}
+	}
+	if s.inh != nil && s.inh.Role == server.RoleUpgrade {
+		s.inh.Send("ready")
+		s.logger.Info("upgrade: serving; the previous process drains and exits")
+	}
+}
+
+// exit removes the pid file when it is still this process's.
+func (s *serving) exit() {
+	if s.pidfile != "" {
+		server.RemovePIDFile(s.pidfile)
+	}
+}
+
+// watchers starts the --reload watcher and the reload_file watcher,
+// which send reload reasons to reloads until ctx ends; the caller waits
+// for the group.
+func (s *serving) watchers(ctx context.Context, reloads chan<- string) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	poll := func(files func() []string, every time.Duration, what string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watch(ctx, files, every, func(changed string) {
+				select {
+				case reloads <- what + changed:
+				default: // one is pending already
+				}
+			})
+		}()
+	}
+	if s.interval > 0 {
+		poll(func() []string { return s.cur.Load().Files }, s.interval, "changed ")
+	}
+	if s.inh == nil || s.inh.Role != server.RoleWorker {
+		poll(func() []string {
+			if srv, ok := s.cur.Load().Server.(*server.Server); ok && srv.Options.ReloadFile != "" {
+				return []string{srv.Options.ReloadFile}
+			}
+			return nil
+		}, reloadFilePoll, "touched ")
+	}
+	return &wg
+}
+
+// reloadFilePoll is how often reload_file is checked.
+const reloadFilePoll = time.Second
+
+// loop handles reload, reopen and upgrade requests until ctx is done;
+// after a successful upgrade it calls stop.
+func (s *serving) loop(ctx context.Context, stop func(), reloads <-chan string, reload func(string)) {
+	hangup, reopen, upgrade := s.env.Hangup, s.env.Reopen, s.env.Upgrade
+	if s.inh != nil && s.inh.Role == server.RoleWorker {
+		upgrade = nil // the master's business
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case why := <-reloads:
-			s.reload(why)
+			reload(why)
 		case _, ok := <-hangup:
 			if !ok {
 				hangup = nil
 				continue
 			}
-			s.reload("SIGHUP")
+			reload("SIGHUP")
 		case _, ok := <-reopen:
 			if !ok {
 				reopen = nil
@@ -182,14 +351,71 @@ func (s *serving) loop(ctx context.Context, reloads <-chan string) {
 			if err := s.cur.Load().Reopen(); err != nil {
 				s.logger.Error("reopen files", "err", err)
 			}
+			if s.prefork != nil {
+				s.prefork.Signal(syscall.SIGUSR1)
+			}
+		case _, ok := <-upgrade:
+			if !ok {
+				upgrade = nil
+				continue
+			}
+			if s.upgrade() {
+				stop()
+				return
+			}
 		}
 	}
 }
 
-// reload loads a new generation and swaps it in; the old one is closed
-// once its last request is done. A config that does not load leaves the
-// old one serving.
-func (s *serving) reload(reason string) {
+// upgrade starts the executable anew with the listener inherited and
+// reports whether it took over; when it did not, this process goes on
+// serving.
+func (s *serving) upgrade() bool {
+	if s.listener == nil {
+		s.logger.Error("upgrade refused: the server section has no listener to hand over")
+		return false
+	}
+	if s.inh != nil && s.inh.Role == server.RoleUpgrade {
+		select {
+		case <-s.inh.ParentGone():
+		default:
+			s.logger.Error("upgrade refused: the previous process is still draining")
+			return false
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		s.logger.Error("upgrade failed; still serving", "err", err)
+		return false
+	}
+	f, err := server.ListenerFile(s.listener)
+	if err != nil {
+		s.logger.Error("upgrade failed; still serving", "err", err)
+		return false
+	}
+	defer f.Close()
+	s.logger.Info("upgrade: starting the new process", "path", exe)
+	u := server.Upgrade{Path: exe, Args: append([]string{exe, "serve"}, s.args...), Listener: f,
+		Stdout: s.env.Stdout, Stderr: s.env.Stderr}
+	pid, keep, err := u.Run()
+	if err != nil {
+		s.logger.Error("upgrade failed; still serving", "err", err)
+		if s.pidfile != "" {
+			// Rewritten with the same pid: "gopaste restart" learns
+			// the upgrade failed.
+			server.WritePIDFile(s.pidfile)
+		}
+		return false
+	}
+	s.upgraded = keep
+	server.KeepSocketFile(s.listener)
+	s.logger.Info("upgrade: the new process is ready; draining", "new_pid", pid)
+	return true
+}
+
+// next loads a new generation for a reload; when the config does not
+// load it logs why and returns nil.
+func (s *serving) next(reason string) *deploy.Generation {
 	next, err := deploy.Load(s.path, s.app, s.srv, s.opts)
 	if err == nil {
 		if err = s.logs.apply(next.Log); err != nil {
@@ -202,13 +428,24 @@ func (s *serving) reload(reason string) {
 		for _, e := range errs {
 			s.logger.Error("config error", "err", e)
 		}
+		return nil
+	}
+	s.loaded(next)
+	return next
+}
+
+// reload loads a new generation and swaps it in; the old one is closed
+// once its last request is done. A config that does not load leaves the
+// old one serving.
+func (s *serving) reload(reason string) {
+	next := s.next(reason)
+	if next == nil {
 		return
 	}
 	old := s.cur.Swap(next)
 	idle := s.swap.Store(next.Handler)
-	s.loaded(next)
 	if !sameServer(old.ServerNode, next.ServerNode) {
-		s.logger.Warn("the server section changed; restart gopaste serve to apply it", "section", next.ServerNode.Section)
+		s.logger.Warn("the server section changed; gopaste restart (SIGUSR2) applies it", "section", next.ServerNode.Section)
 	}
 	s.logger.Info("reloaded", "reason", reason, "config", s.path)
 	s.retiring.Add(1)
@@ -222,6 +459,93 @@ func (s *serving) reload(reason string) {
 			s.logger.Warn("closing the previous config's parts", "err", err)
 		}
 	}()
+}
+
+// runPrefork is the prefork master: it serves no request itself but
+// runs the workers that serve the listener, rolls them on reload and
+// stops them when the context ends.
+func (s *serving) runPrefork(gen *deploy.Generation, o server.Options) int {
+	// The master only checks the config: the parts it built are closed
+	// at once, and gen is kept for its files and server keys.
+	if err := gen.Close(); err != nil {
+		s.logger.Warn("closing the config's parts", "err", err)
+	}
+	s.cur.Store(gen)
+	exe, err := os.Executable()
+	if err != nil {
+		s.logger.Error("server stopped", "err", err)
+		return 1
+	}
+	f, err := server.ListenerFile(s.listener)
+	if err != nil {
+		s.logger.Error("server stopped", "err", err)
+		return 1
+	}
+	defer f.Close()
+	addr := s.listener.Addr()
+	s.logger.Info("listening", "protocol", o.Protocol, "addr", addr.String(), "network", addr.Network(),
+		"concurrency", "prefork", "workers", o.Workers)
+	s.prefork = &server.Prefork{Workers: o.Workers, Path: exe, Args: append([]string{exe, "serve"}, s.args...),
+		Listener: f, Stdout: s.env.Stdout, Stderr: s.env.Stderr, Logger: s.logger,
+		StopTimeout: o.GracefulTimeout + 5*time.Second}
+	ctx, cancel := context.WithCancel(s.env.Context)
+	defer cancel()
+	if err := s.prefork.Start(ctx); err != nil {
+		if ctx.Err() != nil { // stopped while starting
+			return 0
+		}
+		s.logger.Error("server stopped", "err", err)
+		return 1
+	}
+	if o.Admin != nil {
+		defer server.ServeAdmin(ctx, o.Admin, s.logger)()
+	}
+	s.ready()
+	reloads := make(chan string, 1)
+	loops := s.watchers(ctx, reloads)
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		s.loop(ctx, cancel, reloads, func(reason string) { s.roll(ctx, reason) })
+	}()
+	s.prefork.Run(ctx)
+	cancel()
+	loops.Wait()
+	s.exit()
+	s.logger.Info("stopped")
+	return 0
+}
+
+// roll is a prefork master's reload: the config must load, then every
+// worker is replaced by one that reads it, one by one.
+func (s *serving) roll(ctx context.Context, reason string) {
+	next := s.next(reason)
+	if next == nil {
+		return
+	}
+	if err := next.Close(); err != nil {
+		s.logger.Warn("closing the config's parts", "err", err)
+	}
+	old := s.cur.Swap(next)
+	a, b := serverOptions(old), serverOptions(next)
+	an, aa := a.Listen.Addr()
+	bn, ba := b.Listen.Addr()
+	if an != bn || aa != ba || a.Workers != b.Workers || b.Concurrency != "prefork" {
+		s.logger.Warn("the address, workers or concurrency changed; gopaste restart (SIGUSR2) applies them", "section", next.ServerNode.Section)
+	}
+	if err := s.prefork.Roll(ctx); err != nil {
+		s.logger.Error("reload failed: a new worker did not start; the workers not yet replaced serve the previous config", "reason", reason, "err", err)
+		return
+	}
+	s.logger.Info("reloaded", "reason", reason, "config", s.path, "workers", s.prefork.Pids())
+}
+
+// serverOptions returns g's server keys (zero for a server without).
+func serverOptions(g *deploy.Generation) server.Options {
+	if srv, ok := g.Server.(*server.Server); ok {
+		return srv.Options
+	}
+	return server.Options{}
 }
 
 // loaded logs what a new generation's load said.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -17,9 +18,22 @@ type Options struct {
 	// "auto" to sniff each connection.
 	Protocol string
 	// Concurrency is "threaded" (default: a goroutine per request, bounded
-	// by MaxConcurrency) or "sync" (one request at a time).
+	// by MaxConcurrency), "sync" (one request at a time) or "prefork"
+	// (Workers processes sharing the listener, each threaded, MaxConcurrency
+	// and the queue applying per process; see [Prefork]).
 	Concurrency    string
-	MaxConcurrency int           // 0 means unbounded
+	MaxConcurrency int // 0 means unbounded
+	// Workers is the number of prefork worker processes; default the
+	// number of CPUs.
+	Workers int
+	// MaxRequests, when positive, recycles a prefork worker after that
+	// many requests, plus a random 0..MaxRequestsJitter so that workers
+	// do not recycle together.
+	MaxRequests, MaxRequestsJitter int
+	// ReloadFile, when set, is a file whose change of modification time
+	// reloads the config as SIGHUP does ("touch" it); "gopaste serve"
+	// checks it every second.
+	ReloadFile     string
 	MaxQueue       int           // requests waiting for a slot; default 128
 	QueueTimeout   time.Duration // how long one waits; default 30s
 	ReadTimeout    time.Duration // zero means none
@@ -81,8 +95,26 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 			c.Errorf("protocol", "unknown protocol %q (known: %s, auto)", o.Protocol, protocolNames(reg))
 		}
 	}
-	o.Concurrency = c.OneOf("concurrency", "threaded", "threaded", "sync")
+	checkExposed(c, o, orDefault(c.Registry))
+	o.Concurrency = c.OneOf("concurrency", "threaded", "threaded", "sync", "prefork")
 	o.MaxConcurrency = c.Int("max_concurrency", 0)
+	o.Workers = c.Int("workers", runtime.NumCPU())
+	o.MaxRequests = c.Int("max_requests", 0)
+	o.MaxRequestsJitter = c.Int("max_requests_jitter", 0)
+	if o.Concurrency != "prefork" {
+		for _, k := range []string{"workers", "max_requests", "max_requests_jitter"} {
+			if c.Has(k) {
+				c.Errorf(k, "only with concurrency = prefork")
+			}
+		}
+	}
+	if o.Workers < 1 {
+		c.Errorf("workers", "must be at least 1")
+	}
+	if o.MaxRequests < 0 || o.MaxRequestsJitter < 0 {
+		c.Errorf("max_requests", "max_requests and max_requests_jitter must not be negative")
+	}
+	o.ReloadFile = c.Path("reload_file", "")
 	o.MaxQueue = c.Int("max_queue", o.MaxQueue)
 	o.QueueTimeout = c.Duration("queue_timeout", o.QueueTimeout)
 	if o.MaxConcurrency < 0 {

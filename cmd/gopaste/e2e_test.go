@@ -75,7 +75,13 @@ var addrRe = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
 
 func serve(t *testing.T, args ...string) *served {
 	t.Helper()
-	cmd := exec.Command(gopasteBinary(t), append([]string{"serve"}, args...)...)
+	return serveBinary(t, gopasteBinary(t), args...)
+}
+
+// serveBinary runs "bin serve args..." until it logs its address.
+func serveBinary(t *testing.T, bin string, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	pr, pw := io.Pipe()
 	s := &served{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout = s.logs
@@ -189,18 +195,34 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	}
 
-	// A slow upload: the body arrives in two parts with SIGTERM between.
+	checkDrains(t, s, "/env/slow", func() {
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	})
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("gopaste serve exited with %v, want 0\n%s", err, s.logs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("gopaste serve did not exit after SIGTERM\n%s", s.logs)
+	}
+}
+
+// checkDrains sends a slow upload to path (an env app) whose body
+// arrives in two parts with stop called between: the server must drain,
+// not drop it, and answer once the body is complete.
+func checkDrains(t *testing.T, s *served, path string, stop func()) {
+	t.Helper()
 	conn, err := net.Dial("tcp", s.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /env/slow HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst")
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst", path)
 	time.Sleep(200 * time.Millisecond) // let the server start reading the body
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	// The server must drain, not drop: finish the body and read the answer.
+	stop()
 	waitForLog(t, s, "shutting down")
 	fmt.Fprintf(conn, "-last")
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -211,14 +233,6 @@ func TestServeEndToEnd(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"body": "first-last"`) {
 		t.Errorf("in-flight request got %d %s", resp.StatusCode, body)
-	}
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("gopaste serve exited with %v, want 0\n%s", err, s.logs)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("gopaste serve did not exit after SIGTERM\n%s", s.logs)
 	}
 }
 

@@ -27,6 +27,7 @@ func main() {
 		Context:   ctx,
 		Hangup:    notify(syscall.SIGHUP),  // reload
 		Reopen:    notify(syscall.SIGUSR1), // reopen log files; must not kill, as Go's default would
+		Upgrade:   notify(syscall.SIGUSR2), // zero-downtime binary upgrade
 		SetLogger: slog.SetDefault,
 	}, os.Args[1:]))
 }
