@@ -143,6 +143,21 @@ func needsPython(n *Node) bool {
 	return false
 }
 
+// pythonFacing are the filters gopaste provides under an egg: name
+// whose point is what they put in the WSGI environ for the app: in
+// front of a Python app, Python must run them (Beaker's session is
+// environ["beaker.session"], and its keys are Beaker's).
+var pythonFacing = map[string]bool{"egg:Beaker#beaker_session": true}
+
+// pythonFilter reports whether filter f, wrapping app, runs in Python:
+// it holds a Python part, or it is Python-facing and app is Python.
+func pythonFilter(f, app *Node) bool {
+	if needsPython(f) {
+		return true
+	}
+	return len(f.Use) > 0 && pythonFacing[f.Use[len(f.Use)-1]] && needsPython(app)
+}
+
 // notLoadable lists the parts of n PasteDeploy cannot load: Go parts not
 // named by an egg: reference.
 func notLoadable(n *Node) []*Node {
@@ -169,13 +184,13 @@ func (l *loader) buildPython(n *Node) (h http.Handler, done bool, err error) {
 	case n.pyLeaf:
 		h, err = l.handToPython(n, n)
 		return h, true, err
-	case (n.Kind == "filter-app" || n.Kind == "filter-with") && len(n.Children) == 2 && needsPython(n.Children[0]):
+	case (n.Kind == "filter-app" || n.Kind == "filter-with") && len(n.Children) == 2 && pythonFilter(n.Children[0], n.Children[1]):
 		h, err = l.handToPython(n, n)
 		return h, true, err
 	case n.Kind == "pipeline" && len(n.Children) > 1:
 		first := -1
 		for i, c := range n.Children[:len(n.Children)-1] {
-			if needsPython(c) {
+			if pythonFilter(c, n.Children[len(n.Children)-1]) {
 				first = i
 				break
 			}

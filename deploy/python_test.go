@@ -17,6 +17,7 @@ import (
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/server"
+	_ "github.com/gopaste/gopaste/session/memstore"
 )
 
 // pythonRegistry is testRegistry plus a stand-in for the wsgi app: it
