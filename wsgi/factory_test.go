@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,5 +98,30 @@ func TestMount(t *testing.T) {
 	app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "http://example.com/py/a/b?x=1", nil))
 	if want := "/py|/a/b|http://example.com/py/a/b?x=1"; rec.Body.String() != want {
 		t.Errorf("GET /py/a/b = %d %q, want %q", rec.Code, rec.Body, want)
+	}
+}
+
+// TestVirtualenv: virtualenv runs the environment's interpreter, with
+// VIRTUAL_ENV set, as an activated shell would.
+func TestVirtualenv(t *testing.T) {
+	py := peer.RequirePython(t, "venv")
+	venv := filepath.Join(t.TempDir(), "venv")
+	if out, err := exec.Command(py, "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		peer.Missing(t, "python3 -m venv: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	peer.WriteFile(t, dir, "app.py", "import os, sys\n\ndef application(environ, start_response):\n"+
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"    return [('%s|%s' % (sys.prefix, os.environ.get('VIRTUAL_ENV'))).encode()]\n")
+	cfg := peer.WriteFile(t, dir, "site.ini", "[app:main]\nuse = wsgi\nmodule = app\nworkers = 1\nvirtualenv = "+venv+"\n")
+	app, err := deploy.BuildApp(cfg, "main", deploy.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	rec := httptest.NewRecorder()
+	app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if want := venv + "|" + venv; rec.Body.String() != want {
+		t.Errorf("sys.prefix|VIRTUAL_ENV = %q, want %q", rec.Body, want)
 	}
 }
