@@ -10,11 +10,11 @@ import (
 	"testing"
 )
 
-// quotedRe matches a ```go or ```conf block: its body is group 1.
-var quotedRe = regexp.MustCompile("(?ms)^```(?:go|conf)\n(.*?)^```$")
+// quotedRe matches a ```go, ```conf or ```html block: its body is group 1.
+var quotedRe = regexp.MustCompile("(?ms)^```(?:go|conf|html)\n(.*?)^```$")
 
-// quoted returns the ```go and ```conf blocks of a page by the line each
-// starts on.
+// quoted returns the ```go, ```conf and ```html blocks of a page by the
+// line each starts on.
 func quoted(t *testing.T, page string) map[int]string {
 	t.Helper()
 	b, err := os.ReadFile(page)
@@ -35,9 +35,26 @@ func quoted(t *testing.T, page string) map[int]string {
 // and run them; so the page cannot show code that does not compile or
 // does not work. The page must show the registration of each kind.
 func TestExtendingQuotesTestedCode(t *testing.T) {
+	all := quotesTested(t, "extending.md", "extending", 10)
+	for _, call := range []string{
+		"registry.RegisterApp(", "registry.RegisterFilter(", "registry.RegisterServer(",
+		"registry.RegisterProtocol(", "session.RegisterStore(", "registry.Shared(",
+		"storetest.Run(", "registry.New()",
+	} {
+		if !strings.Contains(all, call) {
+			t.Errorf("extending.md quotes no code calling %s", call)
+		}
+	}
+}
+
+// quotesTested checks that every ```go, ```conf and ```html block of page (at
+// least min of them) is found verbatim in a file under dir, and returns
+// the blocks' text.
+func quotesTested(t *testing.T, page, dir string, min int) string {
+	t.Helper()
 	var files []string
 	var all strings.Builder
-	err := filepath.WalkDir("extending", func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -51,9 +68,9 @@ func TestExtendingQuotesTestedCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := quoted(t, "extending.md")
-	if len(blocks) < 10 {
-		t.Fatalf("extending.md has %d quoted blocks; is it the page it was?", len(blocks))
+	blocks := quoted(t, page)
+	if len(blocks) < min {
+		t.Fatalf("%s has %d quoted blocks; is it the page it was?", page, len(blocks))
 	}
 	for line, b := range blocks {
 		all.WriteString(b)
@@ -65,16 +82,8 @@ func TestExtendingQuotesTestedCode(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("extending.md:%d: block not found verbatim in docs/extending/:\n%s", line, b)
+			t.Errorf("%s:%d: block not found verbatim in docs/%s/:\n%s", page, line, dir, b)
 		}
 	}
-	for _, call := range []string{
-		"registry.RegisterApp(", "registry.RegisterFilter(", "registry.RegisterServer(",
-		"registry.RegisterProtocol(", "session.RegisterStore(", "registry.Shared(",
-		"storetest.Run(", "registry.New()",
-	} {
-		if !strings.Contains(all.String(), call) {
-			t.Errorf("extending.md quotes no code calling %s", call)
-		}
-	}
+	return all.String()
 }
