@@ -36,7 +36,7 @@ func init() {
 
 func runImport(e *Env, args []string) int {
 	fs := newFlags(e, "import", "FILE [APP]")
-	format := fs.String("format", "", "`uwsgi` or `gunicorn`; by default a .py file is gunicorn's, anything else uWSGI's ini")
+	format := fs.String("format", "", "`FORMAT` of FILE, uwsgi or gunicorn; by default a .py file is gunicorn's, anything else uWSGI's ini")
 	python := fs.String("python", "", "the Python that runs a gunicorn config (default /usr/bin/python3, else python3 in PATH)")
 	pos, err := parse(fs, args)
 	if err != nil {

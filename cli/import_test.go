@@ -14,6 +14,7 @@ import (
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -23,17 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // whether an imported config builds, key by key.
 func stubWSGI(t *testing.T) *registry.Registry {
 	t.Helper()
-	r := registry.New()
-	for _, k := range []registry.Kind{registry.App, registry.Composite, registry.Filter, registry.ServerKind, registry.ProtocolKind, registry.StoreKind} {
-		for _, p := range registry.Default.Parts(k) {
-			if p.Name == "wsgi" {
-				continue
-			}
-			if err := r.Add(*p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	r := registrytest.Copy(t, registry.Default, "wsgi")
 	stub := func(c *registry.Config) (http.Handler, error) {
 		for _, k := range []string{"module", "paste", "chdir", "virtualenv", "pythonpath", "workers", "threads", "hard_timeout",
 			"graceful_timeout", "max_requests", "max_requests_jitter", "preload", "memory_limit", "user", "group", "max_body_spool"} {

@@ -20,6 +20,7 @@ import (
 	_ "github.com/gopaste/gopaste/apps/urlmap"
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 	_ "github.com/gopaste/gopaste/server"
 )
 
@@ -29,14 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // so that chains show their order.
 func testRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
-	r := registry.New()
-	for _, k := range []registry.Kind{registry.App, registry.Composite, registry.Filter, registry.ServerKind, registry.ProtocolKind, registry.StoreKind} {
-		for _, p := range registry.Default.Parts(k) {
-			if err := r.Add(*p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	r := registrytest.Copy(t, registry.Default)
 	tag := func(c *registry.Config) (func(http.Handler) http.Handler, error) {
 		name := c.Required("name")
 		return func(h http.Handler) http.Handler {

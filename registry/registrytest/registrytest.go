@@ -78,3 +78,26 @@ func Generation(t testing.TB, pool *registry.Pool, kind registry.Kind, section, 
 		}
 	}
 }
+
+// Copy returns a new registry holding the parts of from (every kind)
+// except those named in except, for a test that adds or replaces parts
+// without touching from.
+func Copy(t testing.TB, from *registry.Registry, except ...string) *registry.Registry {
+	t.Helper()
+	r := registry.New()
+	for _, k := range []registry.Kind{registry.App, registry.Composite, registry.Filter, registry.ServerKind, registry.ProtocolKind, registry.StoreKind} {
+		for _, p := range from.Parts(k) {
+			skip := false
+			for _, n := range except {
+				skip = skip || p.Name == n
+			}
+			if skip {
+				continue
+			}
+			if err := r.Add(*p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return r
+}
