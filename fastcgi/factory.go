@@ -43,27 +43,7 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 		c.Errorf("max_conns", "must be at least 1")
 	}
 	keep := c.Bool("keep_conn", true)
-	script := Script{
-		DocumentRoot: c.Path("document_root", ""),
-		Index:        c.String("index", ""),
-	}
-	if script.DocumentRoot != "" {
-		if fi, err := os.Stat(script.DocumentRoot); err != nil || !fi.IsDir() {
-			// The backend may run elsewhere: only say so.
-			c.Logger.Warn("document_root is not a local directory", "document_root", script.DocumentRoot)
-		}
-		script.DocumentRoot = filepath.Clean(script.DocumentRoot)
-	}
-	for _, ext := range c.List("split_path") {
-		if !strings.HasPrefix(ext, ".") || strings.ContainsAny(ext, "/\x00") || !isASCII(ext) {
-			c.Errorf("split_path", "%q is not an ASCII extension like .php", ext)
-			continue
-		}
-		script.SplitPath = append(script.SplitPath, ext)
-	}
-	if (script.Index != "" || len(script.SplitPath) > 0) && script.DocumentRoot == "" {
-		c.Errorf("document_root", "is required with index or split_path")
-	}
+	script := ReadScript(c)
 	var extra []cgivars.Pair
 	for _, k := range c.KeysWithPrefix("env ") {
 		name := strings.TrimSpace(strings.TrimPrefix(k, "env "))
@@ -99,6 +79,35 @@ func proxyFactory(c *registry.Config) (http.Handler, error) {
 	}
 	c.OnClose(p)
 	return p, nil
+}
+
+// ReadScript reads the keys that map a path to a script file (PHP's):
+// document_root, index and split_path (extensions, e.g. ".php"), for
+// fastcgi_proxy and for the process app's FastCGI workers. Errors are
+// recorded in c.
+func ReadScript(c *registry.Config) Script {
+	script := Script{
+		DocumentRoot: c.Path("document_root", ""),
+		Index:        c.String("index", ""),
+	}
+	if script.DocumentRoot != "" {
+		if fi, err := os.Stat(script.DocumentRoot); err != nil || !fi.IsDir() {
+			// The backend may run elsewhere: only say so.
+			c.Logger.Warn("document_root is not a local directory", "document_root", script.DocumentRoot)
+		}
+		script.DocumentRoot = filepath.Clean(script.DocumentRoot)
+	}
+	for _, ext := range c.List("split_path") {
+		if !strings.HasPrefix(ext, ".") || strings.ContainsAny(ext, "/\x00") || !isASCII(ext) {
+			c.Errorf("split_path", "%q is not an ASCII extension like .php", ext)
+			continue
+		}
+		script.SplitPath = append(script.SplitPath, ext)
+	}
+	if (script.Index != "" || len(script.SplitPath) > 0) && script.DocumentRoot == "" {
+		c.Errorf("document_root", "is required with index or split_path")
+	}
+	return script
 }
 
 func isASCII(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopaste/gopaste/admin"
+	"github.com/gopaste/gopaste/fastcgi"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -19,7 +20,9 @@ func init() {
 }
 
 // factory builds the process app: the keys of ReadOptions plus command,
-// workers, protocol, cwd, concurrency and startup_path (docs/process.md).
+// workers, protocol, cwd, concurrency and startup_path, and for protocol
+// fastcgi fastcgi_proxy's document_root, index and split_path
+// (docs/process.md).
 func factory(c *registry.Config) (http.Handler, error) {
 	o := ReadOptions(c)
 	cmd, err := splitCommand(c.Required("command"))
@@ -29,6 +32,9 @@ func factory(c *registry.Config) (http.Handler, error) {
 	o.Command = cmd
 	o.Workers = c.Int("workers", 0)
 	o.Protocol = c.OneOf("protocol", "http", "http", "scgi", "uwsgi", "fastcgi")
+	if o.Protocol == "fastcgi" {
+		o.Script = fastcgi.ReadScript(c) // PHP-FPM's document_root, index, split_path
+	}
 	o.Dir = c.Path("cwd", "")
 	o.Concurrency = c.Int("concurrency", 1)
 	o.StartupPath = c.String("startup_path", "/")

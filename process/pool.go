@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gopaste/gopaste/fastcgi"
 	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/proxy"
 )
@@ -44,6 +45,10 @@ type Options struct {
 	// Protocol is what the workers speak: "http" (the default), "scgi",
 	// "uwsgi" or "fastcgi".
 	Protocol string
+	// Script, for Protocol "fastcgi", maps a path to a script file for
+	// workers that run one per request (PHP-FPM): SCRIPT_FILENAME and
+	// the SCRIPT_NAME/PATH_INFO split, as fastcgi_proxy sends them.
+	Script fastcgi.Script
 	// Listen is the socket opened for a worker that gets it as fd 3:
 	// "unix" (the default) or "tcp" (a loopback port).
 	Listen string

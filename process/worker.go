@@ -284,7 +284,7 @@ func (p *Pool) newTransport(addr string) http.RoundTripper {
 	case "scgi":
 		return &scgi.Transport{Addr: addr}
 	case "fastcgi":
-		return &fastcgi.Transport{Addr: addr, MaxConns: p.opts.Concurrency, Logger: p.log}
+		return &fastcgi.Transport{Addr: addr, MaxConns: p.opts.Concurrency, Script: p.opts.Script, Logger: p.log}
 	}
 	b, _ := proxy.ParseBackend(addr)
 	return proxy.NewHTTPTransport(b, proxy.Options{MaxIdleConns: p.opts.Concurrency})
