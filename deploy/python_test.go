@@ -247,3 +247,30 @@ func TestPythonServerDefaultAddress(t *testing.T) {
 		g.Close()
 	}
 }
+
+// gunicorn's forwarded_allow_ips trusts those proxies' X-Forwarded-For
+// and -Proto, as the proxyfix filter does; other peers are not believed.
+func TestPythonGunicornForwardedAllowIPs(t *testing.T) {
+	t.Setenv("VIRTUAL_ENV", "")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "site.ini")
+	os.WriteFile(p, []byte("[app:main]\nuse = egg:myproject\n\n[server:main]\nuse = egg:gunicorn#main\nforwarded_allow_ips = 10.0.0.1, 10.0.0.2\n"), 0o644)
+	g, err := deploy.Load(p, "", "", deploy.Options{Registry: pythonRegistry(t, nil), Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for peer, want := range map[string]string{
+		"10.0.0.2:4000":  "script= path=/ tls=false remote=192.0.2.7:0",
+		"192.0.2.9:4000": "script= path=/ tls=false remote=192.0.2.9:4000",
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Forwarded-For", "192.0.2.7")
+		w := httptest.NewRecorder()
+		g.Handler.ServeHTTP(w, r)
+		if got := w.Header().Get("X-Seen"); got != want {
+			t.Errorf("from %s: the app saw %q, want %q", peer, got, want)
+		}
+	}
+}
