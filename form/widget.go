@@ -242,7 +242,8 @@ func (w *Hidden) Render() template.HTML {
 	return execute("hidden", view{Field: &w.Field, Value: w.shown(w.Value, w.raw)})
 }
 
-// Int is a whole number input.
+// Int is a whole number input. Before a submission a zero Value shows
+// as an empty input; after one, an empty optional input is Value 0.
 type Int struct {
 	Field
 	Value    int
@@ -257,6 +258,7 @@ const IntMessage = "Enter a whole number."
 // Parse reads and validates the number.
 func (w *Int) Parse(in *Input) {
 	w.raw, _ = w.first(in)
+	w.Value = 0
 	s := strings.TrimSpace(w.raw)
 	if w.empty(s) {
 		return
@@ -281,7 +283,11 @@ func (w *Int) Parse(in *Input) {
 
 // Render returns a number input with its bounds, label and error.
 func (w *Int) Render() template.HTML {
-	v := view{Field: &w.Field, Kind: "int", Type: "number", Step: "1", Value: w.shown(strconv.Itoa(w.Value), w.raw)}
+	val := ""
+	if w.Value != 0 {
+		val = strconv.Itoa(w.Value)
+	}
+	v := view{Field: &w.Field, Kind: "int", Type: "number", Step: "1", Value: w.shown(val, w.raw)}
 	if w.Min != nil {
 		v.Min = strconv.Itoa(*w.Min)
 	}
@@ -291,7 +297,9 @@ func (w *Int) Render() template.HTML {
 	return execute("input", v)
 }
 
-// Float is a number input taking decimals.
+// Float is a number input taking decimals. Before a submission a zero
+// Value shows as an empty input; after one, an empty optional input is
+// Value 0.
 type Float struct {
 	Field
 	Value    float64
@@ -306,6 +314,7 @@ const FloatMessage = "Enter a number."
 // Parse reads and validates the number; NaN and infinities are refused.
 func (w *Float) Parse(in *Input) {
 	w.raw, _ = w.first(in)
+	w.Value = 0
 	s := strings.TrimSpace(w.raw)
 	if w.empty(s) {
 		return
@@ -332,7 +341,11 @@ func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // Render returns a number input with its bounds, label and error.
 func (w *Float) Render() template.HTML {
-	v := view{Field: &w.Field, Kind: "float", Type: "number", Step: "any", Value: w.shown(fmtFloat(w.Value), w.raw)}
+	val := ""
+	if w.Value != 0 {
+		val = fmtFloat(w.Value)
+	}
+	v := view{Field: &w.Field, Kind: "float", Type: "number", Step: "any", Value: w.shown(val, w.raw)}
 	if w.Min != nil {
 		v.Min = fmtFloat(*w.Min)
 	}
@@ -345,7 +358,8 @@ func (w *Float) Render() template.HTML {
 // DateLayout is the format of a date input's value.
 const DateLayout = time.DateOnly
 
-// Date is a date input ("2006-01-02"); Value is midnight UTC.
+// Date is a date input ("2006-01-02"); Value is midnight UTC, the zero
+// time for none.
 type Date struct {
 	Field
 	Value    time.Time
@@ -360,6 +374,7 @@ const DateMessage = "Enter a date as YYYY-MM-DD."
 // Parse reads and validates the date.
 func (w *Date) Parse(in *Input) {
 	w.raw, _ = w.first(in)
+	w.Value = time.Time{}
 	s := strings.TrimSpace(w.raw)
 	if w.empty(s) {
 		return
