@@ -11,10 +11,11 @@
 // from the packet's CGI variables (latin-1 strings, as PEP 3333 says),
 // streams wsgi.input from the connection, and writes the reply as an
 // HTTP/1.1 response as the application produces it (wsgi.file_wrapper
-// uses os.sendfile for a regular file). An exception gives 500 and its
-// traceback in the log, never to the client; wsgi.errors and anything
-// else the application writes to stderr or stdout is logged with the
-// worker's pid.
+// uses os.sendfile for a regular file). An exception raised before the
+// reply is an [AppError] reported with errorpage.Report: logged with its
+// traceback, shown to the client only by the errors filter's debug page;
+// wsgi.errors and anything else the application writes to stderr or
+// stdout is logged with the worker's pid.
 //
 // Workers are supervised, recycled, timed out and reloaded as the
 // process app's workers are (see package process): a hard timeout first

@@ -360,13 +360,15 @@ class Worker(object):
     """Serves one application on one listening socket with a pool of
     threads, each accepting and serving a connection at a time."""
 
-    def __init__(self, sock, app, threads, multiprocess, max_requests=0, memory_limit=0, probe="", jitter=0):
+    def __init__(self, sock, app, threads, multiprocess, max_requests=0, memory_limit=0, probe="", jitter=0,
+                 error_token=""):
         self.sock = sock
         self.app = app
         self.threads = threads
         self.max_requests = max_requests + (random.randint(0, jitter) if max_requests and jitter else 0)
         self.memory_limit = memory_limit
         self.probe = probe or None  # "" would match an empty PATH_INFO
+        self.error_token = error_token.encode("ascii")
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.busy = 0
@@ -551,9 +553,18 @@ class Worker(object):
         except (ConnectionError, BrokenPipeError):
             raise
         except Exception:
+            tb = traceback.format_exc()
+            if not req.sent and self.error_token:
+                # gopaste takes the traceback out of this reply: it logs it,
+                # and shows it only where the errors filter's debug is on.
+                req.sent = True
+                body = tb.encode("utf-8", "replace")
+                req.conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                 b"X-Gopaste-Wsgi-Error: %s\r\nContent-Length: %d\r\n\r\n%s" % (
+                                     self.error_token, len(body), body))
+                return
             log("%s %s: exception in the application:\n%s" % (
-                env.get("REQUEST_METHOD"), env.get("REQUEST_URI") or env.get("PATH_INFO"),
-                traceback.format_exc()))
+                env.get("REQUEST_METHOD"), env.get("REQUEST_URI") or env.get("PATH_INFO"), tb))
             if not req.sent:
                 req.sent = True
                 req.conn.sendall(ERROR_500)
@@ -757,7 +768,7 @@ def prefork(sock, app, opts):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             try:
                 Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe,
-                       opts.max_requests_jitter).serve()
+                       opts.max_requests_jitter, opts.error_token).serve()
                 code = 0
             except BaseException:
                 traceback.print_exc()
@@ -822,6 +833,7 @@ def main(argv=None):
     p.add_argument("--max-requests-jitter", type=int, default=0, help="adds 0 to this many to --max-requests")
     p.add_argument("--memory-limit", type=int, default=0, help="a forked worker exits past this RSS (bytes)")
     p.add_argument("--probe", default="", help="a PATH_INFO answered 204 without calling the application")
+    p.add_argument("--error-token", default="", help="an exception's 500 carries its traceback for gopaste, marked with it")
     p.add_argument("--imports-file", default="", help="worker 1 lists the application's .py files here")
     p.add_argument("--stack-signal", default="", help="faulthandler dumps every thread's stack on it")
     p.add_argument("--logging-config", default="", help="a logging.config.fileConfig file")
@@ -857,7 +869,7 @@ def main(argv=None):
         prefork(sock, app, opts)
     else:
         Worker(sock, app, opts.threads, opts.workers > 1, opts.max_requests, opts.memory_limit, opts.probe,
-                       opts.max_requests_jitter).serve()
+                       opts.max_requests_jitter, opts.error_token).serve()
     sys.stderr.flush()
     os._exit(0)  # no waiting for the threads still blocked in accept()
 

@@ -84,6 +84,7 @@ type App struct {
 	pool  *process.Pool
 	dir   string
 	files []string
+	token string // marks the worker's replies meant for gopaste only
 }
 
 // New writes the worker to a runtime directory, starts the workers and
@@ -109,7 +110,7 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: runtime directory: %w", err)
 	}
-	a := &App{dir: dir}
+	a := &App{dir: dir, token: token()}
 	// Readable by workers that run as another user (Process.User).
 	os.Chmod(dir, 0o755)
 	script := filepath.Join(dir, "worker.py")
@@ -118,7 +119,7 @@ func New(o Options) (*App, error) {
 		return nil, fmt.Errorf("wsgi: write the worker: %w", err)
 	}
 	po := o.Process
-	po.Command, po.Env = command(python, script, o), append(po.Env, environ(o)...)
+	po.Command, po.Env = command(python, script, a.token, o), append(po.Env, environ(o)...)
 	po.Protocol, po.Dir, po.Logger = "uwsgi", o.Chdir, o.Logger
 	po.Workers, po.Concurrency = o.Workers, o.Threads
 	po.StartupPath = probePath(po.Command)
@@ -141,8 +142,9 @@ func New(o Options) (*App, error) {
 }
 
 // command is the worker's command line, for o with Workers and Threads
-// set.
-func command(python, script string, o Options) []string {
+// set; tok makes the start-up probe's path and marks the 500 replies that
+// carry a traceback (see AppError).
+func command(python, script, tok string, o Options) []string {
 	args := []string{python, script}
 	// NAME=VALUE: a value starting with "-" stays a value.
 	if o.Module != "" {
@@ -151,7 +153,7 @@ func command(python, script string, o Options) []string {
 		args = append(args, "--paste="+o.Paste)
 	}
 	args = append(args, "--threads", strconv.Itoa(o.Threads), "--workers", strconv.Itoa(o.Workers),
-		"--worker", "{worker}", "--probe", "/.gopaste-wsgi-ready-"+token())
+		"--worker", "{worker}", "--probe", "/.gopaste-wsgi-ready-"+tok, "--error-token", tok)
 	for _, p := range o.PythonPath {
 		args = append(args, "--pythonpath="+p)
 	}
@@ -286,8 +288,14 @@ func (a *App) Files() []string { return append([]string(nil), a.files...) }
 // Workers returns the workers that run, for the status page.
 func (a *App) Workers() []process.Worker { return a.pool.Workers() }
 
-// ServeHTTP sends the request to the least busy worker.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.pool.ServeHTTP(w, r) }
+// ServeHTTP sends the request to the least busy worker. An exception the
+// application raised before its reply is reported with
+// errorpage.Report as an *AppError.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ew := &errorWriter{ResponseWriter: w, token: a.token}
+	a.pool.ServeHTTP(ew, r)
+	ew.report(r)
+}
 
 // Close waits for the requests in flight, stops the workers and removes
 // the runtime directory.

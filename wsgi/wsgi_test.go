@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/internal/peer"
 )
 
@@ -169,20 +170,35 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// captureDefault sends slog.Default() to a buffer until the test ends:
+// without an errors filter, errorpage.Report logs there.
+func captureDefault(t *testing.T) *logBuffer {
+	logs := &logBuffer{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return logs
+}
+
 // TestErrors: an exception before the reply is a 500 without details
 // (they are in the log); after the reply began, the connection is
 // broken; close() runs in both cases.
 func TestErrors(t *testing.T) {
 	marks := t.TempDir()
+	reported := captureDefault(t)
 	_, srv, logs := start(t, Options{Module: "conform", Env: []string{"CONFORM_MARKS=" + marks}})
-	status, _, body := get(t, srv.URL+"/error")
-	if status != 500 || strings.Contains(body, "secret") {
-		t.Errorf("GET /error = %d %q, want 500 without the exception's text", status, body)
+	status, h, body := get(t, srv.URL+"/error")
+	if status != 500 || strings.Contains(body, "secret") || h.Get(errorHeader) != "" {
+		t.Errorf("GET /error = %d %v %q, want 500 without the exception's text", status, h, body)
 	}
-	// The log gets the worker's stderr through a pipe: wait for it.
-	waitUntil(t, "the traceback is in the log", func() bool {
-		return strings.Contains(logs.String(), "secret-detail-in-the-log-only")
-	})
+	if l := reported.String(); !strings.Contains(l, "secret-detail-in-the-log-only") || !strings.Contains(l, "GET /error") {
+		t.Errorf("the traceback is not in the log:\n%s", l)
+	}
+	// An application's 500 with the marker and a wrong token passes, less
+	// the marker.
+	if status, h, body := get(t, srv.URL+"/forged"); status != 500 || body != "the application's own 500" || h.Get(errorHeader) != "" {
+		t.Errorf("GET /forged = %d %v %q", status, h, body)
+	}
 	// The failing iterable: one part is out, then the reply is cut.
 	res, err := http.Get(srv.URL + "/close-on-error")
 	if err == nil {
@@ -291,5 +307,40 @@ func TestImportError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "wsgi: module "+tc.module) {
 			t.Errorf("New(%s) = %v, want an error with %q", tc.module, err, tc.want)
 		}
+	}
+}
+
+// TestErrorPage: under the errors filter an exception is its report:
+// the traceback on the debug page, a plain page with a request id
+// otherwise.
+func TestErrorPage(t *testing.T) {
+	peer.RequirePython(t)
+	for _, debug := range []bool{true, false} {
+		t.Run(fmt.Sprint("debug=", debug), func(t *testing.T) {
+			cfg := peer.WriteFile(t, t.TempDir(), "site.ini", fmt.Sprintf("[pipeline:main]\npipeline = errors app\n\n"+
+				"[filter:errors]\nuse = errors\ndebug = %v\n\n[app:app]\nuse = wsgi\nmodule = conform\nworkers = 1\n"+
+				"chdir = %s\nenv PYTHONDONTWRITEBYTECODE = 1\n", debug, testdata(t)))
+			logs := &logBuffer{}
+			app, err := deploy.BuildApp(cfg, "main", deploy.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer app.Close()
+			rec := httptest.NewRecorder()
+			app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/error", nil))
+			body := rec.Body.String()
+			shown := strings.Contains(body, "secret-detail-in-the-log-only")
+			if rec.Code != 500 || shown != debug {
+				t.Errorf("GET /error = %d, traceback shown %v, want 500 and %v:\n%.600s", rec.Code, shown, debug, body)
+			}
+			if !strings.Contains(logs.String(), "secret-detail-in-the-log-only") {
+				t.Errorf("the report is not in the log:\n%s", logs)
+			}
+			rec = httptest.NewRecorder()
+			app.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/hello", nil))
+			if rec.Code != 200 || rec.Body.String() != "Hello, World!\n" {
+				t.Errorf("GET /hello = %d %q", rec.Code, rec.Body)
+			}
+		})
 	}
 }

@@ -181,6 +181,12 @@ def error(environ, start_response):
     raise KeyError("secret-detail-in-the-log-only")
 
 
+def forged(environ, start_response):
+    # An application's own 500 with gopaste's marker (and a wrong token).
+    start_response("500 Internal Server Error", [("Content-Type", "text/plain"), ("X-Gopaste-Wsgi-Error", "guess")])
+    return [b"the application's own 500"]
+
+
 def latin1_header(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("X-Name", "caf\xe9")])
     return [b"ok"]
@@ -191,7 +197,7 @@ ROUTES = {
     "/write": write_callable, "/excinfo-before": exc_info_before, "/excinfo-after": exc_info_after,
     "/close-on-error": close_on_error, "/close-ok": close_ok, "/echo": echo_chunks,
     "/unread": unread, "/environ": environ_dump, "/file-iter": file_wrapper, "/error": error,
-    "/latin1-header": latin1_header,
+    "/latin1-header": latin1_header, "/forged": forged,
 }
 
 
