@@ -17,6 +17,7 @@ packages=(
   python3-pyramid python3-bottle gunicorn
   wrk redis-server postgresql
   chromium fonts-dejavu-core
+  systemd  # systemd-analyze verify checks docs/deploy.md's units
 )
 
 as_root() {

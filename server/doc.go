@@ -9,6 +9,10 @@
 // protocol is served by the same code. A protocol server is anything
 // with the two methods of *http.Server that this package uses: [Serving].
 //
-// What is not here yet: the prefork model (N processes sharing a listener)
-// and zero-downtime binary restart.
+// Processes: [Prefork] is the master of the prefork model (worker
+// processes re-executing this program, each inheriting the listener);
+// [Upgrade] hands the listener to a new binary and waits until it is
+// ready; [Inherit] is the child's side of both. [Drain] stops accepting
+// before a handed-over server shuts down, so that no accepted connection
+// is dropped.
 package server

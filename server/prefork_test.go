@@ -1,0 +1,242 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestMaxRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		max, jitter, reqs int
+		wantLow, wantHigh int // the request that recycles, 0 for none
+	}{
+		{"off", 0, 0, 20, 0, 0},
+		{"exact", 5, 0, 20, 5, 5},
+		{"jitter", 5, 3, 20, 5, 8},
+		{"not reached", 50, 0, 20, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls, at atomic.Int64
+			var served atomic.Int64
+			h := MaxRequests(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) }),
+				Options{MaxRequests: tc.max, MaxRequestsJitter: tc.jitter},
+				func() { calls.Add(1); at.Store(served.Load() + 1) })
+			for range tc.reqs {
+				h.ServeHTTP(nil, nil)
+			}
+			if served.Load() != int64(tc.reqs) {
+				t.Errorf("served %d, want %d (recycling must not stop serving)", served.Load(), tc.reqs)
+			}
+			if tc.wantLow == 0 {
+				if calls.Load() != 0 {
+					t.Errorf("recycle called %d times, want none", calls.Load())
+				}
+				return
+			}
+			if calls.Load() != 1 || at.Load() < int64(tc.wantLow) || at.Load() > int64(tc.wantHigh) {
+				t.Errorf("recycle called %d times, at request %d; want once, at %d..%d", calls.Load(), at.Load(), tc.wantLow, tc.wantHigh)
+			}
+		})
+	}
+}
+
+// TestDrainWaitsForAcceptedConnections: a connection accepted before the
+// drain whose request has not reached the handler yet is waited for (it
+// would otherwise be closed unanswered by http.Server.Shutdown), and
+// then served; the listener no longer accepts.
+func TestDrainWaitsForAcceptedConnections(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Drain{MaxWait: 5 * time.Second}
+	srv := &http.Server{Handler: d.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "served")
+	}))}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(d.Listener(l)) }()
+
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitPending(t, d, 1) // accepted, no request yet
+
+	drained := make(chan time.Duration, 1)
+	begin := time.Now()
+	go func() { d.Start(); drained <- time.Since(begin) }()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-drained:
+		t.Fatal("Drain.Start returned while an accepted connection had sent nothing")
+	default:
+	}
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if took := <-drained; took > 4*time.Second {
+		t.Errorf("drain took %v: the request did not end the wait", took)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(ctx) }()
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the accepted connection was dropped: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "served" {
+		t.Errorf("got %q", b)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	<-served
+	if c2, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
+		c2.Close()
+		t.Error("the drained listener still accepts")
+	}
+}
+
+// TestDrainMaxWait: a connection that never sends is waited for at most
+// MaxWait; a closed one not at all.
+func TestDrainMaxWait(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Drain{MaxWait: 200 * time.Millisecond}
+	dl := d.Listener(l)
+	go func() {
+		for {
+			c, err := dl.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	closed, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPending(t, d, 1)
+	closed.Close()
+	waitPending(t, d, 0)
+	begin := time.Now()
+	d.Start()
+	if took := time.Since(begin); took > 150*time.Millisecond {
+		t.Errorf("drain with nothing pending took %v", took)
+	}
+
+	d2 := &Drain{MaxWait: 200 * time.Millisecond}
+	l2, _ := net.Listen("tcp", "127.0.0.1:0")
+	dl2 := d2.Listener(l2)
+	go func() {
+		for {
+			if _, err := dl2.Accept(); err != nil {
+				return
+			}
+		}
+	}()
+	silent, err := net.Dial("tcp", l2.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	waitPending(t, d2, 1)
+	begin = time.Now()
+	d2.Start()
+	if took := time.Since(begin); took < 150*time.Millisecond || took > 2*time.Second {
+		t.Errorf("drain with a silent connection took %v, want about MaxWait (200ms)", took)
+	}
+}
+
+func waitPending(t *testing.T, d *Drain, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d.mu.Lock()
+		got := 0
+		for _, k := range d.pending {
+			got += k
+		}
+		d.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections pending, want %d", got, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPIDFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gopaste.pid")
+	if err := WritePIDFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if pid, err := ReadPIDFile(p); err != nil || pid != os.Getpid() {
+		t.Errorf("ReadPIDFile = %d, %v; want %d", pid, err, os.Getpid())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left beside the pid file: %v", entries)
+	}
+	// Another process's pid (an upgrade's new process) is left alone.
+	os.WriteFile(p, []byte("1234567\n"), 0o644)
+	RemovePIDFile(p)
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("another process's pid file was removed: %v", err)
+	}
+	WritePIDFile(p)
+	RemovePIDFile(p)
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Errorf("own pid file left: %v", err)
+	}
+	os.WriteFile(p, []byte("x\n"), 0o644)
+	if _, err := ReadPIDFile(p); err == nil || !strings.Contains(err.Error(), "no pid") {
+		t.Errorf("a file without a pid: %v", err)
+	}
+}
+
+// TestListenerFileStaysNonBlocking: handing the listener to a child
+// (exec calls Fd on it) must not turn the shared socket blocking, or
+// closing a listener blocked in accept(2) hangs.
+func TestListenerFileStaysNonBlocking(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ListenerFile(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Fd() // as os.StartProcess does
+	f.Close()
+	accepted := make(chan error, 1)
+	go func() { _, err := l.Accept(); accepted <- err }()
+	time.Sleep(50 * time.Millisecond) // let Accept start
+	closed := make(chan struct{})
+	go func() { l.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close hangs: the socket was turned blocking")
+	}
+	if err := <-accepted; err == nil {
+		t.Error("Accept returned a connection")
+	}
+}
