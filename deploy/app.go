@@ -119,6 +119,7 @@ func Check(path string, o Options) (*Report, error) {
 	l.top = f
 	rep := &Report{Trees: l.buildAll(f, map[string]bool{})}
 	l.warnPythonKeysUnused()
+	l.warnExposed()
 	rep.Warnings = l.warnings
 	rep.Errs = dedupe(l.errs)
 	return rep, nil

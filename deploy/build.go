@@ -116,7 +116,21 @@ func (l *loader) buildServer(n *Node) (registry.Server, error) {
 		return nil, err
 	}
 	n.server = s
+	if e, ok := s.(registry.Exposer); ok && e.Exposed() {
+		l.exposed = true
+	}
 	return s, nil
+}
+
+// warnExposed reports the warnings that matter on an exposed server when
+// a server built is one (registry.Config.WarnExposedf).
+func (l *loader) warnExposed() {
+	if !l.exposed {
+		return
+	}
+	for _, w := range l.exposedWarnings {
+		l.warn(w)
+	}
 }
 
 func (l *loader) config(n *Node) *registry.Config {
@@ -147,6 +161,14 @@ func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
 	}
 	l.watched = append(l.watched, cfg.Watched()...)
 	n.watched = cfg.Watched()
+	for _, w := range cfg.Warnings() {
+		dw := Warning{Origin: w.Origin, Section: cfg.Section, Key: w.Key, Msg: w.Msg}
+		if w.Exposed {
+			l.exposedWarnings = append(l.exposedWarnings, dw)
+		} else {
+			l.warn(dw)
+		}
+	}
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)

@@ -142,6 +142,7 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 		g.Handler = g.ServerNode.wrap(g.Handler)
 	}
 	l.warnPythonKeysUnused()
+	l.warnExposed()
 	g.Warnings = l.warnings
 	g.Files = l.watched
 	return g, nil

@@ -157,6 +157,11 @@ type loader struct {
 	segs     []errSegment // which top-level build recorded which errors
 	opts     Options
 
+	// Warnings that matter on an exposed server wait for one
+	// (registry.Config.WarnExposedf).
+	exposedWarnings []Warning
+	exposed         bool
+
 	// Python parts (python.go): the file loaded first, the server
 	// section served, and whether a section was handed to Python.
 	top       *cfgFile

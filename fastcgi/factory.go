@@ -19,6 +19,7 @@ func init() {
 		Sniff:   sniff,
 		Order:   30,
 		Article: "a FastCGI",
+		Gateway: true,
 	}, "FastCGI: records, from a web server's fastcgi_pass")
 	registry.RegisterServer("fastcgi", serverFactory,
 		"FastCGI responder (nginx fastcgi_pass, Apache mod_proxy_fcgi, cgi-fcgi)",

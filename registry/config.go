@@ -64,8 +64,27 @@ type Config struct {
 	read    map[string]bool
 	asked   []string // every key a getter or Has asked for, set or not
 	errs    []error
+	warns   []Warning
 	closers []io.Closer
 	watch   []string
+}
+
+// Warning is a setting that works but is risky, recorded by a factory with
+// [Config.Warnf] or [Config.WarnExposedf]; deploy reports it with the
+// build ("gopaste check" prints it, "gopaste serve" logs it at start).
+type Warning struct {
+	Key    string // the key it is about; empty for the section
+	Origin string // where the key (or the section) is
+	Msg    string
+	// Exposed says the warning matters only when the config is served on
+	// an address other hosts reach (the server is an [Exposer] saying so).
+	Exposed bool
+}
+
+// Exposer is a server that can say whether it listens where other hosts
+// reach it (a TCP address that is not loopback).
+type Exposer interface {
+	Exposed() bool
 }
 
 // NewConfig makes the view deploy hands to a factory. global and local are
@@ -237,6 +256,21 @@ func (c *Config) Err() error { return errors.Join(c.errs...) }
 // that also has a Reopen() error method (deploy.Reopener, such as a log
 // file's writer) is reopened when "gopaste serve" gets SIGUSR1.
 func (c *Config) OnClose(cl io.Closer) { c.closers = append(c.closers, cl) }
+
+// Warnf records a warning about key (empty for the section).
+func (c *Config) Warnf(key, format string, args ...any) {
+	c.warns = append(c.warns, Warning{Key: key, Origin: c.KeyOrigin(key), Msg: fmt.Sprintf(format, args...)})
+}
+
+// WarnExposedf records a warning about key that deploy reports only when
+// the server serving the config is exposed (see [Exposer]): a debug tool
+// is fine on loopback, not on a public address.
+func (c *Config) WarnExposedf(key, format string, args ...any) {
+	c.warns = append(c.warns, Warning{Key: key, Origin: c.KeyOrigin(key), Msg: fmt.Sprintf(format, args...), Exposed: true})
+}
+
+// Warnings returns what Warnf and WarnExposedf recorded.
+func (c *Config) Warnings() []Warning { return c.warns }
 
 // Closers returns the resources registered with OnClose, in order.
 func (c *Config) Closers() []io.Closer { return c.closers }

@@ -61,6 +61,12 @@ type Protocol struct {
 	// this protocol sniffs logs "received an SCGI request on a uwsgi
 	// socket". Empty means "a " and the name.
 	Article string
+	// Gateway says the protocol carries CGI variables (REMOTE_ADDR,
+	// HTTPS, HTTP_HOST) as a front end set them, which only a trusted
+	// front end may: a server of it on an address other hosts reach
+	// without allowed_peers is warned about, and "protocol = auto" there
+	// needs allowed_peers.
+	Gateway bool
 }
 
 // AddProtocol registers a protocol under name.

@@ -15,6 +15,7 @@ func init() {
 		Sniff:   sniff,
 		Order:   20,
 		Article: "an SCGI",
+		Gateway: true,
 	}, "SCGI: a netstring of CGI variables, then the body")
 	registry.RegisterServer("scgi", serverFactory,
 		"SCGI server (nginx scgi_pass, Apache mod_proxy_scgi)",

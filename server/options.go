@@ -95,7 +95,7 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 			c.Errorf("protocol", "unknown protocol %q (known: %s, auto)", o.Protocol, protocolNames(reg))
 		}
 	}
-	checkExposed(c, o, orDefault(c.Registry))
+	checkListen(c, o, orDefault(c.Registry))
 	o.Concurrency = c.OneOf("concurrency", "threaded", "threaded", "sync", "prefork")
 	o.MaxConcurrency = c.Int("max_concurrency", 0)
 	o.Workers = c.Int("workers", runtime.NumCPU())

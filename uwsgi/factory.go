@@ -17,6 +17,7 @@ func init() {
 		Sniff:   func([]byte) bool { return true },
 		Order:   90,
 		Article: "a uwsgi",
+		Gateway: true,
 	}, "uwsgi: a 4-byte header, CGI variables, then the body")
 	registry.RegisterServer("uwsgi", serverFactory,
 		"uwsgi protocol server (nginx uwsgi_pass, Apache mod_proxy_uwsgi)")

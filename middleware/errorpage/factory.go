@@ -26,6 +26,10 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 		Logger:  c.Logger,
 		Context: c.Int("source_context", 3),
 	}
+	if o.Debug {
+		c.WarnExposedf("debug", "the debug page shows source, config, form, cookies and headers (secrets masked) to anyone who "+
+			"makes the app fail, and the server listens where other hosts reach it; set debug = false outside development")
+	}
 	if o.Context < 0 || o.Context > 50 {
 		c.Errorf("source_context", "%d is out of range 0..50", o.Context)
 	}

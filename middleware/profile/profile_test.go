@@ -151,3 +151,20 @@ func TestFactory(t *testing.T) {
 		t.Error("alias egg:Paste#profile not registered")
 	}
 }
+
+// TestShortKeyWarnsIssue12: a key shorter than MinKeyLength can be
+// guessed; the factory warns about it (gopaste check prints it, serve
+// logs it).
+func TestShortKeyWarnsIssue12(t *testing.T) {
+	for key, want := range map[string]bool{"k": true, "secret123": true, "long-random-key-0123456789": false} {
+		c := registry.NewConfig(registry.Filter, "filter:p", "t.ini:1", "/tmp/t.ini", nil,
+			[]registry.Entry{{Key: "key", Value: key, Origin: "t.ini:3"}}, nil, slog.New(slog.DiscardHandler))
+		if _, err := factory(c); err != nil {
+			t.Fatal(err)
+		}
+		ws := c.Warnings()
+		if got := len(ws) == 1 && ws[0].Key == "key" && ws[0].Origin == "t.ini:3" && strings.Contains(ws[0].Msg, "can be guessed"); got != want || !want && len(ws) != 0 {
+			t.Errorf("key %q: warnings %+v, want one: %v", key, ws, want)
+		}
+	}
+}
