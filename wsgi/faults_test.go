@@ -182,3 +182,31 @@ func processTimeouts(soft, hard time.Duration) (o processOptions) {
 }
 
 type processOptions = process.Options
+
+// TestRecycleUnderLoad: workers recycled every few requests
+// (max_requests) stop gracefully: no request is lost.
+func TestRecycleUnderLoad(t *testing.T) {
+	_, srv, _ := start(t, Options{Module: "faults", Workers: 2, Threads: 2,
+		Process: processOptions{MaxRequests: 7}})
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 15 {
+				status, _, body := get(t, srv.URL+"/")
+				if status != 200 || !strings.HasPrefix(body, "pid ") {
+					t.Errorf("client %d request %d: %d %q", g, i, status, body)
+					return
+				}
+				mu.Lock()
+				seen[body] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) < 4 {
+		t.Errorf("60 requests served by %d workers with max_requests = 7: not recycled?", len(seen))
+	}
+}
