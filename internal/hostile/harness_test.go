@@ -86,11 +86,16 @@ func (p panicCounter) WithGroup(string) slog.Handler      { return p }
 // section with no keys builds it) for h on a loopback port. stop shuts it
 // down, closing it when a handler is still running after 5s, and says so.
 func serve(proto string, h http.Handler, log *slog.Logger) (addr string, stop func() error, err error) {
+	return serveWith(proto, h, registry.ProtocolOptions{}, log)
+}
+
+// serveWith is serve with the options a server section would give.
+func serveWith(proto string, h http.Handler, o registry.ProtocolOptions, log *slog.Logger) (addr string, stop func() error, err error) {
 	p, ok := registry.Default.Lookup(registry.ProtocolKind, proto)
 	if !ok {
 		return "", nil, fmt.Errorf("protocol %q not registered", proto)
 	}
-	srv, err := p.Protocol.New(h, registry.ProtocolOptions{}, log)
+	srv, err := p.Protocol.New(h, o, log)
 	if err != nil {
 		return "", nil, err
 	}
