@@ -57,6 +57,34 @@ type Prefork struct {
 
 	slots    []*workerSlot
 	retiring sync.WaitGroup
+
+	outOnce        sync.Once
+	stdout, stderr io.Writer // Stdout and Stderr, safe for the workers to share
+}
+
+// shared returns w for several processes to write to: an *os.File is
+// passed to them as it is; another writer gets their output through
+// copying goroutines, which a lock keeps from writing at once.
+func shared(w io.Writer) io.Writer {
+	switch w := w.(type) {
+	case nil:
+		return io.Discard
+	case *os.File:
+		return w
+	default:
+		return &lockedWriter{w: w}
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (lw *lockedWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Write(p)
 }
 
 // workerSlot is one worker position: the worker serving in it and requests to
@@ -266,13 +294,8 @@ func (m *Prefork) spawn(ctx context.Context, n int) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	stdout, stderr := m.Stdout, m.Stderr
-	if stdout == nil {
-		stdout = io.Discard
-	}
-	if stderr == nil {
-		stderr = io.Discard
-	}
+	m.outOnce.Do(func() { m.stdout, m.stderr = shared(m.Stdout), shared(m.Stderr) })
+	stdout, stderr := m.stdout, m.stderr
 	grace := m.StopTimeout
 	if grace <= 0 {
 		grace = 35 * time.Second

@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -240,3 +242,137 @@ func TestListenerFileStaysNonBlocking(t *testing.T) {
 		t.Error("Accept returned a connection")
 	}
 }
+
+// shWorker is a Prefork whose workers are shell scripts speaking the
+// control socket (fd 4) themselves.
+func shWorker(t *testing.T, n int, script string, stderr io.Writer) *Prefork {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	f, err := ListenerFile(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &Prefork{Workers: n, Path: "/bin/sh", Args: []string{"sh", "-c", script}, Listener: f,
+		Stderr: stderr, StartTimeout: 5 * time.Second, StopTimeout: 2 * time.Second,
+		Logger: slogDiscard()}
+}
+
+// TestPreforkStartFailure: a worker that exits before it is ready fails
+// Start with how it ended; its stderr reaches Stderr.
+func TestPreforkStartFailure(t *testing.T) {
+	var stderr strings.Builder
+	m := shWorker(t, 2, `echo "boom: cannot import app" >&2; exit 3`, &stderr)
+	err := m.Start(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "exited before it was ready: exit status 3") {
+		t.Errorf("Start = %v", err)
+	}
+	if !strings.Contains(stderr.String(), "boom: cannot import app") {
+		t.Errorf("the worker's stderr was not passed on: %q", stderr.String())
+	}
+}
+
+// TestPreforkSupervises: a killed worker is started again; a worker that
+// asks to be recycled is replaced; Roll replaces them all; the end of
+// Run's context stops them.
+func TestPreforkSupervises(t *testing.T) {
+	m := shWorker(t, 2, `echo ready >&4; exec sleep 30`, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { m.Run(ctx); close(ran) }()
+	first := m.Pids()
+	if len(first) != 2 || first[0] == 0 || first[1] == 0 {
+		t.Fatalf("pids %v", first)
+	}
+	syscall.Kill(first[0], syscall.SIGKILL)
+	waitPids(t, m, func(p []int) bool { return p[0] != 0 && p[0] != first[0] && p[1] == first[1] })
+	before := m.Pids()
+	if err := m.Roll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := m.Pids()
+	if after[0] == before[0] || after[1] == before[1] || after[0] == 0 || after[1] == 0 {
+		t.Errorf("Roll: pids %v -> %v", before, after)
+	}
+	for _, pid := range before {
+		waitGone(t, pid)
+	}
+	cancel()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	for _, pid := range after {
+		waitGone(t, pid)
+	}
+}
+
+// TestPreforkRecycles: a worker's "recycle" gets it replaced by a ready
+// one, then stopped.
+func TestPreforkRecycles(t *testing.T) {
+	m := shWorker(t, 1, `echo ready >&4; sleep 0.2; echo recycle >&4; exec sleep 30`, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go m.Run(ctx)
+	first := m.Pids()[0]
+	waitPids(t, m, func(p []int) bool { return p[0] != 0 && p[0] != first })
+	waitGone(t, first)
+}
+
+// TestPreforkRollFailureKeepsWorkers: a replacement that does not start
+// stops the roll and leaves the old worker serving.
+func TestPreforkRollFailureKeepsWorkers(t *testing.T) {
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "broken")
+	m := shWorker(t, 2, `[ -e `+flag+` ] && exit 1; echo ready >&4; exec sleep 30`, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go m.Run(ctx)
+	before := m.Pids()
+	os.WriteFile(flag, nil, 0o644)
+	if err := m.Roll(ctx); err == nil || !strings.Contains(err.Error(), "exit status 1") {
+		t.Errorf("Roll = %v, want the new worker's failure", err)
+	}
+	if now := m.Pids(); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Errorf("pids %v after a failed roll, want %v", now, before)
+	}
+}
+
+func waitPids(t *testing.T, m *Prefork, ok func([]int) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok(m.Pids()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pids %v", m.Pids())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still running", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -400,3 +400,29 @@ func readPid(path string) (int, error) {
 	}
 	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
+
+// TestUpgradeFailureKeepsServing: when the new process cannot start
+// serving (its config is broken now), "gopaste restart" fails and says
+// so, and the old process goes on serving with its pid in the pid file.
+func TestUpgradeFailureKeepsServing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "[app:main]\nuse = text\nbody = old\n\n[server:main]\nuse = http\nport = 0\n")
+	pidfile := filepath.Join(dir, "gopaste.pid")
+	s := serve(t, cfg, "--pidfile", pidfile)
+	old := s.cmd.Process.Pid
+	waitFor(t, func() bool { pid, _ := readPid(pidfile); return pid == old }, s)
+	writeConfig(t, dir, "[app:main]\nuse = nosuchapp\n\n[server:main]\nuse = http\nport = 0\n")
+	out, err := exec.Command(gopasteBinary(t), "restart", pidfile).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "the upgrade failed") {
+		t.Errorf("gopaste restart with a broken config: %v %s", err, out)
+	}
+	waitForLog(t, s, "upgrade failed; still serving")
+	if code, got := get(t, "http://"+s.addr+"/"); code != 200 || got != "old" {
+		t.Errorf("after a failed upgrade: %d %q", code, got)
+	}
+	if pid, err := readPid(pidfile); err != nil || pid != old {
+		t.Errorf("pid file holds %d (%v), want %d", pid, err, old)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, s)
+}
