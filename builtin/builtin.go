@@ -6,6 +6,7 @@ package builtin
 
 import (
 	// One line per package that registers parts; keep sorted.
+	_ "github.com/gopaste/gopaste/apps/altdemo"
 	_ "github.com/gopaste/gopaste/apps/cascade"
 	_ "github.com/gopaste/gopaste/apps/env"
 	_ "github.com/gopaste/gopaste/apps/static"
