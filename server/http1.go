@@ -226,19 +226,8 @@ func (c *headConn) firstHead10() (head []byte, is10, tooBig bool) {
 
 // ReadFrom and CloseWrite reach the connection itself, so net/http keeps
 // sendfile and half-close.
-func (c *headConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
-}
-
-func (c *headConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+func (c *headConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
+func (c *headConn) CloseWrite() error                   { return closeWrite(c.Conn) }
 
 type headConnKey struct{}
 

@@ -46,19 +46,26 @@ func (c *mismatchConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom hands bulk writes to the connection itself, so net/http keeps
-// using sendfile for files (the wrapper would otherwise hide it).
-func (c *mismatchConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+// ReadFrom and CloseWrite reach the connection itself, so net/http keeps
+// sendfile and half-close.
+func (c *mismatchConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
+func (c *mismatchConn) CloseWrite() error                   { return closeWrite(c.Conn) }
+
+// readFrom hands bulk writes to the connection c wraps, so net/http keeps
+// using sendfile for files: every connection wrapper here has a ReadFrom
+// that calls it, or the wrapper would hide the connection's.
+func readFrom(c net.Conn, r io.Reader) (int64, error) {
+	if rf, ok := c.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+	return io.Copy(struct{ io.Writer }{c}, r)
 }
 
-// CloseWrite half-closes TCP connections, as net/http does after an
-// error response.
-func (c *mismatchConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+// closeWrite half-closes the connection c wraps (TCP), as net/http does
+// after an error response; every connection wrapper here has a
+// CloseWrite that calls it.
+func closeWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
 	return nil

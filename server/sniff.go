@@ -126,16 +126,5 @@ func (l *subListener) Addr() net.Addr { return l.addr }
 
 // ReadFrom and CloseWrite reach the connection itself, so net/http keeps
 // sendfile and half-close on sniffed connections.
-func (c *prefixConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
-}
-
-func (c *prefixConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+func (c *prefixConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
+func (c *prefixConn) CloseWrite() error                   { return closeWrite(c.Conn) }
