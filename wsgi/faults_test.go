@@ -74,9 +74,9 @@ func TestWorkerDies(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	a, srv, logs := start(t, Options{Module: "faults", Process: processTimeouts(300*time.Millisecond, 1500*time.Millisecond)})
 	begin := time.Now()
-	status, _, _ := get(t, srv.URL+"/slow?0.8")
-	if d := time.Since(begin); status != http.StatusGatewayTimeout || d > 700*time.Millisecond {
-		t.Errorf("GET /slow?0.8 = %d after %v, want 504 after about 300ms", status, d)
+	status, _, _ := get(t, srv.URL+"/slow?3")
+	if d := time.Since(begin); status != http.StatusGatewayTimeout || d > 2500*time.Millisecond {
+		t.Errorf("GET /slow?3 = %d after %v, want 504 after about 300ms", status, d)
 	}
 	// The worker finishes that request, then takes the next.
 	waitUntil(t, "the worker is idle again", func() bool {

@@ -44,7 +44,7 @@ def stream(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     def gen():
         yield b"first\n"
-        time.sleep(0.5)
+        time.sleep(1)
         yield b"second\n"
     return gen()
 
