@@ -65,13 +65,15 @@ type Options struct {
 	// MaxRequestsJitter) and Process.MemoryLimit to each.
 	Preload bool
 	// LoggingConfig is a file for Python's logging.config.fileConfig,
-	// read before the application is imported; empty means none.
+	// read before the application is imported when it has a [loggers]
+	// section (as pserve does); empty means none.
 	LoggingConfig string
 	// Env are NAME=value variables added to the workers' environment.
 	Env []string
 	// Process tunes the supervisor (timeouts, recycling, queue, user).
-	// New sets its Command, Protocol, Workers, Concurrency, Dir, Env and
-	// StartupPath, and its StackSignal to SIGUSR1 when zero.
+	// New sets its Command, Protocol, Workers, Concurrency, Dir and
+	// StartupPath, adds Env and the Python variables to its Env, and sets
+	// its StackSignal to SIGUSR1 when zero.
 	Process process.Options
 	// Logger gets the supervisor's events and the workers' output; nil
 	// means slog.Default().
