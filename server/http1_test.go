@@ -2,10 +2,12 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -142,5 +144,21 @@ func BenchmarkHeadConnScan(b *testing.B) {
 		for p := body; len(p) > 0; p = p[min(len(p), 4096):] {
 			c.scan(p[:min(len(p), 4096)])
 		}
+	}
+}
+
+// BenchmarkGuardHTTP1 is what guardHTTP1 adds to a request: the target
+// checks and the connection's counters.
+func BenchmarkGuardHTTP1(b *testing.B) {
+	h := guardHTTP1(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	hc := &headConn{}
+	hc.done.Store(true)
+	r := httptest.NewRequest("POST", "/x", strings.NewReader("hello"))
+	r.Header.Set("Content-Length", "5")
+	r = r.WithContext(context.WithValue(r.Context(), headConnKey{}, hc))
+	w := httptest.NewRecorder()
+	for b.Loop() {
+		hc.requests.Store(0)
+		h.ServeHTTP(w, r)
 	}
 }
