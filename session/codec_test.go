@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +111,47 @@ func BenchmarkEncode(b *testing.B) {
 	for b.Loop() {
 		if _, err := rec.Encode(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDecodeEncodedReads: what Encode writes for usual records (plain
+// keys and user, any values) is read field by field, not through
+// encoding/json; escapes and white space are left to encoding/json.
+func TestDecodeEncodedReads(t *testing.T) {
+	c := time.Date(2026, 11, 26, 7, 30, 0, 123000000, time.UTC)
+	for _, rec := range []session.Record{
+		{Created: c, Deadline: c.Add(24 * time.Hour), Version: 7, Values: map[string]json.RawMessage{"visits": json.RawMessage(`7`)}},
+		{Created: c, Deadline: c.Add(time.Hour), Version: 1},
+		{Created: c.In(time.FixedZone("", 3600)), Deadline: c, Version: -2, User: "bob@example.com",
+			Values: map[string]json.RawMessage{"cart": json.RawMessage(`{"items":[12,40],"note":"a, b}"}`),
+				"s": json.RawMessage(`"x\"y"`), "n": json.RawMessage(`null`), "f": json.RawMessage(`-1.5e3`), "é": json.RawMessage(`true`)}},
+	} {
+		data, err := rec.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := session.DecodeEncoded(data)
+		if !ok {
+			t.Errorf("%s is left to encoding/json", data)
+			continue
+		}
+		if !identical(got, &rec) {
+			t.Errorf("%s reads as %+v", data, got)
+		}
+	}
+	for _, data := range []string{
+		`{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":7,"user":"b\"ob","values":{}}`,
+		`{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":7,"values":{"a": 1}}`,
+		`{"format":1, "created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":7,"values":{}}`,
+		`{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":7,"values":{}} `,
+		`{"format":1,"created":"2026-11-26T07:30:00Z","deadline":"2026-11-27T07:30:00Z","version":07,"values":{}}`,
+	} {
+		if _, ok := session.DecodeEncoded([]byte(data)); ok {
+			t.Errorf("%s is read field by field", data)
+		}
+		if _, err := session.DecodeRecord([]byte(data)); err != nil && !strings.Contains(data, "07,") {
+			t.Errorf("DecodeRecord(%s): %v", data, err)
 		}
 	}
 }

@@ -103,8 +103,8 @@ func (s *Session) load(ctx context.Context, token string) error {
 	if !found {
 		return nil
 	}
-	rec, err := DecodeRecord(data)
-	if err != nil {
+	var rec Record
+	if err := rec.decode(data); err != nil {
 		s.m.log.Warn("session data unreadable, starting a new session", "err", err)
 		return nil
 	}
