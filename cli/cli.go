@@ -102,6 +102,9 @@ func Main(e *Env, args []string) int {
 		}
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...) // as other programs take it
+	}
 	for _, c := range commands {
 		if c.name == args[0] {
 			return c.run(e, args[1:])

@@ -33,6 +33,7 @@ func runServe(e *Env, args []string) int {
 	port := fs.Int("port", -1, "listen on this port instead of the configured one (0 picks a free port)")
 	interval := fs.Duration("reload-interval", time.Second, "how often --reload checks the files")
 	pidfile := fs.String("pidfile", "", "write the process id to `PATH` once serving (gopaste stop, reload and restart PATH signal it)")
+	static := fs.String("static", "", "serve the files of `DIR` without a config: the static app (with listings) and gzip, on 127.0.0.1:8080 unless --host, --port")
 	var lf logFlags
 	lf.add(fs)
 	ca, code, ok := parseConfigArgs(e, "serve", fs, args, false)
@@ -71,6 +72,16 @@ func runServe(e *Env, args []string) int {
 	}
 	if *port >= 0 {
 		opts.ServerKeys = append(opts.ServerKeys, registry.Entry{Key: "port", Value: strconv.Itoa(*port), Origin: "--port"})
+	}
+	if *static != "" {
+		if ca.path != "" || *reload {
+			fmt.Fprintln(e.Stderr, "gopaste serve: --static DIR takes no CONFIG and no --reload")
+			return 2
+		}
+		if ca.path, opts.ReadFile, err = staticConfig(*static); err != nil {
+			fmt.Fprintf(e.Stderr, "gopaste serve: --static: %v\n", err)
+			return 2
+		}
 	}
 	if ca.path == "" {
 		ca.path = demo.ConfigPath
