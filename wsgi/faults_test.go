@@ -210,3 +210,22 @@ func TestRecycleUnderLoad(t *testing.T) {
 		t.Errorf("60 requests served by %d workers with max_requests = 7: not recycled?", len(seen))
 	}
 }
+
+// TestPreloadRecycle: with preload the master recycles its children
+// itself (here memory_limit, passed at once) and serves on.
+func TestPreloadRecycle(t *testing.T) {
+	_, srv, logs := start(t, Options{Module: "faults", Workers: 2, Preload: true,
+		Process: processOptions{MemoryLimit: 1}})
+	seen := map[string]bool{}
+	for i := range 12 {
+		status, _, body := get(t, srv.URL+"/")
+		if status != 200 || !strings.HasPrefix(body, "pid ") {
+			t.Fatalf("request %d: %d %q", i, status, body)
+		}
+		seen[body] = true
+	}
+	if len(seen) < 4 {
+		t.Errorf("12 requests served by %d children with memory_limit = 1: not recycled?", len(seen))
+	}
+	waitUntil(t, "the log says why", func() bool { return strings.Contains(logs.String(), "memory_limit") })
+}
