@@ -221,6 +221,7 @@ func (m *Prefork) supervise(ctx context.Context, s *workerSlot) {
 		recycle, retryRecycle = nil, nil
 		if w != nil {
 			recycle = w.recycle
+			restart = nil // a roll filled the slot while it waited
 		}
 	}
 	set(s.cur)
@@ -257,13 +258,14 @@ func (m *Prefork) supervise(ctx context.Context, s *workerSlot) {
 			}
 			log.Warn("worker exited", "pid", w.p.Pid(), "status", proc.ExitStatus(w.p.Err()), "restart_in", delay.String())
 			restart = time.After(delay)
+			delay = min(2*delay, maxRestartDelay) // for the next exit, unless this run was stable
 		case <-restart:
 			restart = nil
 			w, err := m.spawn(ctx, s.n)
 			if err != nil {
-				delay = min(2*delay, maxRestartDelay)
 				log.Warn("worker start failed", "err", err, "retry_in", delay.String())
 				restart = time.After(delay)
+				delay = min(2*delay, maxRestartDelay)
 				continue
 			}
 			set(w)

@@ -281,13 +281,7 @@ func TestPreforkStartFailure(t *testing.T) {
 // Run's context stops them.
 func TestPreforkSupervises(t *testing.T) {
 	m := shWorker(t, 2, `echo ready >&4; exec sleep 30`, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ran := make(chan struct{})
-	go func() { m.Run(ctx); close(ran) }()
+	ctx, cancel, ran := runPrefork(t, m)
 	first := m.Pids()
 	if len(first) != 2 || first[0] == 0 || first[1] == 0 {
 		t.Fatalf("pids %v", first)
@@ -320,12 +314,7 @@ func TestPreforkSupervises(t *testing.T) {
 // one, then stopped.
 func TestPreforkRecycles(t *testing.T) {
 	m := shWorker(t, 1, `echo ready >&4; sleep 0.2; echo recycle >&4; exec sleep 30`, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go m.Run(ctx)
+	runPrefork(t, m)
 	first := m.Pids()[0]
 	waitPids(t, m, func(p []int) bool { return p[0] != 0 && p[0] != first })
 	waitGone(t, first)
@@ -337,12 +326,7 @@ func TestPreforkRollFailureKeepsWorkers(t *testing.T) {
 	dir := t.TempDir()
 	flag := filepath.Join(dir, "broken")
 	m := shWorker(t, 2, `[ -e `+flag+` ] && exit 1; echo ready >&4; exec sleep 30`, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	go m.Run(ctx)
+	ctx, _, _ := runPrefork(t, m)
 	before := m.Pids()
 	os.WriteFile(flag, nil, 0o644)
 	if err := m.Roll(ctx); err == nil || !strings.Contains(err.Error(), "exit status 1") {
@@ -351,6 +335,20 @@ func TestPreforkRollFailureKeepsWorkers(t *testing.T) {
 	if now := m.Pids(); fmt.Sprint(now) != fmt.Sprint(before) {
 		t.Errorf("pids %v after a failed roll, want %v", now, before)
 	}
+}
+
+// runPrefork starts m and runs it until the test ends.
+func runPrefork(t *testing.T, m *Prefork) (context.Context, context.CancelFunc, <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { m.Run(ctx); close(ran) }()
+	t.Cleanup(func() { cancel(); <-ran }) // before shWorker's cleanups
+	return ctx, cancel, ran
 }
 
 func waitPids(t *testing.T, m *Prefork, ok func([]int) bool) {
@@ -376,3 +374,33 @@ func waitGone(t *testing.T, pid int) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestPreforkBackoff: a worker that keeps dying young is restarted after
+// a delay that doubles.
+func TestPreforkBackoff(t *testing.T) {
+	dir := t.TempDir()
+	m := shWorker(t, 1, `echo ready >&4; date +%s%N >> `+filepath.Join(dir, "starts")+`; exit 1`, nil)
+	runPrefork(t, m)
+	var starts []int64
+	deadline := time.Now().Add(10 * time.Second)
+	for len(starts) < 5 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		b, _ := os.ReadFile(filepath.Join(dir, "starts"))
+		starts = starts[:0]
+		for _, f := range strings.Fields(string(b)) {
+			var n int64
+			fmt.Sscan(f, &n)
+			starts = append(starts, n)
+		}
+	}
+	if len(starts) < 5 {
+		t.Fatalf("%d starts in 10s", len(starts))
+	}
+	// Delays 100, 200, 400, 800ms: each gap at least the last one's 1.5x.
+	for i := 2; i < 5; i++ {
+		prev, gap := starts[i-1]-starts[i-2], starts[i]-starts[i-1]
+		if gap < prev*3/2 {
+			t.Errorf("gaps between starts %v: gap %d (%dms) is not longer than the previous (%dms)", starts, i, gap/1e6, prev/1e6)
+		}
+	}
+}
