@@ -155,3 +155,15 @@ func TestDecodeEncodedReads(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshal: Put's values are json.Marshal's bytes.
+func TestMarshal(t *testing.T) {
+	for _, v := range []any{0, -1, 1 << 62, int64(-1 << 63), true, false, "", "bob", "b\"ob <&> é\n\x00\xff\u2028",
+		1.5, []int{1, 2}, map[string]any{"a": nil}, nil, time.Date(2026, 11, 26, 7, 30, 0, 5, time.UTC)} {
+		got, err := session.Marshal(v)
+		want, werr := json.Marshal(v)
+		if string(got) != string(want) || (err == nil) != (werr == nil) {
+			t.Errorf("Marshal(%#v) = %s, %v; json.Marshal: %s, %v", v, got, err, want, werr)
+		}
+	}
+}

@@ -8,4 +8,7 @@ func DecodeEncoded(data []byte) (*Record, bool) {
 	return rec, ok
 }
 
-var DecodeJSON = decodeJSON
+var (
+	DecodeJSON = decodeJSON
+	Marshal    = marshal
+)

@@ -137,7 +137,7 @@ func (s *Session) Put(key string, v any) error {
 	if key == "" {
 		return errors.New("session: empty key")
 	}
-	raw, err := json.Marshal(v)
+	raw, err := marshal(v)
 	if err != nil {
 		return fmt.Errorf("session: value of %q: %w", key, err)
 	}
@@ -148,6 +148,22 @@ func (s *Session) Put(key string, v any) error {
 	}
 	s.values[key] = raw
 	return nil
+}
+
+// marshal is json.Marshal, with the usual counters, flags and strings
+// written directly, as json.Marshal writes them (TestMarshal).
+func marshal(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case int:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, v, 10), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
+	case string:
+		return appendString(nil, v), nil
+	}
+	return json.Marshal(v)
 }
 
 // Get decodes the value of key into dst (a pointer, as for
