@@ -16,6 +16,7 @@ packages=(
   python3-paste python3-pastedeploy python3-flask python3-django
   python3-pyramid python3-bottle gunicorn
   wrk redis-server postgresql
+  caddy  # bench: the Go peer of issue 15
   chromium fonts-dejavu-core
   systemd  # systemd-analyze verify checks docs/deploy.md's units
 )

@@ -352,15 +352,18 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-// TestHelloEndToEnd runs the smallest real benchmark: hello, one round of
-// one second. It needs wrk; under CI=true a missing wrk fails the test.
-// BENCH_GOPASTE names a prebuilt gopaste binary to use instead of building
-// ./cmd/gopaste.
+// TestHelloEndToEnd runs the smallest real benchmarks: hello, one round
+// of one second, and a 1 KiB file from gopaste, nginx and Caddy, one
+// round of one second each (A/B/C). It needs wrk, nginx and Caddy; under
+// CI=true a missing one fails the test. BENCH_GOPASTE names a prebuilt
+// gopaste binary to use instead of building ./cmd/gopaste.
 func TestHelloEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	peer.Require(t, "wrk") // apt-get install -y wrk
+	peer.Require(t, "wrk")   // apt-get install -y wrk
+	peer.Require(t, "nginx") // apt-get install -y nginx
+	peer.Require(t, "caddy") // apt-get install -y caddy
 	root, err := findRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -369,15 +372,18 @@ func TestHelloEndToEnd(t *testing.T) {
 	defer cancel()
 	var out strings.Builder
 	sc, _ := selectScenarios("hello")
+	sc = append(sc, Scenario{Name: "tiny-rivals", Kind: Compare, Path: "/small.txt", Files: map[string]int{"small.txt": 1 << 10},
+		A: gopasteSystem("gopaste", staticApp), B: nginxSystem("", nginxStatic), More: []Rival{caddy(caddyStatic, 0.01)}})
 	o := Options{Root: root, Duration: time.Second, Rounds: 1, Connections: 8, Warmup: 0,
 		StartupRuns: 1, MemRequests: 1, Gopaste: os.Getenv("BENCH_GOPASTE"), Out: &out}
 	f, err := runBench(ctx, o, sc, "go test ./bench")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if len(f.Results) != 1 {
+	if len(f.Results) != 2 {
 		t.Fatalf("%d results", len(f.Results))
 	}
+	checkRivalsRun(t, f.Results[1], out.String())
 	r := f.Results[0]
 	if r.Skipped != "" {
 		t.Fatalf("skipped: %s\n%s", r.Skipped, out.String())
@@ -398,5 +404,27 @@ func TestHelloEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "A/B req/s per round") {
 		t.Errorf("no ratio line in the output:\n%s", out.String())
+	}
+}
+
+// checkRivalsRun checks the A/B/C result of TestHelloEndToEnd.
+func checkRivalsRun(t *testing.T, r Result, out string) {
+	t.Helper()
+	if r.Skipped != "" {
+		t.Fatalf("tiny-rivals skipped: %s\n%s", r.Skipped, out)
+	}
+	if len(r.Systems) != 3 || len(r.RPSRatios) != 1 || len(r.Versus) != 1 || len(r.Versus[0].RPSRatios) != 1 {
+		t.Fatalf("tiny-rivals result %+v\n%s", r, out)
+	}
+	for _, s := range r.Systems {
+		if s.RPS.Median <= 0 || s.CPUus.Median <= 0 || len(s.Runs) != 1 || s.Runs[0].Non2xx != 0 {
+			t.Errorf("%s (%s): req/s %v, CPU µs/req %v, runs %+v", s.Name, s.Role, s.RPS, s.CPUus, s.Runs)
+		}
+	}
+	if r.Systems[2].Name != "Caddy" || r.Versus[0].Met == nil {
+		t.Errorf("C is %q, met %v", r.Systems[2].Name, r.Versus[0].Met)
+	}
+	if !strings.Contains(out, "A/C req/s per round") {
+		t.Errorf("no A/C line in the output:\n%s", out)
 	}
 }

@@ -8,11 +8,14 @@
 //
 // Each scenario starts its systems on free loopback ports with configs
 // written to a temp dir, waits until they answer 200, warms them up, then
-// runs wrk --latency against A and B alternately (A B A B ...) for the
-// rounds, and stops everything by process group. It prints per system the
-// median, min and max of requests/s, p50 and p99 latency, the idle and peak
-// RSS, and the A/B ratio pair by pair with its median. The scenarios are the
-// table in scenarios.go.
+// runs wrk --latency against A, B and any further systems (C, D: Caddy,
+// nginx with one worker) alternately (A B C A B C ...) for the rounds, and
+// stops everything by process group. It prints per system the median, min
+// and max of requests/s, p50 and p99 latency, the CPU time per request
+// (user+system of the system's process groups over the round, from
+// /proc/PID/stat, divided by wrk's request count), the idle and peak RSS,
+// and A's ratio to each other system round by round with its median. The
+// scenarios are the table in scenarios.go.
 //
 // The harness installs nothing: a missing peer is reported with the
 // apt-get command that installs it. It pins nothing either, and records
@@ -257,6 +260,7 @@ var versionCommands = map[string][]string{
 	"uwsgi":      {"--version"},
 	"php-fpm8.2": {"-v"},
 	"apache2":    {"-v"},
+	"caddy":      {"version"},
 }
 
 // output runs a short command and returns its combined output, "" on error
@@ -312,14 +316,19 @@ func textTable(res Result) string {
 	var b strings.Builder
 	switch res.Kind {
 	case Compare:
-		fmt.Fprintf(&b, "%-2s %-16s %10s %10s %10s %9s %9s %10s %10s\n", "", "system", "req/s med", "min", "max", "p50 ms", "p99 ms", "idle RSS", "peak RSS")
+		fmt.Fprintf(&b, "%-2s %-18s %10s %10s %10s %9s %9s %10s %10s %10s %10s\n", "", "system", "req/s med", "min", "max", "p50 ms",
+			"p99 ms", "cpu µs/req", "backend µs", "idle RSS", "peak RSS")
 		for _, s := range res.Systems {
-			fmt.Fprintf(&b, "%-2s %-16s %10.0f %10.0f %10.0f %9.2f %9.2f %10s %10s\n", s.Role, s.Name, s.RPS.Median, s.RPS.Min, s.RPS.Max,
-				s.P50ms.Median, s.P99ms.Median, mib(s.IdleRSS), mib(s.PeakRSS))
+			fmt.Fprintf(&b, "%-2s %-18s %10.0f %10.0f %10.0f %9.2f %9.2f %10.1f %10.1f %10s %10s\n", s.Role, s.Name, s.RPS.Median, s.RPS.Min, s.RPS.Max,
+				s.P50ms.Median, s.P99ms.Median, s.CPUus.Median, s.BackendCPUus.Median, mib(s.IdleRSS), mib(s.PeakRSS))
 		}
 		if len(res.RPSRatios) > 0 {
 			fmt.Fprintf(&b, "A/B req/s per round: %s  median %.3f\n", fmtFloats(res.RPSRatios), res.RPSRatio.Median)
 			fmt.Fprintf(&b, "A/B p99 per round:   %s  median %.3f\n", fmtFloats(res.P99Ratios), res.P99Ratio.Median)
+		}
+		for _, v := range res.Versus {
+			fmt.Fprintf(&b, "A/%s req/s per round: %s  median %.3f (%s)\n", v.Role, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Name)
+			fmt.Fprintf(&b, "A/%s p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
 		}
 	case Memory:
 		fmt.Fprintf(&b, "%-2s %-16s %10s %14s %10s\n", "", "system", "idle RSS", "after load RSS", "peak RSS")

@@ -104,7 +104,7 @@ func renderMarkdown(results map[string]latest) string {
 		if e == "" {
 			e = "—"
 		}
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", n, anchor(n), goalText(l.res.Goal), measuredText(l.res), metText(l.res), e)
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", n, anchor(n), goalsText(l.res), measuredText(l.res), metText(l.res), e)
 	}
 	for _, n := range order {
 		l := results[n]
@@ -128,14 +128,19 @@ func renderMarkdown(results map[string]latest) string {
 		b.WriteString(".\n\n")
 		switch r.Kind {
 		case Compare:
-			b.WriteString("| | system | req/s median | min | max | p50 ms | p99 ms | idle RSS | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+			b.WriteString("| | system | req/s median | min | max | p50 ms | p99 ms | CPU µs/req | backend CPU µs/req | idle RSS | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			for _, s := range r.Systems {
-				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %s | %s |\n", s.Role, s.Name,
-					s.RPS.Median, s.RPS.Min, s.RPS.Max, s.P50ms.Median, s.P99ms.Median, mib(s.IdleRSS), mib(s.PeakRSS))
+				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n", s.Role, s.Name,
+					s.RPS.Median, s.RPS.Min, s.RPS.Max, s.P50ms.Median, s.P99ms.Median, cpuText(s.CPUus), cpuText(s.BackendCPUus),
+					mib(s.IdleRSS), mib(s.PeakRSS))
 			}
 			if len(r.RPSRatios) > 0 {
 				fmt.Fprintf(&b, "\nA/B req/s round by round: %s; median **%.2f×**. A/B p99: %s; median %.2f×.\n",
 					fmtFloats(r.RPSRatios), r.RPSRatio.Median, fmtFloats(r.P99Ratios), r.P99Ratio.Median)
+			}
+			for _, v := range r.Versus {
+				fmt.Fprintf(&b, "A/%s (%s) req/s round by round: %s; median **%.2f×**. A/%s p99: %s; median %.2f×.\n",
+					v.Role, v.Name, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
 			}
 		case Memory:
 			b.WriteString("| | system | idle RSS | RSS after requests | peak RSS | requests |\n|---|---|---:|---:|---:|---:|\n")
@@ -155,6 +160,15 @@ func renderMarkdown(results map[string]latest) string {
 	return b.String()
 }
 
+// cpuText is a CPU-per-request median, "—" when it was not measured
+// (results from before the harness measured it).
+func cpuText(s Summary) string {
+	if s.Median <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", s.Median)
+}
+
 func anchor(name string) string { return strings.ToLower(name) }
 
 // peerVersions lists the versions of the peers the result's systems use.
@@ -166,7 +180,11 @@ func peerVersions(env Env, r Result) string {
 	used := map[string]bool{}
 	for _, sc := range scenarios {
 		if sc.Name == r.Scenario {
-			for _, s := range sc.systems() {
+			all := sc.systems()
+			if sc.Peer != nil {
+				all = append(all, *sc.Peer)
+			}
+			for _, s := range all {
 				for _, n := range s.Needs {
 					used[n] = true
 				}
@@ -196,6 +214,21 @@ func shortVersion(v string) string {
 		return strings.TrimSpace(v[:i])
 	}
 	return v
+}
+
+// goalsText is the goal against B and those against the systems after
+// it ("req/s A/C ≥ 1.50×").
+func goalsText(r Result) string {
+	parts := []string{goalText(r.Goal)}
+	for _, v := range r.Versus {
+		if g := goalText(v.Goal); g != "—" {
+			parts = append(parts, strings.ReplaceAll(g, "A/B", "A/"+v.Role+" ("+v.Name+")"))
+		}
+	}
+	if len(parts) > 1 && parts[0] == "—" {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, "; ")
 }
 
 func goalText(g Goal) string {
@@ -230,6 +263,9 @@ func measuredText(r Result) string {
 			if r.Goal.MaxP99Ratio > 0 {
 				parts = append(parts, fmt.Sprintf("p99 %.2f×", r.P99Ratio.Median))
 			}
+		}
+		for _, v := range r.Versus {
+			parts = append(parts, fmt.Sprintf("vs %s %.2f×", v.Name, v.RPSRatio.Median))
 		}
 	case Memory:
 		if len(r.Systems) > 0 {

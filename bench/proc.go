@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,11 +184,20 @@ func freePort() (int, error) {
 
 // groupPIDs lists the processes whose process group is pgid.
 func groupPIDs(pgid int) []int {
+	var pids []int
+	for pid := range groupStats(pgid) {
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// groupStats reads /proc/PID/stat of every process of the groups.
+func groupStats(pgids ...int) map[int]string {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var pids []int
+	out := map[int]string{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -197,26 +207,87 @@ func groupPIDs(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if g, ok := statPGRP(string(b)); ok && g == pgid {
-			pids = append(pids, pid)
+		if g, ok := statPGRP(string(b)); ok && slices.Contains(pgids, g) {
+			out[pid] = string(b)
 		}
 	}
-	return pids
+	return out
 }
 
-// statPGRP reads the process group from a /proc/PID/stat line. The command
-// name is in parentheses and may hold spaces and parentheses itself.
-func statPGRP(stat string) (int, bool) {
+// statFields are the fields of a /proc/PID/stat line after the command
+// name, which is in parentheses and may hold spaces and parentheses
+// itself: state ppid pgrp session tty_nr tpgid flags minflt cminflt
+// majflt cmajflt utime stime ...
+func statFields(stat string) []string {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, false
+		return nil
 	}
-	f := strings.Fields(stat[i+1:]) // state ppid pgrp ...
+	return strings.Fields(stat[i+1:])
+}
+
+// statPGRP reads the process group from a /proc/PID/stat line.
+func statPGRP(stat string) (int, bool) {
+	f := statFields(stat)
 	if len(f) < 3 {
 		return 0, false
 	}
 	g, err := strconv.Atoi(f[2])
 	return g, err == nil
+}
+
+// statCPU reads utime+stime, in clock ticks, from a /proc/PID/stat line.
+func statCPU(stat string) (int64, bool) {
+	f := statFields(stat)
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || u < 0 || s < 0 {
+		return 0, false
+	}
+	return u + s, true
+}
+
+// clockTick is the unit of /proc/PID/stat's times (USER_HZ), 100 per
+// second on every architecture Linux and Go share.
+const clockTick = 10 * time.Millisecond
+
+// cpuSample is the CPU time each process of some groups has used so far,
+// in clock ticks, by pid.
+type cpuSample map[int]int64
+
+// sampleCPU reads the CPU time of every process of the groups.
+func sampleCPU(pgids ...int) cpuSample {
+	s := cpuSample{}
+	for pid, stat := range groupStats(pgids...) {
+		if t, ok := statCPU(stat); ok {
+			s[pid] = t
+		}
+	}
+	return s
+}
+
+// since is the CPU time used between before and s. A process that
+// started in between counts from zero; the time of one that exited in
+// between is lost (the systems measured keep their processes).
+func (s cpuSample) since(before cpuSample) time.Duration {
+	var ticks int64
+	for pid, t := range s {
+		if d := t - before[pid]; d > 0 {
+			ticks += d
+		}
+	}
+	return time.Duration(ticks) * clockTick
+}
+
+// perRequest is d divided among n requests, in µs; 0 for no requests.
+func perRequest(d time.Duration, n int64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return float64(d) / float64(time.Microsecond) / float64(n)
 }
 
 // memStatus reads VmRSS and VmHWM (in bytes) from /proc/PID/status.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -88,21 +89,25 @@ func nginxConfig(n *Nginx, d tmplData) (string, error) {
 		// Workers would switch to nobody, who cannot read the temp dir.
 		user = "user root;\n"
 	}
+	workers := "auto"
+	if n.Workers > 0 {
+		workers = strconv.Itoa(n.Workers)
+	}
 	return fmt.Sprintf(`%sdaemon off;
 master_process on;
-worker_processes auto;
-pid %[2]s/nginx.pid;
-error_log %[2]s/nginx-error.log warn;
+worker_processes %s;
+pid %[3]s/nginx.pid;
+error_log %[3]s/nginx-error.log warn;
 events {
     worker_connections 4096;
 }
 http {
     access_log off;
-    client_body_temp_path %[2]s/nginx-tmp/body;
-    proxy_temp_path %[2]s/nginx-tmp/proxy;
-    fastcgi_temp_path %[2]s/nginx-tmp/fastcgi;
-    uwsgi_temp_path %[2]s/nginx-tmp/uwsgi;
-    scgi_temp_path %[2]s/nginx-tmp/scgi;
+    client_body_temp_path %[3]s/nginx-tmp/body;
+    proxy_temp_path %[3]s/nginx-tmp/proxy;
+    fastcgi_temp_path %[3]s/nginx-tmp/fastcgi;
+    uwsgi_temp_path %[3]s/nginx-tmp/uwsgi;
+    scgi_temp_path %[3]s/nginx-tmp/scgi;
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
@@ -115,7 +120,7 @@ http {
 %s
     }
 }
-`, user, d.Dir, indent(httpPart, "    "), d.Port, indent(serverPart, "        ")), nil
+`, user, workers, d.Dir, indent(httpPart, "    "), d.Port, indent(serverPart, "        ")), nil
 }
 
 // nginxDirs makes the temp dirs nginxConfig names.
@@ -181,7 +186,7 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	d.Port = port
 	d.Bin = r.bin
 	name := strings.ToLower(role)
-	var argv []string
+	var argv, env []string
 	var config string
 	switch {
 	case sys.Demo:
@@ -232,10 +237,17 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 			}
 			argv = append(argv, s)
 		}
+		for _, e := range sys.Env {
+			s, err := render(sys.Name+" env", e, d)
+			if err != nil {
+				return nil, err
+			}
+			env = append(env, s)
+		}
 	default:
 		return nil, fmt.Errorf("system %q says nothing to run", sys.Name)
 	}
-	p, err := startProc(sys.Name, argv, d.Dir, nil, sys.StopSignal)
+	p, err := startProc(sys.Name, argv, d.Dir, env, sys.StopSignal)
 	if err != nil {
 		return nil, err
 	}
@@ -265,13 +277,18 @@ func (r *runner) prepare(sc Scenario) (tmplData, error) {
 		return tmplData{}, err
 	}
 	d := tmplData{Dir: dir}
-	if len(sc.Files) > 0 {
+	if len(sc.Files) > 0 || len(sc.Scripts) > 0 {
 		www := filepath.Join(dir, "www")
 		if err := os.MkdirAll(www, 0o755); err != nil {
 			return d, err
 		}
 		for name, size := range sc.Files {
 			if err := os.WriteFile(filepath.Join(www, name), fileContent(size), 0o644); err != nil {
+				return d, err
+			}
+		}
+		for name, text := range sc.Scripts {
+			if err := os.WriteFile(filepath.Join(www, name), []byte(text), 0o644); err != nil {
 				return d, err
 			}
 		}
@@ -289,13 +306,21 @@ func fileContent(size int) []byte {
 	return b
 }
 
-// systems lists the scenario's systems: A, and B when there is one.
+// systems lists the scenario's systems: A, and B and the More when there
+// are.
 func (sc Scenario) systems() []System {
 	if sc.B.zero() {
 		return []System{sc.A}
 	}
-	return []System{sc.A, sc.B}
+	out := []System{sc.A, sc.B}
+	for _, m := range sc.More {
+		out = append(out, m.System)
+	}
+	return out
 }
+
+// role names the scenario's i-th system: A, B, C, ...
+func role(i int) string { return string(rune('A' + i)) }
 
 func (sc Scenario) path() string {
 	if sc.Path == "" {
@@ -383,7 +408,7 @@ func (r *runner) startAll(sc Scenario, d *tmplData) ([]*started, []*proc, error)
 	}
 	var out []*started
 	for i, sys := range sc.systems() {
-		s, err := r.start(sys, []string{"A", "B"}[i], *d, sc.path())
+		s, err := r.start(sys, role(i), *d, sc.path())
 		if err != nil {
 			return out, extra, fmt.Errorf("%s: %w", sys.Name, err)
 		}
@@ -435,6 +460,10 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 			return fmt.Errorf("warm-up %s: %w", s.sys.Name, err)
 		}
 	}
+	var backend []int // the shared backend's or peer's process groups
+	for _, p := range extra {
+		backend = append(backend, p.pid())
+	}
 	for round := 1; round <= o.Rounds; round++ {
 		for i, s := range ss {
 			if ctx.Err() != nil {
@@ -444,7 +473,9 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 				return err
 			}
 			hs := startHWMSampler(s.pgids()...)
+			cpu0, bcpu0 := sampleCPU(s.pgids()...), sampleCPU(backend...)
 			run, err := runWrk(ctx, r.wrk, s.url, conns, o.Duration, sc.Headers, wrkExtra...)
+			run.CPU, run.BackendCPU = sampleCPU(s.pgids()...).since(cpu0), sampleCPU(backend...).since(bcpu0)
 			run.PeakRSS = hs.peak()
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", s.sys.Name, round, err)
@@ -453,19 +484,14 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 			sr := &res.Systems[i]
 			sr.Runs = append(sr.Runs, run)
 			sr.PeakRSS = max(sr.PeakRSS, run.PeakRSS)
-			fmt.Fprintf(o.Out, "  round %d %-16s %10.0f req/s  p50 %8v  p99 %8v\n", round, s.sys.Name, run.RPS, run.P50, run.P99)
+			fmt.Fprintf(o.Out, "  round %d %-16s %10.0f req/s  p50 %8v  p99 %8v  cpu %6.1f µs/req\n", round, s.sys.Name,
+				run.RPS, run.P50, run.P99, perRequest(run.CPU, run.Requests))
 		}
 	}
 	for i := range res.Systems {
 		summarizeRuns(&res.Systems[i])
 	}
-	if len(res.Systems) == 2 {
-		a, b := res.Systems[0], res.Systems[1]
-		res.RPSRatios = ratios(rpsOf(a.Runs), rpsOf(b.Runs))
-		res.RPSRatio = summarize(res.RPSRatios)
-		res.P99Ratios = ratios(p99Of(a.Runs), p99Of(b.Runs))
-		res.P99Ratio = summarize(res.P99Ratios)
-	}
+	compareRuns(sc, res)
 	for _, s := range res.Systems {
 		if sp := s.RPS.Spread(); sp > spreadLimit {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: req/s min %.0f and max %.0f differ by %.0f%% (> %.0f%%): a noisy machine; quote medians",
@@ -481,6 +507,28 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 		}
 	}
 	return nil
+}
+
+// compareRuns computes A's ratios against B (RPSRatios, P99Ratios) and
+// against each system after it (Versus), round by round.
+func compareRuns(sc Scenario, res *Result) {
+	if len(res.Systems) < 2 {
+		return
+	}
+	a := res.Systems[0]
+	res.RPSRatios = ratios(rpsOf(a.Runs), rpsOf(res.Systems[1].Runs))
+	res.RPSRatio = summarize(res.RPSRatios)
+	res.P99Ratios = ratios(p99Of(a.Runs), p99Of(res.Systems[1].Runs))
+	res.P99Ratio = summarize(res.P99Ratios)
+	for i, o := range res.Systems[2:] {
+		v := Versus{Role: o.Role, Name: o.Name,
+			RPSRatios: ratios(rpsOf(a.Runs), rpsOf(o.Runs)), P99Ratios: ratios(p99Of(a.Runs), p99Of(o.Runs))}
+		if i < len(sc.More) {
+			v.Goal = sc.More[i].Goal
+		}
+		v.RPSRatio, v.P99Ratio = summarize(v.RPSRatios), summarize(v.P99Ratios)
+		res.Versus = append(res.Versus, v)
+	}
 }
 
 func rpsOf(runs []Run) []float64 {
@@ -505,6 +553,16 @@ func summarizeRuns(s *SystemResult) {
 		p50 = append(p50, r.P50)
 		p99 = append(p99, r.P99)
 	}
+	var cpu, bcpu []float64
+	for _, r := range s.Runs {
+		if r.CPU > 0 {
+			cpu = append(cpu, perRequest(r.CPU, r.Requests))
+		}
+		if r.BackendCPU > 0 {
+			bcpu = append(bcpu, perRequest(r.BackendCPU, r.Requests))
+		}
+	}
+	s.CPUus, s.BackendCPUus = summarize(cpu), summarize(bcpu)
 	s.RPS = summarize(rpsOf(s.Runs))
 	s.P50ms = summarize(durationsToMillis(p50))
 	s.P99ms = summarize(durationsToMillis(p99))
@@ -551,7 +609,7 @@ func (r *runner) runStartup(ctx context.Context, sc Scenario, res *Result) error
 		return err
 	}
 	for i, sys := range sc.systems() {
-		sr := SystemResult{Name: sys.Name, Role: []string{"A", "B"}[i]}
+		sr := SystemResult{Name: sys.Name, Role: role(i)}
 		for n := 0; n < o.StartupRuns; n++ {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -586,15 +644,28 @@ func judge(res *Result) {
 	met := true
 	var parts []string
 	g := res.Goal
-	if g.MinRPSRatio > 0 {
-		ok := res.RPSRatio.Median >= g.MinRPSRatio
-		met = met && ok
-		parts = append(parts, fmt.Sprintf("req/s A/B %.2f× (goal ≥ %.2f×) %s", res.RPSRatio.Median, g.MinRPSRatio, metWord(ok)))
+	ratioGoals := func(g Goal, vs string, rps, p99 Summary) bool {
+		ok := true
+		if g.MinRPSRatio > 0 {
+			okR := rps.Median >= g.MinRPSRatio
+			ok = ok && okR
+			parts = append(parts, fmt.Sprintf("req/s A/%s %.2f× (goal ≥ %.2f×) %s", vs, rps.Median, g.MinRPSRatio, metWord(okR)))
+		}
+		if g.MaxP99Ratio > 0 {
+			okP := p99.Median <= g.MaxP99Ratio
+			ok = ok && okP
+			parts = append(parts, fmt.Sprintf("p99 A/%s %.2f× (goal ≤ %.2f×) %s", vs, p99.Median, g.MaxP99Ratio, metWord(okP)))
+		}
+		return ok
 	}
-	if g.MaxP99Ratio > 0 {
-		ok := res.P99Ratio.Median <= g.MaxP99Ratio
-		met = met && ok
-		parts = append(parts, fmt.Sprintf("p99 A/B %.2f× (goal ≤ %.2f×) %s", res.P99Ratio.Median, g.MaxP99Ratio, metWord(ok)))
+	met = ratioGoals(g, "B", res.RPSRatio, res.P99Ratio)
+	for i := range res.Versus {
+		v := &res.Versus[i]
+		if v.Goal.MinRPSRatio > 0 || v.Goal.MaxP99Ratio > 0 {
+			ok := ratioGoals(v.Goal, v.Role, v.RPSRatio, v.P99Ratio)
+			v.Met = &ok
+			met = met && ok
+		}
 	}
 	if g.MaxIdleRSS > 0 {
 		ok := a.IdleRSS > 0 && a.IdleRSS <= g.MaxIdleRSS

@@ -61,39 +61,45 @@ var protocolScenarios = []Scenario{
 	},
 	{
 		Name: "scgi-proxy",
-		Desc: "gopaste scgi_proxy → uWSGI --scgi-socket (2 processes) vs nginx scgi_pass → the same uWSGI",
+		Desc: "gopaste scgi_proxy → uWSGI --scgi-socket (2 processes) vs nginx scgi_pass → the same uWSGI, and nginx with one worker",
 		Kind: Compare,
-		Goal: Goal{MinRPSRatio: 1.0, MaxP99Ratio: 1.0},
+		Goal: Goal{MinRPSRatio: 0.9},
 		Peer: uwsgiPeer("--scgi-socket"),
 		A: gopasteSystem("gopaste", `[app:main]
 use = scgi_proxy
 backends = {{.Backend}}
 `),
-		B: nginxSystem("", `location / {
-    include /etc/nginx/scgi_params;
-    scgi_pass {{.Backend}};
-}`),
+		B:    nginxSystem("", scgiPass),
+		More: []Rival{oneWorker(nginxSystem("", scgiPass))},
 	},
 	{
 		Name: "uwsgi-proxy",
-		Desc: "gopaste uwsgi_proxy → uWSGI --socket (2 processes) vs nginx uwsgi_pass → the same uWSGI",
+		Desc: "gopaste uwsgi_proxy → uWSGI --socket (2 processes) vs nginx uwsgi_pass → the same uWSGI, and nginx with one worker",
 		Kind: Compare,
-		Goal: Goal{MinRPSRatio: 1.0, MaxP99Ratio: 1.0},
+		Goal: Goal{MinRPSRatio: 0.9},
 		Peer: uwsgiPeer("--socket"),
 		A: gopasteSystem("gopaste", `[app:main]
 use = uwsgi_proxy
 backends = {{.Backend}}
 `),
-		B: nginxSystem("", `location / {
-    include /etc/nginx/uwsgi_params;
-    uwsgi_pass {{.Backend}};
-}`),
+		B:    nginxSystem("", uwsgiPassBackend),
+		More: []Rival{oneWorker(nginxSystem("", uwsgiPassBackend))},
 	},
 }
 
 const uwsgiPass = `location / {
     include /etc/nginx/uwsgi_params;
     uwsgi_pass {{.Upstream}};
+}`
+
+const scgiPass = `location / {
+    include /etc/nginx/scgi_params;
+    scgi_pass {{.Backend}};
+}`
+
+const uwsgiPassBackend = `location / {
+    include /etc/nginx/uwsgi_params;
+    uwsgi_pass {{.Backend}};
 }`
 
 const fastcgiUpstream = `upstream backend {

@@ -31,6 +31,19 @@ type Scenario struct {
 	// (a uWSGI both systems forward to); its address is {{.Backend}}.
 	Peer *System
 	A, B System // B may be the zero System for single-system scenarios
+	// More are further systems (roles C, D, ...) loaded in the same
+	// alternation and compared with A the way B is, each with its own
+	// goal: Caddy, nginx with one worker.
+	More []Rival
+	// Scripts are files written under {{.Dir}}/www with this content
+	// (hello.php).
+	Scripts map[string]string
+}
+
+// Rival is a system after B in a scenario and A's goal against it.
+type Rival struct {
+	System
+	Goal Goal // only MinRPSRatio and MaxP99Ratio apply
 }
 
 // System is one server under test. Exactly one of Gopaste, Demo, Hello,
@@ -45,7 +58,9 @@ type System struct {
 	// written to a file whose path is {{.Config}}.
 	Command []string
 	Config  string
-	Needs   []string // executables it needs besides gopaste and wrk
+	// Env are extra NAME=value variables for a Command (templates allowed).
+	Env   []string
+	Needs []string // executables it needs besides gopaste and wrk
 	// Server is the gopaste server the harness writes for a Gopaste
 	// system ("uwsgi", "fastcgi"...); "" means "http".
 	Server string
@@ -63,6 +78,9 @@ type System struct {
 type Nginx struct {
 	HTTP   string // in the http block: upstreams, maps
 	Server string // in the server block that listens on {{.Port}}
+	// Workers is worker_processes; 0 means auto (one per core, what
+	// nginx's users run).
+	Workers int
 }
 
 func (s System) zero() bool {
@@ -111,10 +129,13 @@ type Result struct {
 	RPSRatio    Summary        `json:"rps_ratio"`
 	P99Ratios   []float64      `json:"p99_ratios,omitempty"`
 	P99Ratio    Summary        `json:"p99_ratio"`
-	Met         *bool          `json:"met,omitempty"`
-	Verdict     string         `json:"verdict,omitempty"`
-	Warnings    []string       `json:"warnings,omitempty"`
-	Skipped     string         `json:"skipped,omitempty"`
+	// Versus holds A's ratios against the systems after B (C, D, ...),
+	// round by round, and whether their goals were met.
+	Versus   []Versus `json:"versus,omitempty"`
+	Met      *bool    `json:"met,omitempty"`
+	Verdict  string   `json:"verdict,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Skipped  string   `json:"skipped,omitempty"`
 }
 
 // SystemResult is one system's figures in a scenario.
@@ -132,4 +153,22 @@ type SystemResult struct {
 	Requests  int       `json:"requests,omitempty"`             // Memory: requests sent
 	StartupMs []float64 `json:"startup_ms,omitempty"`
 	Startup   Summary   `json:"startup_summary_ms"`
+	// CPUus is the CPU time (user+system, all the system's processes
+	// and its upstream's) per request in µs, per round summarized.
+	CPUus Summary `json:"cpu_us_per_request"`
+	// BackendCPUus is the same for the backend or peer the scenario's
+	// systems share (hellosrv, uWSGI, php-fpm) during this system's rounds.
+	BackendCPUus Summary `json:"backend_cpu_us_per_request"`
+}
+
+// Versus is A measured against one system after B.
+type Versus struct {
+	Role      string    `json:"role"` // C, D, ...
+	Name      string    `json:"name"`
+	Goal      Goal      `json:"goal"`
+	RPSRatios []float64 `json:"rps_ratios,omitempty"` // A/this, round by round
+	RPSRatio  Summary   `json:"rps_ratio"`
+	P99Ratios []float64 `json:"p99_ratios,omitempty"`
+	P99Ratio  Summary   `json:"p99_ratio"`
+	Met       *bool     `json:"met,omitempty"`
 }

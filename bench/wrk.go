@@ -14,19 +14,23 @@ import (
 
 // Run is one load run of wrk against one system.
 type Run struct {
-	System      string        `json:"system"`
-	Round       int           `json:"round"`
-	RPS         float64       `json:"rps"`
-	Requests    int64         `json:"requests"`
-	Duration    time.Duration `json:"duration_ns"`
-	P50         time.Duration `json:"p50_ns"`
-	P75         time.Duration `json:"p75_ns"`
-	P90         time.Duration `json:"p90_ns"`
-	P99         time.Duration `json:"p99_ns"`
-	Non2xx      int64         `json:"non_2xx,omitempty"`
-	SocketErrs  int64         `json:"socket_errors,omitempty"`
-	Transfer    string        `json:"transfer_per_sec,omitempty"`
-	PeakRSS     int64         `json:"peak_rss_bytes,omitempty"` // of the process tree during this run
+	System     string        `json:"system"`
+	Round      int           `json:"round"`
+	RPS        float64       `json:"rps"`
+	Requests   int64         `json:"requests"`
+	Duration   time.Duration `json:"duration_ns"`
+	P50        time.Duration `json:"p50_ns"`
+	P75        time.Duration `json:"p75_ns"`
+	P90        time.Duration `json:"p90_ns"`
+	P99        time.Duration `json:"p99_ns"`
+	Non2xx     int64         `json:"non_2xx,omitempty"`
+	SocketErrs int64         `json:"socket_errors,omitempty"`
+	Transfer   string        `json:"transfer_per_sec,omitempty"`
+	PeakRSS    int64         `json:"peak_rss_bytes,omitempty"` // of the process tree during this run
+	// CPU is the user+system time the system's processes used during
+	// the run; BackendCPU the shared backend's or peer's.
+	CPU         time.Duration `json:"cpu_ns,omitempty"`
+	BackendCPU  time.Duration `json:"backend_cpu_ns,omitempty"`
 	RawOutput   string        `json:"-"`
 	CommandLine string        `json:"command"`
 }
