@@ -229,3 +229,20 @@ func TestPreloadRecycle(t *testing.T) {
 	}
 	waitUntil(t, "the log says why", func() bool { return strings.Contains(logs.String(), "memory_limit") })
 }
+
+// TestPreloadHardTimeout: the stack signal gopaste sends the preload
+// master reaches its children, so the stuck request's Python stack is in
+// the log before the kill.
+func TestPreloadHardTimeout(t *testing.T) {
+	a, srv, logs := start(t, Options{Module: "faults", Workers: 2, Preload: true,
+		Process: processTimeouts(0, 1500*time.Millisecond)})
+	first := pids(a)
+	get(t, srv.URL+"/slow?30")
+	waitUntil(t, "the master is replaced", func() bool {
+		now := pids(a)
+		return len(now) == 1 && now[0] != first[0]
+	})
+	if l := logs.String(); !strings.Contains(l, "faults.py") || !strings.Contains(l, " in application") {
+		t.Errorf("no stack of the stuck child in the log:\n%s", l)
+	}
+}

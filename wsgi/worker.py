@@ -757,15 +757,18 @@ def parse_signal(name):
 
 def prefork(sock, app, opts):
     """The preload master: forks opts.workers children on sock, restarts
-    those that exit, and stops them all on a stop signal."""
+    those that exit, stops them all on a stop signal, and passes the stack
+    signal on to them (gopaste sends it to this process, whose own stack
+    tells nothing)."""
     children = {}
     stops = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stops | {signal.SIGCHLD})
+    passed = {parse_signal(opts.stack_signal)} if opts.stack_signal else set()
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops | passed | {signal.SIGCHLD})
 
     def spawn():
         pid = os.fork()
         if pid == 0:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, passed | {signal.SIGCHLD})
             try:
                 Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe,
                        opts.max_requests_jitter, opts.error_token).serve()
@@ -782,9 +785,10 @@ def prefork(sock, app, opts):
     stopping = None
     failures = 0
     while children:
-        sig = wait_signal(stops | {signal.SIGCHLD})
+        sig = wait_signal(stops | passed | {signal.SIGCHLD})
         if sig != signal.SIGCHLD:
-            stopping = sig
+            if sig not in passed:
+                stopping = sig
             for pid in children:
                 try:
                     os.kill(pid, sig)
