@@ -183,6 +183,9 @@ func (s *serving) start(gen *deploy.Generation) int {
 func (s *serving) listen(srv *server.Server) (net.Listener, error) {
 	lc := srv.Options.Listen
 	if s.inh != nil {
+		if ul, ok := s.inh.Listener.(*net.UnixListener); ok && s.inh.Role == server.RoleUpgrade {
+			ul.SetUnlinkOnClose(true) // this process owns the socket file now
+		}
 		return lc.Inherited(s.inh.Listener, s.logger), nil
 	}
 	ls, err := proc.Listeners()
