@@ -17,6 +17,7 @@ import (
 	"github.com/gopaste/gopaste/apps/env"
 	"github.com/gopaste/gopaste/auth"
 	"github.com/gopaste/gopaste/form"
+	"github.com/gopaste/gopaste/internal/redact"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/session"
 	"github.com/gopaste/gopaste/tmpl"
@@ -222,15 +223,16 @@ func (a *App) sessions(w http.ResponseWriter, r *http.Request) {
 // variable is one name and value the context page shows.
 type variable struct{ Name, Value string }
 
-// context shows the request as CGI variables, its cookies (names and
-// sizes: one of them is the session's key) and the session.
+// context shows the request as CGI variables (those whose names look
+// secret masked, as the env app does), its cookies (names and sizes:
+// one of them is the session's key) and the session.
 func (a *App) context(w http.ResponseWriter, r *http.Request) {
 	var vars, cookies, values []variable
 	for k, v := range env.Vars(r) {
 		if k == "HTTP_COOKIE" {
 			v = "(" + strconv.Itoa(len(r.Cookies())) + " cookies, below)"
 		}
-		vars = append(vars, variable{k, v})
+		vars = append(vars, variable{k, redact.Value(k, v)}) // HTTP_AUTHORIZATION, ...
 	}
 	for _, c := range r.Cookies() {
 		cookies = append(cookies, variable{c.Name, strconv.Itoa(len(c.Value)) + " characters, not shown"})

@@ -58,6 +58,10 @@ func TestLoginFlow(t *testing.T) {
 		"<th>REMOTE_USER</th><td>&lt;ann&gt;</td>", "<th>PATH_INFO</th><td>/context</td>",
 		"<th>session</th><td>43 characters, not shown</td>", "<th>altdemo.requests</th><td><code>9</code></td>",
 		"<th>gopaste.csrf</th><td><code>(hidden)</code></td>")
+	// Credentials in headers are masked.
+	c.Header.Set("Authorization", "Basic YWxpY2U6d29uZGVybGFuZA==")
+	c.Get("/context").MustStatus(200).MustContain("<th>HTTP_AUTHORIZATION</th><td>********</td>").MustNotContain("YWxpY2U6")
+	c.Header.Del("Authorization")
 	// The session's token is never shown.
 	tok, ok := c.Cookie("/", "session")
 	if !ok || tok == "" {
