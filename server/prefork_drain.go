@@ -162,20 +162,10 @@ func (c *drainConn) Close() error {
 }
 
 // ReadFrom hands bulk writes to the connection itself (sendfile).
-func (c *drainConn) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
-}
+func (c *drainConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
 
 // CloseWrite half-closes TCP connections.
-func (c *drainConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
-}
+func (c *drainConn) CloseWrite() error { return closeWrite(c.Conn) }
 
 type drainHandler struct {
 	h http.Handler
