@@ -418,7 +418,9 @@ func (m *Manager) writeCookie(w *writer, token string, expiry time.Time) {
 	for d := range strings.SplitSeq(strings.ToLower(joined), ",") {
 		d = strings.TrimSpace(d)
 		if d == "no-store" || d == "private" || strings.HasPrefix(d, "no-cache=") && strings.Contains(d, "set-cookie") {
-			h.Set("Cache-Control", joined)
+			if len(cc) > 1 {
+				h.Set("Cache-Control", joined)
+			}
 			return
 		}
 	}
