@@ -2,18 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/gopastetest"
 )
@@ -52,31 +52,41 @@ func TestNotes(t *testing.T) {
 	app.Get("/").MustContain("to write notes", "Visit number 1").MustNotContain("milk")
 }
 
-// TestCommands runs the tutorial's commands through cli.Main, as the
-// binary does: "mysite request site.ini /", then "mysite serve site.ini"
-// (on a free port) and a request to it.
+// TestCommands runs step 4 of the tutorial: "go build -o mysite .",
+// "./mysite request site.ini /", then "./mysite serve site.ini" (on a
+// free port) and a request to it.
 func TestCommands(t *testing.T) {
-	cfg := site(t)
-	var out, errs bytes.Buffer
-	if code := cli.Main(&cli.Env{Stdout: &out, Stderr: &errs}, []string{"request", cfg, "/"}); code != 0 {
-		t.Fatalf("request: exit %d\n%s", code, errs.String())
+	if testing.Short() {
+		t.Skip("builds the program")
 	}
-	if !strings.HasPrefix(out.String(), "HTTP/1.1 200 OK") || !strings.Contains(out.String(), "Visit number 1") {
-		t.Errorf("request: %s", out.String())
+	cfg := site(t)
+	bin := filepath.Join(t.TempDir(), "mysite")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "request", cfg, "/").Output()
+	if err != nil || !strings.HasPrefix(string(out), "HTTP/1.1 200 OK") || !strings.Contains(string(out), "Visit number 1") {
+		t.Errorf("mysite request: %v\n%s", err, out)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- cli.Main(&cli.Env{Context: ctx, Stdout: io.Discard, Stderr: logs}, []string{"serve", cfg, "--port", "0"})
-	}()
+	cmd := exec.Command(bin, "serve", cfg, "--port", "0")
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	defer func() {
-		cancel()
+		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("mysite serve: %v\n%s", err, logs.String())
+			}
 		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
+			cmd.Process.Kill()
+			t.Error("mysite serve did not stop on SIGTERM")
 		}
 	}()
 	addr := regexp.MustCompile(`msg=listening .*addr=(\S+)`)
@@ -84,7 +94,7 @@ func TestCommands(t *testing.T) {
 	var m []string
 	for m = addr.FindStringSubmatch(logs.String()); m == nil; m = addr.FindStringSubmatch(logs.String()) {
 		if time.Now().After(deadline) {
-			t.Fatalf("serve never said where it listens:\n%s", logs.String())
+			t.Fatalf("mysite serve never said where it listens:\n%s", logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
