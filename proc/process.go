@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Cmd describes a child process. The zero values of the optional fields
@@ -290,7 +292,9 @@ func (p *Process) Stop() error {
 }
 
 // ExitStatus describes how a process ended, from [Process.Err]: "" for
-// exit status 0, "exit status N", "killed by SIGNAL", or the error.
+// exit status 0, "exit status N", "killed by segmentation fault
+// (SIGSEGV)" (the signal's description and name), "killed by SIGKILL"
+// (where the description would repeat "killed"), or the error.
 func ExitStatus(err error) string {
 	if err == nil {
 		return ""
@@ -298,11 +302,24 @@ func ExitStatus(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
+			return killedBy(ws.Signal())
 		}
 		return "exit status " + strconv.Itoa(ee.ExitCode())
 	}
 	return err.Error()
+}
+
+// killedBy names sig for ExitStatus.
+func killedBy(sig syscall.Signal) string {
+	name := unix.SignalName(sig)
+	if name == "" {
+		name = "signal " + strconv.Itoa(int(sig))
+	}
+	desc := sig.String()
+	if desc == "killed" || strings.HasPrefix(desc, "signal ") {
+		return "killed by " + name
+	}
+	return "killed by " + desc + " (" + name + ")"
 }
 
 // WaitDial waits until network/addr accepts a connection, the sign that

@@ -362,6 +362,20 @@ func TestExitStatus(t *testing.T) {
 	}
 }
 
+// SIGKILL read "killed by killed" (issue 10).
+func TestKilledBy(t *testing.T) {
+	for sig, want := range map[syscall.Signal]string{
+		syscall.SIGKILL:    "killed by SIGKILL",
+		syscall.SIGSEGV:    "killed by segmentation fault (SIGSEGV)",
+		syscall.SIGTERM:    "killed by terminated (SIGTERM)",
+		syscall.Signal(77): "killed by signal 77",
+	} {
+		if got := killedBy(sig); got != want {
+			t.Errorf("killedBy(%d) = %q, want %q", int(sig), got, want)
+		}
+	}
+}
+
 func TestWaitDial(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

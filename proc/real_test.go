@@ -179,7 +179,7 @@ func TestRealStopKillsGroup(t *testing.T) {
 	grandchild(t, br)
 	start := time.Now()
 	err := p.Stop()
-	if ExitStatus(err) != "killed by killed" {
+	if ExitStatus(err) != "killed by SIGKILL" {
 		t.Errorf("Stop = %v, want killed by SIGKILL", err)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
