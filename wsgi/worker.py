@@ -552,8 +552,8 @@ class Worker(object):
             req.send(result)
         except (ConnectionError, BrokenPipeError):
             raise
-        except Exception:
-            tb = traceback.format_exc()
+        except Exception as e:
+            tb = app_traceback(e)
             if not req.sent and self.error_token:
                 # gopaste takes the traceback out of this reply: it logs it,
                 # and shows it only where the errors filter's debug is on.
@@ -613,6 +613,16 @@ def wait_signal(sigs):
         if os.getppid() != parent:
             log("parent %d exited: stopping" % parent)
             return signal.SIGTERM
+
+
+def app_traceback(e):
+    """The traceback of e with the application's frames only: not this
+    file's, not importlib's."""
+    tb = traceback.TracebackException.from_exception(e)
+    tb.stack = traceback.StackSummary.from_list(
+        [f for f in tb.stack if f.filename not in (__file__, importlib.__file__)
+         and not f.filename.startswith("<frozen importlib")])
+    return "".join(tb.format())
 
 
 def rss():
@@ -858,13 +868,8 @@ def main(argv=None):
     try:
         app = load_app(opts)
     except Exception as e:
-        # The application's frames only: not this file's, not importlib's.
-        tb = traceback.TracebackException.from_exception(e)
-        tb.stack = traceback.StackSummary.from_list(
-            [f for f in tb.stack if f.filename not in (__file__, importlib.__file__)
-             and not f.filename.startswith("<frozen importlib")])
         sys.stderr.write("wsgi: cannot load %s (in %s):\n%s" % (
-            "module = " + opts.module if opts.module else "paste = " + opts.paste, os.getcwd(), "".join(tb.format())))
+            "module = " + opts.module if opts.module else "paste = " + opts.paste, os.getcwd(), app_traceback(e)))
         sys.stderr.flush()
         os._exit(1)
     if opts.imports_file and opts.worker == "1":
