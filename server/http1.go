@@ -22,6 +22,9 @@ package server
 //   - asterisk-form ("GET *") is refused unless the method is OPTIONS, and
 //     authority-form ("GET host:port") unless it is CONNECT (RFC 9112
 //     §3.2.3, §3.2.4).
+//   - a chunked body whose trailer has a field name that is not a token
+//     ("X : y") ends in an error instead of io.EOF: net/http checks the
+//     names of the header, not those of the trailer (RFC 9112 §5.1).
 //
 // Over TLS net/http needs the *tls.Conn itself, so there is no headConn:
 // every chunked request closes its connection, and HTTP/1.0 requests are
@@ -31,6 +34,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -38,6 +43,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
 )
 
 // maxHead10 is how much of an HTTP/1.0 request head headConn keeps; a
@@ -266,8 +273,37 @@ func guardHTTP1(h http.Handler) http.Handler {
 		if r.ProtoMinor == 0 || hc == nil && len(r.TransferEncoding) > 0 || hc != nil && hc.closeAfter(r) {
 			w.Header().Set("Connection", "close")
 		}
+		if len(r.TransferEncoding) > 0 {
+			// net/http looks at r.Body after the handler (a body closed
+			// early closes the connection): give it back its own.
+			body := r.Body
+			r.Body = &trailerBody{ReadCloser: body, r: r}
+			defer func() { r.Body = body }()
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// errTrailerName ends a chunked body whose trailer has a field name that
+// is not a token.
+var errTrailerName = errors.New("server: malformed trailer field name")
+
+// trailerBody checks the trailer's field names when r's body ends.
+type trailerBody struct {
+	io.ReadCloser
+	r *http.Request
+}
+
+func (b *trailerBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		for k := range b.r.Trailer {
+			if !cgivars.ValidToken(k) {
+				return n, fmt.Errorf("%w: %q", errTrailerName, k)
+			}
+		}
+	}
+	return n, err
 }
 
 // refuseHTTP1 returns the status and message refusing r, the nth request

@@ -51,7 +51,10 @@ func TestHTTP1FramingIssue12(t *testing.T) {
 	var mu sync.Mutex
 	var paths []string
 	addr := start(t, Options{Protocol: "http"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		mu.Lock()
 		paths = append(paths, r.URL.Path)
 		mu.Unlock()
@@ -76,6 +79,11 @@ func TestHTTP1FramingIssue12(t *testing.T) {
 		{"OPTIONS * answered", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", []int{200}, false},
 		{"authority-form GET refused", "GET example.com:80 HTTP/1.1\r\nHost: x\r\n\r\n", []int{400}, true},
 		{"absolute-form GET served", "GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n", []int{200}, false},
+		{"trailer name with a space refused", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX : y\r\n\r\n", []int{400}, false},
+		// net/http closes after a body that failed; the check of the
+		// trailer must leave it the body it looks at.
+		{"broken chunked body still closes", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: " + strings.Repeat("a", 8<<10) + "\r\n\r\n" + smuggled, []int{400}, true},
+		{"trailer served", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: y\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", []int{200, 200}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			statuses, closed := rawExchange(t, addr, tc.req)

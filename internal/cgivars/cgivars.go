@@ -178,14 +178,14 @@ func ToRequest(vars []Pair, body io.Reader) (*http.Request, error) {
 				continue
 			}
 			key := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
-			if !validToken(key) {
+			if !ValidToken(key) {
 				continue
 			}
 			// nginx before 1.23 sends a repeated header once per line.
 			h[key] = append(h[key], p.Value)
 		}
 	}
-	if !validToken(method) {
+	if !ValidToken(method) {
 		return nil, fmt.Errorf("%w: %q", ErrNoMethod, method)
 	}
 	n, err := strconv.ParseInt(clen, 10, 64)
@@ -346,9 +346,9 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// validToken reports whether s is an RFC 9110 token (a method or header
+// ValidToken reports whether s is an RFC 9110 token (a method or header
 // name).
-func validToken(s string) bool {
+func ValidToken(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -206,7 +206,7 @@ func agree(t *testing.T, vars []Pair) {
 		case "Content-Length", "Transfer-Encoding", "Content-Type":
 			continue // framing: ours comes from CONTENT_LENGTH only
 		}
-		if !validToken(k) || count[HeaderVar(k)] > 1 {
+		if !ValidToken(k) || count[HeaderVar(k)] > 1 {
 			continue // a repeated variable: the map kept one copy
 		}
 		if len(v) == 1 && got.Header.Get(k) != v[0] {

@@ -215,7 +215,7 @@ func HeaderVar(k string) string {
 // could not tell from a dashed name (X-Auth_User posing as X-Auth-User).
 // The gateway clients and http_proxy drop the same headers by it.
 func Forbidden(k string) bool {
-	return strings.Contains(k, "_") || !validToken(k) || http.CanonicalHeaderKey(k) == "Proxy"
+	return strings.Contains(k, "_") || !ValidToken(k) || http.CanonicalHeaderKey(k) == "Proxy"
 }
 
 // dropHeader reports whether header k is not sent as an HTTP_* variable:
