@@ -408,6 +408,15 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 		return fail(fmt.Errorf("fastcgi: reply from %s: %w", addr, err))
 	}
 	c.nc.SetReadDeadline(time.Time{})
+	if resp.ContentLength < 0 && resp.TransferEncoding == nil && resp.Body != http.NoBody {
+		// A short reply without Content-Length (PHP's) that has already
+		// arrived whole gets one, so a proxy sends it in one write
+		// instead of flushing it as a stream (gateway.ShortReply does
+		// the same for SCGI and uwsgi).
+		if n, ok := sr.bufferedLength(stdout); ok {
+			resp.ContentLength = n
+		}
+	}
 	resp.Body = &clientBody{t: t, c: c, sr: sr, body: resp.Body, r: stdout, stop: stop, bodyDone: bodyDone}
 	return resp, nil
 }
@@ -499,6 +508,37 @@ func (s *stdoutReader) Read(p []byte) (int, error) {
 	n := copy(p, s.left)
 	s.left = s.left[n:]
 	return n, nil
+}
+
+// bufferedLength reports whether the rest of the STDOUT stream, up to an
+// END_REQUEST that completes the request, has already been read from the
+// connection: in stdout (the reply body's buffer over s), the record s
+// is on, and the complete records in s.br's buffer. n is then its length
+// in bytes. It reads nothing more, so it never waits.
+func (s *stdoutReader) bufferedLength(stdout *bufio.Reader) (n int64, ok bool) {
+	n = int64(stdout.Buffered() + len(s.left))
+	if s.ended {
+		return n, s.endErr == nil
+	}
+	b, _ := s.br.Peek(s.br.Buffered())
+	for len(b) >= HeaderSize {
+		h := ParseHeader(b)
+		size := HeaderSize + int(h.ContentLength) + int(h.PaddingLength)
+		if h.Version != Version1 || len(b) < size {
+			return 0, false
+		}
+		if h.ID == s.id {
+			switch h.Type {
+			case TypeStdout:
+				n += int64(h.ContentLength)
+			case TypeEndRequest:
+				e, err := ParseEndRequest(b[HeaderSize : HeaderSize+int(h.ContentLength)])
+				return n, err == nil && e.ProtocolStatus == StatusRequestComplete
+			}
+		}
+		b = b[size:]
+	}
+	return 0, false
 }
 
 // clientBody is the body of a reply. When it is read to its end (or
