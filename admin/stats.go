@@ -113,27 +113,37 @@ func (s *Series) Observe(end time.Time, status int, d time.Duration) {
 	b := bucketOf(d)
 	isErr := status >= 500
 	s.total.add(b, d, isErr)
-	slot := end.Unix() / int64(Interval/time.Second)
+	if w := s.window(slotOf(end)); w != nil {
+		w.add(b, d, isErr)
+	}
+}
+
+// slotOf returns the window slot of t: Unix time / 10.
+func slotOf(t time.Time) int64 { return t.Unix() / int64(Interval/time.Second) }
+
+// window returns the ring's window for slot, zeroing it when it held an
+// older slot; nil when it already holds a newer one (slot is more than
+// 15 minutes old: counted in the totals only).
+func (s *Series) window(slot int64) *window {
 	w := &s.ring[slot%Windows]
 	for {
 		cur := w.slot.Load()
 		if cur == slot {
-			break
+			return w
 		}
 		if cur == resetting {
 			runtime.Gosched() // another request is zeroing it: a few stores
 			continue
 		}
 		if cur > slot {
-			return // a request from 15 minutes ago: in the totals only
+			return nil
 		}
 		if w.slot.CompareAndSwap(cur, resetting) {
 			w.zero()
 			w.slot.Store(slot)
-			break
+			return w
 		}
 	}
-	w.add(b, d, isErr)
 }
 
 // Point is one window of a series.

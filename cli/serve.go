@@ -169,8 +169,12 @@ func (s *serving) start(gen *deploy.Generation) int {
 	}
 	s.listener, srv.Listener = l, l
 	defer l.Close() // after the protocol server's Shutdown closed it, an error
-	if s.inh != nil && s.inh.Role == server.RoleWorker {
-		srv.Options.Admin = nil // the master's (one listener for all the workers)
+	if a := srv.Options.Admin; a != nil && s.inh != nil && s.inh.Role == server.RoleWorker {
+		// The master has the one admin listener for all the workers;
+		// each sends it what it counts.
+		wa := *a
+		wa.Report = s.inh.Send
+		srv.Options.Admin = &wa
 	}
 	if srv.Options.Concurrency == "prefork" && (s.inh == nil || s.inh.Role != server.RoleWorker) {
 		return s.runPrefork(gen, srv.Options)
@@ -502,6 +506,9 @@ func (s *serving) runPrefork(gen *deploy.Generation, o server.Options) int {
 	s.prefork = &server.Prefork{Workers: o.Workers, Path: exe, Args: append([]string{exe, "serve"}, s.args...),
 		Listener: f, Stdout: s.env.Stdout, Stderr: s.env.Stderr, Logger: s.logger,
 		StopTimeout: o.GracefulTimeout + 5*time.Second}
+	if o.Admin != nil {
+		s.prefork.Hub = o.Admin.Hub // the workers' counts
+	}
 	ctx, cancel := context.WithCancel(s.env.Context)
 	defer cancel()
 	if err := s.prefork.Start(ctx); err != nil {
@@ -512,6 +519,7 @@ func (s *serving) runPrefork(gen *deploy.Generation, o server.Options) int {
 		return 1
 	}
 	if o.Admin != nil {
+		defer o.Admin.Hub.AddSource("prefork", s.prefork.Source())()
 		defer server.ServeAdmin(ctx, o.Admin, s.logger)()
 	}
 	s.ready()

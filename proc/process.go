@@ -309,6 +309,24 @@ func ExitStatus(err error) string {
 	return err.Error()
 }
 
+// RSS returns the resident memory of process pid in bytes (VmRSS, from
+// /proc), or 0 when it cannot be read.
+func RSS(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
+}
+
 // killedBy names sig for ExitStatus.
 func killedBy(sig syscall.Signal) string {
 	name := unix.SignalName(sig)

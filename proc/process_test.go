@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -418,5 +419,14 @@ func TestWaitDial(t *testing.T) {
 	}
 	if got, want := f.afters[:3], []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}; !reflect.DeepEqual(got, want) {
 		t.Errorf("dial delays %v, want %v", got, want)
+	}
+}
+
+func TestRSS(t *testing.T) {
+	if n := RSS(os.Getpid()); n <= 0 {
+		t.Errorf("RSS(this process) = %d, want its resident memory", n)
+	}
+	if n := RSS(-1); n != 0 {
+		t.Errorf("RSS(-1) = %d, want 0", n)
 	}
 }

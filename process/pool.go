@@ -549,7 +549,7 @@ func (p *Pool) release(rq *request, final bool) {
 		c := rq.w
 		p.mu.Unlock()
 		if c != nil {
-			rss = readRSS(c.pid) // outside the lock: a file read
+			rss = proc.RSS(c.pid) // outside the lock: a file read
 		}
 	}
 	p.mu.Lock()

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -290,24 +289,6 @@ func (p *Pool) newTransport(addr string) http.RoundTripper {
 	return proxy.NewHTTPTransport(b, proxy.Options{MaxIdleConns: p.opts.Concurrency})
 }
 
-// readRSS returns the resident memory of process pid in bytes (VmRSS),
-// or 0 when it cannot be read.
-func readRSS(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
-	if err != nil {
-		return 0
-	}
-	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return 0
-	}
-	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return pages * int64(os.Getpagesize())
-}
-
 // credential looks up user and group for the workers; nil when both
 // are empty.
 func credential(name, group string) (*syscall.Credential, error) {
@@ -387,7 +368,7 @@ func (p *Pool) Workers() []Worker {
 	}
 	p.mu.Unlock()
 	for i := range out {
-		out[i].RSS = readRSS(out[i].Pid)
+		out[i].RSS = proc.RSS(out[i].Pid)
 	}
 	slices.SortFunc(out, func(a, b Worker) int { return a.Worker - b.Worker })
 	return out

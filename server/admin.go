@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,21 @@ type AdminOptions struct {
 	// Hub is what the listener shows and what the server feeds with
 	// every request it serves.
 	Hub *admin.Hub
+	// Report, when set, replaces the listener: every ReportInterval
+	// (zero means one second), and once more when the server stops, the
+	// hub's new counts go through it as a line, [ReportPrefix] and an
+	// [admin.Report] in JSON. A prefork worker sends them to its master,
+	// whose listener shows them ([Prefork.Hub]).
+	Report         func(line string) error
+	ReportInterval time.Duration
 }
+
+// ReportPrefix starts the control-socket lines that carry a worker's
+// [admin.Report].
+const ReportPrefix = "stats "
+
+// MaxReportLine bounds such a line, in bytes (see [admin.MaxReportSeries]).
+const MaxReportLine = 1 << 20
 
 // readAdmin reads the admin key: nil when unset.
 func readAdmin(c *registry.Config) *AdminOptions {
@@ -63,7 +78,55 @@ func startAdmin(ctx context.Context, a *AdminOptions, h http.Handler, logger *sl
 	if a == nil {
 		return h, func() {}
 	}
+	if a.Report != nil {
+		r := admin.NewReporter(a.Hub)
+		return r.Track(a.Hub.Wrap(h)), sendReports(a, r, logger)
+	}
 	return a.Hub.Wrap(h), ServeAdmin(ctx, a, logger)
+}
+
+// sendReports sends r's reports through a.Report until stop is called
+// (after the server drained), then sends the last one.
+func sendReports(a *AdminOptions, r *admin.Reporter, logger *slog.Logger) (stop func()) {
+	every := a.ReportInterval
+	if every <= 0 {
+		every = time.Second
+	}
+	var mu sync.Mutex // one report at a time: the ticker's and stop's
+	send := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		b, err := json.Marshal(r.Report())
+		if err != nil || len(b)+len(ReportPrefix) >= MaxReportLine {
+			logger.Warn("admin report not sent", "err", err, "bytes", len(b))
+			return
+		}
+		if err := a.Report(ReportPrefix + string(b)); err != nil {
+			logger.Debug("admin report not sent", "err", err) // the master is gone: the worker stops
+		}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				send()
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(quit)
+			<-done
+			send()
+		})
+	}
 }
 
 // adminRetry is how often ServeAdmin tries again to open a listener

@@ -2,20 +2,24 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/gopaste/gopaste/admin"
 	"github.com/gopaste/gopaste/proc"
 )
 
@@ -54,9 +58,18 @@ type Prefork struct {
 	// StopTimeout is how long a stopping worker has to drain before it
 	// is killed; zero means 35s (the default graceful_timeout and 5s).
 	StopTimeout time.Duration
+	// Hub, when set, takes the workers' reports (the lines
+	// [ReportPrefix] starts, sent when their server has
+	// AdminOptions.Report): their request counts are merged into its
+	// series, so that the master's admin listener counts every worker's
+	// requests. Add [Prefork.Source] to the hub for its worker table.
+	Hub *admin.Hub
 
 	slots    []*workerSlot
 	retiring sync.WaitGroup
+
+	mu       sync.Mutex
+	stopping map[*worker]bool // retiring workers, for Workers
 
 	outOnce        sync.Once
 	stdout, stderr io.Writer // Stdout and Stderr, safe for the workers to share
@@ -102,6 +115,9 @@ type worker struct {
 	started time.Time
 	ready   chan struct{} // closed on "ready"
 	recycle chan struct{} // closed on "recycle"
+
+	mu     sync.Mutex
+	report admin.Report // the latest, without its series
 }
 
 func (m *Prefork) logger() *slog.Logger {
@@ -318,7 +334,7 @@ func (m *Prefork) spawn(ctx context.Context, n int) (*worker, error) {
 		return nil, fmt.Errorf("server: worker %d: %w", n, err)
 	}
 	w := &worker{p: p, ctl: ctl, started: time.Now(), ready: make(chan struct{}), recycle: make(chan struct{})}
-	go w.read()
+	go w.read(m.Hub, m.logger().With("worker", n, "pid", p.Pid()))
 	timeout := m.StartTimeout
 	if timeout <= 0 {
 		timeout = time.Minute
@@ -343,8 +359,9 @@ func (m *Prefork) spawn(ctx context.Context, n int) (*worker, error) {
 	return nil, err
 }
 
-// read turns the worker's messages into w's channels.
-func (w *worker) read() {
+// read turns the worker's messages into w's channels, and its reports
+// into hub's counts (when hub is set).
+func (w *worker) read(hub *admin.Hub, log *slog.Logger) {
 	var readyOnce, recycleOnce sync.Once
 	for msg := range w.ctl.msgs {
 		switch msg {
@@ -352,17 +369,84 @@ func (w *worker) read() {
 			readyOnce.Do(func() { close(w.ready) })
 		case "recycle":
 			recycleOnce.Do(func() { close(w.recycle) })
+		default:
+			js, ok := strings.CutPrefix(msg, ReportPrefix)
+			if !ok || hub == nil {
+				continue
+			}
+			var rep admin.Report
+			if err := json.Unmarshal([]byte(js), &rep); err != nil {
+				log.Warn("bad report from a worker", "err", err)
+				continue
+			}
+			hub.Merge(rep)
+			rep.Mounts, rep.Backends = nil, nil
+			w.mu.Lock()
+			w.report = rep
+			w.mu.Unlock()
 		}
 	}
+}
+
+// Source returns m as the admin hub's worker source: the workers (pool
+// "prefork") with their pid, state ("ready", "busy" while serving,
+// "stopping" while they drain), requests served and the oldest request
+// they serve (as of their latest report), resident memory and start.
+func (m *Prefork) Source() admin.WorkerSource { return workerTable{m} }
+
+type workerTable struct{ m *Prefork }
+
+func (t workerTable) Workers() []admin.Worker { return t.m.table() }
+
+func (m *Prefork) table() []admin.Worker {
+	var ws []*worker
+	for _, s := range m.slots {
+		s.mu.Lock()
+		if s.cur != nil {
+			ws = append(ws, s.cur)
+		}
+		s.mu.Unlock()
+	}
+	m.mu.Lock()
+	for w := range m.stopping {
+		ws = append(ws, w)
+	}
+	stopping := maps.Clone(m.stopping)
+	m.mu.Unlock()
+	out := make([]admin.Worker, 0, len(ws))
+	for _, w := range ws {
+		w.mu.Lock()
+		rep := w.report
+		w.mu.Unlock()
+		state := "ready"
+		switch {
+		case stopping[w]:
+			state = "stopping"
+		case rep.Current != nil:
+			state = "busy"
+		}
+		out = append(out, admin.Worker{Pool: "prefork", PID: w.p.Pid(), State: state, Requests: rep.Requests,
+			RSS: proc.RSS(w.p.Pid()), Started: w.started, Current: rep.Current})
+	}
+	return out
 }
 
 // retire stops w in the background: SIGTERM, drain, kill after the
 // grace. why, when set, is logged.
 func (m *Prefork) retire(w *worker, why string) {
 	m.retiring.Add(1)
+	m.mu.Lock()
+	if m.stopping == nil {
+		m.stopping = map[*worker]bool{}
+	}
+	m.stopping[w] = true
+	m.mu.Unlock()
 	go func() {
 		defer m.retiring.Done()
 		err := w.p.Stop()
+		m.mu.Lock()
+		delete(m.stopping, w)
+		m.mu.Unlock()
 		w.ctl.f.Close()
 		if why != "" {
 			m.logger().Info("worker retired", "pid", w.p.Pid(), "reason", why, "status", proc.ExitStatus(err))

@@ -10,7 +10,8 @@ package server
 //
 // The child finds the listener at fd 3 and a control socket at fd 4,
 // and its role in GOPASTE_INHERIT ("worker:N" or "upgrade"). Over the
-// control socket the child writes lines ("ready", "recycle"); the
+// control socket the child writes lines ("ready", "recycle", a worker's
+// "stats {...}" for the master's admin listener); the
 // parent never writes, and the child reads end-of-file once the parent
 // has closed its end or died.
 
@@ -180,6 +181,7 @@ func newControl() (*control, *os.File, error) {
 	go func() { // ends when the child's end closes (it exited)
 		defer close(c.msgs)
 		sc := bufio.NewScanner(c.f)
+		sc.Buffer(nil, MaxReportLine)
 		for sc.Scan() {
 			c.msgs <- sc.Text()
 		}
