@@ -79,3 +79,39 @@ func TestDefaultName(t *testing.T) {
 		}
 	}
 }
+
+// docs/create.md shows the static skeleton's site.ini as it is (and
+// its docs test serves it): the two stay the same, comments aside.
+func TestDocsShowStaticINI(t *testing.T) {
+	doc, err := os.ReadFile("../docs/create.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(doc), "## static")
+	if _, block, ok = strings.Cut(block, "```ini\n"); !ok {
+		t.Fatal("no ```ini block under ## static in docs/create.md")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	dir := filepath.Join(t.TempDir(), "mysite")
+	if _, err := Create(Options{Template: "static", Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ini, err := os.ReadFile(filepath.Join(dir, "site.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := settings(block), settings(string(ini)); got != want {
+		t.Errorf("docs/create.md shows\n%s\nthe skeleton writes\n%s", got, want)
+	}
+}
+
+// settings drops comments and blank lines.
+func settings(ini string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(ini, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
