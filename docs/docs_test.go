@@ -1,13 +1,3 @@
-// Package docs holds gopaste's user documentation. Its test builds every
-// ```ini example in docs/*.md and runs the requests the example lists, so
-// no example in the docs can rot.
-//
-// An example may start with comment lines that the test reads:
-//
-//	# file: public/hello.txt: hello world    (creates a file beside the config)
-//	# request: GET /path -> 200 "substring"  (runs a request through app main)
-//	# request: POST /login user=bob&pw=x -> 303
-//	# app: NAME                               (build NAME instead of main)
 package docs
 
 import (
@@ -72,6 +62,15 @@ var (
 	appRe  = regexp.MustCompile(`^#\s*app:\s*(\S+)\s*$`)
 )
 
+// TestExamples builds every ```ini example in docs/*.md and runs the
+// requests the example lists, so no example in the docs can rot.
+//
+// An example may start with comment lines that the test reads:
+//
+//	# file: public/hello.txt: hello world    (creates a file beside the config)
+//	# request: GET /path -> 200 "substring"  (runs a request through app main)
+//	# request: POST /login user=bob&pw=x -> 303
+//	# app: NAME                               (build NAME instead of main)
 func TestExamples(t *testing.T) {
 	exs := examples(t)
 	if len(exs) == 0 {
