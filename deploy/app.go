@@ -107,10 +107,12 @@ type Report struct {
 }
 
 // Check loads path and resolves and builds every app-like section and
-// every server section in it, without serving. Parts are closed before it
-// returns.
+// every server section in it, without serving. Parts are built with
+// registry.Config.CheckOnly set, so that they start nothing, and closed
+// before it returns.
 func Check(path string, o Options) (*Report, error) {
 	l := newLoader(o)
+	l.checkOnly = true // the parts start nothing (registry.Config.CheckOnly)
 	f, err := l.open(path, globalEntries(o.Global))
 	if err != nil {
 		return nil, err

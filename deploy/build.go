@@ -142,6 +142,7 @@ func (l *loader) config(n *Node) *registry.Config {
 	c := registry.NewConfig(kind, section, n.Origin, l.absFile(n.File), n.Global, n.Local,
 		&partLoader{l: l, parent: n}, l.logger.With("component", section))
 	c.Registry, c.Pool, c.Stdout = l.reg, l.opts.Pool, l.opts.Stdout
+	c.CheckOnly = l.checkOnly
 	return c
 }
 

@@ -156,6 +156,8 @@ type loader struct {
 	watched  []string
 	segs     []errSegment // which top-level build recorded which errors
 	opts     Options
+	// checkOnly builds parts that start nothing (Check).
+	checkOnly bool
 
 	// Warnings that matter on an exposed server wait for one
 	// (registry.Config.WarnExposedf).

@@ -98,10 +98,11 @@ var (
 // user, group, max_queue, queue_timeout, startup_timeout, max_requests,
 // max_requests_jitter, memory_limit, timeout, hard_timeout, stack_signal, stop_signal,
 // graceful_timeout and max_body_spool, as docs/process.md describes
-// them. Errors are recorded in c. The caller sets Command, Protocol,
+// them, and CheckOnly from c (so that "gopaste check" starts no
+// worker). Errors are recorded in c. The caller sets Command, Protocol,
 // Workers and the rest, and calls New.
 func ReadOptions(c *registry.Config) Options {
-	o := Options{Logger: c.Logger}
+	o := Options{Logger: c.Logger, CheckOnly: c.CheckOnly}
 	o.Listen = c.OneOf("listen", "unix", "unix", "tcp")
 	o.RuntimeDir = c.Path("runtime_dir", "")
 	for _, k := range c.KeysWithPrefix("env ") {

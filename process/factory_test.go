@@ -113,3 +113,45 @@ command = /usr/bin/python3 -c '
 		t.Errorf("GET = %d %q, want uid=65534 (nobody)", code, body)
 	}
 }
+
+// TestCheckStartsNoWorker (issue 10): gopaste check (deploy.Check)
+// builds the process app without starting its command, but still finds
+// a missing command; a real build starts it.
+func TestCheckStartsNoWorker(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "started")
+	script := filepath.Join(dir, "worker.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ini := func(command string) string {
+		p := filepath.Join(t.TempDir(), "site.ini")
+		body := "[app:main]\nuse = process\ncommand = " + command + "\nworkers = 2\nstartup_timeout = 200ms\n"
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	opts := deploy.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rep, err := deploy.Check(ini(script), opts)
+	if err != nil || len(rep.Errs) > 0 {
+		t.Fatalf("check: %v %v", err, rep.Errs)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("gopaste check started the worker's command")
+	}
+	for _, bad := range []string{filepath.Join(dir, "missing"), "gopaste-no-such-command"} {
+		rep, err := deploy.Check(ini(bad), opts)
+		if err != nil || len(rep.Errs) == 0 || !strings.Contains(rep.Errs[0].Error(), "missing") && !strings.Contains(rep.Errs[0].Error(), "not found") {
+			t.Errorf("check of command %s: %v %v, want an error naming it", bad, err, rep)
+		}
+	}
+	// The control: building to serve starts it (and fails: it never
+	// listens).
+	if app, err := deploy.BuildApp(ini(script), "main", opts); err == nil {
+		app.Close()
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("a build to serve did not start the command: %v", err)
+	}
+}

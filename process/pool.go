@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -119,6 +120,11 @@ type Options struct {
 	// Logger gets the pool's events and the workers' output; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// CheckOnly makes New validate the options and look the command up
+	// (in PATH, or relative to Dir) but start no worker and make no
+	// directory: "gopaste check" (registry.Config.CheckOnly). Such a
+	// pool has no worker to serve with; Close it.
+	CheckOnly bool
 }
 
 // Pool is a set of supervised workers and the http.Handler that sends
@@ -155,6 +161,14 @@ func New(opts Options) (*Pool, error) {
 	p, err := newPool(opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.CheckOnly {
+		p.stop = func() {}
+		if err := findCommand(opts.Command[0], opts.Dir); err != nil {
+			p.Close()
+			return nil, err
+		}
+		return p, nil
 	}
 	first := make([]*child, p.opts.Workers)
 	errs := make([]error, p.opts.Workers)
@@ -254,7 +268,7 @@ func newPool(o Options) (*Pool, error) {
 	}
 	p.env = append(os.Environ(), o.Env...)
 	p.dir = o.RuntimeDir
-	needDir := p.mode == "socket" || p.mode == "fd" && o.Listen == "unix"
+	needDir := !o.CheckOnly && (p.mode == "socket" || p.mode == "fd" && o.Listen == "unix")
 	if p.dir != "" && needDir {
 		if err := os.MkdirAll(p.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("process: runtime directory: %w", err)
@@ -383,6 +397,35 @@ func (p *Pool) Close() error {
 		p.removeDir()
 	})
 	return nil
+}
+
+// findCommand reports whether program can be run as a worker's
+// command, as proc.Start runs it: found in PATH when it has no slash,
+// else an executable file (relative to dir when relative).
+func findCommand(program, dir string) error {
+	if strings.Contains(program, "{") {
+		return nil // a placeholder: known only per worker
+	}
+	if !strings.Contains(program, "/") {
+		if _, err := exec.LookPath(program); err != nil {
+			return fmt.Errorf("process: command %q not found in PATH", program)
+		}
+		return nil
+	}
+	if !isExecutable(program, dir) {
+		return fmt.Errorf("process: command %q is not an executable file", program)
+	}
+	return nil
+}
+
+// isExecutable reports whether file (relative to dir when relative) is
+// a regular file with an execute bit.
+func isExecutable(file, dir string) bool {
+	if !filepath.IsAbs(file) && dir != "" {
+		file = filepath.Join(dir, file)
+	}
+	fi, err := os.Stat(file)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
 func (p *Pool) removeDir() {

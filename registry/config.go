@@ -58,6 +58,12 @@ type Config struct {
 	// the console server's response: "gopaste serve" sets its standard
 	// output; nil means os.Stdout.
 	Stdout io.Writer
+	// CheckOnly is set when the part is built only to be checked
+	// ("gopaste check", deploy.Check) and will never serve: the factory
+	// validates its keys and what they name (a command exists, a file
+	// can be read) but starts nothing, no process, listener or
+	// connection.
+	CheckOnly bool
 
 	global  []Entry
 	local   []Entry
