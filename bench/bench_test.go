@@ -347,6 +347,9 @@ func TestMarkdown(t *testing.T) {
 			t.Errorf("benchmarks.md lacks %q:\n%s", want, s)
 		}
 	}
+	if strings.Contains(s, "CPU µs/req") {
+		t.Errorf("results without CPU figures got CPU columns:\n%s", s)
+	}
 	if strings.Contains(s, "old tables") || strings.Contains(s, "median **0.50×**") {
 		t.Errorf("old generated text or an older result kept:\n%s", s)
 	}

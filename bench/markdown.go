@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -128,11 +129,21 @@ func renderMarkdown(results map[string]latest) string {
 		b.WriteString(".\n\n")
 		switch r.Kind {
 		case Compare:
-			b.WriteString("| | system | req/s median | min | max | p50 ms | p99 ms | CPU µs/req | backend CPU µs/req | idle RSS | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			// Results from before the harness measured CPU keep their
+			// table as it was.
+			cpu := slices.ContainsFunc(r.Systems, func(s SystemResult) bool { return s.CPUus.Median > 0 })
+			if cpu {
+				b.WriteString("| | system | req/s median | min | max | p50 ms | p99 ms | CPU µs/req | backend CPU µs/req | idle RSS | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			} else {
+				b.WriteString("| | system | req/s median | min | max | p50 ms | p99 ms | idle RSS | peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+			}
 			for _, s := range r.Systems {
-				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n", s.Role, s.Name,
-					s.RPS.Median, s.RPS.Min, s.RPS.Max, s.P50ms.Median, s.P99ms.Median, cpuText(s.CPUus), cpuText(s.BackendCPUus),
-					mib(s.IdleRSS), mib(s.PeakRSS))
+				cpuCols := ""
+				if cpu {
+					cpuCols = " " + cpuText(s.CPUus) + " | " + cpuText(s.BackendCPUus) + " |"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f |%s %s | %s |\n", s.Role, s.Name,
+					s.RPS.Median, s.RPS.Min, s.RPS.Max, s.P50ms.Median, s.P99ms.Median, cpuCols, mib(s.IdleRSS), mib(s.PeakRSS))
 			}
 			if len(r.RPSRatios) > 0 {
 				fmt.Fprintf(&b, "\nA/B req/s round by round: %s; median **%.2f×**. A/B p99: %s; median %.2f×.\n",
@@ -198,7 +209,11 @@ func peerVersions(env Env, r Result) string {
 	sort.Strings(names)
 	for _, n := range names {
 		if v, ok := env.Versions[n]; ok {
-			parts = append(parts, shortVersion(v))
+			v = shortVersion(v)
+			if !strings.Contains(strings.ToLower(v), strings.TrimSuffix(n, "8.2")) {
+				v = n + " " + v // caddy version prints only "2.6.2"
+			}
+			parts = append(parts, v)
 		}
 	}
 	if len(parts) == 0 {
