@@ -133,6 +133,7 @@ func TestScriptVariables(t *testing.T) {
 	r.Header.Set("Proxy", "http://evil.example/")
 	r.Header.Set("X-Auth_User", "spoof")
 	r.Header.Set("X-Auth-User", "real")
+	r.Header.Set("X-Forwarded-Prefix", "/evil") // only a trusted front end says it
 	res, body := do(t, mounted("/app", h), r)
 	if res.StatusCode != 200 || res.Header.Get("X-Child") != "env" {
 		t.Fatalf("status %d, headers %v:\n%s", res.StatusCode, res.Header, body)
@@ -157,7 +158,7 @@ func TestScriptVariables(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	for _, k := range []string{"GOPASTE_SECRET", "GOPASTE_UNSET", "HTTP_PROXY", "CONTENT_LENGTH", "HTTP_X_FORWARDED_FOR", "HOME"} {
+	for _, k := range []string{"GOPASTE_SECRET", "GOPASTE_UNSET", "HTTP_PROXY", "CONTENT_LENGTH", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PREFIX", "HOME"} {
 		if v, ok := got[k]; ok {
 			t.Errorf("%s reached the script (%q)", k, v)
 		}

@@ -10,7 +10,9 @@
 // scgi.Transport: the request the web server described is sent on as
 // SCGI headers and body, and the reply, read by the one gateway reply
 // parser, is copied back as it arrives. This program is not a hop: the
-// X-Forwarded-* headers go on as the web server sent them.
+// X-Forwarded-For, -Host and -Proto headers go on as the web server sent
+// them (a client's X-Forwarded-Prefix does not: SCRIPT_NAME says the
+// prefix).
 package cgi2scgi
 
 import (
@@ -100,8 +102,9 @@ func Forward(ctx context.Context, o Options) error {
 	return rec.get()
 }
 
-// keepForwarded passes the X-Forwarded-* headers the web server sent on as
-// they are: this program relays a request, it is not a hop.
+// keepForwarded passes the X-Forwarded-For, -Host and -Proto headers the
+// web server sent on as they are: this program relays a request, it is
+// not a hop.
 func keepForwarded(pr *httputil.ProxyRequest) {
 	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
 		if v := pr.In.Header[k]; len(v) > 0 {

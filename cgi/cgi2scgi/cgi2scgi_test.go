@@ -204,15 +204,17 @@ func TestBehindCGIApp(t *testing.T) {
 	}
 }
 
-// TestNotAHop: the X-Forwarded-* headers the web server sent go on as
-// they came, and no X-Forwarded-For is added for this relay; the
-// Proxy header (httpoxy) never goes on.
+// TestNotAHop: the X-Forwarded-For, -Proto and -Host headers the web
+// server sent go on as they came, and no X-Forwarded-For is added for
+// this relay; the Proxy header (httpoxy) and a client's
+// X-Forwarded-Prefix (SCRIPT_NAME says the prefix) never go on.
 func TestNotAHop(t *testing.T) {
 	addr, vars := fakeSCGI(t, "Status: 204\r\n\r\n")
 	var out bytes.Buffer
 	err := Forward(context.Background(), Options{Addr: addr, Env: []string{
 		"REQUEST_METHOD=GET", "REMOTE_ADDR=10.0.0.9", "HTTP_X_FORWARDED_FOR=192.0.2.1",
 		"HTTP_X_FORWARDED_PROTO=https", "HTTP_PROXY=http://evil/", "SERVER_SOFTWARE=Apache/2.4",
+		"HTTP_X_FORWARDED_PREFIX=/evil",
 	}, Stdin: strings.NewReader(""), Stdout: &out})
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +226,7 @@ func TestNotAHop(t *testing.T) {
 	for k, want := range map[string]string{
 		"HTTP_X_FORWARDED_FOR": "192.0.2.1", "HTTP_X_FORWARDED_PROTO": "https",
 		"REMOTE_ADDR": "10.0.0.9", "SERVER_SOFTWARE": "Apache/2.4", "HTTP_PROXY": "",
+		"HTTP_X_FORWARDED_PREFIX": "",
 	} {
 		if got[k] != want {
 			t.Errorf("%s = %q, want %q", k, got[k], want)

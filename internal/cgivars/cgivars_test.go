@@ -470,6 +470,10 @@ func TestFromRequestForwardedPrefixIssue12(t *testing.T) {
 	r := httptest.NewRequest("GET", "/py/x", nil)
 	r.Header.Set("X-Forwarded-Prefix", "/evil")
 	mounted := mount.Shift(r, "/py")
+	// A header map filled by hand may hold a key in another case.
+	lower := httptest.NewRequest("GET", "/py/x", nil)
+	lower.Header["x-forwarded-prefix"] = []string{"/evil"}
+	lowerMounted := mount.Shift(lower, "/py")
 	for _, tc := range []struct {
 		r    *http.Request
 		opts Options
@@ -480,6 +484,10 @@ func TestFromRequestForwardedPrefixIssue12(t *testing.T) {
 		{r, Options{}, "", false},
 		{r, Options{ScriptName: "/app"}, "/app", true},
 		{mounted, Options{ScriptName: "/"}, "", false},
+		// The cgi app and cgi2scgi add no hop, and still drop it.
+		{mounted, Options{NoForwarded: true}, "", false},
+		{lower, Options{NoForwarded: true}, "", false},
+		{lowerMounted, Options{}, "/py", true},
 	} {
 		vars, err := FromRequest(tc.r, tc.opts)
 		if err != nil {

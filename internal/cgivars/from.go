@@ -25,8 +25,9 @@ type Options struct {
 	ServerName string
 	// ServerSoftware is SERVER_SOFTWARE; default "gopaste".
 	ServerSoftware string
-	// NoForwarded leaves the X-Forwarded-For, -Proto, -Host and -Prefix
-	// headers as they came instead of adding this hop.
+	// NoForwarded leaves the X-Forwarded-For, -Proto and -Host headers
+	// as they came instead of adding this hop. A client's
+	// X-Forwarded-Prefix is dropped either way.
 	NoForwarded bool
 	// Extra variables are added last; one whose name is already set
 	// replaces the earlier value.
@@ -167,10 +168,12 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 		}
 		if script != "" {
 			hdr.Set("X-Forwarded-Prefix", script)
-		} else {
-			hdr.Del("X-Forwarded-Prefix")
 		}
 	}
+	// Only a trusted front end may say the prefix, and this hop is the
+	// one: a client's X-Forwarded-Prefix is dropped, under NoForwarded
+	// too (SCRIPT_NAME says the prefix), and in any spelling.
+	ownPrefix := !opts.NoForwarded && script != ""
 	keys := make([]string, 0, len(hdr))
 	for k := range hdr {
 		keys = append(keys, k)
@@ -178,6 +181,9 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if dropHeader(k) {
+			continue
+		}
+		if http.CanonicalHeaderKey(k) == "X-Forwarded-Prefix" && (!ownPrefix || k != "X-Forwarded-Prefix") {
 			continue
 		}
 		sep := ", "
