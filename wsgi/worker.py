@@ -799,11 +799,16 @@ def prefork(sock, app, opts):
         if sig != signal.SIGCHLD:
             if sig not in passed:
                 stopping = sig
-            for pid in children:
+            for pid in list(children):
                 try:
                     os.kill(pid, sig)
                 except ProcessLookupError:
                     pass
+                if sig in passed:
+                    # One dump at a time: faulthandler writes in small
+                    # pieces, which two children would interleave; gopaste
+                    # kills a second after the signal.
+                    time.sleep(min(0.1, 0.8 / len(children)))
             continue
         while children:
             try:
