@@ -13,7 +13,10 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
+	"github.com/gopaste/gopaste/docs"
+	"github.com/gopaste/gopaste/internal/partdoc"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -255,10 +258,12 @@ func listKind(kinds ...registry.Kind) func(e *Env, args []string) int {
 	}
 }
 
-// describeParts prints the parts of kind k called names. The registry
-// keeps a part's name, aliases and description, not its keys, which each
-// part documents in docs/. A name that is no part of kind k is an error
-// that says which kind has it, or which name is close.
+// describeParts prints the parts of kind k called names: what the
+// registry keeps (name, aliases, description) and what docs/*.md says
+// (the section documenting the part, its first paragraph and its keys
+// tables, found by internal/partdoc: the tables docs/keys_test.go checks
+// against the keys each factory asks for). A name that is no part of kind
+// k is an error that says which kind has it, or which name is close.
 func describeParts(e *Env, k registry.Kind, names []string) int {
 	code := 0
 	for i, name := range names {
@@ -293,9 +298,75 @@ func describeParts(e *Env, k registry.Kind, names []string) int {
 			fmt.Fprintf(e.Stdout, "  aliases: %s\n", strings.Join(p.Aliases, ", "))
 		}
 		fmt.Fprintf(e.Stdout, "  in a config:\n    [%s:NAME]\n    use = %s\n", p.Kind, p.Name)
-		fmt.Fprintf(e.Stdout, "  keys: documented with the %s in gopaste's docs (the registry does not list them)\n", p.Kind)
+		describeKeys(e.Stdout, p)
 	}
 	return code
+}
+
+// describeKeys prints where docs/*.md documents p, the section's first
+// paragraph, and its keys tables in aligned columns.
+func describeKeys(w io.Writer, p *registry.Part) {
+	s, ok := partdoc.Find(docs.Pages, p.Kind.String(), append([]string{p.Name}, p.Aliases...)...)
+	if !ok {
+		fmt.Fprintf(w, "  keys: not in gopaste's docs (a part of a plug-in documents its own)\n")
+		return
+	}
+	fmt.Fprintf(w, "  docs: docs/%s#%s\n", s.Page, s.Anchor)
+	if s.Summary != "" {
+		wrap(w, s.Summary, "    ", 76)
+	}
+	if len(s.Tables) == 0 {
+		fmt.Fprintf(w, "  keys: none documented in docs/%s, %q\n", s.Page, partdoc.Clean(s.Heading))
+		return
+	}
+	for _, t := range s.Tables {
+		fmt.Fprintf(w, "  keys (docs/%s, %q):\n", t.Page, partdoc.Clean(t.Heading))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		if t.HasDefault {
+			fmt.Fprintln(tw, "    key\tdefault\tmeaning")
+		} else {
+			fmt.Fprintln(tw, "    key\tmeaning")
+		}
+		for _, k := range t.Keys {
+			if !t.HasDefault {
+				fmt.Fprintf(tw, "    %s\t%s\n", k.Text, k.Meaning)
+				continue
+			}
+			def, meaning := k.Default, k.Meaning
+			switch {
+			case def == "":
+				def = "-"
+			case len(def) > maxDefault:
+				// A long default would push every meaning right.
+				def, meaning = "(see meaning)", meaning+"; default: "+def
+			}
+			fmt.Fprintf(tw, "    %s\t%s\t%s\n", k.Text, def, meaning)
+		}
+		tw.Flush()
+	}
+}
+
+// maxDefault is the widest default describeKeys prints in its column;
+// a longer one follows the meaning.
+const maxDefault = 24
+
+// wrap writes text in lines of at most width bytes (a longer word gets a
+// line of its own), each starting with indent.
+func wrap(w io.Writer, text, indent string, width int) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	if len(line) > len(indent) {
+		fmt.Fprintln(w, line)
+	}
 }
 
 func newLogger(w io.Writer, verbose bool) *slog.Logger {

@@ -44,6 +44,7 @@ var kindWords = map[string][]string{
 
 // Key is one row of a keys table.
 type Key struct {
+	Text    string   // the first cell, cleaned of markup: "cert_file, key_file", "/PREFIX = APP"
 	Names   []string // the keys the row documents: "cert_file", "key_file"; patterns as written ("rule N")
 	Default string   // the default column, cleaned of markup; "" when the table has none or the cell is empty
 	Meaning string   // the last column, cleaned of markup, on one line
@@ -54,7 +55,10 @@ type Table struct {
 	Page    string // the page's file name: "apps.md"
 	Heading string // the section's heading, without the #s: "App `cgi`"
 	Anchor  string // the heading's anchor, as GitHub makes it: "app-cgi"
-	Keys    []Key
+	// HasDefault says the table has a default column (| key | default
+	// | meaning |); a two-column table (| key | meaning |) has none.
+	HasDefault bool
+	Keys       []Key
 }
 
 // Section is what the docs say about one part.
@@ -292,7 +296,7 @@ func (h *heading) table() (Table, bool) {
 				def = j
 			}
 		}
-		tb := Table{Page: h.page, Heading: h.text, Anchor: h.anchor}
+		tb := Table{Page: h.page, Heading: h.text, Anchor: h.anchor, HasDefault: def > 0}
 		for _, row := range h.body[i+2:] {
 			row = strings.TrimSpace(row)
 			if !strings.HasPrefix(row, "|") {
@@ -302,7 +306,7 @@ func (h *heading) table() (Table, bool) {
 			if len(cs) < 2 {
 				continue
 			}
-			k := Key{Names: keyNames(cs[0]), Meaning: Clean(cs[len(cs)-1])}
+			k := Key{Text: Clean(cs[0]), Names: keyNames(cs[0]), Meaning: Clean(cs[len(cs)-1])}
 			if def > 0 && def < len(cs)-1 {
 				k.Default = Clean(cs[def])
 			}

@@ -33,28 +33,28 @@ func TestFind(t *testing.T) {
 		ok    bool
 	}{
 		{"app", []string{"static"}, Section{Page: "a.md", Heading: "static", Anchor: "static", Summary: "Serves files from a dir.",
-			Tables: []Table{{Page: "a.md", Heading: "static", Anchor: "static", Keys: []Key{
-				{Names: []string{"document_root"}, Default: "(required)", Meaning: "the directory"},
-				{Names: []string{"cert_file", "key_file"}, Default: "none", Meaning: "PEM | pair"},
-				{Names: []string{"rule N"}, Meaning: "REGEX TARGET"},
+			Tables: []Table{{Page: "a.md", Heading: "static", Anchor: "static", HasDefault: true, Keys: []Key{
+				{Text: "document_root", Names: []string{"document_root"}, Default: "(required)", Meaning: "the directory"},
+				{Text: "cert_file, key_file", Names: []string{"cert_file", "key_file"}, Default: "none", Meaning: "PEM | pair"},
+				{Text: "rule N", Names: []string{"rule N"}, Meaning: "REGEX TARGET"},
 			}}}}, true},
 		// A kind word picks one of two parts of one name; a two-column
 		// table has no defaults; "= PATH" is syntax.
 		{"app", []string{"cgi"}, Section{Page: "a.md", Heading: "App `cgi`", Anchor: "app-cgi",
-			Tables: []Table{{Page: "a.md", Heading: "App `cgi`", Anchor: "app-cgi", Keys: []Key{{Names: []string{"script"}, Meaning: "the program"}}}}}, true},
+			Tables: []Table{{Page: "a.md", Heading: "App `cgi`", Anchor: "app-cgi", Keys: []Key{{Text: "script = PATH", Names: []string{"script"}, Meaning: "the program"}}}}}, true},
 		{"server", []string{"cgi"}, Section{Page: "a.md", Heading: "Server `cgi`", Anchor: "server-cgi", Summary: "Takes no keys."}, true},
 		// The kind-qualified heading beats the plain one; the keys link
 		// (across lines) adds its table, the other link does not.
 		{"server", []string{"uwsgi"}, Section{Page: "a.md", Heading: "Server `uwsgi`", Anchor: "server-uwsgi",
 			Summary: "It takes the keys every server takes and a page.",
 			Tables: []Table{
-				{Page: "a.md", Heading: "Server `uwsgi`", Anchor: "server-uwsgi", Keys: []Key{{Names: []string{"modifier1"}, Default: "0", Meaning: "the modifier"}}},
-				{Page: "b.md", Heading: "Shared keys", Anchor: "shared-keys", Keys: []Key{{Names: []string{"host"}, Default: "127.0.0.1", Meaning: "where"}}},
+				{Page: "a.md", Heading: "Server `uwsgi`", Anchor: "server-uwsgi", HasDefault: true, Keys: []Key{{Text: "modifier1", Names: []string{"modifier1"}, Default: "0", Meaning: "the modifier"}}},
+				{Page: "b.md", Heading: "Shared keys", Anchor: "shared-keys", HasDefault: true, Keys: []Key{{Text: "host", Names: []string{"host"}, Default: "127.0.0.1", Meaning: "where"}}},
 			}}, true},
 		// An alias names the part; "waitress key" tables count.
 		{"server", []string{"waitress", "egg:waitress#main"}, Section{Page: "b.md", Heading: "The waitress server: `use = egg:waitress#main`", Anchor: "the-waitress-server-use--eggwaitressmain",
 			Tables: []Table{{Page: "b.md", Heading: "The waitress server: `use = egg:waitress#main`", Anchor: "the-waitress-server-use--eggwaitressmain",
-				Keys: []Key{{Names: []string{"listen"}, Meaning: "host and port"}}}}}, true},
+				Keys: []Key{{Text: "listen", Names: []string{"listen"}, Meaning: "host and port"}}}}}, true},
 		// A page title is no part's section, nor is a heading in a block.
 		{"filter", []string{"cgi"}, Section{}, false},
 		{"app", []string{"nothing"}, Section{}, false},
