@@ -128,11 +128,12 @@ split_path = .php
 	},
 	{
 		Name: "idle-memory",
-		Desc: "gopaste serve with no config (the embedded demo): RSS after start and after 100k requests; net/http hello for reference",
+		Desc: "gopaste serve with no config (the embedded demo): RSS after start and after 100k requests; net/http hello and Caddy answering a constant for reference",
 		Kind: Memory,
 		Goal: Goal{MaxIdleRSS: 15 << 20},
 		A:    System{Name: "gopaste demo", Demo: true},
 		B:    hello,
+		More: []Rival{caddy(`respond "Hello, World!"`, 0)},
 	},
 	{
 		Name: "startup",
