@@ -14,6 +14,9 @@
 //     "### App `cgi`" and "### Server `cgi`" are two parts; when several
 //     headings name a part, a backquoted name beats a plain one and a kind
 //     word beats none, then the first in page order wins.
+//   - Its first paragraph says what the part does (for a section that
+//     starts with its table, the first paragraph of a page whose title
+//     names the part alone, "# The wsgi app: ...", does).
 //   - Its keys are the rows of a table, in the section's own text (before
 //     any subheading), whose first header cell is "key" (or ends in " key",
 //     as "waitress key"): | key | default | meaning | or | key | meaning |.
@@ -67,7 +70,9 @@ type Section struct {
 	Heading string
 	Anchor  string
 	// Summary is the section's first paragraph on one line, markup
-	// removed; empty when the section starts with a table or a block.
+	// removed; when the section starts with its table ("## Keys of the
+	// `wsgi` app") and the page's title names the part alone ("# The
+	// wsgi app: ..."), the page's first paragraph.
 	Summary string
 	// Tables are the section's own keys table (first, when it has one)
 	// and the tables its "keys" links add, in link order.
@@ -129,6 +134,9 @@ func Find(fsys fs.FS, kind string, names ...string) (s Section, ok bool) {
 		return Section{}, false
 	}
 	s = Section{Page: best.page, Heading: best.text, Anchor: best.anchor, Summary: summary(best.body)}
+	if p := pages[best.page]; s.Summary == "" && len(p) > 0 && p[0].level == 1 && titleNames(p[0].text, kind, names) {
+		s.Summary = summary(p[0].body)
+	}
 	if t, ok := best.table(); ok {
 		s.Tables = append(s.Tables, t)
 	}
@@ -153,6 +161,24 @@ func Find(fsys fs.FS, kind string, names ...string) (s Section, ok bool) {
 func hasTable(ts []Table, t Table) bool {
 	for _, u := range ts {
 		if u.Page == t.Page && u.Anchor == t.Anchor {
+			return true
+		}
+	}
+	return false
+}
+
+// titleNames reports whether a page's title is about the part alone:
+// before any colon, "The wsgi app", "wsgi" or "Sessions" (for session).
+func titleNames(title, kind string, names []string) bool {
+	t, _, _ := strings.Cut(strings.ToLower(Clean(title)), ":")
+	t = strings.TrimPrefix(strings.TrimSpace(t), "the ")
+	for w, ks := range kindWords {
+		if contains(ks, kind) {
+			t = strings.TrimSuffix(t, " "+w)
+		}
+	}
+	for _, n := range names {
+		if t == n || t == n+"s" {
 			return true
 		}
 	}

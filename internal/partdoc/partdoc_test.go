@@ -23,6 +23,7 @@ var pages = fstest.MapFS{
 	"b.md": {Data: []byte("# B\n\n## Shared keys\n\n| key | default | meaning |\n|---|---|---|\n| `host` | `127.0.0.1` | where |\n\n" +
 		"## Other\n\n| key | default | meaning |\n|---|---|---|\n| `nope` | | not a keys link |\n\n" +
 		"### The waitress server: `use = egg:waitress#main`\n\n| waitress key | gopaste |\n|---|---|\n| `listen` | `host` and `port` |\n")},
+	"c.md": {Data: []byte("# The wsgi app: Python\n\n`wsgi` runs Python.\n\n## Keys of the `wsgi` app\n\n| key | meaning |\n|---|---|\n| `module` | the callable |\n")},
 }
 
 func TestFind(t *testing.T) {
@@ -55,6 +56,9 @@ func TestFind(t *testing.T) {
 		{"server", []string{"waitress", "egg:waitress#main"}, Section{Page: "b.md", Heading: "The waitress server: `use = egg:waitress#main`", Anchor: "the-waitress-server-use--eggwaitressmain",
 			Tables: []Table{{Page: "b.md", Heading: "The waitress server: `use = egg:waitress#main`", Anchor: "the-waitress-server-use--eggwaitressmain",
 				Keys: []Key{{Text: "listen", Names: []string{"listen"}, Meaning: "host and port"}}}}}, true},
+		// A section starting with its table takes the page's paragraph.
+		{"app", []string{"wsgi"}, Section{Page: "c.md", Heading: "Keys of the `wsgi` app", Anchor: "keys-of-the-wsgi-app", Summary: "wsgi runs Python.",
+			Tables: []Table{{Page: "c.md", Heading: "Keys of the `wsgi` app", Anchor: "keys-of-the-wsgi-app", Keys: []Key{{Text: "module", Names: []string{"module"}, Meaning: "the callable"}}}}}, true},
 		// A page title is no part's section, nor is a heading in a block.
 		{"filter", []string{"cgi"}, Section{}, false},
 		{"app", []string{"nothing"}, Section{}, false},
