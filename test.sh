@@ -14,7 +14,7 @@ packages=(
   php8.2-fpm php8.2-cli
   libfcgi-bin fcgiwrap spawn-fcgi libscgi-perl
   python3-paste python3-pastedeploy python3-flask python3-django
-  python3-pyramid python3-bottle gunicorn
+  python3-pyramid python3-bottle python3-venv gunicorn
   wrk redis-server postgresql
   caddy  # bench: the Go peer of issue 15
   chromium fonts-dejavu-core
