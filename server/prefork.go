@@ -118,6 +118,20 @@ type worker struct {
 
 	mu     sync.Mutex
 	report admin.Report // the latest, without its series
+
+	readDone chan struct{} // closed once read has had the worker's last line
+}
+
+// closeControl closes the master's end of w's control socket once the
+// worker's last lines (its last report) were read, or after a second.
+func (w *worker) closeControl() {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-w.readDone:
+	case <-t.C:
+	}
+	w.ctl.f.Close()
 }
 
 func (m *Prefork) logger() *slog.Logger {
@@ -268,7 +282,7 @@ func (m *Prefork) supervise(ctx context.Context, s *workerSlot) {
 		case <-done:
 			w := s.cur
 			set(nil)
-			w.ctl.f.Close()
+			w.closeControl()
 			if time.Since(w.started) >= stableRun {
 				delay = minRestartDelay
 			}
@@ -333,7 +347,8 @@ func (m *Prefork) spawn(ctx context.Context, n int) (*worker, error) {
 		ctl.f.Close()
 		return nil, fmt.Errorf("server: worker %d: %w", n, err)
 	}
-	w := &worker{p: p, ctl: ctl, started: time.Now(), ready: make(chan struct{}), recycle: make(chan struct{})}
+	w := &worker{p: p, ctl: ctl, started: time.Now(), ready: make(chan struct{}), recycle: make(chan struct{}),
+		readDone: make(chan struct{})}
 	go w.read(m.Hub, m.logger().With("worker", n, "pid", p.Pid()))
 	timeout := m.StartTimeout
 	if timeout <= 0 {
@@ -362,6 +377,7 @@ func (m *Prefork) spawn(ctx context.Context, n int) (*worker, error) {
 // read turns the worker's messages into w's channels, and its reports
 // into hub's counts (when hub is set).
 func (w *worker) read(hub *admin.Hub, log *slog.Logger) {
+	defer close(w.readDone)
 	var readyOnce, recycleOnce sync.Once
 	for msg := range w.ctl.msgs {
 		switch msg {
@@ -444,10 +460,10 @@ func (m *Prefork) retire(w *worker, why string) {
 	go func() {
 		defer m.retiring.Done()
 		err := w.p.Stop()
+		w.closeControl()
 		m.mu.Lock()
 		delete(m.stopping, w)
 		m.mu.Unlock()
-		w.ctl.f.Close()
 		if why != "" {
 			m.logger().Info("worker retired", "pid", w.p.Pid(), "reason", why, "status", proc.ExitStatus(err))
 		}

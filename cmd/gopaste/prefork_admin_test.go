@@ -106,3 +106,45 @@ func TestPreforkAdminCountsWorkers(t *testing.T) {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, s)
 }
+
+// TestPreforkAdminCountsRecycledWorkers: a worker recycled after
+// max_requests sends its last counts before it exits, so none is lost.
+func TestPreforkAdminCountsRecycledWorkers(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "admin.sock")
+	cfg := writeConfig(t, dir, preforkConfig("hello", "max_requests = 15\nadmin = unix:"+sock+"\n"))
+	s := serve(t, cfg)
+	waitForLogCount(t, s, `msg="worker ready"`, 2)
+	const n = 100
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := range n {
+		res, err := c.Get("http://" + s.addr + "/")
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	waitForLogCount(t, s, `msg="worker retired"`, 2)
+	var got uint64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap, err := admin.Fetch(t.Context(), "unix:"+sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = 0
+		for _, m := range snap.Mounts {
+			got += m.Requests
+		}
+		if got >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got != n {
+		t.Errorf("/status.json counts %d requests across recycles, want %d", got, n)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, s)
+}
