@@ -107,7 +107,7 @@ func (p *Pool) roundTrip(req *http.Request, rq *request) (*http.Response, error)
 			return nil, &workerError{pid: c.pid, err: err}
 		}
 		status := proc.ExitStatus(c.proc.Err())
-		if !idempotent(req.Method) || body != nil && body.read() || attempt == maxAttempts {
+		if !proxy.Idempotent(req.Method) || body != nil && body.read() || attempt == maxAttempts {
 			return nil, &workerError{pid: c.pid, status: status, err: err}
 		}
 		p.log.Info("worker died under a request, sending it to another", "pid", c.pid, "status", status,
@@ -172,14 +172,6 @@ func (p *Pool) observe(status int, start time.Time) {
 	if p.opts.Observe != nil {
 		p.opts.Observe(status, time.Since(start))
 	}
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
 }
 
 // guardedBody is the request body as the workers read it: it notes

@@ -342,7 +342,7 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 			// (the backend died under it) is safe to send again, as
 			// nginx's proxy_next_upstream error does. Either way no byte
 			// of the client's body may have been read.
-			again := isDialError(err) || connErr && idempotent(req.Method)
+			again := isDialError(err) || connErr && Idempotent(req.Method)
 			if again && req.Context().Err() == nil && try < p.opts.Retries && (body == nil || body.n.Load() == 0) &&
 				len(tried) < len(p.backends) {
 				p.logger.Debug("retrying on another backend", "backend", b.Addr, "err", err)
@@ -395,7 +395,10 @@ func isDialError(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
-func idempotent(method string) bool {
+// Idempotent reports whether a request of this method may be sent again
+// after a failure (RFC 9110 §9.2.2): the proxy's and the process app's
+// retry rule.
+func Idempotent(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 		return true
