@@ -90,7 +90,8 @@ var ErrDone = os.ErrProcessDone
 
 // Start starts c in a new process group. When ctx ends before the
 // process does, the group gets StopSignal and, Grace later, SIGKILL (as
-// [Process.Stop] does, through [exec.Cmd.Cancel] and WaitDelay).
+// [Process.Stop] does, through [exec.Cmd.Cancel] and WaitDelay). On
+// Linux the leader also gets StopSignal when this process dies first.
 func Start(ctx context.Context, c Cmd) (*Process, error) {
 	p := &Process{os: c.OS, sig: c.StopSignal, grace: c.Grace, done: make(chan struct{})}
 	if p.os == nil {
@@ -120,6 +121,7 @@ func Start(ctx context.Context, c Cmd) (*Process, error) {
 	cmd.Args, cmd.Dir, cmd.Env = args, c.Dir, env
 	cmd.ExtraFiles, cmd.Stdin = c.ExtraFiles, c.Stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.Credential}
+	setParentDeath(cmd.SysProcAttr, p.sig)
 	cmd.Cancel = func() error {
 		// This may run before Start below has noted the pid.
 		p.mu.Lock()

@@ -59,6 +59,14 @@ func TestMain(m *testing.M) {
 		if mode == "ignore-term" {
 			time.Sleep(time.Minute)
 		}
+	case "parent":
+		gc, err := Start(context.Background(), Cmd{Path: os.Args[0], Env: append(os.Environ(), childVar+"=sleep"), Stdout: os.Stdout})
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Printf("grandchild=%d\n", gc.Pid())
+		time.Sleep(time.Minute)
 	case "listen":
 		ls, err := Listeners()
 		if err != nil || len(ls) != 1 {
@@ -194,6 +202,19 @@ func TestRealLeaderExitKillsGroup(t *testing.T) {
 	p, br := child(t, t.Context(), "orphan", Cmd{})
 	grandchild(t, br)
 	if err := p.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitEOF(t, br)
+}
+
+// A child started with Start gets its StopSignal when its parent is
+// killed without stopping it: the grandchild, in a group of its own that
+// the parent's group kill misses, does not live on with pid 1 as its
+// parent.
+func TestRealParentDeathStopsChild(t *testing.T) {
+	p, br := child(t, t.Context(), "parent", Cmd{})
+	grandchild(t, br)
+	if err := p.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitEOF(t, br)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/fastcgi"
+	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/scgi"
 	"github.com/gopaste/gopaste/uwsgi"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(workerEnv); mode != "" {
 		os.Exit(runWorker(mode, os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	os.Exit(peer.Main(m))
 }
 
 // runWorker serves the test handlers over protocol mode on fd 3, or on

@@ -3,6 +3,8 @@ package peer
 import (
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,3 +74,30 @@ func TestStartApache(t *testing.T) {
 		t.Errorf("GET = %d %q\n%s", res.StatusCode, b, a.ErrorLog())
 	}
 }
+
+func TestLeftovers(t *testing.T) {
+	t.Setenv(ownerEnv, strconv.Itoa(os.Getpid()))
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(cmd.Process.Pid) + " "
+	found := func() bool {
+		for _, l := range Leftovers() {
+			if strings.HasPrefix(l, pid) {
+				return strings.Contains(l, "sleep 30")
+			}
+		}
+		return false
+	}
+	if !found() {
+		t.Errorf("Leftovers() = %q, want the sleep %s", Leftovers(), pid)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if found() {
+		t.Errorf("Leftovers() = %q after the sleep was reaped", Leftovers())
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
