@@ -280,7 +280,8 @@ func TestNginxConfigParses(t *testing.T) {
 			if s.Nginx == nil {
 				continue
 			}
-			conf, err := nginxConfig(s.Nginx, tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098", Upstream: "127.0.0.1:18097"})
+			conf, err := nginxConfig(s.Nginx, tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098", Upstream: "127.0.0.1:18097",
+				Upstreams: []string{"127.0.0.1:18097", "127.0.0.1:18096"}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -330,10 +330,20 @@ func textTable(res Result) string {
 			fmt.Fprintf(&b, "A/%s req/s per round: %s  median %.3f (%s)\n", v.Role, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Name)
 			fmt.Fprintf(&b, "A/%s p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
 		}
+		for _, s := range res.Systems {
+			if s.Reloads > 0 || s.Failed > 0 || res.Goal.NoFailures {
+				fmt.Fprintf(&b, "%s: %d failed requests over %d reloads\n", s.Role, s.Failed, s.Reloads)
+			}
+		}
 	case Memory:
 		fmt.Fprintf(&b, "%-2s %-16s %10s %14s %10s\n", "", "system", "idle RSS", "after load RSS", "peak RSS")
 		for _, s := range res.Systems {
 			fmt.Fprintf(&b, "%-2s %-16s %10s %14s %10s\n", s.Role, s.Name, mib(s.IdleRSS), mib(s.AfterRSS), mib(s.PeakRSS))
+			if len(s.Processes) > 1 {
+				for _, p := range s.Processes {
+					fmt.Fprintf(&b, "%-2s   %-6s %7d %10s %14s\n", "", p.Role, p.PID, mib(p.IdleRSS), mib(p.AfterRSS))
+				}
+			}
 		}
 	case Startup:
 		fmt.Fprintf(&b, "%-2s %-16s %10s %8s %8s %5s\n", "", "system", "median ms", "min", "max", "runs")

@@ -153,10 +153,21 @@ func renderMarkdown(results map[string]latest) string {
 				fmt.Fprintf(&b, "A/%s (%s) req/s round by round: %s; median **%.2f×**. A/%s p99: %s; median %.2f×.\n",
 					v.Role, v.Name, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
 			}
+			for _, s := range r.Systems {
+				if s.Reloads > 0 || s.Failed > 0 || r.Goal.NoFailures {
+					fmt.Fprintf(&b, "%s (%s): %d failed requests (non-2xx/3xx answers and socket errors) over %d reloads.\n",
+						s.Role, s.Name, s.Failed, s.Reloads)
+				}
+			}
 		case Memory:
 			b.WriteString("| | system | idle RSS | RSS after requests | peak RSS | requests |\n|---|---|---:|---:|---:|---:|\n")
 			for _, s := range r.Systems {
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", s.Role, s.Name, mib(s.IdleRSS), mib(s.AfterRSS), mib(s.PeakRSS), s.Requests)
+				if len(s.Processes) > 1 {
+					for _, p := range s.Processes {
+						fmt.Fprintf(&b, "| %s | … %s (pid %d) | %s | %s | | |\n", s.Role, p.Role, p.PID, mib(p.IdleRSS), mib(p.AfterRSS))
+					}
+				}
 			}
 		case Startup:
 			b.WriteString("| | system | median ms | min ms | max ms | runs |\n|---|---|---:|---:|---:|---:|\n")
@@ -260,6 +271,9 @@ func goalText(g Goal) string {
 	if g.MaxStartup > 0 {
 		parts = append(parts, fmt.Sprintf("exec to first 200 ≤ %v", g.MaxStartup))
 	}
+	if g.NoFailures {
+		parts = append(parts, "no failed request")
+	}
 	if len(parts) == 0 {
 		return "—"
 	}
@@ -281,6 +295,9 @@ func measuredText(r Result) string {
 		}
 		for _, v := range r.Versus {
 			parts = append(parts, fmt.Sprintf("vs %s %.2f×", v.Name, v.RPSRatio.Median))
+		}
+		if r.Goal.NoFailures && len(r.Systems) > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed, p99 %.2f×", r.Systems[0].Failed, r.P99Ratio.Median))
 		}
 	case Memory:
 		if len(r.Systems) > 0 {

@@ -182,7 +182,8 @@ func freePort() (int, error) {
 
 // Memory of a process group, from /proc.
 
-// groupPIDs lists the processes whose process group is pgid.
+// groupPIDs lists the processes whose process group is pgid, and their
+// descendants.
 func groupPIDs(pgid int) []int {
 	var pids []int
 	for pid := range groupStats(pgid) {
@@ -191,27 +192,51 @@ func groupPIDs(pgid int) []int {
 	return pids
 }
 
-// groupStats reads /proc/PID/stat of every process of the groups.
+// groupStats reads /proc/PID/stat of every process of the groups and of
+// their descendants, which may have made groups of their own (prefork
+// workers, the process app's workers).
 func groupStats(pgids ...int) map[int]string {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	out := map[int]string{}
+	all := map[int]string{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			all[pid] = string(b)
 		}
-		if g, ok := statPGRP(string(b)); ok && slices.Contains(pgids, g) {
-			out[pid] = string(b)
+	}
+	out := map[int]string{}
+	for pid, stat := range all {
+		// Walk up the parents (bounded: pid 1 is everyone's ancestor,
+		// and a cycle cannot happen but costs nothing to stop).
+		for p, st, n := pid, stat, 0; st != "" && n < 64; n++ {
+			if g, ok := statPGRP(st); ok && slices.Contains(pgids, g) {
+				out[pid] = stat
+				break
+			}
+			pp, ok := statPPID(st)
+			if !ok || pp <= 1 || pp == p {
+				break
+			}
+			p, st = pp, all[pp]
 		}
 	}
 	return out
+}
+
+// statPPID reads the parent's pid from a /proc/PID/stat line.
+func statPPID(stat string) (int, bool) {
+	f := statFields(stat)
+	if len(f) < 2 {
+		return 0, false
+	}
+	p, err := strconv.Atoi(f[1])
+	return p, err == nil
 }
 
 // statFields are the fields of a /proc/PID/stat line after the command

@@ -63,7 +63,7 @@ func TestProtocolScenariosGopasteCheck(t *testing.T) {
 			t.Errorf("%s: no gopaste system", sc.Name)
 		}
 		for i, s := range parts {
-			config, err := gopasteConfig(s.Gopaste, s.Server, d)
+			config, err := s.gopasteConfig(d)
 			if err != nil {
 				t.Fatalf("%s: %v", sc.Name, err)
 			}

@@ -278,7 +278,7 @@ func TestPHPScenarioGopasteCheck(t *testing.T) {
 	dir := t.TempDir()
 	d := tmplData{Dir: dir, Port: 18099, Backend: "127.0.0.1:18098", Upstream: "127.0.0.1:18097", Bin: dir}
 	for i, s := range gopasteParts(sel[0]) {
-		config, err := gopasteConfig(s.Gopaste, s.Server, d)
+		config, err := s.gopasteConfig(d)
 		if err != nil {
 			t.Fatal(err)
 		}

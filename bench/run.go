@@ -46,6 +46,10 @@ type tmplData struct {
 	Config   string
 	Upstream string // the address of the system's Upstream
 	Bin      string // the dir holding the harness's binaries (hellosrv, fcgisrv)
+	// Upstreams are the addresses of every instance of the Upstream.
+	Upstreams []string
+	// Gen is 0, then 1, 2, ... at each reload of a system with Reload.
+	Gen int
 }
 
 func render(name, text string, d tmplData) (string, error) {
@@ -58,6 +62,17 @@ func render(name, text string, d tmplData) (string, error) {
 		return "", fmt.Errorf("template %s: %w", name, err)
 	}
 	return b.String(), nil
+}
+
+// gopasteConfig is a Gopaste system's config with the server section
+// and its ServerKeys.
+func (s System) gopasteConfig(d tmplData) (string, error) {
+	c, err := gopasteConfig(s.Gopaste, s.Server, d)
+	if err != nil || s.ServerKeys == "" {
+		return c, err
+	}
+	keys, err := render("server keys", s.ServerKeys, d)
+	return c + strings.TrimRight(keys, "\n") + "\n", err
 }
 
 // gopasteConfig is a scenario's gopaste config with the server section.
@@ -153,7 +168,9 @@ type started struct {
 	p      *proc
 	url    string
 	config string
-	up     *started // the system's Upstream, if any
+	up     *started // the system's Upstream (or the next instance), if any
+	file   string   // a Gopaste system's config file
+	data   tmplData // what its config was rendered with
 }
 
 // start writes a system's config and starts it on a free port, after
@@ -162,11 +179,14 @@ func (r *runner) start(sys System, role string, d tmplData, path string) (*start
 	if sys.Upstream == nil {
 		return r.launch(sys, role, d, path)
 	}
-	up, err := r.startUpstream(*sys.Upstream, role+"-up", d)
+	up, err := r.startInstances(*sys.Upstream, role+"-up", d)
 	if err != nil {
 		return nil, err
 	}
 	d.Upstream = up.addr()
+	for u := up; u != nil; u = u.up {
+		d.Upstreams = append(d.Upstreams, u.addr())
+	}
 	s, err := r.launch(sys, role, d, path)
 	if err != nil {
 		up.stop()
@@ -187,17 +207,17 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	d.Bin = r.bin
 	name := strings.ToLower(role)
 	var argv, env []string
-	var config string
+	var config, file string
 	switch {
 	case sys.Demo:
 		// Port 0: the demo's own port (8080) may be taken; the
 		// address comes from its log.
 		argv = []string{r.gopaste, "serve", "-port", "0"}
 	case sys.Gopaste != "":
-		if config, err = gopasteConfig(sys.Gopaste, sys.Server, d); err != nil {
+		if config, err = sys.gopasteConfig(d); err != nil {
 			return nil, err
 		}
-		file := filepath.Join(d.Dir, name+".ini")
+		file = filepath.Join(d.Dir, name+".ini")
 		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
 			return nil, err
 		}
@@ -251,7 +271,7 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	if err != nil {
 		return nil, err
 	}
-	return &started{sys: sys, role: role, p: p, config: config,
+	return &started{sys: sys, role: role, p: p, config: config, file: file, data: d,
 		url: fmt.Sprintf("http://127.0.0.1:%d%s", port, path)}, nil
 }
 
@@ -474,12 +494,18 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 			}
 			hs := startHWMSampler(s.pgids()...)
 			cpu0, bcpu0 := sampleCPU(s.pgids()...), sampleCPU(backend...)
+			rl := s.startReloads()
 			run, err := runWrk(ctx, r.wrk, s.url, conns, o.Duration, sc.Headers, wrkExtra...)
+			reloads, rerr := rl.stop()
 			run.CPU, run.BackendCPU = sampleCPU(s.pgids()...).since(cpu0), sampleCPU(backend...).since(bcpu0)
 			run.PeakRSS = hs.peak()
+			if err == nil {
+				err = rerr
+			}
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", s.sys.Name, round, err)
 			}
+			res.Systems[i].Reloads += reloads
 			run.System, run.Round = s.sys.Name, round
 			sr := &res.Systems[i]
 			sr.Runs = append(sr.Runs, run)
@@ -492,7 +518,8 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 		summarizeRuns(&res.Systems[i])
 	}
 	compareRuns(sc, res)
-	for _, s := range res.Systems {
+	for i := range res.Systems {
+		s := &res.Systems[i]
 		if sp := s.RPS.Spread(); sp > spreadLimit {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: req/s min %.0f and max %.0f differ by %.0f%% (> %.0f%%): a noisy machine; quote medians",
 				s.Name, s.RPS.Min, s.RPS.Max, 100*sp, 100*spreadLimit))
@@ -502,6 +529,7 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 			non2xx += run.Non2xx
 			sockErr += run.SocketErrs
 		}
+		s.Failed = non2xx + sockErr
 		if non2xx > 0 || sockErr > 0 {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d non-2xx/3xx answers and %d socket errors", s.Name, non2xx, sockErr))
 		}
@@ -581,7 +609,8 @@ func (r *runner) runMemory(ctx context.Context, sc Scenario, res *Result) error 
 	}
 	time.Sleep(time.Second)
 	for _, s := range ss {
-		sr := SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: s.rss(), Requests: o.MemRequests}
+		sr := SystemResult{Name: s.sys.Name, Role: s.role, Config: s.config, IdleRSS: s.rss(), Requests: o.MemRequests,
+			Processes: s.procMem()}
 		lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		hs := startHWMSampler(s.pgids()...)
 		bad, err := loadRequests(lctx, s.url, o.MemRequests, min(o.Connections, 32))
@@ -597,6 +626,18 @@ func (r *runner) runMemory(ctx context.Context, sc Scenario, res *Result) error 
 		sr.AfterRSS = s.rss()
 		sr.PeakRSS = hs.peak()
 		fmt.Fprintf(o.Out, "  %-16s idle %s, after %d requests %s, peak %s\n", s.sys.Name, mib(sr.IdleRSS), o.MemRequests, mib(sr.AfterRSS), mib(sr.PeakRSS))
+		if len(sr.Processes) > 1 {
+			after := s.procMem()
+			for j := range sr.Processes {
+				p := &sr.Processes[j]
+				for _, a := range after {
+					if a.PID == p.PID {
+						p.AfterRSS = a.IdleRSS
+					}
+				}
+				fmt.Fprintf(o.Out, "    %-6s pid %-7d idle %s, after %s\n", p.Role, p.PID, mib(p.IdleRSS), mib(p.AfterRSS))
+			}
+		}
 		res.Systems = append(res.Systems, sr)
 	}
 	return nil
@@ -671,6 +712,11 @@ func judge(res *Result) {
 		ok := a.IdleRSS > 0 && a.IdleRSS <= g.MaxIdleRSS
 		met = met && ok
 		parts = append(parts, fmt.Sprintf("idle RSS %s (goal ≤ %s) %s", mib(a.IdleRSS), mib(g.MaxIdleRSS), metWord(ok)))
+	}
+	if g.NoFailures {
+		ok := len(a.Runs) > 0 && a.Failed == 0
+		met = met && ok
+		parts = append(parts, fmt.Sprintf("%d failed requests over %d reloads (goal 0) %s", a.Failed, a.Reloads, metWord(ok)))
 	}
 	if g.MaxStartup > 0 {
 		ms := float64(g.MaxStartup) / float64(time.Millisecond)

@@ -45,7 +45,7 @@ func TestSessionConfigsCheck(t *testing.T) {
 					continue
 				}
 				dir := t.TempDir()
-				conf, err := gopasteConfig(sys.Gopaste, sys.Server, tmplData{Dir: dir, Port: 18099})
+				conf, err := sys.gopasteConfig(tmplData{Dir: dir, Port: 18099})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -69,6 +69,17 @@ type System struct {
 	// address is {{.Upstream}} here (nginx in front of a gopaste server).
 	// Its memory counts as this system's.
 	Upstream *System
+	// Instances is how many copies of this system run when it is an
+	// Upstream, each on its own port; 0 means 1. The front's templates
+	// see every address in {{.Upstreams}}, the first in {{.Upstream}}.
+	Instances int
+	// ServerKeys are more keys for the [server:main] section the harness
+	// writes for a Gopaste system ("concurrency = prefork").
+	ServerKeys string
+	// Reload, when set, makes the harness rewrite a Gopaste system's
+	// config (with {{.Gen}} counting up) and send it SIGHUP this often
+	// while wrk loads it.
+	Reload time.Duration
 	// StopSignal ends the system's process group; 0 means SIGTERM.
 	// uWSGI 2.0 takes SIGTERM for a reload, and stops on SIGINT.
 	StopSignal syscall.Signal
@@ -93,6 +104,9 @@ type Goal struct {
 	MaxP99Ratio float64       `json:"max_p99_ratio,omitempty"` // median A/B p99 latency at most this
 	MaxIdleRSS  int64         `json:"max_idle_rss_bytes,omitempty"`
 	MaxStartup  time.Duration `json:"max_startup_ns,omitempty"`
+	// NoFailures: A answers every request of its rounds (no non-2xx/3xx
+	// answer, no socket error).
+	NoFailures bool `json:"no_failures,omitempty"`
 }
 
 // Env is the machine and software a results file was measured with.
@@ -159,6 +173,21 @@ type SystemResult struct {
 	// BackendCPUus is the same for the backend or peer the scenario's
 	// systems share (hellosrv, uWSGI, php-fpm) during this system's rounds.
 	BackendCPUus Summary `json:"backend_cpu_us_per_request"`
+	// Failed counts wrk's non-2xx/3xx answers and socket errors over the
+	// rounds; Reloads the SIGHUPs sent during them.
+	Failed  int64 `json:"failed_requests,omitempty"`
+	Reloads int   `json:"reloads,omitempty"`
+	// Processes are the system's processes one by one (Memory), the
+	// first one started first: a prefork master and its workers.
+	Processes []ProcMem `json:"processes,omitempty"`
+}
+
+// ProcMem is one process of a system in a Memory scenario.
+type ProcMem struct {
+	PID      int    `json:"pid"`
+	Role     string `json:"role"` // "master" (the process the harness started) or "child"
+	IdleRSS  int64  `json:"idle_rss_bytes"`
+	AfterRSS int64  `json:"after_load_rss_bytes,omitempty"`
 }
 
 // Versus is A measured against one system after B.

@@ -3,11 +3,43 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"slices"
+	"syscall"
+	"time"
 )
 
 // benchTools are the helper programs under bench/ that the harness builds
-// into {{.Bin}}: the net/http hello world and its FastCGI twin.
-var benchTools = []string{"hellosrv", "fcgisrv"}
+// into {{.Bin}}: the net/http hello world, its FastCGI twin and a uwsgi
+// worker for the process app.
+var benchTools = []string{"hellosrv", "fcgisrv", "uwsgiworker"}
+
+// startInstances starts sys.Instances copies of an upstream (at least
+// one), each on its own port, chained through up so that stopping,
+// measuring and checking the first covers them all.
+func (r *runner) startInstances(sys System, role string, d tmplData) (*started, error) {
+	n := max(1, sys.Instances)
+	var first, last *started
+	for i := 0; i < n; i++ {
+		name := role
+		if n > 1 {
+			name = fmt.Sprintf("%s%d", role, i+1)
+		}
+		s, err := r.startUpstream(sys, name, d)
+		if err != nil {
+			first.stop()
+			return nil, err
+		}
+		if first == nil {
+			first = s
+		} else {
+			last.up = s
+			first.config = joinConfigs(first.config, s)
+		}
+		last = s
+	}
+	return first, nil
+}
 
 // startUpstream starts a system that speaks something other than HTTP (a
 // gopaste uwsgi server, uWSGI, net/http/fcgi) and waits until its port
@@ -77,4 +109,98 @@ func joinConfigs(front string, up *started) string {
 		return front
 	}
 	return front + "\n# upstream " + up.sys.Name + ":\n" + up.config
+}
+
+// reloader rewrites a system's config and sends it SIGHUP every
+// sys.Reload until stopped.
+type reloader struct {
+	done chan struct{}
+	out  chan reloadCount
+}
+
+type reloadCount struct {
+	n   int
+	err error
+}
+
+// startReloads starts the reloads of a system with Reload; for any other
+// it returns a reloader that does nothing.
+func (s *started) startReloads() *reloader {
+	if s.sys.Reload <= 0 || s.file == "" {
+		return nil
+	}
+	rl := &reloader{done: make(chan struct{}), out: make(chan reloadCount, 1)}
+	go func() {
+		t := time.NewTicker(s.sys.Reload)
+		defer t.Stop()
+		var c reloadCount
+		for c.err == nil {
+			select {
+			case <-rl.done:
+				rl.out <- c
+				return
+			case <-t.C:
+			}
+			s.data.Gen++
+			c.err = s.reload()
+			if c.err == nil {
+				c.n++
+			}
+		}
+		<-rl.done
+		rl.out <- c
+	}()
+	return rl
+}
+
+// reload writes the system's config rendered with s.data and sends the
+// gopaste process SIGHUP.
+func (s *started) reload() error {
+	config, err := s.sys.gopasteConfig(s.data)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.file, []byte(config), 0o644); err != nil {
+		return err
+	}
+	if err := syscall.Kill(s.p.pid(), syscall.SIGHUP); err != nil {
+		return fmt.Errorf("%s: reload: %w", s.sys.Name, err)
+	}
+	return nil
+}
+
+// stop ends the reloads and says how many were sent.
+func (rl *reloader) stop() (int, error) {
+	if rl == nil {
+		return 0, nil
+	}
+	close(rl.done)
+	c := <-rl.out
+	return c.n, c.err
+}
+
+// procMem is the RSS of each of the system's processes (not its
+// upstream's), the one the harness started first.
+func (s *started) procMem() []ProcMem {
+	var out []ProcMem
+	stats := groupStats(s.p.pid())
+	for pid := range stats {
+		role := "child"
+		if pid == s.p.pid() {
+			role = "master"
+		}
+		if rss, _, err := memStatus(pid); err == nil {
+			out = append(out, ProcMem{PID: pid, Role: role, IdleRSS: rss})
+		}
+	}
+	slices.SortFunc(out, func(a, b ProcMem) int {
+		if (a.Role == "master") != (b.Role == "master") {
+			if a.Role == "master" {
+				return -1
+			}
+			return 1
+		}
+		return a.PID - b.PID
+	})
+	return out
 }

@@ -26,7 +26,7 @@ func TestWSGIScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			config, err := gopasteConfig(sc.A.Gopaste, sc.A.Server, d)
+			config, err := sc.A.gopasteConfig(d)
 			if err != nil {
 				t.Fatal(err)
 			}
