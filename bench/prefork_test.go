@@ -275,8 +275,8 @@ func TestJudgeNoFailures(t *testing.T) {
 		}
 	}
 	res := Result{Kind: Memory, Systems: []SystemResult{{Role: "A", Name: "p", Processes: []ProcMem{
-		{PID: 10, Role: "master", IdleRSS: 1 << 20}, {PID: 11, Role: "child", IdleRSS: 2 << 20}}}}}
-	if out := textTable(res); !strings.Contains(out, "master      10    1.0 MiB") || !strings.Contains(out, "child       11    2.0 MiB") {
+		{PID: 10, Role: "master", IdleRSS: 1 << 20}, {PID: 11, Role: "worker", IdleRSS: 2 << 20}}}}}
+	if out := textTable(res); !strings.Contains(out, "master      10    1.0 MiB") || !strings.Contains(out, "worker      11    2.0 MiB") {
 		t.Errorf("memory table lacks the processes:\n%s", out)
 	}
 }

@@ -185,7 +185,7 @@ type SystemResult struct {
 // ProcMem is one process of a system in a Memory scenario.
 type ProcMem struct {
 	PID      int    `json:"pid"`
-	Role     string `json:"role"` // "master" (the process the harness started) or "child"
+	Role     string `json:"role"` // "master" (the process the harness started) or "worker" (a descendant)
 	IdleRSS  int64  `json:"idle_rss_bytes"`
 	AfterRSS int64  `json:"after_load_rss_bytes,omitempty"`
 }

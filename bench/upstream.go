@@ -185,7 +185,7 @@ func (s *started) procMem() []ProcMem {
 	var out []ProcMem
 	stats := groupStats(s.p.pid())
 	for pid := range stats {
-		role := "child"
+		role := "worker"
 		if pid == s.p.pid() {
 			role = "master"
 		}
