@@ -103,9 +103,21 @@ func runServe(e *Env, args []string) int {
 		return listServerSections(e, ca.path, opts)
 	}
 
+	// A prefork master serves nothing: its config is built check-only
+	// (registry.Config.CheckOnly), so that a process or wsgi app starts
+	// its workers in the prefork workers only. Whether this is a master
+	// shows once the server is loaded, so a process that may be one
+	// loads check-only first and, if it is not, loads again to serve.
+	mayBeMaster := inh == nil || inh.Role != server.RoleWorker
+	opts.CheckOnly = mayBeMaster
 	s := &serving{env: e, logger: logger, logs: logs, path: ca.path, app: *appName, srv: *serverName, opts: opts,
 		args: args, pidfile: *pidfile, inh: inh}
-	gen, err := deploy.Load(s.path, s.app, s.srv, opts)
+	gen, err := deploy.Load(s.path, s.app, s.srv, s.opts)
+	if err == nil && mayBeMaster && serverOptions(gen).Concurrency != "prefork" {
+		gen.Close()
+		s.opts.CheckOnly = false
+		gen, err = deploy.Load(s.path, s.app, s.srv, s.opts)
+	}
 	if err == nil {
 		if err = logs.apply(gen.Log); err != nil {
 			gen.Close()
@@ -483,8 +495,9 @@ func (s *serving) reload(reason string) {
 // runs the workers that serve the listener, rolls them on reload and
 // stops them when the context ends.
 func (s *serving) runPrefork(gen *deploy.Generation, o server.Options) int {
-	// The master only checks the config: the parts it built are closed
-	// at once, and gen is kept for its files and server keys.
+	// The master built the config check-only (runServe): its parts
+	// started nothing and are closed at once; gen is kept for its files
+	// and server keys.
 	if err := gen.Close(); err != nil {
 		s.logger.Warn("closing the config's parts", "err", err)
 	}

@@ -131,6 +131,9 @@ type Options struct {
 	// Stdout is given to every part as registry.Config.Stdout: where the
 	// console server writes its response. nil means os.Stdout.
 	Stdout io.Writer
+	// CheckOnly builds every part with registry.Config.CheckOnly, as
+	// [Check] does: they start nothing (a prefork master's config).
+	CheckOnly bool
 }
 
 // cfgFile is one parsed ini file.
@@ -180,7 +183,7 @@ func newLoader(o Options) *loader {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &loader{reg: o.Registry, logger: o.Logger, files: map[string]*cfgFile{}, shown: map[string]string{}, warned: map[string]bool{}, opts: o}
+	return &loader{reg: o.Registry, logger: o.Logger, files: map[string]*cfgFile{}, shown: map[string]string{}, warned: map[string]bool{}, opts: o, checkOnly: o.CheckOnly}
 }
 
 func (l *loader) errorf(origin, section, format string, args ...any) error {
