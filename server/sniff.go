@@ -65,7 +65,10 @@ func (s *sniffer) route(c net.Conn) {
 		n += m
 	}
 	c.SetReadDeadline(time.Time{})
-	if n == 0 {
+	if n < 2 {
+		// Closed or timed out before two bytes: no request is one byte,
+		// and routing it (uwsgi takes anything) would give it the
+		// protocol's own timeout on top of this one.
 		c.Close()
 		return
 	}
