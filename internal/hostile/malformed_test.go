@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,7 +245,7 @@ func openFDs(t *testing.T) int {
 // No input may make the server panic or hold its connection after the
 // client's end of input, every valid request must succeed, and
 // goroutines and descriptors must be back to their count before the
-// run within 10s.
+// run within 10s, and the resident memory within rssMargin of it.
 func TestMalformedUnderLoad(t *testing.T) {
 	var corpus [][]byte
 	for _, c := range loadCorpus(t) {
@@ -274,14 +275,26 @@ func TestMalformedUnderLoad(t *testing.T) {
 			if reply, _, err := send(addr, p.valid); err != nil || !p.ok(reply) {
 				t.Fatalf("valid request: %v, reply %q", err, reply)
 			}
-			runtime.GC()
-			baseG, baseFD := waitSettled(t, 1<<30, 1<<30, 0)
-
 			r := rand.New(rand.NewPCG(12, uint64(len(p.name))))
 			inputs := make([][]byte, n)
 			for i := range inputs {
 				inputs[i] = mutate(r, ss)
 			}
+			// The RSS baseline is taken after a tenth of the inputs, 32 at
+			// a time: the memory a run touches once (the heap's arenas, the
+			// race detector's shadow of them) is then in it.
+			var warm sync.WaitGroup
+			for w := range 32 {
+				warm.Go(func() {
+					for i := w; i < len(inputs)/10; i += 32 {
+						send(addr, inputs[i])
+					}
+				})
+			}
+			warm.Wait()
+			runtime.GC()
+			baseG, baseFD := waitSettled(t, 1<<30, 1<<30, 10*time.Second)
+			baseRSS := rss(t)
 			var replied, silent, timeouts, errs atomic.Int64
 			done := make(chan struct{})
 			var validN, validBad atomic.Int64
@@ -335,6 +348,7 @@ func TestMalformedUnderLoad(t *testing.T) {
 			wg.Wait()
 			close(done)
 			load.Wait()
+			inputs = nil // not counted in the RSS after
 			t.Logf("%s: %d malformed inputs in %v: %d answered, %d closed without a reply, %d held open, %d errors; %d valid requests alongside, %d failed",
 				p.name, n, time.Since(start).Round(time.Millisecond), replied.Load(), silent.Load(), timeouts.Load(), errs.Load(), validN.Load(), validBad.Load())
 			if got := panics.Load(); got != 0 {
@@ -345,7 +359,51 @@ func TestMalformedUnderLoad(t *testing.T) {
 			if g > baseG || fd > baseFD {
 				t.Errorf("after the run: %d goroutines (baseline %d), %d fds (baseline %d)", g, baseG, fd, baseFD)
 			}
+			after := settledRSS(t, baseRSS+rssMargin, 10*time.Second)
+			t.Logf("%s: RSS %.1f MiB -> %.1f MiB", p.name, float64(baseRSS)/(1<<20), float64(after)/(1<<20))
+			if after > baseRSS+rssMargin {
+				t.Errorf("after the run: RSS %d MiB, over the baseline %d MiB + %d MiB", after>>20, baseRSS>>20, rssMargin>>20)
+			}
 		})
+	}
+}
+
+// rssMargin is how far over its baseline (taken after a warm-up) the
+// process's resident memory may stay after a run, once the garbage is
+// collected and returned to the OS: the heap the Go runtime keeps for
+// reuse, and under -race what the detector keeps (raceRSS).
+const rssMargin = 32<<20 + raceRSS
+
+// rss returns the resident memory of this process (from /proc/self/statm)
+// after a garbage collection that returned the free memory to the OS.
+func rss(t *testing.T) int64 {
+	t.Helper()
+	runtime.GC()
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		t.Fatalf("/proc/self/statm: %q", b)
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * int64(os.Getpagesize())
+}
+
+// settledRSS waits up to d for the resident memory to fall to max, and
+// returns it.
+func settledRSS(t *testing.T, max int64, d time.Duration) int64 {
+	deadline := time.Now().Add(d)
+	for {
+		if n := rss(t); n <= max || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
