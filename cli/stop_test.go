@@ -54,11 +54,12 @@ func TestReloadSignals(t *testing.T) {
 func TestStopWaits(t *testing.T) {
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(args[0], args[1:]...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the shell's sleep too is killed after
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		go cmd.Wait() // reaps it, so that it is gone once it exits
-		t.Cleanup(func() { cmd.Process.Kill() })
+		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		return cmd
 	}
 	sleeper := start("sleep", "30")
