@@ -323,10 +323,13 @@ func (s *serving) exit() {
 func (s *serving) watchers(ctx context.Context, reloads chan<- string) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	poll := func(files func() []string, every time.Duration, what string) {
+		// The starting state is taken here, before the server says it
+		// is listening: a change made right after that is not missed.
+		w := newWatch(files)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			watch(ctx, files, every, func(changed string) {
+			w.run(ctx, every, func(changed string) {
 				select {
 				case reloads <- what + changed:
 				default: // one is pending already
@@ -606,27 +609,43 @@ func sameServer(a, b *deploy.Node) bool {
 	return slices.Equal(kv(a), kv(b))
 }
 
-// watch polls files' size and modification time every interval and calls
-// changed with the first file that differs; it returns when ctx is done.
-func watch(ctx context.Context, files func() []string, interval time.Duration, changed func(string)) {
-	type stamp struct {
-		size int64
-		mod  time.Time
-		ok   bool
-	}
-	snap := func() map[string]stamp {
-		m := map[string]stamp{}
-		for _, f := range files() {
-			fi, err := os.Stat(f)
-			if err != nil {
-				m[f] = stamp{}
-				continue
-			}
-			m[f] = stamp{fi.Size(), fi.ModTime(), true}
+// fileWatch polls files for a change of size or modification time.
+type fileWatch struct {
+	files func() []string
+	last  map[string]fileStamp
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+	ok   bool
+}
+
+// newWatch records the files' state now: run reports changes from it.
+func newWatch(files func() []string) *fileWatch {
+	w := &fileWatch{files: files}
+	w.last = w.snap()
+	return w
+}
+
+func (w *fileWatch) snap() map[string]fileStamp {
+	m := map[string]fileStamp{}
+	for _, f := range w.files() {
+		fi, err := os.Stat(f)
+		if err != nil {
+			m[f] = fileStamp{}
+			continue
 		}
-		return m
+		m[f] = fileStamp{fi.Size(), fi.ModTime(), true}
 	}
-	last := snap()
+	return m
+}
+
+// run checks the files every interval until ctx ends and calls changed
+// with the first one that differs from the previous check (or is new).
+// The state compared next is the one that found the change: a file
+// written again after it is seen at the next check.
+func (w *fileWatch) run(ctx context.Context, interval time.Duration, changed func(string)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -635,14 +654,14 @@ func watch(ctx context.Context, files func() []string, interval time.Duration, c
 			return
 		case <-t.C:
 		}
-		now := snap()
+		now := w.snap()
 		for f, s := range now {
-			if o, ok := last[f]; !ok || o != s {
+			if o, ok := w.last[f]; !ok || o != s {
 				changed(f)
 				break
 			}
 		}
-		last = snap()
+		w.last = now
 	}
 }
 
