@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -52,8 +53,9 @@ func TestReloadSignals(t *testing.T) {
 // TestStopWaits: gopaste stop sends SIGTERM and returns once the process
 // is gone; a process that outlives --timeout is an error.
 func TestStopWaits(t *testing.T) {
-	start := func(args ...string) *exec.Cmd {
+	start := func(stdout *os.File, args ...string) *exec.Cmd {
 		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stdout = stdout
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the shell's sleep too is killed after
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -62,13 +64,24 @@ func TestStopWaits(t *testing.T) {
 		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		return cmd
 	}
-	sleeper := start("sleep", "30")
+	sleeper := start(nil, "sleep", "30")
 	code, out, errs := run(t, "stop", writePid(t, sleeper.Process.Pid))
 	if code != 0 || !strings.Contains(out, "stopped "+strconv.Itoa(sleeper.Process.Pid)) {
 		t.Errorf("stop: exit %d %q %q", code, out, errs)
 	}
-	stubborn := start("sh", "-c", "trap '' TERM; sleep 30")
-	time.Sleep(100 * time.Millisecond) // let the shell set its trap
+	// The shell says when its trap is set: a SIGTERM before that would
+	// end it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stubborn := start(w, "sh", "-c", "trap '' TERM; echo armed; sleep 30")
+	w.Close()
+	r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := bufio.NewReader(r).ReadString('\n'); line != "armed\n" {
+		t.Fatalf("the shell did not set its trap: %q %v", line, err)
+	}
 	code, _, errs = run(t, "stop", "--timeout", "300ms", writePid(t, stubborn.Process.Pid))
 	if code != 1 || !strings.Contains(errs, "still running after 300ms") {
 		t.Errorf("stop of a process ignoring SIGTERM: exit %d %q", code, errs)
