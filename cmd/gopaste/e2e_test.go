@@ -220,13 +220,20 @@ func checkDrains(t *testing.T, s *served, path string, stop func()) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nfirst", path)
-	time.Sleep(200 * time.Millisecond) // let the server start reading the body
+	// The server answers "100 Continue" once the app starts reading the
+	// body: the request is in flight then, whatever the machine's load.
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n", path)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("no 100 Continue: %v %v\n%s", resp, err, s.logs)
+	}
+	fmt.Fprintf(conn, "first")
 	stop()
 	waitForLog(t, s, "shutting down")
 	fmt.Fprintf(conn, "-last")
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("in-flight request was dropped: %v\n%s", err, s.logs)
 	}
