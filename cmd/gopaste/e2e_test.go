@@ -83,12 +83,13 @@ func serveBinary(t *testing.T, bin string, args ...string) *served {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	pr, pw := io.Pipe()
-	s := &served{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	s := &served{cmd: cmd, logs: &syncBuffer{}}
 	cmd.Stdout = s.logs
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.done = reap(t, cmd, func() { pw.Close() })
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -102,13 +103,6 @@ func serveBinary(t *testing.T, bin string, args ...string) *served {
 			}
 		}
 	}()
-	go func() { err := cmd.Wait(); pw.Close(); s.done <- err }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-s.done
-		}
-	})
 	select {
 	case s.addr = <-addrc:
 	case err := <-s.done:
@@ -117,6 +111,32 @@ func serveBinary(t *testing.T, bin string, args ...string) *served {
 		t.Fatalf("gopaste serve did not log its address:\n%s", s.logs)
 	}
 	return s
+}
+
+// reap waits for cmd in the background and sends its exit on the
+// channel returned, after running exited (if not nil). At the test's
+// cleanup a process still running is killed and waited for; the check
+// does not read cmd.ProcessState, which Wait writes meanwhile.
+func reap(t *testing.T, cmd *exec.Cmd, exited func()) chan error {
+	done := make(chan error, 1)
+	gone := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		if exited != nil {
+			exited()
+		}
+		done <- err
+		close(gone)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-gone:
+		default:
+			cmd.Process.Kill()
+			<-gone
+		}
+	})
+	return done
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -365,15 +385,7 @@ func TestSignalsReachParts(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	s := &served{cmd: cmd, logs: &stderr, done: done}
+	s := &served{cmd: cmd, logs: &stderr, done: reap(t, cmd, nil)}
 	var addr string
 	waitFor(t, func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
@@ -400,7 +412,7 @@ func TestSignalsReachParts(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, func() bool { _, b := get(t, "http://"+addr+"/"); return b == "two" }, s)
 	cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-done; err != nil {
+	if err := <-s.done; err != nil {
 		t.Errorf("exit: %v\n%s", err, stderr.String())
 	}
 	for f, want := range map[string]string{"access.log.1": `"GET / HTTP/1.1" 200 3`, "access.log": `"GET / HTTP/1.1" 200 3`,

@@ -343,15 +343,7 @@ func TestServeSystemdSocket(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		s := &served{cmd: cmd, logs: &logs, done: done, addr: l.Addr().String()}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				<-done
-			}
-		})
+		s := &served{cmd: cmd, logs: &logs, done: reap(t, cmd, nil), addr: l.Addr().String()}
 		if conc == "threaded" {
 			if got := <-early; got != "socket" {
 				t.Errorf("the request made before serve started got %q", got)
