@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,11 @@ type Drain struct {
 	accepting int            // Accept calls running: each may return a connection
 	pending   map[string]int // accepted connections without a request yet, by remote address
 	changed   chan struct{}  // closed and replaced when accepting or pending shrinks
+	// waiting is the sum of pending's counts, written under mu. Every
+	// request calls done: with nothing pending (a kept-alive connection's
+	// later requests) it returns without taking mu, which all requests
+	// of the process would otherwise contend for.
+	waiting atomic.Int64
 }
 
 // Listener wraps l: the connections it accepts are waited for.
@@ -99,6 +105,7 @@ func (d *Drain) accepted(key string) {
 			d.pending = map[string]int{}
 		}
 		d.pending[key]++
+		d.waiting.Add(1)
 	}
 	d.signalLocked()
 }
@@ -112,6 +119,11 @@ func (d *Drain) signalLocked() {
 
 // done marks one connection from key as served or closed.
 func (d *Drain) done(key string) {
+	if d.waiting.Load() == 0 {
+		// accepted(key) ran before the connection reached the server,
+		// so a connection of key waiting would be counted already.
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n, ok := d.pending[key]
@@ -123,6 +135,7 @@ func (d *Drain) done(key string) {
 	} else {
 		d.pending[key] = n - 1
 	}
+	d.waiting.Add(-1)
 	d.signalLocked()
 }
 
