@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,39 +19,21 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/session/storetest"
 )
 
 // These tests run two "gopaste serve" processes on one shared store, as
 // two prefork workers, two processes or two machines would.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+func TestMain(m *testing.M) { os.Exit(peer.Main(m)) }
 
 func gopaste(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs gopaste processes")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "session-proc-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gopaste")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/gopaste/gopaste/cmd/gopaste").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return peer.Gopaste(t)
 }
 
 var listenRe = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)

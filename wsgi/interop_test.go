@@ -76,40 +76,12 @@ func TestNginx(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+var ()
 
-// gopaste builds cmd/gopaste once for the tests of this package.
-func gopaste(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gopaste-wsgi-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gopaste")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/gopaste/gopaste/cmd/gopaste").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// gopaste is the command, built once for the tests of this package.
+func gopaste(t *testing.T) string { return peer.Gopaste(t) }
 
-func TestMain(m *testing.M) {
-	code := peer.Main(m)
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(peer.Main(m)) }
 
 // TestServe runs "gopaste serve" on a config with a wsgi app behind the
 // http server, as a user would; and on one whose module does not import,

@@ -17,34 +17,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// gopasteBinary builds the command once per test run.
-func gopasteBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gopaste-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gopaste")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// gopasteBinary is the command, built once per test run.
+func gopasteBinary(t *testing.T) string { return peer.Gopaste(t) }
 
 // served is a running "gopaste serve".
 type served struct {

@@ -6,13 +6,11 @@ package interop
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
 // shared is a directory every user can read, for files Apache's workers
@@ -31,14 +30,10 @@ var (
 	sharedOnce sync.Once
 	sharedDir  string
 	sharedErr  error
-
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := peer.Main(m)
 	if sharedDir != "" {
 		os.RemoveAll(sharedDir)
 	}
@@ -71,22 +66,8 @@ func publicDir(t *testing.T) string {
 	return d
 }
 
-// gopaste builds cmd/gopaste once into the shared directory.
-func gopaste(t *testing.T) string {
-	t.Helper()
-	dir := shared(t)
-	buildOnce.Do(func() {
-		binPath = filepath.Join(dir, "gopaste")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/gopaste/gopaste/cmd/gopaste").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// gopaste is the command, built once in a world-readable directory.
+func gopaste(t *testing.T) string { return peer.Gopaste(t) }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	t.Helper()

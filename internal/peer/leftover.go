@@ -24,6 +24,7 @@ const ownerEnv = "GOPASTE_TEST_OWNER"
 func Main(m *testing.M) int {
 	os.Setenv(ownerEnv, strconv.Itoa(os.Getpid()))
 	code := m.Run()
+	defer removeBuilt()
 	var left []string
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		left = Leftovers()
