@@ -25,7 +25,17 @@ type Handler struct {
 	// is shown as its first MaxBody bytes with "body_truncated": true.
 	// Zero means 64 KiB.
 	MaxBody int64
+	// ShowCredentials shows the request's Cookie, Authorization and
+	// Proxy-Authorization headers as they came. By default their values
+	// are masked: echoing them would hand a script on the same origin the
+	// HttpOnly cookies and the credentials the browser keeps from it
+	// (the cross-site tracing hole of TRACE).
+	ShowCredentials bool
 }
+
+// credentials are the variables of the headers that carry the client's
+// credentials, masked unless ShowCredentials is set.
+var credentials = []string{"HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION"}
 
 // Vars returns the CGI-style variables of r, the way a gateway would
 // pass them to an application.
@@ -91,6 +101,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{}
 	for k, v := range Vars(r) {
 		out[k] = v
+	}
+	if !h.ShowCredentials {
+		for _, k := range credentials {
+			if v, ok := out[k]; ok && v != "" {
+				out[k] = redact.Mask
+			}
+		}
 	}
 	out["global_conf"] = redact.Map(h.GlobalConf)
 	out["local_conf"] = redact.Map(h.LocalConf)

@@ -68,3 +68,38 @@ func TestEnvMasksSecretsIssue12(t *testing.T) {
 		}
 	}
 }
+
+// The request's own credentials are masked unless show_credentials is
+// set: a script on the same origin could otherwise read HttpOnly cookies
+// through the env app.
+func TestEnvMasksCredentials(t *testing.T) {
+	for _, show := range []bool{false, true} {
+		h := &Handler{ShowCredentials: show}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", "sid=s3cr3t-cookie")
+		r.Header.Set("Authorization", "Basic YWxpY2U6cHc=")
+		r.Header.Set("Proxy-Authorization", "Bearer proxy-tok")
+		r.Header.Set("X-Request-Token-Name", "shown")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var got map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, w.Body)
+		}
+		want := map[string]any{
+			"HTTP_COOKIE": "sid=s3cr3t-cookie", "HTTP_AUTHORIZATION": "Basic YWxpY2U6cHc=",
+			"HTTP_PROXY_AUTHORIZATION": "Bearer proxy-tok",
+		}
+		for k, v := range want {
+			if !show {
+				v = "********"
+			}
+			if got[k] != v {
+				t.Errorf("show_credentials=%v: %s = %v, want %v", show, k, got[k], v)
+			}
+		}
+		if got["HTTP_X_REQUEST_TOKEN_NAME"] != "shown" {
+			t.Errorf("other headers are shown as sent: %v", got["HTTP_X_REQUEST_TOKEN_NAME"])
+		}
+	}
+}

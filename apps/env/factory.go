@@ -13,10 +13,12 @@ func init() {
 }
 
 // factory accepts any key, as Paste's test app does: every local key is
-// shown back under local_conf. max_body is the one it interprets.
+// shown back under local_conf. max_body and
+// show_credentials are the ones it interprets.
 func factory(c *registry.Config) (http.Handler, error) {
 	h := &Handler{GlobalConf: c.Global(), LocalConf: c.Local()}
 	h.MaxBody = c.Size("max_body", 64<<10)
+	h.ShowCredentials = c.Bool("show_credentials", false)
 	for _, k := range c.Keys() {
 		c.MarkRead(k)
 	}
