@@ -14,12 +14,25 @@ import (
 //	GET  any path   counts the visit, answers {"visits":N,"user":"...","created":"..."}
 //	POST /login     form field user: sets the user and renews the token, 303 to ./
 //	POST /logout    destroys the session, 303 to ./
+//
+// A POST that a browser sent from another origin (Sec-Fetch-Site, or an
+// Origin that is not the request's host) is refused with 403, so another
+// site cannot log a visitor in as someone else or out
+// ([http.CrossOriginProtection]); clients that send neither header
+// (curl, scripts) are let through.
 type Info struct{}
+
+// crossOrigin refuses the POSTs browsers send from other origins.
+var crossOrigin = http.NewCrossOriginProtection()
 
 func (Info) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := From(r.Context())
 	if s == nil {
 		http.Error(w, "session_info needs the session filter in front of it", http.StatusInternalServerError)
+		return
+	}
+	if err := crossOrigin.Check(r); err != nil {
+		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
 	home := mount.ScriptName(r.Context()) + "/"

@@ -697,3 +697,37 @@ func TestSetCookieLine(t *testing.T) {
 		t.Error("New accepted a cookie path with ';'")
 	}
 }
+
+// A login or logout POSTed by a browser from another origin is refused:
+// another site cannot log a visitor in as someone else, or out. A
+// same-origin form and a client that sends neither header pass.
+func TestInfoRefusesCrossOriginPosts(t *testing.T) {
+	m, _ := newManager(t, session.Options{Store: newMem(t)})
+	h := m.Handler(session.Info{})
+	post := func(path string, hdr map[string]string) int {
+		r := httptest.NewRequest("POST", "http://example.org"+path, strings.NewReader("user=mallory"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, path := range []string{"/login", "/logout"} {
+		for _, tc := range []struct {
+			hdr  map[string]string
+			want int
+		}{
+			{map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+			{map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+			{map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+			{map[string]string{"Origin": "http://example.org"}, http.StatusSeeOther},
+			{nil, http.StatusSeeOther},
+		} {
+			if got := post(path, tc.hdr); got != tc.want {
+				t.Errorf("POST %s with %v = %d, want %d", path, tc.hdr, got, tc.want)
+			}
+		}
+	}
+}
