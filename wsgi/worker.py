@@ -24,6 +24,7 @@ import importlib
 import io
 import os
 import random
+import select
 import signal
 import socket
 import stat
@@ -37,6 +38,11 @@ READ_SIZE = 65536
 # How long an unread request body is drained after the reply, so that
 # closing does not reset the connection under the reply.
 DRAIN_TIMEOUT = 5.0
+# On a kept connection, the most of an unread request body the worker
+# reads and drops (within KEEP_DRAIN_TIMEOUT) to serve the next request
+# on it; past either, it closes the connection after the reply.
+KEEP_DRAIN = 65536
+KEEP_DRAIN_TIMEOUT = 1.0
 
 ERROR_500 = (b"HTTP/1.1 500 Internal Server Error\r\n"
              b"Content-Type: text/plain; charset=utf-8\r\n"
@@ -196,6 +202,26 @@ class Input(object):
             raise StopIteration
         return line
 
+    def discard(self, timeout):
+        """Reads and drops the rest of the body, for timeout seconds at
+        most; returns whether it all came."""
+        fd = self.conn.fileno()
+        deadline = time.monotonic() + timeout
+        poll = None
+        while self.left > 0:
+            if poll is None:
+                poll = select.poll()
+                poll.register(fd, select.POLLIN)
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not poll.poll(wait * 1000):
+                return False
+            chunk = os.read(fd, min(self.left, READ_SIZE))
+            if not chunk:
+                self.left = 0
+                return False
+            self.left -= len(chunk)
+        return True
+
     def unread(self):
         """How many bytes of the body are still in the socket."""
         return self.left
@@ -238,17 +264,29 @@ def sendfile_source(result):
 class Request(object):
     """One request's reply: start_response, write and the body. A body
     of unknown length is sent chunked, so that a reply cut by an
-    exception reaches gopaste as broken, not as complete."""
+    exception reaches gopaste as broken, not as complete.
 
-    __slots__ = ("conn", "status", "headers", "sent", "method", "chunked")
+    When gopaste asked to keep the connection (GOPASTE_KEEPALIVE), keep
+    is true until the reply turns out not to be framed exactly: the head
+    then says "Connection: keep-alive", a HEAD, 1xx, 204 or 304 reply
+    goes without its body, and a body longer than the application's
+    Content-Length is cut there (the rest would be read as the next
+    reply)."""
 
-    def __init__(self, conn, method):
+    __slots__ = ("conn", "status", "headers", "sent", "method", "chunked", "keep", "limit", "mute", "worker", "inp")
+
+    def __init__(self, conn, method, keep=False, worker=None, inp=None):
         self.conn = conn
         self.status = None
         self.headers = None
         self.sent = False
         self.method = method
         self.chunked = False
+        self.keep = keep
+        self.limit = None  # body bytes still due under the application's Content-Length (kept only)
+        self.mute = False  # a kept reply without a body: parts are dropped
+        self.worker = worker
+        self.inp = inp
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -278,8 +316,11 @@ class Request(object):
         for k, v in self.headers:
             lines.append(k + ": " + v + "\r\n")  # TypeError unless both are str
         n = len(self.headers)
-        if not status.startswith(NO_BODY) and self.method != "HEAD":
+        nobody = status.startswith(NO_BODY) or self.method == "HEAD"
+        if not nobody or self.keep:
             lowered = "".join(lines).lower()
+        framed = False
+        if not nobody:
             if "\ncontent-length:" not in lowered and "\ntransfer-encoding:" not in lowered:
                 if length is None:
                     lines.append("Transfer-Encoding: chunked\r\n")
@@ -287,6 +328,9 @@ class Request(object):
                 else:
                     lines.append("Content-Length: %d\r\n" % length)
                 n += 1
+                framed = True
+        if self.keep:
+            n += self.keep_alive(lines, lowered, nobody, framed, length)
         lines.append("\r\n")
         head = "".join(lines)
         # A CR or LF inside a name, value or the status would split the
@@ -295,17 +339,66 @@ class Request(object):
             raise ValueError("status or header contains a CR or LF: %r" % ((status, self.headers),))
         return head.encode("latin-1")
 
+    def keep_alive(self, lines, lowered, nobody, framed, length):
+        """Decides whether the connection outlives this reply, and adds
+        the header that says so to lines; returns how many header lines
+        it added (or removed: the application's own Connection headers,
+        hop-by-hop, which PEP 3333 forbids it)."""
+        added = 0
+        if "\nconnection:" in lowered:
+            kept = lines[:3] + [l for l in lines[3:] if not l.lower().startswith("connection:")]
+            added = len(kept) - len(lines)
+            lines[:] = kept
+        worker, keep = self.worker, True
+        if nobody:
+            self.mute = True
+            keep = not self.status.startswith("1")  # gopaste would wait for a final head
+        elif not framed:
+            # The application framed the body: a Content-Length that
+            # holds, or else nothing the worker can vouch for.
+            cl = self.content_length() if "\ntransfer-encoding:" not in lowered else None
+            if cl is None or cl < 0:
+                keep = False
+            else:
+                self.limit = cl  # the body is cut there
+                keep = length is None or length == cl
+        if keep and worker is not None:
+            if worker.stopping or (self.inp is not None and self.inp.left > KEEP_DRAIN):
+                keep = False
+            elif worker.memory_limit and rss() > worker.memory_limit:
+                keep = False  # the worker stops after this request
+        self.keep = keep
+        if keep:
+            lines.append("Connection: keep-alive\r\n")
+            added += 1
+        return added
+
+    def frame(self, data):
+        """data as the body carries it after the head."""
+        if self.chunked:
+            return b"%x\r\n%b\r\n" % (len(data), data)
+        if self.mute:
+            return b""
+        if self.limit is not None:
+            if len(data) > self.limit:
+                data = data[:self.limit]
+                self.keep = False
+            self.limit -= len(data)
+        return data
+
     def write(self, data):
         """The write() callable start_response returns; also sends each
         part of the body."""
         if self.sent:
             if data:
-                self.conn.sendall(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
+                data = self.frame(data)
+                if data:
+                    self.conn.sendall(data)
             return
         self.sent = True
         head = self.head()
-        if self.chunked and data:
-            data = b"%x\r\n%b\r\n" % (len(data), data)
+        if data:
+            data = self.frame(data)
         self.conn.sendall(head + data)
 
     def send(self, result):
@@ -316,7 +409,10 @@ class Request(object):
             body = result[0] if len(result) == 1 else b"".join(result)
             if not self.sent:
                 self.sent = True
-                self.conn.sendall(self.head(len(body)) + body)
+                head = self.head(len(body))
+                if self.limit is not None or self.mute:
+                    body = self.frame(body)
+                self.conn.sendall(head + body)
             else:
                 self.write(body)
         elif kind is FileWrapper and not self.sent and sendfile_source(result) is not None:
@@ -331,6 +427,8 @@ class Request(object):
                 self.conn.sendall(self.head(0))
         if self.chunked:
             self.conn.sendall(b"0\r\n\r\n")
+        elif self.limit:
+            self.keep = False  # shorter than its Content-Length
 
     def sendfile(self, fd, offset, count):
         limit = self.content_length()
@@ -338,11 +436,14 @@ class Request(object):
             count = min(count, limit)
         self.sent = True
         self.conn.sendall(self.head(count))
+        if self.mute:
+            return
         out = self.conn.fileno()
         while count > 0:
             n = os.sendfile(out, fd, offset, count)
             if n == 0:
-                break  # the file shrank
+                self.keep = False  # the file shrank
+                break
             offset += n
             count -= n
 
@@ -435,42 +536,81 @@ class Worker(object):
                 return
             with lock:
                 self.busy += 1
-            try:
-                handle(conn)
-            finally:
-                with lock:
-                    self.busy -= 1
-                    self.served += 1
-                    if self.max_requests and self.served >= self.max_requests:
-                        log("recycling after %d requests (max_requests)" % self.served)
-                        self.stopping = True
-                    elif self.memory_limit and rss() > self.memory_limit:
-                        log("recycling at %d bytes of memory (memory_limit)" % rss())
-                        self.stopping = True
-                    if self.stopping:
-                        self.idle.notify_all()
-                        return
+            handle(conn)
+            if self.stopping:
+                return
 
     def handle(self, conn):
+        """Serves the requests of one connection, the first counted busy
+        by the caller: one request, or more while gopaste keeps the
+        connection (GOPASTE_KEEPALIVE). Between two it is idle, not busy:
+        a stopping worker does not wait for it."""
+        try:
+            try:
+                data = conn.recv(READ_SIZE)
+            except OSError:
+                data = b""
+            if not data:
+                self.done(False)  # a connection without a request (a probe)
+                return
+            while True:
+                try:
+                    data = self.request(conn, data)
+                finally:
+                    stop = self.done(True)
+                if data is None or stop:
+                    return
+                if not data:
+                    try:
+                        data = conn.recv(READ_SIZE)  # the next request
+                    except OSError:
+                        return
+                    if not data:
+                        return  # gopaste closed it
+                with self.lock:
+                    self.busy += 1
+        finally:
+            conn.close()
+
+    def done(self, served):
+        """Ends a request (served: one came): counts it, and starts
+        stopping at max_requests or past memory_limit. Returns whether the
+        worker stops."""
+        with self.lock:
+            self.busy -= 1
+            self.served += served
+            if served and not self.stopping:
+                if self.max_requests and self.served >= self.max_requests:
+                    log("recycling after %d requests (max_requests)" % self.served)
+                    self.stopping = True
+                elif self.memory_limit and rss() > self.memory_limit:
+                    log("recycling at %d bytes of memory (memory_limit)" % rss())
+                    self.stopping = True
+            if self.stopping:
+                self.idle.notify_all()
+            return self.stopping
+
+    def request(self, conn, data):
+        """Reads the request whose first bytes are data, and answers it.
+        Returns the bytes read past it (usually none) when the connection
+        is kept for the next request, else None."""
         inp = None
         req = None
+        kept = None
         try:
-            data = conn.recv(READ_SIZE)
             if len(data) < 4:
-                if not data:
-                    return  # a connection without a request (a probe)
                 data = self.recv_more(conn, data, 4)
                 if data is None:
-                    return
+                    return None
             end = 4 + (data[1] | (data[2] << 8))
             if len(data) < end:
                 data = self.recv_more(conn, data, end)
                 if data is None:
-                    return
+                    return None
             modifier1 = data[0]
             if modifier1 != 0 and modifier1 != 30:
                 log("uwsgi packet with modifier1 %d refused (only 0 and 30 are served)" % modifier1)
-                return
+                return None
             env = self.base.copy()
             s = data[:end].decode("latin-1")
             i = 4
@@ -485,7 +625,7 @@ class Worker(object):
             if i != end:
                 log("malformed uwsgi vars block")
                 conn.sendall(ERROR_400)
-                return
+                return None
             length = env.get("CONTENT_LENGTH")
             try:
                 length = int(length) if length else 0
@@ -494,26 +634,36 @@ class Worker(object):
             if length < 0:
                 log("bad CONTENT_LENGTH %r" % env.get("CONTENT_LENGTH"))
                 conn.sendall(ERROR_400)
-                return
+                return None
+            # gopaste's keep-alive (docs/protocols.md): the worker's own
+            # business, not the application's.
+            keep = env.pop("GOPASTE_KEEPALIVE", None) == "1"
+            rest = b""
             if length:
                 inp = Input(conn, data[end:], length)
                 env["wsgi.input"] = inp
             else:
                 env["wsgi.input"] = self.empty
+            if keep:
+                if len(data) > end + length:
+                    rest = data[end + length:]  # gopaste sent the next packet early
+                if self.stopping or (self.max_requests and self.served + self.busy >= self.max_requests):
+                    keep = False  # the last reply of this worker
             self.fix(env, modifier1)
             if env["PATH_INFO"] == self.probe:
                 conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
-                return
-            req = Request(conn, env.get("REQUEST_METHOD"))
-            self.call(env, req)
+                return None
+            req = Request(conn, env.get("REQUEST_METHOD"), keep, self, inp)
+            if self.call(env, req) and req.keep and (inp is None or inp.discard(KEEP_DRAIN_TIMEOUT)):
+                kept = rest
         except (ConnectionError, BrokenPipeError, socket.timeout):
             pass  # the client went away: nobody to answer
         except Exception:
             log("request failed:\n" + traceback.format_exc())
         finally:
-            if inp is not None and inp.left > 0 and (req is None or req.sent):
+            if kept is None and inp is not None and inp.left > 0 and (req is None or req.sent):
                 drain(conn, inp.left)
-            conn.close()
+        return kept
 
     @staticmethod
     def recv_more(conn, data, n):
@@ -546,10 +696,13 @@ class Worker(object):
             del env["HTTP_CONTENT_TYPE"]
 
     def call(self, env, req):
+        """Calls the application and sends its reply; returns whether the
+        reply went out whole (False after an exception)."""
         result = None
         try:
             result = self.app(env, req.start_response)
             req.send(result)
+            return True
         except (ConnectionError, BrokenPipeError):
             raise
         except Exception as e:
@@ -562,7 +715,7 @@ class Worker(object):
                 req.conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                  b"X-Gopaste-Wsgi-Error: %s\r\nContent-Length: %d\r\n\r\n%s" % (
                                      self.error_token, len(body), body))
-                return
+                return False
             log("%s %s: exception in the application:\n%s" % (
                 env.get("REQUEST_METHOD"), env.get("REQUEST_URI") or env.get("PATH_INFO"), tb))
             if not req.sent:

@@ -214,9 +214,43 @@ def router(environ, start_response):
 validated = validator(router)
 
 
+def too_long(environ, start_response):
+    # More body than its Content-Length says.
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"12345", b"67890"]
+
+
+def too_long_stream(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    def gen():
+        yield b"123"
+        yield b"4567890"
+    return gen()
+
+
+def own_connection(environ, start_response):
+    # A hop-by-hop header PEP 3333 forbids: only the worker speaks for the
+    # connection.
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Connection", "keep-alive")])
+    def gen():
+        yield b"own"
+    return gen()
+
+
+def no_content_body(environ, start_response):
+    start_response("204 No Content", [])
+    return [b"dropped"]
+
+
+# Replies wsgiref.validate would refuse: served unwrapped.
+RAW = {"/file": file_wrapper, "/too-long": too_long, "/too-long-stream": too_long_stream,
+       "/own-connection": own_connection, "/no-content-body": no_content_body}
+
+
 def application(environ, start_response):
-    # The file wrapper is served unwrapped: validate's iterator wrapper
-    # would hide it from the worker's sendfile.
-    if environ["PATH_INFO"] == "/file":
-        return file_wrapper(environ, start_response)
+    # The file wrapper is served unwrapped too: validate's iterator
+    # wrapper would hide it from the worker's sendfile.
+    raw = RAW.get(environ["PATH_INFO"])
+    if raw is not None:
+        return raw(environ, start_response)
     return validated(environ, start_response)
