@@ -10,40 +10,45 @@ import (
 	"time"
 )
 
-// Drain stops a server accepting before it shuts down, so that a
-// process handing its listener over (a recycled prefork worker, the old
-// process of an upgrade) drops no connection it accepted.
+// Drain hands a process's connections over before it shuts down, so
+// that a process giving its listener up (a prefork worker replaced by a
+// reload or a recycle, the old process of an upgrade) drops no request
+// of its clients, kept-alive ones included.
 //
-// It is needed because net/http's Server.Shutdown closes, without an
-// answer, a connection whose first request it reads after the shutdown
-// began, even one accepted before: under load, a worker told to stop has
-// such connections, and their clients would see EOF. Drain closes the
-// listener first (the socket stays open in the other processes, which
-// accept what comes next) and waits until every connection accepted has
-// had a request reach the handler, or was closed, or MaxWait passed;
-// only then should Shutdown run.
+// Closing a kept-alive connection that has no request in flight races
+// with the client's next request, which may be on its way: the client
+// then sees EOF or a reset (wrk counts an error; browsers and Go's
+// client retry idempotent requests only). And net/http's
+// Server.Shutdown closes idle connections at once and drops, unanswered,
+// a request it reads after the shutdown began. So Start, before
+// Shutdown runs:
 //
-// Connections are matched to requests by the client's address, which
-// the HTTP protocol puts in Request.RemoteAddr; the gateway protocols
-// put their client's there, so their connections wait out MaxWait (or
-// their closing). A Drain is safe for concurrent use.
+//  1. closes the listener (the socket stays open in the other processes,
+//     which accept what comes next);
+//  2. answers every request from then on with "Connection: close", so
+//     that each client learns from a response that its connection ends
+//     and opens the next one to another process (a gateway protocol
+//     drops the header: its front server keeps its own connections);
+//  3. waits until every connection accepted has been closed that way
+//     (or by its client), at most MaxWait.
+//
+// Only a connection that stays silent for MaxWait is left to Shutdown.
+// A Drain is safe for concurrent use.
 type Drain struct {
-	// MaxWait bounds the wait for accepted connections; zero means 1s.
+	// MaxWait bounds the wait for open connections; zero means 1s.
 	MaxWait time.Duration
+
+	draining atomic.Bool // Start began: responses close their connection
 
 	mu        sync.Mutex
 	l         net.Listener
-	accepting int            // Accept calls running: each may return a connection
-	pending   map[string]int // accepted connections without a request yet, by remote address
-	changed   chan struct{}  // closed and replaced when accepting or pending shrinks
-	// waiting is the sum of pending's counts, written under mu. Every
-	// request calls done: with nothing pending (a kept-alive connection's
-	// later requests) it returns without taking mu, which all requests
-	// of the process would otherwise contend for.
-	waiting atomic.Int64
+	accepting int           // Accept calls running: each may return a connection
+	open      int           // accepted connections not closed yet
+	changed   chan struct{} // closed and replaced when accepting or open shrinks
 }
 
-// Listener wraps l: the connections it accepts are waited for.
+// Listener wraps l: the connections it accepts are counted until they
+// close.
 func (d *Drain) Listener(l net.Listener) net.Listener {
 	d.mu.Lock()
 	d.l = l
@@ -51,14 +56,17 @@ func (d *Drain) Listener(l net.Listener) net.Listener {
 	return &drainListener{Listener: l, d: d}
 }
 
-// Handler wraps h: a request marks its connection as served.
+// Handler wraps h: once the drain started, its responses close their
+// connection.
 func (d *Drain) Handler(h http.Handler) http.Handler {
 	return &drainHandler{h: h, d: d}
 }
 
-// Start closes the listener and waits, at most MaxWait, until every
-// connection it accepted has had a request start or was closed.
+// Start closes the listener, makes responses close their connection,
+// and waits, at most MaxWait, until every connection the listener
+// accepted was closed.
 func (d *Drain) Start() {
+	d.draining.Store(true)
 	d.mu.Lock()
 	l := d.l
 	d.mu.Unlock()
@@ -73,7 +81,7 @@ func (d *Drain) Start() {
 	defer t.Stop()
 	for {
 		d.mu.Lock()
-		if len(d.pending) == 0 && d.accepting == 0 {
+		if d.open == 0 && d.accepting == 0 {
 			d.mu.Unlock()
 			return
 		}
@@ -94,22 +102,6 @@ func (d *Drain) changedLocked() chan struct{} {
 	return d.changed
 }
 
-// accepted ends an Accept call, which returned a connection from key
-// unless key is "".
-func (d *Drain) accepted(key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.accepting--
-	if key != "" {
-		if d.pending == nil {
-			d.pending = map[string]int{}
-		}
-		d.pending[key]++
-		d.waiting.Add(1)
-	}
-	d.signalLocked()
-}
-
 func (d *Drain) signalLocked() {
 	if d.changed != nil {
 		close(d.changed)
@@ -117,25 +109,22 @@ func (d *Drain) signalLocked() {
 	}
 }
 
-// done marks one connection from key as served or closed.
-func (d *Drain) done(key string) {
-	if d.waiting.Load() == 0 {
-		// accepted(key) ran before the connection reached the server,
-		// so a connection of key waiting would be counted already.
-		return
-	}
+// accepted ends an Accept call, which returned a connection if ok.
+func (d *Drain) accepted(ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n, ok := d.pending[key]
-	if !ok {
-		return
+	d.accepting--
+	if ok {
+		d.open++
 	}
-	if n <= 1 {
-		delete(d.pending, key)
-	} else {
-		d.pending[key] = n - 1
-	}
-	d.waiting.Add(-1)
+	d.signalLocked()
+}
+
+// closed counts one accepted connection closed.
+func (d *Drain) closed() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.open--
 	d.signalLocked()
 }
 
@@ -152,25 +141,22 @@ func (dl *drainListener) Accept() (net.Conn, error) {
 	dl.d.mu.Unlock()
 	c, err := dl.Listener.Accept()
 	if err != nil {
-		dl.d.accepted("")
+		dl.d.accepted(false)
 		return nil, err
 	}
-	dc := &drainConn{Conn: c, d: dl.d, key: c.RemoteAddr().String()}
-	dl.d.accepted(dc.key)
-	return dc, nil
+	dl.d.accepted(true)
+	return &drainConn{Conn: c, d: dl.d}, nil
 }
 
-// drainConn is an accepted connection; its first request or its closing
-// takes it off the pending list.
+// drainConn is an accepted connection, counted until it is closed.
 type drainConn struct {
 	net.Conn
 	d    *Drain
-	key  string
 	once sync.Once
 }
 
 func (c *drainConn) Close() error {
-	c.once.Do(func() { c.d.done(c.key) })
+	c.once.Do(c.d.closed)
 	return c.Conn.Close()
 }
 
@@ -186,7 +172,11 @@ type drainHandler struct {
 }
 
 func (dh *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	dh.d.done(r.RemoteAddr)
+	if dh.d.draining.Load() {
+		// net/http closes the connection after this response (HTTP/2:
+		// it sends GOAWAY and closes once the streams are done).
+		w.Header().Set("Connection", "close")
+	}
 	dh.h.ServeHTTP(w, r)
 }
 
