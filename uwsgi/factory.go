@@ -60,6 +60,7 @@ func newServing(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger)
 		Logger:       logger,
 		ReadTimeout:  o.ReadTimeout,
 		WriteTimeout: o.WriteTimeout,
+		IdleTimeout:  o.IdleTimeout,
 		MaxVarsBytes: o.MaxHeaderBytes,
 	}, nil
 }

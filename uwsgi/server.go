@@ -17,7 +17,10 @@ import (
 )
 
 // Server serves an http.Handler over uwsgi: one request per connection,
-// answered with an HTTP status line, headers and the body, then a close.
+// answered with an HTTP status line, headers and the body, then a close;
+// or, for a client that asks for it with KeepAliveVar (gopaste's own
+// Transport), more than one, each reply framed by Content-Length or
+// chunked and marked "Connection: keep-alive".
 // The reply's rules (1xx, hop-by-hop headers, buffering, panics, an unread
 // body) are internal/gateway's, the same for every protocol.
 // Set Handler before calling Serve; a Server is safe for concurrent use.
@@ -33,6 +36,10 @@ type Server struct {
 	// MaxVarsBytes limits the vars block; zero means MaxVarsSize (the
 	// protocol's own limit). A larger block is answered 431.
 	MaxVarsBytes int
+	// IdleTimeout bounds the wait for the next request on a kept
+	// connection (see KeepAliveVar); zero means ReadTimeout, or
+	// gateway.DefaultIdleTimeout (one minute) when that is zero too.
+	IdleTimeout time.Duration
 
 	track conntrack.Tracker
 }
@@ -62,14 +69,31 @@ func (s *Server) logger() *slog.Logger {
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	start := time.Now()
-	c.SetReadDeadline(start.Add(gateway.HeaderTimeout(s.HeaderTimeout, s.ReadTimeout)))
-	if s.WriteTimeout > 0 {
-		c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
-	}
+	c.SetReadDeadline(time.Now().Add(gateway.HeaderTimeout(s.HeaderTimeout, s.ReadTimeout)))
 	gc := gateway.NewConn(c)
 	defer gc.Release()
-	br := gc.R
+	for first := true; s.serveRequest(gc, first); first = false {
+		// A kept connection (KeepAliveVar): wait for the next request.
+		if !s.track.SetBusy(c, false) {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(gateway.IdleTimeout(s.IdleTimeout, s.ReadTimeout)))
+		if _, err := gc.R.Peek(1); err != nil {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(gateway.HeaderTimeout(s.HeaderTimeout, s.ReadTimeout)))
+	}
+}
+
+// serveRequest reads a request on gc and answers it. It reports whether
+// the connection carries another request: the client asked for it
+// (KeepAliveVar) and the reply was kept (see gateway.Conn.Next).
+func (s *Server) serveRequest(gc *gateway.Conn, first bool) (keep bool) {
+	c, br := gc.Conn, gc.R
+	start := time.Now()
+	if s.WriteTimeout > 0 {
+		c.SetWriteDeadline(start.Add(s.WriteTimeout))
+	}
 	log := s.logger()
 
 	hb, err := br.Peek(HeaderSize)
@@ -77,17 +101,19 @@ func (s *Server) serveConn(c net.Conn) {
 		if len(hb) > 0 {
 			log.Warn("bad request", "remote_addr", c.RemoteAddr().String(), "err", fmt.Errorf("uwsgi: truncated header: %w", err))
 		}
-		return
+		return false
 	}
-	if m := registry.Mismatch("uwsgi", hb); m != "" {
-		log.Warn(m, "remote_addr", c.RemoteAddr().String())
-		return
+	if first {
+		if m := registry.Mismatch("uwsgi", hb); m != "" {
+			log.Warn(m, "remote_addr", c.RemoteAddr().String())
+			return false
+		}
 	}
 	s.track.SetBusy(c, true)
 	h := ParseHeader([HeaderSize]byte(hb))
 	if h.Modifier1 != ModifierWSGI && h.Modifier1 != ModifierFixPath {
 		log.Warn("unsupported modifier1", "remote_addr", c.RemoteAddr().String(), "modifier1", h.Modifier1)
-		return
+		return false
 	}
 	limit := s.MaxVarsBytes
 	if limit <= 0 || limit > MaxVarsSize {
@@ -97,13 +123,13 @@ func (s *Server) serveConn(c net.Conn) {
 		log.Warn("bad request", "remote_addr", c.RemoteAddr().String(),
 			"err", fmt.Errorf("%w: %d bytes, limit %d", ErrVarsTooLarge, h.Size, limit))
 		gateway.WriteStatus(gc.W, gateway.HTTPHead, http.StatusRequestHeaderFieldsTooLarge)
-		return
+		return false
 	}
 	br.Discard(HeaderSize)
 	block := make([]byte, h.Size)
 	if _, err := io.ReadFull(br, block); err != nil {
 		log.Warn("bad request", "remote_addr", c.RemoteAddr().String(), "err", fmt.Errorf("uwsgi: truncated vars block: %w", err))
-		return
+		return false
 	}
 	if s.ReadTimeout > 0 {
 		c.SetReadDeadline(start.Add(s.ReadTimeout))
@@ -111,7 +137,12 @@ func (s *Server) serveConn(c net.Conn) {
 		c.SetReadDeadline(time.Time{})
 	}
 	vars := make([]cgivars.Pair, 0, 32)
+	wantKeep := false
 	err = ParseVars(block, func(name, value string) error {
+		if name == KeepAliveVar {
+			wantKeep = value == "1"
+			return nil
+		}
 		vars = append(vars, cgivars.Pair{Name: name, Value: value})
 		return nil
 	})
@@ -125,25 +156,37 @@ func (s *Server) serveConn(c net.Conn) {
 	if err != nil {
 		log.Warn("bad request", "remote_addr", c.RemoteAddr().String(), "err", err)
 		gateway.WriteStatus(gc.W, gateway.HTTPHead, http.StatusBadRequest)
-		return
+		return false
 	}
 	if req.RemoteAddr == "" {
 		req.RemoteAddr = c.RemoteAddr().String()
 	}
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
+	gc.Keep = wantKeep
 	body := gateway.NewBody(req, func() { gc.WatchClose(cancel) })
 	req.Body = body
 	req = req.WithContext(ctx)
 	w := gateway.NewWriter(req, gateway.HTTPHead, gc.W)
 	w.Conn, w.OnError = c, cancel
+	if wantKeep {
+		w.KeepAlive = func() bool {
+			return body.Unread() <= gateway.MaxKeepDrain && !s.track.Closing()
+		}
+	}
 	if err := gateway.Run(s.Handler, w, req, log); err != nil {
 		log.Warn("request ended early", "remote_addr", req.RemoteAddr, "method", req.Method, "path", req.URL.Path, "err", err)
-		return
+		return false
 	}
-	if err := gc.Finish(w, body); err != nil {
+	if wantKeep {
+		keep, err = gc.Next(w, body)
+	} else {
+		err = gc.Finish(w, body)
+	}
+	if err != nil {
 		log.Debug("write response", "remote_addr", req.RemoteAddr, "err", err)
 	}
+	return keep
 }
 
 // fixPath implements modifier1 30: SCRIPT_NAME is removed from the front of

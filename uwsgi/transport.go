@@ -1,9 +1,13 @@
 package uwsgi
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
@@ -14,7 +18,9 @@ import (
 // Transport sends requests to one uwsgi backend: a new connection per
 // request (the protocol has no keep-alive), the packet and the body
 // streamed, the reply (an HTTP status line or CGI-style Status header,
-// read by the one gateway reply parser) streamed back. It is safe for
+// read by the one gateway reply parser) streamed back. With KeepAlive,
+// connections are kept for further requests by backends that agree to
+// it (gopaste's extension, see [KeepAliveVar]). It is safe for
 // concurrent use.
 type Transport struct {
 	// Addr is the backend: "host:port" or "unix:/path/to.sock". Empty
@@ -32,7 +38,30 @@ type Transport struct {
 	ResponseHeaderTimeout time.Duration
 	// Dial, when set, opens connections instead of a net.Dialer.
 	Dial proxy.DialFunc
+	// KeepAlive sends KeepAliveVar with every request and keeps the
+	// connection of each reply that agrees to it (a gopaste worker
+	// built on Server does; uWSGI ignores the variable and closes as
+	// usual). Set it before the first request.
+	KeepAlive bool
+	// MaxIdleConns bounds the kept connections waiting for a request;
+	// zero means 2. Set it to the backend's concurrency.
+	MaxIdleConns int
+	// IdleConnTimeout is how long a kept connection may wait for its
+	// next request; zero means 30 seconds (the Server waits a minute).
+	IdleConnTimeout time.Duration
+
+	mu    sync.Mutex
+	pools map[string]*gateway.Pool // by address, with KeepAlive
 }
+
+// KeepAliveVar is the variable, with the value "1", by which a client
+// asks to keep the connection for further requests: gopaste's extension
+// of uwsgi, between its Transport and its Server (and its Python
+// worker). A Server that sees it answers with "Connection: keep-alive"
+// and a framed body (Content-Length or chunked) when it can, reads the
+// next request on the connection, and never passes the variable to the
+// handler. See docs/protocols.md.
+const KeepAliveVar = "GOPASTE_KEEPALIVE"
 
 // EmptyReplyError is returned when the backend closes the connection
 // without a byte of reply. uWSGI does that for a modifier1 it has no plugin
@@ -65,9 +94,12 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uwsgi: %w", err)
 	}
-	uv := make([]Var, len(vars))
+	uv := make([]Var, len(vars), len(vars)+1)
 	for i, p := range vars {
 		uv[i] = Var{p.Name, p.Value}
+	}
+	if t.KeepAlive {
+		uv = append(uv, Var{KeepAliveVar, "1"})
 	}
 	packet, err := AppendPacket(nil, t.Modifier1, t.Modifier2, uv)
 	if err != nil {
@@ -77,12 +109,17 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if addr == "" {
 		addr = req.URL.Host
 	}
-	c, err := proxy.DialAddr(req.Context(), addr, t.DialTimeout, t.Dial)
-	if err != nil {
-		return nil, fmt.Errorf("uwsgi: dial %s: %w", addr, err)
-	}
 	x := gateway.Exchange{ResponseHeaderTimeout: t.ResponseHeaderTimeout}
-	resp, err := x.RoundTrip(c, req, packet)
+	var resp *http.Response
+	if t.KeepAlive {
+		resp, err = x.RoundTripPool(t.pool(addr), req, packet)
+	} else {
+		c, derr := proxy.DialAddr(req.Context(), addr, t.DialTimeout, t.Dial)
+		if derr != nil {
+			return nil, fmt.Errorf("uwsgi: dial %s: %w", addr, derr)
+		}
+		resp, err = x.RoundTrip(c, req, packet)
+	}
 	if errors.Is(err, gateway.ErrNoReply) && req.Context().Err() == nil {
 		return nil, &EmptyReplyError{Addr: addr, Modifier1: t.Modifier1}
 	}
@@ -92,4 +129,54 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-var _ http.RoundTripper = (*Transport)(nil)
+// pool returns the kept connections to addr.
+func (t *Transport) pool(addr string) *gateway.Pool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.pools[addr]; p != nil {
+		return p
+	}
+	if t.pools == nil {
+		t.pools = map[string]*gateway.Pool{}
+	}
+	p := &gateway.Pool{
+		MaxIdle:     t.MaxIdleConns,
+		IdleTimeout: t.IdleConnTimeout,
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			c, err := proxy.DialAddr(ctx, addr, t.DialTimeout, t.Dial)
+			if err != nil {
+				return nil, fmt.Errorf("dial %s: %w", addr, err)
+			}
+			return c, nil
+		},
+	}
+	t.pools[addr] = p
+	return p
+}
+
+// CloseIdleConnections closes the kept connections waiting for a
+// request (a backend about to stop should not find them open).
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.pools {
+		p.CloseIdle()
+	}
+}
+
+// Close closes the kept connections, and those in use once their
+// request ends; the Transport keeps none from then on. It implements
+// io.Closer for the app that owns the Transport.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.pools {
+		p.Close()
+	}
+	return nil
+}
+
+var (
+	_ http.RoundTripper = (*Transport)(nil)
+	_ io.Closer         = (*Transport)(nil)
+)

@@ -13,6 +13,12 @@ const (
 	DrainTimeout = 2 * time.Second
 )
 
+// MaxKeepDrain is how much of a request body the handler may leave
+// unread for a kept connection to carry the next request (see
+// [Conn.Next]): the rest is read and discarded first. With more unread,
+// the reply does not offer keep-alive.
+const MaxKeepDrain = 64 << 10
+
 // Drain ends a connection whose reply is complete and flushed but whose
 // request body the handler did not read to its end (body reads the rest
 // of it; nil means nothing is left). Closing a socket with unread input

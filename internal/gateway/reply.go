@@ -73,42 +73,51 @@ var (
 // ErrBadReply; other read errors (a timeout, a closed connection) are
 // returned as they are.
 func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, error) {
+	res, _, err := parseReply(br, req, max)
+	return res, err
+}
+
+// parseReply is ReadReply, also reporting whether the backend offered to
+// keep the connection: an HTTP/1.1 status line with "Connection:
+// keep-alive" (read before the hop-by-hop headers go) and a body whose
+// end the reply frames (Content-Length, chunked, or none at all).
+func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Response, keep bool, err error) {
 	if max <= 0 {
 		max = DefaultMaxHeaderBytes
 	}
 	if _, err := br.Peek(1); err != nil {
 		if err == io.EOF {
-			return nil, ErrNoReply
+			return nil, false, ErrNoReply
 		}
 		if errors.Is(err, syscall.ECONNRESET) {
 			// uWSGI resets the connection of a request no plugin serves.
-			return nil, fmt.Errorf("%w: %w", ErrNoReply, err)
+			return nil, false, fmt.Errorf("%w: %w", ErrNoReply, err)
 		}
-		return nil, err
+		return nil, false, err
 	}
 	hr := headReader{br: br, budget: max, max: max}
-	res := &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req, ContentLength: -1}
+	res = &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req, ContentLength: -1}
 	var h http.Header
 	cgiForm := false
 	for {
 		code, reason, err := hr.statusLine(res)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if h, err = hr.header(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if code == 0 {
 			cgiForm = true
 			code, reason, err = cgiStatus(h)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		} else if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 			continue // an interim head: the final one follows
 		}
 		if code < 200 || code > 999 {
-			return nil, fmt.Errorf("%w: status %d", ErrBadReply, code)
+			return nil, false, fmt.Errorf("%w: status %d", ErrBadReply, code)
 		}
 		if reason == "" {
 			reason = http.StatusText(code)
@@ -120,6 +129,7 @@ func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, er
 	// A CGI body ends with the output; an HTTP/1.1 one may be chunked.
 	chunked := !cgiForm && res.ProtoMinor >= 1 && len(h["Transfer-Encoding"]) > 0 &&
 		strings.EqualFold(textproto.TrimString(lastElem(h["Transfer-Encoding"])), "chunked")
+	keep = !cgiForm && res.ProtoMinor >= 1 && hasToken(h["Connection"], "keep-alive")
 	RemoveHopByHop(h)
 	res.Header = h
 
@@ -132,7 +142,7 @@ func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, er
 			}
 		}
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
+			return nil, false, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
 		}
 		h["Content-Length"] = cls[:1]
 		res.ContentLength, body.n = n, n
@@ -148,8 +158,22 @@ func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, er
 		res.Body, res.ContentLength = http.NoBody, 0
 	default:
 		res.Body = body
+		keep = keep && (res.ContentLength >= 0 || chunked)
 	}
-	return res, nil
+	return res, keep, nil
+}
+
+// hasToken reports whether the comma-separated lists of vs hold token,
+// in any case.
+func hasToken(vs []string, token string) bool {
+	for _, v := range vs {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(textproto.TrimString(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // headReader reads the lines of a head, charging them to a budget.
@@ -373,6 +397,16 @@ const shortReplyWait = 2 * time.Millisecond
 // Cancelling req's context closes c. The error of a failed write is
 // returned in place of the read error it caused.
 func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.Response, error) {
+	res, _, err := e.roundTrip(&poolConn{c: c, br: bufio.NewReaderSize(c, 4096)}, req, head, nil)
+	return res, err
+}
+
+// roundTrip is RoundTrip over pc, whose connection goes back to pool
+// (when not nil) if the backend keeps it (see RoundTripPool). stale
+// reports an error before a byte of reply: the backend had closed the
+// connection.
+func (e Exchange) roundTrip(pc *poolConn, req *http.Request, head []byte, pool *Pool) (res *http.Response, stale bool, err error) {
+	c, br := pc.c, pc.br
 	ctx := req.Context()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	x := &exchange{c: c, stop: stop}
@@ -387,14 +421,15 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 	} else {
 		go x.send(head, req.Body, clen, e.ResponseHeaderTimeout, written)
 	}
-	br := bufio.NewReaderSize(c, 4096)
-	res, err := ReadReply(br, req, e.MaxHeaderBytes)
+	res, keep, err := parseReply(br, req, e.MaxHeaderBytes)
 	if err != nil {
 		x.close()
-		// A failed write says more than the read that followed it.
+		stale = errors.Is(err, ErrNoReply)
+		// A failed write says more than the read that followed it
+		// (not the write that met our own close).
 		select {
 		case werr := <-written:
-			if werr != nil && !errors.Is(err, ErrBadReply) {
+			if werr != nil && !errors.Is(err, ErrBadReply) && !errors.Is(werr, net.ErrClosed) {
 				err = werr
 			}
 		case <-time.After(100 * time.Millisecond):
@@ -402,15 +437,23 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
-		return nil, err
+		return nil, stale, err
 	}
 	x.mu.Lock()
 	x.headRead = true
 	c.SetReadDeadline(time.Time{})
 	x.mu.Unlock()
+	if keep && pool != nil {
+		if res.Body == http.NoBody {
+			x.finish(pool, pc, true, written)
+		} else {
+			res.Body = newKeptBody(res, br, func(ended bool) { x.finish(pool, pc, ended, written) })
+		}
+		return res, false, nil
+	}
 	if res.Body == http.NoBody {
 		x.close()
-		return res, nil
+		return res, false, nil
 	}
 	if res.ContentLength < 0 && res.TransferEncoding == nil {
 		if n, ok := ShortReply(c, br, shortReplyWait); ok {
@@ -418,7 +461,7 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 		}
 	}
 	res.Body = &exchangeBody{ReadCloser: res.Body, x: x}
-	return res, nil
+	return res, false, nil
 }
 
 // exchange is one request's connection.

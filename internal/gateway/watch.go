@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -44,6 +45,23 @@ func WatchClose(c net.Conn, r io.Reader, cancel context.CancelFunc) (wait func()
 	return func() { <-done }
 }
 
+// watchPeek is WatchClose for a connection that may carry another
+// request: it only peeks at br, so the next request's bytes stay there,
+// and their arrival ends the watch as a timeout does.
+func watchPeek(c net.Conn, br *bufio.Reader, cancel context.CancelFunc) (wait func()) {
+	c.SetReadDeadline(time.Time{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := br.Peek(1)
+		var ne net.Error
+		if err != nil && (!errors.As(err, &ne) || !ne.Timeout()) {
+			cancel()
+		}
+	}()
+	return func() { <-done }
+}
+
 // Body is a request body that notes whether the handler read it to its
 // end. It runs OnEOF once, on the Read that meets the end: the server
 // starts WatchClose there, since nothing more is due from the web server.
@@ -51,12 +69,14 @@ type Body struct {
 	io.ReadCloser
 	OnEOF func()
 	eof   atomic.Bool
+	left  atomic.Int64 // bytes not read yet
 }
 
 // NewBody wraps req.Body; an empty body is at its end already, and onEOF
 // runs at once.
 func NewBody(req *http.Request, onEOF func()) *Body {
 	b := &Body{ReadCloser: req.Body, OnEOF: onEOF}
+	b.left.Store(max(req.ContentLength, 0))
 	if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
 		b.eof.Store(true)
 		if onEOF != nil {
@@ -68,10 +88,20 @@ func NewBody(req *http.Request, onEOF func()) *Body {
 
 func (b *Body) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	b.left.Add(-int64(n))
 	if err == io.EOF && !b.eof.Swap(true) && b.OnEOF != nil {
 		b.OnEOF()
 	}
 	return n, err
+}
+
+// Unread returns how many bytes of the body are left to read: of its
+// Content-Length, those the handler has not read.
+func (b *Body) Unread() int64 {
+	if b.eof.Load() {
+		return 0
+	}
+	return max(b.left.Load(), 0)
 }
 
 // Rest returns what is left to read of the body, for Drain: nil when the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +67,13 @@ type Writer struct {
 	// OnError, if set, is called once when writing to the sink fails (the
 	// web server is gone): servers cancel the request's context in it.
 	OnError func()
+	// KeepAlive, if set, is asked as the head is sent whether the
+	// connection may carry another request after this reply (gopaste's
+	// uwsgi keep-alive; HTTPHead only). If it says yes, the head carries
+	// "Connection: keep-alive" and the body is framed: by its
+	// Content-Length (the handler's, or the one a short reply gets), else
+	// chunked. [Writer.Kept] then says whether the reply kept to it.
+	KeepAlive func() bool
 
 	req         *http.Request
 	head        Head
@@ -78,6 +86,11 @@ type Writer struct {
 	buf         *[]byte // held-back body, from bufPool
 	written     int64   // body bytes the handler wrote
 	err         error
+
+	keep     bool  // "Connection: keep-alive" sent
+	chunked  bool  // the body is sent in chunks
+	declared int64 // the Content-Length sent with keep-alive; -1 for none
+	overrun  bool  // the handler wrote past declared
 }
 
 // NewWriter returns a Writer answering r (nil for a reply to a request
@@ -132,11 +145,42 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.noBody {
 		return len(p), nil
 	}
+	if !w.fits(len(p)) {
+		return 0, http.ErrContentLength
+	}
+	w.chunkHead(len(p))
 	n, err := w.sink.Write(p)
+	w.chunkEnd(len(p))
 	if err != nil {
 		w.fail(err)
 	}
 	return n, err
+}
+
+// fits reports whether n more body bytes fit the Content-Length sent
+// with keep-alive: more would run into the next reply.
+func (w *Writer) fits(n int) bool {
+	if w.keep && w.declared >= 0 && w.written > w.declared {
+		w.written -= int64(n)
+		w.overrun = true
+		return false
+	}
+	return true
+}
+
+// chunkHead and chunkEnd frame n bytes of body as a chunk when the
+// body is chunked.
+func (w *Writer) chunkHead(n int) {
+	if w.chunked && n > 0 {
+		w.sink.WriteString(strconv.FormatInt(int64(n), 16))
+		w.sink.WriteString("\r\n")
+	}
+}
+
+func (w *Writer) chunkEnd(n int) {
+	if w.chunked && n > 0 {
+		w.sink.WriteString("\r\n")
+	}
 }
 
 // WriteString is Write of a string.
@@ -148,7 +192,12 @@ func (w *Writer) WriteString(s string) (int, error) {
 		return 0, w.err
 	}
 	w.written += int64(len(s))
+	if !w.fits(len(s)) {
+		return 0, http.ErrContentLength
+	}
+	w.chunkHead(len(s))
 	n, err := w.sink.WriteString(s)
+	w.chunkEnd(len(s))
 	if err != nil {
 		w.fail(err)
 	}
@@ -193,6 +242,13 @@ func (w *Writer) sendHeader(final bool, next []byte) {
 			h.Set("Content-Length", strconv.FormatInt(w.written, 10))
 		}
 	}
+	w.declared = -1
+	if w.KeepAlive != nil && w.head == HTTPHead && w.KeepAlive() {
+		w.keep = w.frame()
+	}
+	if w.keep && w.declared >= 0 && !w.noBody && int64(len(body)) > w.declared {
+		body, w.overrun = body[:w.declared], true
+	}
 	s := w.sink
 	text := http.StatusText(w.status)
 	if text == "" {
@@ -230,14 +286,51 @@ func (w *Writer) sendHeader(final bool, next []byte) {
 			s.WriteString("\r\n")
 		}
 	}
+	if w.keep {
+		s.WriteString("Connection: keep-alive\r\n")
+	}
+	if w.chunked {
+		s.WriteString("Transfer-Encoding: chunked\r\n")
+	}
 	_, err := s.WriteString("\r\n")
 	if len(body) > 0 && !w.noBody && err == nil {
+		w.chunkHead(len(body))
 		_, err = s.Write(body)
+		w.chunkEnd(len(body))
 	}
 	if err != nil {
 		w.fail(err)
 	}
 	w.release()
+}
+
+// frame decides where the body of a kept connection's reply ends: no
+// body, its Content-Length, else the last chunk. It reports false for a
+// Content-Length it cannot read: the connection then closes after the
+// reply, as without keep-alive.
+func (w *Writer) frame() bool {
+	if w.noBody {
+		return true
+	}
+	cl := w.header["Content-Length"]
+	if len(cl) == 0 {
+		w.chunked = true
+		return true
+	}
+	n, err := strconv.ParseInt(textproto.TrimString(cl[0]), 10, 64)
+	if err != nil || n < 0 || len(cl) > 1 {
+		return false
+	}
+	w.declared = n
+	return true
+}
+
+// Kept reports whether the reply offered keep-alive (see KeepAlive) and
+// kept to its framing, without a write error: once it is finished and
+// flushed, the connection can read the next request.
+func (w *Writer) Kept() bool {
+	return w.keep && w.err == nil && !w.overrun &&
+		(w.noBody || w.declared < 0 || w.written == w.declared)
 }
 
 func (w *Writer) release() {
@@ -300,6 +393,12 @@ func (w *Writer) Finish() error {
 		w.WriteHeader(http.StatusOK)
 	}
 	w.sendHeader(true, nil)
+	if w.chunked && w.err == nil {
+		w.chunked = false // the last chunk, once
+		if _, err := w.sink.WriteString("0\r\n\r\n"); err != nil {
+			w.fail(err)
+		}
+	}
 	return w.err
 }
 

@@ -1,0 +1,408 @@
+package uwsgi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
+)
+
+// countingListener counts the connections accepted and those still open.
+type countingListener struct {
+	net.Listener
+	accepted, open atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.accepted.Add(1)
+	l.open.Add(1)
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	l    *countingListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+// keepServer serves h over uwsgi on a counting listener until the test
+// ends.
+func keepServer(t *testing.T, h http.Handler) (*countingListener, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: l}
+	s := &Server{Handler: h, Logger: slog.New(slog.DiscardHandler)}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(cl) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	})
+	return cl, l.Addr().String()
+}
+
+// keepTransport is a keep-alive Transport closed when the test ends.
+func keepTransport(t *testing.T, addr string) *Transport {
+	tr := &Transport{Addr: addr, KeepAlive: true, MaxIdleConns: 4}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+// do sends one request through rt and returns the status and body.
+func do(t *testing.T, rt http.RoundTripper, method, url, body string) (int, http.Header, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, r)
+	res, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: body: %v", method, url, err)
+	}
+	return res.StatusCode, res.Header, string(b)
+}
+
+func TestKeepAliveReusesConnection(t *testing.T) {
+	var sawVar atomic.Bool
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := cgivars.Get(cgivars.Vars(r.Context()), KeepAliveVar); ok {
+			sawVar.Store(true)
+		}
+		for k := range r.Header {
+			if strings.Contains(strings.ToUpper(k), "KEEPALIVE") {
+				sawVar.Store(true)
+			}
+		}
+		io.WriteString(w, "hello "+r.URL.Path)
+	}))
+	tr := keepTransport(t, addr)
+	const n = 20
+	for i := range n {
+		method, body := "GET", ""
+		if i%2 == 1 {
+			method, body = "POST", "some body"
+		}
+		code, h, got := do(t, tr, method, "http://x/p", body)
+		if code != 200 || got != "hello /p" {
+			t.Fatalf("request %d: %d %q", i, code, got)
+		}
+		if h.Get("Connection") != "" {
+			t.Errorf("Connection header passed on: %q", h.Get("Connection"))
+		}
+	}
+	if a := l.accepted.Load(); a != 1 {
+		t.Errorf("%d requests took %d connections, want 1", n, a)
+	}
+	if sawVar.Load() {
+		t.Errorf("the handler saw %s", KeepAliveVar)
+	}
+}
+
+func TestKeepAliveHeadNoContentNotModified(t *testing.T) {
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/204":
+			w.WriteHeader(http.StatusNoContent)
+		case "/304":
+			w.WriteHeader(http.StatusNotModified)
+		case "/empty":
+		default:
+			io.WriteString(w, "body of a HEAD")
+		}
+	}))
+	tr := keepTransport(t, addr)
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		body         string
+	}{
+		{"HEAD", "/", 200, ""},
+		{"GET", "/204", 204, ""},
+		{"GET", "/304", 304, ""},
+		{"GET", "/empty", 200, ""},
+		{"HEAD", "/", 200, ""},
+		{"GET", "/", 200, "body of a HEAD"},
+	} {
+		code, _, body := do(t, tr, tc.method, "http://x"+tc.path, "")
+		if code != tc.code || body != tc.body {
+			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, code, body, tc.code, tc.body)
+		}
+	}
+	if a := l.accepted.Load(); a != 1 {
+		t.Errorf("6 requests took %d connections, want 1", a)
+	}
+}
+
+func TestKeepAliveChunked(t *testing.T) {
+	big := strings.Repeat("0123456789", 1000) // past the Writer's buffer: no Content-Length
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/flush":
+			io.WriteString(w, "a")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "")
+			io.WriteString(w, "b")
+		default:
+			io.WriteString(w, big)
+		}
+	}))
+	tr := keepTransport(t, addr)
+	for i := range 3 {
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(b) != big || res.ContentLength != -1 {
+			t.Fatalf("request %d: %d bytes, ContentLength %d", i, len(b), res.ContentLength)
+		}
+		if _, _, got := do(t, tr, "GET", "http://x/flush", ""); got != "ab" {
+			t.Fatalf("flushed reply %q", got)
+		}
+	}
+	if a := l.accepted.Load(); a != 1 {
+		t.Errorf("6 chunked replies took %d connections, want 1", a)
+	}
+}
+
+func TestKeepAliveUnreadBody(t *testing.T) {
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "not read")
+	}))
+	tr := keepTransport(t, addr)
+	small := strings.Repeat("x", 10<<10)
+	for range 3 {
+		if code, _, got := do(t, tr, "POST", "http://x/", small); code != 200 || got != "not read" {
+			t.Fatalf("small body: %d %q", code, got)
+		}
+	}
+	if a := l.accepted.Load(); a != 1 {
+		t.Errorf("an unread small body: %d connections for 3 requests, want 1", a)
+	}
+	large := strings.Repeat("x", 1<<20) // more than gateway.MaxKeepDrain
+	for range 2 {
+		if code, _, got := do(t, tr, "POST", "http://x/", large); code != 200 || got != "not read" {
+			t.Fatalf("large body: %d %q", code, got)
+		}
+	}
+	if a := l.accepted.Load(); a != 2 {
+		t.Errorf("an unread large body: %d connections in all, want 2", a)
+	}
+	if code, _, got := do(t, tr, "GET", "http://x/", ""); code != 200 || got != "not read" {
+		t.Fatalf("after: %d %q", code, got)
+	}
+	if a := l.accepted.Load(); a != 3 {
+		t.Errorf("%d connections in all, want 3: a reply that left a large body unread is not kept", a)
+	}
+}
+
+func TestKeepAliveContentLengthMismatch(t *testing.T) {
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/short":
+			w.Header().Set("Content-Length", "10")
+			w.Write(bytes.Repeat([]byte("s"), 5000)) // past the buffer: the head goes first
+		case "/long":
+			w.Header().Set("Content-Length", "3")
+			io.WriteString(w, "abcdef")
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	tr := keepTransport(t, addr)
+	req, _ := http.NewRequest("GET", "http://x/long", nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "abc" {
+		t.Errorf("/long body %q, want the declared 3 bytes", b)
+	}
+	if _, _, got := do(t, tr, "GET", "http://x/", ""); got != "ok" {
+		t.Errorf("after /long: %q", got)
+	}
+	if a := l.accepted.Load(); a != 2 {
+		t.Errorf("%d connections, want 2: a reply past its Content-Length closes", a)
+	}
+}
+
+// rawKeepServer accepts connections and answers each request on them with
+// reply; close says whether to close after each reply. It returns the
+// address and the count of accepted connections.
+func rawKeepServer(t *testing.T, reply string, closeAfter func(n int) bool) (string, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	var served atomic.Int32
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					_, vars, err := ReadPacket(br, 0)
+					if err != nil {
+						return
+					}
+					var clen int64
+					for _, v := range vars {
+						if v.Name == "CONTENT_LENGTH" {
+							clen, _ = strconv.ParseInt(v.Value, 10, 64)
+						}
+					}
+					io.CopyN(io.Discard, br, clen)
+					io.WriteString(c, reply)
+					if closeAfter(int(served.Add(1))) {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String(), &accepted
+}
+
+func TestKeepAliveNeedsTheAck(t *testing.T) {
+	// A backend that knows nothing of the extension (uWSGI; or nginx-like,
+	// framing its reply but not offering keep-alive) and keeps the
+	// connection open: the Transport closes it after each reply.
+	for _, reply := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+		"Status: 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", // CGI form
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nok",                     // not framed
+	} {
+		addr, accepted := rawKeepServer(t, reply, func(int) bool { return false })
+		tr := keepTransport(t, addr)
+		for range 3 {
+			req, _ := http.NewRequest("GET", "http://x/", nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			res, err := tr.RoundTrip(req.WithContext(ctx))
+			if err != nil {
+				t.Fatalf("%q: %v", reply, err)
+			}
+			if res.ContentLength == 2 {
+				b, _ := io.ReadAll(res.Body)
+				if string(b) != "ok" {
+					t.Fatalf("%q: body %q", reply, b)
+				}
+			}
+			res.Body.Close()
+			cancel()
+		}
+		if a := accepted.Load(); a != 3 {
+			t.Errorf("%q: 3 requests took %d connections, want 3", reply, a)
+		}
+	}
+}
+
+func TestKeepAliveRetriesAClosedConnection(t *testing.T) {
+	// The backend offers keep-alive but closes after every other reply,
+	// as a worker stopping between requests does.
+	addr, accepted := rawKeepServer(t, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+		func(n int) bool { return n%2 == 0 })
+	tr := keepTransport(t, addr)
+	for i := range 6 {
+		if code, _, got := do(t, tr, "GET", "http://x/", ""); code != 200 || got != "ok" {
+			t.Fatalf("request %d: %d %q", i, code, got)
+		}
+		time.Sleep(10 * time.Millisecond) // let the close arrive
+	}
+	if a := accepted.Load(); a != 3 {
+		t.Errorf("%d connections, want 3", a)
+	}
+	// A request with a body is not sent again: the backend may have read
+	// it.
+	do(t, tr, "GET", "http://x/", "")      // the 7th: a new connection, kept
+	do(t, tr, "POST", "http://x/", "body") // the 8th: the backend closes after it
+	time.Sleep(10 * time.Millisecond)
+	req, _ := http.NewRequest("POST", "http://x/", strings.NewReader("body"))
+	var empty *EmptyReplyError
+	if _, err := tr.RoundTrip(req); !errors.As(err, &empty) {
+		t.Errorf("POST on a connection the backend closed: %v, want an EmptyReplyError", err)
+	}
+}
+
+// waitFor polls cond for up to 5 seconds.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+func TestKeepAliveCloseClosesIdle(t *testing.T) {
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(w, "ok")
+	}))
+	tr := &Transport{Addr: addr, KeepAlive: true, MaxIdleConns: 3}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			do(t, tr, "GET", "http://x/", "")
+		}()
+	}
+	wg.Wait()
+	if !waitFor(func() bool { return l.open.Load() == 3 }) {
+		t.Errorf("%d connections open after 5 concurrent requests, want MaxIdleConns (3)", l.open.Load())
+	}
+	tr.Close()
+	if o := l.open.Load(); !waitFor(func() bool { return l.open.Load() == 0 }) {
+		t.Errorf("%d connections still open after Close", o)
+	}
+}
