@@ -12,11 +12,22 @@ func init() {
 }
 
 var wsgiScenarios = []Scenario{
-	wsgiScenario("wsgi-hello", "the WSGI hello app (14 bytes)",
-		map[string]string{"hello.py": wsgiHello}, "hello:application", "hello.py", "application"),
+	wsgiScenario("wsgi-hello", "the WSGI hello app (14 bytes, with its Content-Length)",
+		map[string]string{"hello.py": wsgiHelloLength}, "hello:application", "hello.py", "application"),
 	wsgiScenario("wsgi-flask", "a Flask page rendering a Jinja template",
 		map[string]string{"app.py": flaskApp, "page.html": flaskPage}, "app:app", "app.py", "app"),
 }
+
+// wsgiHelloLength is wsgiHello with its Content-Length, as Flask and
+// most frameworks send one. Without it uWSGI's --http-keepalive cannot
+// keep a connection (it closes after every reply; its
+// --http-auto-chunked, which would chunk instead, waits 40 ms per reply
+// on the delayed ACK here) and gunicorn gthread chunks the reply, so
+// the rivals would not run as the issue's baselines ran them.
+const wsgiHelloLength = `def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "14")])
+    return [b"Hello, World!\n"]
+`
 
 // flaskApp renders page.html, beside it, for every request.
 const flaskApp = `from flask import Flask, render_template

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,9 @@ import (
 // TestWSGIScenarios: in each WSGI scenario gopaste's config passes
 // gopaste check (which imports the application in its workers), and
 // every Python server starts on the scenario's files and answers the
-// same page, so that the comparison is of servers, not of applications.
+// same page, so that the comparison is of servers, not of applications;
+// a server run with keep-alive (uWSGI --http-keepalive, gunicorn
+// gthread) keeps the connection for a second request.
 func TestWSGIScenarios(t *testing.T) {
 	peer.RequirePython(t, "flask")
 	peer.Require(t, "gunicorn")
@@ -46,14 +50,23 @@ func TestWSGIScenarios(t *testing.T) {
 				if strings.Contains(strings.Join(sys.Command, " "), "--socket") {
 					client.Transport = &uwsgi.Transport{Addr: s.addr()}
 				}
-				res, err := client.Get("http://" + s.addr() + "/")
-				if err != nil {
-					t.Errorf("%s: %v\n%s", sys.Name, err, s.p.log.tail(2000))
-				} else {
+				cmd := strings.Join(sys.Command, " ")
+				for i := range 2 {
+					var reused bool
+					trace := &httptrace.ClientTrace{GotConn: func(c httptrace.GotConnInfo) { reused = c.Reused }}
+					req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "http://"+s.addr()+"/", nil)
+					res, err := client.Do(req)
+					if err != nil {
+						t.Errorf("%s: %v\n%s", sys.Name, err, s.p.log.tail(2000))
+						break
+					}
 					b, _ := io.ReadAll(res.Body)
 					res.Body.Close()
 					if res.StatusCode != 200 || !strings.Contains(string(b), "Hello") {
 						t.Errorf("%s: GET / = %d %q", sys.Name, res.StatusCode, b)
+					}
+					if keeps := strings.Contains(cmd, "--http-keepalive") || strings.Contains(cmd, "gthread"); i == 1 && keeps && !reused {
+						t.Errorf("%s: the second request did not reuse the connection (Content-Length %d, %q)", sys.Name, res.ContentLength, res.TransferEncoding)
 					}
 				}
 				s.stop()
