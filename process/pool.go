@@ -386,9 +386,7 @@ func (p *Pool) Close() error {
 		// shutdown.
 		p.mu.Lock()
 		for _, c := range p.children {
-			if cl, ok := c.rt.(interface{ CloseIdleConnections() }); ok {
-				cl.CloseIdleConnections()
-			}
+			c.closeIdle()
 		}
 		p.mu.Unlock()
 		p.stop()
@@ -607,7 +605,7 @@ func (p *Pool) release(rq *request, final bool) {
 		if c.state == stateRecycling && c.busy == 0 {
 			c.state = stateStopping
 			c.recycled.Store(true)
-			go c.proc.Stop()
+			go c.stop()
 		}
 	}
 	if final {

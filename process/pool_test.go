@@ -86,7 +86,7 @@ func runWorker(mode string, args []string) int {
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM)
-	go srv.Serve(l)
+	go srv.Serve(countAccepts{l})
 	<-stop
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -96,6 +96,19 @@ func runWorker(mode string, args []string) int {
 
 var ballast [][]byte
 
+// accepted counts the connections a test worker accepted (GET /accepts).
+var accepted atomic.Int64
+
+type countAccepts struct{ net.Listener }
+
+func (l countAccepts) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		accepted.Add(1)
+	}
+	return c, err
+}
+
 func workerMux() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +116,9 @@ func workerMux() http.Handler {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 		fmt.Fprintf(w, "pid=%d", os.Getpid())
+	})
+	mux.HandleFunc("/accepts", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d", accepted.Load())
 	})
 	mux.HandleFunc("/die", func(http.ResponseWriter, *http.Request) { os.Exit(3) })
 	mux.HandleFunc("/hang", func(http.ResponseWriter, *http.Request) { hangForever() })
@@ -348,6 +364,24 @@ func TestKillUnderLoad(t *testing.T) {
 				t.Error("no request was retried on another worker")
 			}
 			t.Logf("%d GETs ok, %d workers killed", ok, kills)
+		})
+	}
+}
+
+// uwsgi workers keep their connections (the keep-alive extension): many
+// requests, one connection per request at once.
+func TestUWSGIKeepAlive(t *testing.T) {
+	for _, listen := range []string{"unix", "tcp"} {
+		t.Run(listen, func(t *testing.T) {
+			p, _ := start(t, "uwsgi", Options{Workers: 1, Listen: listen})
+			for i := range 50 {
+				if code, body := get(p, "/"); code != 200 || !strings.HasPrefix(body, "pid=") {
+					t.Fatalf("request %d: %d %q", i, code, body)
+				}
+			}
+			if _, n := get(p, "/accepts"); n != "1" {
+				t.Errorf("the worker accepted %s connections for 51 requests, want 1", n)
+			}
 		})
 	}
 }

@@ -238,13 +238,26 @@ func (p *Pool) startError(c *child, why string) error {
 func (p *Pool) exited(c *child) {
 	<-c.proc.Done()
 	p.remove(c)
-	if cl, ok := c.rt.(interface{ CloseIdleConnections() }); ok {
-		cl.CloseIdleConnections()
-	}
+	c.closeIdle()
 	if cl, ok := c.rt.(io.Closer); ok {
 		cl.Close()
 	}
 	c.removeSocket()
+}
+
+// closeIdle closes the connections kept open to c between requests: a
+// worker being stopped should not find them, nor wait for their close.
+func (c *child) closeIdle() {
+	if cl, ok := c.rt.(interface{ CloseIdleConnections() }); ok {
+		cl.CloseIdleConnections()
+	}
+}
+
+// stop closes c's idle connections, then stops it (StopSignal, killed
+// after GracefulTimeout).
+func (c *child) stop() {
+	c.closeIdle()
+	c.proc.Stop()
 }
 
 // remove takes c, which exited, out of the rotation.
@@ -279,7 +292,10 @@ func (p *Pool) died(c *child) bool {
 func (p *Pool) newTransport(addr string) http.RoundTripper {
 	switch p.opts.Protocol {
 	case "uwsgi":
-		return &uwsgi.Transport{Addr: addr}
+		// Keep-alive is negotiated per request: a worker built on
+		// uwsgi.Server (or wsgi's worker.py) keeps the connection, one
+		// that ignores the variable closes it as before.
+		return &uwsgi.Transport{Addr: addr, KeepAlive: true, MaxIdleConns: p.opts.Concurrency}
 	case "scgi":
 		return &scgi.Transport{Addr: addr}
 	case "fastcgi":
