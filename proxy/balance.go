@@ -52,31 +52,64 @@ func ParseBackend(s string) (Backend, error) {
 type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
 // Dial connects to b within timeout (zero means 10 seconds) through dial,
-// or a net.Dialer when dial is nil. Every client of a backend (the
-// http_proxy transport and the SCGI, uwsgi and FastCGI Transports) dials
-// here. A refused connection gives a *net.OpError whose Op is "dial".
+// or a net.Dialer when dial is nil, for a connection that may carry more
+// than one request: the http_proxy transport and the FastCGI Transport
+// keep theirs, with Go's TCP keep-alive probes. A refused connection
+// gives a *net.OpError whose Op is "dial". Every client of a backend
+// dials here or in [Backend.DialOnce].
 func (b Backend) Dial(ctx context.Context, timeout time.Duration, dial DialFunc) (net.Conn, error) {
+	return b.dial(ctx, timeout, dial, &keptDialer)
+}
+
+// DialOnce is Dial for a connection that carries one request and its
+// reply (SCGI, uwsgi): no TCP keep-alive probes, which such a connection
+// never lives long enough to send and which cost net.Dialer four
+// setsockopt calls per connection.
+func (b Backend) DialOnce(ctx context.Context, timeout time.Duration, dial DialFunc) (net.Conn, error) {
+	return b.dial(ctx, timeout, dial, &onceDialer)
+}
+
+var (
+	keptDialer net.Dialer
+	onceDialer = net.Dialer{KeepAlive: -1}
+)
+
+func (b Backend) dial(ctx context.Context, timeout time.Duration, dial DialFunc, d *net.Dialer) (net.Conn, error) {
+	if dial == nil && b.Network == "unix" {
+		// connect(2) on a Unix socket never waits: it succeeds, or fails
+		// at once (a full backlog is EAGAIN). The timeout would only cost
+		// a timer and a context per connection.
+		return d.DialContext(ctx, b.Network, b.Address)
+	}
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if dial == nil {
-		var d net.Dialer
 		dial = d.DialContext
 	}
 	return dial(ctx, b.Network, b.Address)
 }
 
 // DialAddr dials addr ("host:port" or "unix:/path", as ParseBackend
-// reads it) as Backend.Dial does: the SCGI, uwsgi and FastCGI Transports
-// connect through it.
+// reads it) as Backend.Dial does; DialAddrOnce as Backend.DialOnce does.
+// The SCGI, uwsgi and FastCGI Transports connect through them.
 func DialAddr(ctx context.Context, addr string, timeout time.Duration, dial DialFunc) (net.Conn, error) {
 	b, err := ParseBackend(addr)
 	if err != nil {
 		return nil, err
 	}
 	return b.Dial(ctx, timeout, dial)
+}
+
+// DialAddrOnce dials addr for one request: see Backend.DialOnce.
+func DialAddrOnce(ctx context.Context, addr string, timeout time.Duration, dial DialFunc) (net.Conn, error) {
+	b, err := ParseBackend(addr)
+	if err != nil {
+		return nil, err
+	}
+	return b.DialOnce(ctx, timeout, dial)
 }
 
 type backend struct {

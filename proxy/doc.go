@@ -1,8 +1,19 @@
 // Package proxy is the gateway app every protocol client sits behind: an
-// http.Handler built on httputil.ReverseProxy that spreads requests over
-// several backends, each reached through an http.RoundTripper of its
-// protocol (scgi.Transport, uwsgi.Transport, fastcgi.Transport or an
-// http.Transport).
+// http.Handler that spreads requests over several backends, each reached
+// through an http.RoundTripper of its protocol (scgi.Transport,
+// uwsgi.Transport, fastcgi.Transport or an http.Transport).
+//
+// The http_proxy app, and any proxy given a Rewrite, serve through
+// httputil.ReverseProxy. The gateway protocols' proxies (RequireLength,
+// no Rewrite) serve without it (direct.go): their transports turn the
+// request into CGI variables themselves and their replies come from
+// gateway.ReadReply, so the handler drops from the request the headers
+// ReverseProxy would (hop-by-hop and those Connection names, the proxy
+// credentials, the client's Forwarded, X-Forwarded-Host and -Proto),
+// cleans the query as ReverseProxy does, and copies the reply's head and
+// body onto the ResponseWriter, flushing a stream as it comes and
+// aborting a reply cut short, with none of ReverseProxy's copies of the
+// request and its headers. Both paths share everything below.
 //
 // What it adds to ReverseProxy:
 //
@@ -30,7 +41,9 @@
 //
 // Every client dials through one place, [Backend.Dial] (or [DialAddr] for
 // an address string): the SCGI, uwsgi and FastCGI Transports and the
-// http_proxy transport alike.
+// http_proxy transport alike. A connection that carries one request
+// (SCGI, uwsgi) is dialled with [Backend.DialOnce] ([DialAddrOnce]),
+// without TCP keep-alive probes.
 //
 // The ini keys every proxy app shares are read by [ReadOptions] in
 // factory.go; the http_proxy app is registered there too.

@@ -87,7 +87,9 @@ func TestHTTPProxyDropsForbiddenHeadersIssue12(t *testing.T) {
 // down" line naming the reason (connection refused), no line per failed
 // request, and one "backend up" line counting the requests that failed
 // meanwhile; with passive and with active checks.
-func TestBackendDownLoggedOnceIssue12(t *testing.T) {
+func TestBackendDownLoggedOnceIssue12(t *testing.T) { bothPaths(t, testBackendDownLoggedOnceIssue12) }
+
+func testBackendDownLoggedOnceIssue12(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	for _, active := range []time.Duration{0, 20 * time.Millisecond} {
 		t.Run(fmt.Sprint("health_check_interval=", active), func(t *testing.T) {
 			dead := refusedBackend(t)
@@ -137,6 +139,10 @@ func TestBackendDownLoggedOnceIssue12(t *testing.T) {
 // connection and dies before replying is reported as what it is: down,
 // connection refused (the next dial), not a malformed or empty reply.
 func TestDiedMidRequestNamesRealReasonIssue12(t *testing.T) {
+	bothPaths(t, testDiedMidRequestNamesRealReasonIssue12)
+}
+
+func testDiedMidRequestNamesRealReasonIssue12(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,9 @@ type Options struct {
 	// Rewrite, when set, adjusts each outgoing request (see
 	// httputil.ReverseProxy.Rewrite); the http_proxy app sets the
 	// X-Forwarded-* headers here. Nil keeps the request as it came, with
-	// the client's X-Forwarded-For kept for the transport to extend.
+	// the client's X-Forwarded-For kept for the transport to extend; with
+	// RequireLength too (the gateway protocols' proxies), requests are
+	// served without httputil.ReverseProxy (see the package doc).
 	Rewrite func(*httputil.ProxyRequest)
 	// Balance is "round_robin" (default) or "least_conn".
 	Balance string
@@ -70,11 +72,12 @@ type Options struct {
 	// ini for NewTransport to use through Vars.
 	ScriptName string
 	ServerName string
-	// FlushInterval is passed to ReverseProxy. Zero (the default) flushes
-	// a streamed reply (no Content-Length, or text/event-stream) after
+	// FlushInterval is ReverseProxy's. Zero (the default) flushes a
+	// streamed reply (no Content-Length, or text/event-stream) after
 	// every write and a reply of known length when the response buffer
 	// fills; -1 flushes after every write whatever the reply, at a
-	// syscall per write.
+	// syscall per write. A positive interval (timed flushes) always
+	// serves through httputil.ReverseProxy.
 	FlushInterval time.Duration
 	// Logger receives errors and health changes; nil means slog.Default().
 	Logger *slog.Logger
@@ -90,7 +93,7 @@ func (o Options) Vars() cgivars.Options {
 // stops the health checks and closes idle backend connections.
 type Proxy struct {
 	opts     Options
-	rp       *httputil.ReverseProxy
+	rp       *httputil.ReverseProxy // nil when opts.direct()
 	backends []*backend
 	logger   *slog.Logger
 	bal      balancer
@@ -150,13 +153,15 @@ func New(opts Options) (*Proxy, error) {
 			}
 		}
 	}
-	p.rp = &httputil.ReverseProxy{
-		Rewrite:       rewrite,
-		Transport:     (*attempts)(p),
-		BufferPool:    copyBuffers{},
-		FlushInterval: opts.FlushInterval,
-		ErrorHandler:  p.errorHandler,
-		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if !opts.direct() {
+		p.rp = &httputil.ReverseProxy{
+			Rewrite:       rewrite,
+			Transport:     (*attempts)(p),
+			BufferPool:    copyBuffers{},
+			FlushInterval: opts.FlushInterval,
+			ErrorHandler:  p.errorHandler,
+			ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
 	}
 	if opts.HealthCheckInterval > 0 {
 		p.wg.Add(1)
@@ -240,6 +245,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
 		defer cancel()
 	}
+	if p.opts.direct() {
+		p.serveDirect(w, r.WithContext(ctx))
+		return
+	}
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
@@ -314,8 +323,11 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 		tried = append(tried, b)
 		out := req
 		if body != nil {
-			out = req.Clone(req.Context())
-			out.Body = body
+			// A copy per try, for the transport to close the body of
+			// (countingBody ignores it); RoundTrippers change nothing else.
+			o := *req
+			o.Body = body
+			out = &o
 		}
 		b.inflight.Add(1)
 		res, err := b.rt.RoundTrip(out)
@@ -376,7 +388,7 @@ func (p *Proxy) unreachable(b *backend) bool {
 	if t := p.opts.ConnectTimeout; t > 0 && t < timeout {
 		timeout = t
 	}
-	c, err := b.Dial(context.Background(), timeout, nil)
+	c, err := b.DialOnce(context.Background(), timeout, nil)
 	if err == nil {
 		c.Close()
 		return false

@@ -68,6 +68,37 @@ func newProxy(t *testing.T, o Options) *Proxy {
 	return p
 }
 
+// newDirectProxy is newProxy for a gateway protocol: RequireLength and no
+// Rewrite, which serve without httputil.ReverseProxy (serveDirect).
+func newDirectProxy(t *testing.T, o Options) *Proxy {
+	t.Helper()
+	o.RequireLength = true
+	if o.NewTransport == nil {
+		o.NewTransport = func(b Backend) http.RoundTripper { return NewHTTPTransport(b, o) }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.opts.direct() {
+		t.Fatal("the proxy does not serve directly")
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// bothPaths runs test on the proxy as http_proxy builds it
+// (httputil.ReverseProxy) and as the gateway proxies build it
+// (serveDirect), over the same HTTP backends: balancing, retries, health,
+// timeouts, streaming and logging are the same on both.
+func bothPaths(t *testing.T, test func(*testing.T, func(*testing.T, Options) *Proxy)) {
+	t.Run("reverseproxy", func(t *testing.T) { test(t, newProxy) })
+	t.Run("direct", func(t *testing.T) { test(t, newDirectProxy) })
+}
+
 func get(t *testing.T, h http.Handler, method, target string, body io.Reader) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -75,7 +106,9 @@ func get(t *testing.T, h http.Handler, method, target string, body io.Reader) *h
 	return rec
 }
 
-func TestRoundRobin(t *testing.T) {
+func TestRoundRobin(t *testing.T) { bothPaths(t, testRoundRobin) }
+
+func testRoundRobin(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	a, b := named("a"), named("b")
 	defer a.Close()
 	defer b.Close()
@@ -89,7 +122,9 @@ func TestRoundRobin(t *testing.T) {
 	}
 }
 
-func TestLeastConn(t *testing.T) {
+func TestLeastConn(t *testing.T) { bothPaths(t, testLeastConn) }
+
+func testLeastConn(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +151,10 @@ func TestLeastConn(t *testing.T) {
 }
 
 func TestRetryIdempotentOnlyWhenNothingSent(t *testing.T) {
+	bothPaths(t, testRetryIdempotentOnlyWhenNothingSent)
+}
+
+func testRetryIdempotentOnlyWhenNothingSent(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	good := named("good")
 	defer good.Close()
 	dead := refusedBackend(t)
@@ -174,7 +213,9 @@ func dropper(t *testing.T) Backend {
 	return b
 }
 
-func TestPassiveEjection(t *testing.T) {
+func TestPassiveEjection(t *testing.T) { bothPaths(t, testPassiveEjection) }
+
+func testPassiveEjection(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	good := named("good")
 	defer good.Close()
 	dead := refusedBackend(t)
@@ -189,7 +230,9 @@ func TestPassiveEjection(t *testing.T) {
 	}
 }
 
-func TestActiveHealthChecks(t *testing.T) {
+func TestActiveHealthChecks(t *testing.T) { bothPaths(t, testActiveHealthChecks) }
+
+func testActiveHealthChecks(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	var sick atomic.Bool
 	sick.Store(true)
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -282,7 +325,9 @@ func TestSpoolChunkedBody(t *testing.T) {
 	}
 }
 
-func TestTimeouts504(t *testing.T) {
+func TestTimeouts504(t *testing.T) { bothPaths(t, testTimeouts504) }
+
+func testTimeouts504(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	block := make(chan struct{})
 	defer close(block)
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +353,9 @@ func TestTimeouts504(t *testing.T) {
 	}
 }
 
-func TestStreamsFlushes(t *testing.T) {
+func TestStreamsFlushes(t *testing.T) { bothPaths(t, testStreamsFlushes) }
+
+func testStreamsFlushes(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	second := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "first\n")

@@ -71,7 +71,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if addr == "" {
 		addr = req.URL.Host
 	}
-	c, err := proxy.DialAddr(req.Context(), addr, t.DialTimeout, t.Dial)
+	c, err := proxy.DialAddrOnce(req.Context(), addr, t.DialTimeout, t.Dial)
 	if err != nil {
 		return nil, fmt.Errorf("scgi: backend %s: %w", addr, err)
 	}
