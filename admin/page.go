@@ -11,13 +11,18 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 //go:embed status.html
 var pageText string
 
-var page = template.Must(template.New("status").Parse(pageText))
+// page is parsed on first use, not at start: every gopaste process links
+// this package, most never serves the status page.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("status").Parse(pageText))
+})
 
 // The chart's size in pixels.
 const (
@@ -73,7 +78,7 @@ func writePage(w io.Writer, s Snapshot, refresh int) error {
 	for _, wk := range s.Workers {
 		v.Workers = append(v.Workers, newWorkerView(wk, s.Time))
 	}
-	return page.Execute(w, v)
+	return page().Execute(w, v)
 }
 
 func newSeriesView(s SeriesStats) seriesView {

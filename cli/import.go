@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/deploy"
@@ -472,7 +473,12 @@ var gunicornHooks = map[string]bool{"on_starting": true, "on_reload": true, "whe
 	"post_worker_init": true, "worker_int": true, "worker_abort": true, "pre_exec": true, "pre_request": true, "post_request": true,
 	"child_exit": true, "worker_exit": true, "nworkers_changed": true, "on_exit": true, "ssl_context": true}
 
-var assignRe = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*=`)
+// assignRe, quotedRe and literalWords are compiled on first use, not at
+// start: every gopaste process links this package, most never imports a
+// config.
+var assignRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*=`)
+})
 
 func importGunicorn(ctx context.Context, path, app, python string) (*imported, error) {
 	py, err := findPython(python)
@@ -498,7 +504,7 @@ func importGunicorn(ctx context.Context, path, app, python string) (*imported, e
 	literal := map[string]bool{}
 	if src, err := os.ReadFile(path); err == nil {
 		for i, l := range strings.Split(string(src), "\n") {
-			if m := assignRe.FindStringSubmatch(l); m != nil {
+			if m := assignRe().FindStringSubmatch(l); m != nil {
 				if _, seen := lines[m[1]]; !seen {
 					lines[m[1]] = i + 1
 				}
@@ -579,15 +585,19 @@ func isLiteral(rhs string) bool {
 		return true
 	}
 	if rhs[0] == '[' || rhs[0] == '(' {
-		rest := quotedRe.ReplaceAllString(rhs, "")
-		return strings.Trim(rest, "[](), \t0123456789.") == "" || literalWords.MatchString(rest)
+		rest := quotedRe().ReplaceAllString(rhs, "")
+		return strings.Trim(rest, "[](), \t0123456789.") == "" || literalWords().MatchString(rest)
 	}
 	return false
 }
 
 var (
-	quotedRe     = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-	literalWords = regexp.MustCompile(`^[\[\](),\s0-9.]*((True|False|None)[\[\](),\s0-9.]*)*$`)
+	quotedRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`"[^"]*"|'[^']*'`)
+	})
+	literalWords = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[\[\](),\s0-9.]*((True|False|None)[\[\](),\s0-9.]*)*$`)
+	})
 )
 
 // pyString writes a JSON-decoded Python value as an ini value: lists

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // view is what a widget's template sees.
@@ -31,7 +32,10 @@ type optionView struct {
 // ID returns the element id of the widget's control.
 func (v view) ID() string { return "f-" + v.Name }
 
-var widgets = template.Must(template.New("").Parse(`
+// widgets is parsed on first use, not at start: every gopaste process
+// links this package, most never renders a form.
+var widgets = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(`
 {{- define "begin" -}}
 <form method="{{.Method}}"{{with .Action}} action="{{.}}"{{end}}{{with .Enctype}} enctype="{{.}}"{{end}}>
 {{with .Token}}<input type="hidden" name="csrf_token" value="{{.}}">
@@ -87,13 +91,14 @@ var widgets = template.Must(template.New("").Parse(`
 <div class="widget submit"><button type="submit" name="{{.Name}}" value="{{.Value}}">{{.Value}}</button></div>
 {{end}}
 `))
+})
 
 // execute renders the widget template name with data. The templates are
 // this package's and the data its own types, so a failure is a bug in
 // this package: it panics.
 func execute(name string, data any) template.HTML {
 	var b strings.Builder
-	if err := widgets.ExecuteTemplate(&b, name, data); err != nil {
+	if err := widgets().ExecuteTemplate(&b, name, data); err != nil {
 		panic("form: " + err.Error())
 	}
 	return template.HTML(b.String())

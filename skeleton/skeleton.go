@@ -22,6 +22,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -95,7 +96,11 @@ type Options struct {
 	Force bool
 }
 
-var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+// nameRe is compiled on first use, not at start: every gopaste process
+// links this package, most never creates a project.
+var nameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+})
 
 // defaultName makes a project name of a directory's name: characters
 // other than letters, digits, - and _ become -, and a name that does
@@ -108,7 +113,7 @@ func defaultName(base string) string {
 		}
 	}
 	name := string(b)
-	if !nameRe.MatchString(name) {
+	if !nameRe().MatchString(name) {
 		name = "site" + name
 	}
 	return name
@@ -167,7 +172,7 @@ func (t Template) vars(dir string, set Vars) (Vars, error) {
 	if v, ok := set["name"]; ok {
 		name = v
 	}
-	if !nameRe.MatchString(name) {
+	if !nameRe().MatchString(name) {
 		return nil, fmt.Errorf("skeleton: project name %q: want a letter, then letters, digits, - or _ (--var name=NAME)", name)
 	}
 	v := Vars{"name": name, "module": "example.com/" + strings.ToLower(name), "host": "127.0.0.1", "port": "8080", "dir": dir}

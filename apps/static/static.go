@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/mount"
@@ -284,13 +285,17 @@ func withoutRange(r *http.Request) *http.Request {
 	return &r2
 }
 
-var listTmpl = template.Must(template.New("list").Parse(`<!DOCTYPE html>
+// listTmpl is parsed on first use, not at start: every gopaste process
+// links this package, most never lists a directory.
+var listTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("list").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Index of {{.Path}}</title></head>
 <body><h1>Index of {{.Path}}</h1>
 <ul>{{if ne .Path "/"}}<li><a href="../">../</a></li>{{end}}
 {{range .Entries}}<li><a href="{{.Href}}">{{.Name}}</a></li>
 {{end}}</ul></body></html>
 `))
+})
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, name string) {
 	ents, err := fs.ReadDir(h.fsys, name)
@@ -315,7 +320,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, name string) {
 		data.Entries = append(data.Entries, entry{Name: n, Href: (&urlPath{n}).String()})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	listTmpl.Execute(w, data)
+	listTmpl().Execute(w, data)
 }
 
 type urlPath struct{ p string }

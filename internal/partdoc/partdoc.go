@@ -34,6 +34,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Kind words a heading may hold, lower case. A heading with "app" names
@@ -104,12 +105,24 @@ type names struct {
 	quoted bool
 }
 
+// The patterns are compiled on first use, not at start: every gopaste
+// process links this package, most never reads the docs.
 var (
-	headingRe = regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*#*\s*$`)
-	quotedRe  = regexp.MustCompile("`([^`]+)`")
-	linkRe    = regexp.MustCompile(`\[([^\]]*)\]\(([^)\s]*)\)`)
-	sepRe     = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
-	upperRe   = regexp.MustCompile(`^/?[A-Z][A-Z0-9_]*$`)
+	headingRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*#*\s*$`)
+	})
+	quotedRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("`([^`]+)`")
+	})
+	linkRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\[([^\]]*)\]\(([^)\s]*)\)`)
+	})
+	sepRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
+	})
+	upperRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^/?[A-Z][A-Z0-9_]*$`)
+	})
 )
 
 // Find returns the section of the pages in fsys (the *.md files at its
@@ -248,7 +261,7 @@ func parse(page, text string) []*heading {
 			fence = t[:3]
 		} else if fence != "" && strings.HasPrefix(t, fence) {
 			fence = ""
-		} else if m := headingRe.FindStringSubmatch(line); fence == "" && m != nil {
+		} else if m := headingRe().FindStringSubmatch(line); fence == "" && m != nil {
 			cur = newHeading(page, len(m[1]), m[2])
 			if cur.level == 1 {
 				cur.names = nil // a page's title is not a part's section
@@ -265,7 +278,7 @@ func parse(page, text string) []*heading {
 
 func newHeading(page string, level int, text string) *heading {
 	h := &heading{page: page, level: level, text: text, anchor: Anchor(text)}
-	for _, m := range quotedRe.FindAllStringSubmatch(text, -1) {
+	for _, m := range quotedRe().FindAllStringSubmatch(text, -1) {
 		n := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(m[1]), "use ="))
 		h.names = append(h.names, names{n, true})
 	}
@@ -276,7 +289,7 @@ func newHeading(page string, level int, text string) *heading {
 			}
 		}
 	}
-	for _, w := range strings.Fields(quotedRe.ReplaceAllString(text, " ")) {
+	for _, w := range strings.Fields(quotedRe().ReplaceAllString(text, " ")) {
 		if ks, ok := kindWords[strings.ToLower(strings.Trim(w, ":,.()"))]; ok {
 			h.kinds = ks
 			break
@@ -308,7 +321,7 @@ func (h *heading) table() (Table, bool) {
 		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
 			fence = !fence
 		}
-		if fence || !strings.HasPrefix(t, "|") || !sepRe.MatchString(strings.TrimSpace(h.body[i+1])) {
+		if fence || !strings.HasPrefix(t, "|") || !sepRe().MatchString(strings.TrimSpace(h.body[i+1])) {
 			continue
 		}
 		head := cells(t)
@@ -371,7 +384,7 @@ func cells(row string) []string {
 // to " =", or the whole cell when nothing is quoted.
 func keyNames(cell string) []string {
 	var ns []string
-	for _, m := range quotedRe.FindAllStringSubmatch(cell, -1) {
+	for _, m := range quotedRe().FindAllStringSubmatch(cell, -1) {
 		n := m[1]
 		if i := strings.Index(n, " ="); i >= 0 {
 			n = n[:i]
@@ -420,7 +433,7 @@ func (k Key) Matches(key string) bool {
 // placeholder reports whether pattern word p stands for word w: an upper
 // case word stands for any word, "/PREFIX" for any path.
 func placeholder(p, w string) bool {
-	if !upperRe.MatchString(p) {
+	if !upperRe().MatchString(p) {
 		return false
 	}
 	return !strings.HasPrefix(p, "/") || strings.HasPrefix(w, "/")
@@ -430,7 +443,7 @@ func placeholder(p, w string) bool {
 // upper-case word ("rule N", "env NAME").
 func IsPattern(name string) bool {
 	for _, w := range strings.Fields(name) {
-		if upperRe.MatchString(w) {
+		if upperRe().MatchString(w) {
 			return true
 		}
 	}
@@ -453,7 +466,7 @@ func (h *heading) keyLinks() []string {
 		}
 	}
 	var out []string
-	for _, m := range linkRe.FindAllStringSubmatch(strings.Join(prose, " "), -1) {
+	for _, m := range linkRe().FindAllStringSubmatch(strings.Join(prose, " "), -1) {
 		if strings.Contains(strings.ToLower(m[1]), "keys") && strings.Contains(m[2], "#") && !strings.Contains(m[2], "://") {
 			out = append(out, path.Clean("/" + m[2])[1:])
 		}
@@ -483,7 +496,7 @@ func summary(body []string) string {
 // Clean removes markdown markup from text: backquotes, emphasis, links
 // (keeping their text) and escapes.
 func Clean(text string) string {
-	text = linkRe.ReplaceAllString(text, "$1")
+	text = linkRe().ReplaceAllString(text, "$1")
 	text = strings.NewReplacer("`", "", "**", "", `\|`, "|", `\_`, "_", `\*`, "*").Replace(text)
 	return strings.Join(strings.Fields(text), " ")
 }

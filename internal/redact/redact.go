@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mask replaces a secret value.
@@ -62,21 +63,28 @@ func Map(m map[string]string) map[string]string {
 	return out
 }
 
+// The patterns are compiled on first use, not at start: every gopaste
+// process links this package, few of them ever redact a message.
 var (
 	// scheme://user:password@ — the password up to the last @ before
 	// the host.
-	urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/@]*@`)
+	urlPassword = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/@]*@`)
+	})
 	// key=value, key: value, "key": "value", with a secret-looking key.
-	keyValue = regexp.MustCompile(`(?i)([\w.-]*(?:` + strings.Join(secretWords, "|") + `)[\w.-]*["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)`)
+	keyValue = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)([\w.-]*(?:` + strings.Join(secretWords, "|") + `)[\w.-]*["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)`)
+	})
 )
 
 // Text returns s, a free text such as a panic or error message, with URL
 // passwords and the values of secret-looking key=value or key: value
 // pairs hidden.
 func Text(s string) string {
-	s = urlPassword.ReplaceAllString(s, "${1}:"+urlMask+"@")
-	return keyValue.ReplaceAllStringFunc(s, func(m string) string {
-		sub := keyValue.FindStringSubmatch(m)
+	s = urlPassword().ReplaceAllString(s, "${1}:"+urlMask+"@")
+	kv := keyValue()
+	return kv.ReplaceAllStringFunc(s, func(m string) string {
+		sub := kv.FindStringSubmatch(m)
 		if strings.Contains(sub[2], urlMask+"@") { // a URL already masked
 			return m
 		}

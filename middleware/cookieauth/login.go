@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/csrf"
@@ -90,7 +91,10 @@ type login struct {
 	csrf csrf.Cookie
 }
 
-var formPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
+// formPage is parsed on first use, not at start: every gopaste process
+// links this package, most never shows the login form.
+var formPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{if .Logout}}Log out{{else}}Log in{{end}}</title></head>
 <body>
@@ -108,6 +112,7 @@ var formPage = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 type formData struct {
 	Action, CameFrom, User, CSRF string
@@ -179,7 +184,7 @@ func (l *login) form(w http.ResponseWriter, r *http.Request, status int, d formD
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := formPage.Execute(w, d); err != nil {
+	if err := formPage().Execute(w, d); err != nil {
 		l.o.Logger.Warn("login form not written", "err", err)
 	}
 }

@@ -156,11 +156,11 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, rep *report) {
 	var err error
 	switch {
 	case h.o.Debug:
-		err = debugPage.Execute(w, rep)
+		err = debugPage().Execute(w, rep)
 	case h.o.Template != nil:
 		err = h.o.Template.Execute(w, PageData{Status: 500, StatusText: http.StatusText(500), RequestID: rep.ID})
 	default:
-		err = plainPage.Execute(w, PageData{Status: 500, StatusText: http.StatusText(500), RequestID: rep.ID})
+		err = plainPage().Execute(w, PageData{Status: 500, StatusText: http.StatusText(500), RequestID: rep.ID})
 	}
 	if err != nil {
 		h.o.Logger.ErrorContext(r.Context(), "error page not written", "request_id", rep.ID, "err", err)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/redact"
@@ -239,14 +240,19 @@ func (rep *report) Text() string {
 	return b.String()
 }
 
-var plainPage = template.Must(template.New("plain").Parse(`<!DOCTYPE html>
+// plainPage and debugPage are parsed on first use, not at start: every
+// gopaste process links this package, most never renders an error page.
+var plainPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("plain").Parse(`<!DOCTYPE html>
 <html><head><title>{{.Status}} {{.StatusText}}</title></head>
 <body><h1>{{.Status}} {{.StatusText}}</h1>
 <p>Something went wrong on our side. The error has been logged; if you report it, please quote request id <code>{{.RequestID}}</code>.</p>
 </body></html>
 `))
+})
 
-var debugPage = template.Must(template.New("debug").Parse(`<!DOCTYPE html>
+var debugPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("debug").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
 body{font-family:sans-serif;margin:1em 2em;color:#222}
@@ -280,3 +286,4 @@ table{border-collapse:collapse}td{border:1px solid #ddd;padding:2px 6px;font-fam
 {{range .Config}}<h2>Config: {{.Name}}</h2><table>{{range .Keys}}<tr><td>{{.Key}}</td><td>{{.Value}}</td></tr>{{end}}</table>
 {{end}}</body></html>
 `))
+})

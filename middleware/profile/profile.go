@@ -40,6 +40,7 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -207,7 +208,10 @@ func symbol(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+// indexPage is parsed on first use, not at start: every gopaste process
+// links this package, most never serves the profile index.
+var indexPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Profiles</title></head>
 <body>
@@ -221,6 +225,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 type indexProfile struct {
 	Name  string
@@ -240,7 +245,7 @@ func index(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// A write error means the client went away; nothing to tell it.
-	_ = indexPage.Execute(w, struct {
+	_ = indexPage().Execute(w, struct {
 		Profiles []indexProfile
 		Key      template.URL
 		Q        template.URL

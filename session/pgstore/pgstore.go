@@ -61,7 +61,11 @@ type queries struct {
 	find, commit, del, swapOld, swapNew, lock, unlock, cleanup, cleanupLocks string
 }
 
-var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,50}$`)
+// tableName is compiled on first use: its {0,50} compiles to hundreds of
+// allocations, which every gopaste process would otherwise pay at start.
+var tableName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,50}$`)
+})
 
 // Open connects to dsn (postgres://user@host:port/db?..., or key=value
 // pairs; pgxpool's pool_max_conns and friends apply) and creates the
@@ -92,7 +96,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 	if o.Table == "" {
 		o.Table = "sessions"
 	}
-	if !tableName.MatchString(o.Table) {
+	if !tableName().MatchString(o.Table) {
 		return nil, fmt.Errorf("pgstore: invalid table name %q (lower case letters, digits, _)", o.Table)
 	}
 	t, l := o.Table, o.Table+"_locks"

@@ -95,7 +95,11 @@ type queries struct {
 	find, commit, del, swapOld, swapNew, lock, unlock, cleanup, cleanupLocks string
 }
 
-var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+// tableName is compiled on first use: its {0,62} compiles to hundreds of
+// allocations, which every gopaste process would otherwise pay at start.
+var tableName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+})
 
 // New opens (creating them if needed) the database file path and its
 // tables.
@@ -103,7 +107,7 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 	if o.Table == "" {
 		o.Table = "sessions"
 	}
-	if !tableName.MatchString(o.Table) {
+	if !tableName().MatchString(o.Table) {
 		return nil, fmt.Errorf("sqlitestore: invalid table name %q", o.Table)
 	}
 	if o.BusyTimeout == 0 {
