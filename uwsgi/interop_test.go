@@ -51,9 +51,26 @@ func startUWSGI(t *testing.T) string {
 	return addr
 }
 
+// With KeepAlive or without: uWSGI ignores KeepAliveVar (it reaches the
+// app's environ) and closes after each reply, which keeps nothing.
 func TestInteropTransportToUWSGI(t *testing.T) {
 	addr := startUWSGI(t)
-	tr := &Transport{Addr: addr}
+	for _, keep := range []bool{false, true} {
+		tr := &Transport{Addr: addr, KeepAlive: keep}
+		interopTransport(t, tr)
+		if keep {
+			tr.mu.Lock()
+			if n := tr.pools[addr].Idle(); n != 0 {
+				t.Errorf("KeepAlive: %d connections to uWSGI kept, want none", n)
+			}
+			tr.mu.Unlock()
+		}
+		tr.Close()
+	}
+}
+
+func interopTransport(t *testing.T, tr *Transport) {
+	t.Helper()
 	cases := []struct {
 		method, url, body string
 		want              map[string]string

@@ -406,3 +406,56 @@ func TestKeepAliveCloseClosesIdle(t *testing.T) {
 		t.Errorf("%d connections still open after Close", o)
 	}
 }
+
+// rawExchange writes packets (and bodies) on one connection to addr and
+// returns what the server wrote until it closed or went quiet.
+func rawExchange(t *testing.T, addr string, wire []byte) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(wire)
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+func kaPacket(t *testing.T, keep bool, path string) []byte {
+	vars := []Var{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", path}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"CONTENT_LENGTH", "0"}}
+	if keep {
+		vars = append(vars, Var{KeepAliveVar, "1"})
+	}
+	b, err := AppendPacket(nil, 0, 0, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// What a web server (nginx uwsgi_pass, which never sends KeepAliveVar)
+// gets is unchanged: no Connection header, no chunks, a close after the
+// reply, a second packet on the connection unanswered.
+func TestServerWithoutKeepAliveVar(t *testing.T) {
+	big := strings.Repeat("z", 10000)
+	_, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, big)
+	}))
+	got := rawExchange(t, addr, append(kaPacket(t, false, "/a"), kaPacket(t, false, "/b")...))
+	if strings.Contains(got, "Connection") || strings.Contains(got, "chunked") {
+		t.Errorf("reply to a web server mentions keep-alive or chunks:\n%.300s", got)
+	}
+	if n := strings.Count(got, "HTTP/1.1 200"); n != 1 || !strings.HasSuffix(got, "\r\n\r\n"+big) {
+		t.Errorf("%d replies, want one, closed after its body:\n%.300s", n, got)
+	}
+	// With the variable: each reply says keep-alive and is framed; the
+	// second request is answered on the same connection.
+	got = rawExchange(t, addr, append(kaPacket(t, true, "/a"), kaPacket(t, true, "/b")...))
+	if n := strings.Count(got, "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n"); n != 2 {
+		t.Errorf("%d kept, chunked replies, want 2:\n%.300s", n, got)
+	}
+	if !strings.HasSuffix(got, "0\r\n\r\n") {
+		t.Errorf("reply does not end with the last chunk: %q", got[max(0, len(got)-20):])
+	}
+}

@@ -3,14 +3,18 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // countingReader counts the bytes read through it.
@@ -111,4 +115,59 @@ func checkReply(t *testing.T, in []byte, res *http.Response) {
 	if res.StatusCode == http.StatusFound && res.Header.Get("Location") == "" && !bytes.Contains(in, []byte("302")) {
 		t.Fatalf("ReadReply(%q): 302 without Location", in)
 	}
+}
+
+// FuzzKeptReply feeds any bytes as the reply to a request that asked to
+// keep the connection. It must not panic or hang; the connection is kept
+// only for an HTTP/1.1 reply that offers keep-alive, whose body reads
+// without error, and that ends exactly where the bytes do (nothing of
+// it, nor anything after it, may be left for the next request).
+func FuzzKeptReply(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nokmore",
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\r\n",
+		"HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nto the end",
+		"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+		"Status: 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: close, keep-alive\r\nContent-Length: 1\r\n\r\n",
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Add([]byte("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\n"), true)
+	f.Fuzz(func(t *testing.T, b []byte, head bool) {
+		if len(b) > 2048 {
+			return // within one read of the connection's buffer
+		}
+		method := "GET"
+		if head {
+			method = "HEAD"
+		}
+		conn := wiretest.NewConn(b)
+		p := &Pool{MaxIdle: 1, Dial: func(context.Context) (net.Conn, error) { return conn, nil }}
+		req, _ := http.NewRequest(method, "http://x/", nil)
+		res, err := Exchange{}.RoundTripPool(p, req, []byte("request"))
+		var bodyErr error
+		if err == nil {
+			_, bodyErr = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		p.mu.Lock()
+		kept := len(p.idle) == 1
+		p.mu.Unlock()
+		if !kept {
+			return
+		}
+		if err != nil || bodyErr != nil {
+			t.Fatalf("%q: kept after an error: %v / %v", b, err, bodyErr)
+		}
+		if !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) || !bytes.Contains(bytes.ToLower(b), []byte("keep-alive")) {
+			t.Fatalf("%q: kept without an HTTP/1.1 keep-alive reply", b)
+		}
+		if rest, _ := io.ReadAll(conn.R); len(rest) > 0 || p.idle[0].br.Buffered() > 0 {
+			t.Fatalf("%q: kept with bytes left after the reply", b)
+		}
+	})
 }

@@ -99,6 +99,13 @@ func (p *Pool) put(pc *poolConn) {
 	p.mu.Unlock()
 }
 
+// Idle returns how many idle connections p holds.
+func (p *Pool) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
 // CloseIdle closes the idle connections; those in use are closed or
 // kept when their request ends, as usual.
 func (p *Pool) CloseIdle() {

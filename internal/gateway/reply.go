@@ -129,7 +129,7 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 	// A CGI body ends with the output; an HTTP/1.1 one may be chunked.
 	chunked := !cgiForm && res.ProtoMinor >= 1 && len(h["Transfer-Encoding"]) > 0 &&
 		strings.EqualFold(textproto.TrimString(lastElem(h["Transfer-Encoding"])), "chunked")
-	keep = !cgiForm && res.ProtoMinor >= 1 && hasToken(h["Connection"], "keep-alive")
+	keep = !cgiForm && res.ProtoMajor == 1 && res.ProtoMinor >= 1 && hasToken(h["Connection"], "keep-alive")
 	RemoveHopByHop(h)
 	res.Header = h
 
