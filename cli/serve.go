@@ -234,10 +234,14 @@ func (s *serving) run(gen *deploy.Generation) int {
 	var drain *server.Drain
 	if srv, ok := gen.Server.(*server.Server); ok {
 		o := srv.Options
-		srv.Ready = func(net.Addr) { s.ready() }
 		if srv.Listener != nil {
-			drain = &server.Drain{}
+			// Ready once the server accepts: a process taking over the
+			// listener (a prefork worker, an upgrade) says so only then,
+			// and the one it replaces stops accepting after that.
+			drain = &server.Drain{Serving: s.ready}
 			srv.Listener = drain.Listener(srv.Listener)
+		} else {
+			srv.Ready = func(net.Addr) { s.ready() }
 		}
 		if s.inh != nil && s.inh.Role == server.RoleWorker {
 			// A worker serves until its master is gone, and asks to be

@@ -37,7 +37,12 @@ import (
 type Drain struct {
 	// MaxWait bounds the wait for open connections; zero means 1s.
 	MaxWait time.Duration
+	// Serving, when set, is called once, as the listener's first Accept
+	// call begins: from then on this process takes connections, and the
+	// process it takes over from may stop.
+	Serving func()
 
+	serving  sync.Once
 	draining atomic.Bool // Start began: responses close their connection
 
 	mu        sync.Mutex
@@ -136,6 +141,9 @@ type drainListener struct {
 // Accept counts itself while it runs: a connection it gets as the
 // listener closes must be waited for too.
 func (dl *drainListener) Accept() (net.Conn, error) {
+	if dl.d.Serving != nil {
+		dl.d.serving.Do(dl.d.Serving)
+	}
 	dl.d.mu.Lock()
 	dl.d.accepting++
 	dl.d.mu.Unlock()

@@ -174,6 +174,43 @@ func TestDrainClosesKeptAliveConnections(t *testing.T) {
 	}
 }
 
+// TestDrainServing: Serving is called once, when the listener's first
+// Accept begins (a process taking over says it is ready then), not when
+// the listener is wrapped.
+func TestDrainServing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	d := &Drain{Serving: func() { calls.Add(1) }}
+	dl := d.Listener(l)
+	if calls.Load() != 0 {
+		t.Fatal("Serving called before Accept")
+	}
+	go func() {
+		for {
+			c, err := dl.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for range 3 {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	waitOpen(t, d, 0)
+	d.Start()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Serving called %d times, want once", n)
+	}
+}
+
 // TestDrainMaxWait: a connection that never sends is waited for at most
 // MaxWait; a closed one not at all.
 func TestDrainMaxWait(t *testing.T) {

@@ -138,7 +138,10 @@ func TestPreforkMaxRequestsRecycles(t *testing.T) {
 // TestReloadUnderLoad (issue 10): ten SIGHUP reloads, each with a
 // changed config, under load: no request fails, each new config serves
 // once its reload is logged, and the p99 latency during the reloads is
-// logged beside the steady state's.
+// logged beside the steady state's, with their ratio. The ratio is not
+// asserted: on a shared 2-core machine one run's p99 is mostly noise;
+// the bench scenarios reload-under-load and reload-under-load-prefork
+// hold the figure (goal ≤ 2×), over rounds.
 func TestReloadUnderLoad(t *testing.T) {
 	for _, conc := range []string{"threaded", "prefork"} {
 		t.Run(conc, func(t *testing.T) {
@@ -157,8 +160,11 @@ func TestReloadUnderLoad(t *testing.T) {
 			}
 			url := "http://" + s.addr + "/"
 			ld := startLoad(t, url, 4, func(b string) bool { return strings.HasPrefix(b, "v") })
+			// A steady window of a few thousand requests: its p99 is
+			// not decided by a handful of them.
+			ld.waitRequests(t, 200) // connections open, workers warm
 			steady := time.Now()
-			ld.waitRequests(t, 500)
+			ld.waitRequests(t, 3000)
 			reloading := time.Now()
 			for i := 1; i <= 10; i++ {
 				writeConfig(t, dir, conf(i))
@@ -172,8 +178,12 @@ func TestReloadUnderLoad(t *testing.T) {
 			p99Steady, n1 := ld.p99(steady, reloading)
 			p99Reload, n2 := ld.p99(reloading, done)
 			ok, failed, refused, errs := ld.results()
-			t.Logf("10 reloads (%s) under load: %d ok, %d failed (%d refused); p99 steady %v (%d requests), during reloads %v (%d requests, %v)",
-				conc, ok, failed, refused, p99Steady, n1, p99Reload, n2, done.Sub(reloading).Round(time.Millisecond))
+			ratio := 0.0
+			if p99Steady > 0 {
+				ratio = float64(p99Reload) / float64(p99Steady)
+			}
+			t.Logf("10 reloads (%s) under load: %d ok, %d failed (%d refused); p99 steady %v (%d requests), during reloads %v (%d requests, %v): %.2f× steady",
+				conc, ok, failed, refused, p99Steady, n1, p99Reload, n2, done.Sub(reloading).Round(time.Millisecond), ratio)
 			if failed > 0 {
 				t.Errorf("%d requests failed during reloads: %q", failed, errs)
 			}
