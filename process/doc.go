@@ -11,7 +11,10 @@
 // before the worker does) or, for a socket the worker binds, when a
 // connection succeeds. Requests are then sent over the worker's protocol
 // (http, scgi, uwsgi or fastcgi) through the same transports and reverse
-// proxy as the gateway apps (package proxy).
+// proxy as the gateway apps (package proxy); uwsgi workers are asked to
+// keep their connections (uwsgi.Transport's KeepAlive), and at most
+// Concurrency idle ones are kept per worker, closed before the worker is
+// recycled or stopped.
 //
 // Scheduling: a request goes to the least busy ready worker (round robin
 // among equals) that serves fewer than Concurrency requests; when none

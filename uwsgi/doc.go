@@ -14,4 +14,13 @@
 // types of uWSGI (its cache, signals, spooler, routers) are not
 // implemented. The server always answers with an HTTP status line, which
 // Apache's mod_proxy_uwsgi requires.
+//
+// Keep-alive is gopaste's extension, between its Transport (with
+// KeepAlive, as the process and wsgi apps use it) and its Server or
+// Python worker: the client adds the variable [KeepAliveVar]; a server
+// that knows it frames its reply (Content-Length or chunked), says
+// "Connection: keep-alive" and reads the next packet on the connection.
+// Without the variable (nginx, Apache) or from a server that ignores it
+// (uWSGI), it is one request per connection as above. See
+// docs/protocols.md, "uwsgi keep-alive".
 package uwsgi

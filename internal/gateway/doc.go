@@ -25,6 +25,10 @@
 //     the web server drop the reply it has not read yet.
 //   - [Conn] puts these together for a connection that carries one
 //     request (SCGI, uwsgi): pooled buffers, the close watch, the drain.
+//     On a uwsgi connection kept for more requests (gopaste's uwsgi
+//     keep-alive), [Writer.KeepAlive] frames the reply (Content-Length or
+//     chunked) and says "Connection: keep-alive", and [Conn.Next] ends
+//     the request and readies the connection for the next one.
 //   - [HeaderTimeout] and [IdleTimeout] give the servers their default
 //     read limits (one minute each).
 //
@@ -42,6 +46,11 @@
 //     concurrently, the response header timeout, cancellation, and
 //     [ShortReply] to give a short reply a Content-Length. Connections
 //     come from proxy.DialAddr, the one dialer of every client.
+//   - [Exchange.RoundTripPool] is the same over a connection of a [Pool]
+//     of idle ones, for a backend that agrees to keep it (uwsgi
+//     keep-alive): the connection goes back to the pool once the reply,
+//     acked with "Connection: keep-alive", has been read to its framed
+//     end.
 //
 // This package does not speak a protocol: the framing of each lives in
 // its own package.
