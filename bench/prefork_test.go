@@ -65,7 +65,7 @@ func TestPreforkScenariosGopasteCheck(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"prefork-hello", "process-uwsgi", "reload-under-load", "prefork-memory"} {
+	for _, want := range []string{"prefork-hello", "process-uwsgi", "reload-under-load", "reload-under-load-prefork", "prefork-memory"} {
 		if !names[want] {
 			t.Errorf("no scenario %s", want)
 		}
@@ -93,6 +93,10 @@ func TestPreforkScenariosShape(t *testing.T) {
 	}
 	if sc := byName["reload-under-load"]; sc.A.Reload != time.Second || sc.B.Reload != 0 || !sc.Goal.NoFailures {
 		t.Errorf("reload-under-load: A reloads every %v, B every %v, goal %+v", sc.A.Reload, sc.B.Reload, sc.Goal)
+	}
+	if sc := byName["reload-under-load-prefork"]; sc.A.Reload != time.Second || sc.B.Reload != 0 || !sc.Goal.NoFailures ||
+		sc.Goal.MaxP99Ratio != 2.0 || sc.A.ServerKeys != sc.B.ServerKeys || !strings.Contains(sc.A.ServerKeys, "concurrency = prefork") {
+		t.Errorf("reload-under-load-prefork: A and B are not the same prefork server, reloading every second vs not, goal %+v: %+v", sc.Goal, sc)
 	}
 	if sc := byName["prefork-memory"]; sc.Kind != Memory || !strings.Contains(sc.A.ServerKeys, "concurrency = prefork") {
 		t.Errorf("prefork-memory: %+v", sc)

@@ -4,8 +4,8 @@ import "time"
 
 // The scenarios of issue 10: the prefork server against the threaded
 // one, the process app in front of Go uwsgi workers against nginx in
-// front of the same workers, reloads under load, and the memory of a
-// prefork master and its workers.
+// front of the same workers, reloads under load (threaded and prefork),
+// and the memory of a prefork master and its workers.
 func init() {
 	scenarios = append(scenarios, preforkScenarios...)
 }
@@ -48,6 +48,18 @@ command = {{.Bin}}/uwsgiworker
 		Goal: Goal{NoFailures: true},
 		A:    reloading(gopasteSystem("gopaste reloading", reloadApp), time.Second),
 		B:    gopasteSystem("gopaste", reloadApp),
+	},
+	{
+		// The same measure under prefork: a reload there starts new
+		// worker processes and retires the old ones (docs/deploy.md),
+		// which must cost the requests no more than twice the p99 of
+		// the same prefork server without reloads (issue 10).
+		Name: "reload-under-load-prefork",
+		Desc: "gopaste text app, concurrency = prefork with 2 workers, under wrk with a SIGHUP (and a changed body) every second vs the same prefork server without reloads: failed requests and p99",
+		Kind: Compare,
+		Goal: Goal{NoFailures: true, MaxP99Ratio: 2.0},
+		A:    reloading(prefork(gopasteSystem("gopaste prefork reloading", reloadApp)), time.Second),
+		B:    prefork(gopasteSystem("gopaste prefork", reloadApp)),
 	},
 	{
 		Name: "prefork-memory",
