@@ -37,7 +37,9 @@ func startWorker(t *testing.T, args ...string) (string, *peer.Process) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "w.sock")
-	p := peer.Start(t, peer.StartOptions{Dir: testdata(t), Env: []string{"PYTHONDONTWRITEBYTECODE=1"}},
+	// conform's marks go to a temporary directory, not testdata.
+	env := []string{"PYTHONDONTWRITEBYTECODE=1", "CONFORM_MARKS=" + t.TempDir()}
+	p := peer.Start(t, peer.StartOptions{Dir: testdata(t), Env: env},
 		py, append([]string{script, "--module", "conform", "--bind", "unix:" + sock}, args...)...)
 	p.WaitDial(t, "unix", sock)
 	return sock, p
@@ -276,8 +278,10 @@ func TestKeepAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, body, err := k.do("GET", "/file", ""); err != nil || body != string(file) || !keptAlive(res) || res.ContentLength != int64(len(file)) {
-		t.Errorf("sendfile: %d bytes of %d (%v), Content-Length %d, Connection %q", len(body), len(file), err, res.ContentLength, res.Header["Connection"])
+	for _, path := range []string{"/file", "/file-length"} {
+		if res, body, err := k.do("GET", path, ""); err != nil || body != string(file) || !keptAlive(res) || res.ContentLength != int64(len(file)) {
+			t.Errorf("sendfile %s: %d bytes of %d (%v), Content-Length %d, Connection %q", path, len(body), len(file), err, res.ContentLength, res.Header["Connection"])
+		}
 	}
 	res, body, err := k.do("GET", "/environ", "")
 	var m map[string]any

@@ -2,10 +2,13 @@
 uwsgi protocol, on a listening socket gopaste passes as fd 3.
 
 gopaste embeds this file and writes it to a runtime directory; it uses the
-standard library only, so it runs on any Python 3.7 or later. One
-connection carries one request: a uwsgi packet (4-byte header, then
-16-bit length-prefixed CGI variables), then CONTENT_LENGTH bytes of body;
-the reply is an HTTP/1.1 response ended by closing the connection.
+standard library only, so it runs on any Python 3.7 or later. A
+request is a uwsgi packet (4-byte header, then 16-bit length-prefixed CGI
+variables), then CONTENT_LENGTH bytes of body; the reply is an HTTP/1.1
+response ended by closing the connection, or, when the packet carries
+GOPASTE_KEEPALIVE=1 (gopaste's keep-alive, docs/protocols.md), framed by
+Content-Length or chunked and followed by the next request on the same
+connection, served by the same thread.
 
     python3 worker.py --module pkg.mod:application [--threads N] ...
     python3 worker.py --paste config:development.ini#main ...
@@ -436,6 +439,7 @@ class Request(object):
             count = min(count, limit)
         self.sent = True
         self.conn.sendall(self.head(count))
+        self.limit = None  # count is within the application's Content-Length
         if self.mute:
             return
         out = self.conn.fileno()

@@ -214,6 +214,13 @@ def router(environ, start_response):
 validated = validator(router)
 
 
+def file_length(environ, start_response):
+    # The file wrapper with the file's length, as frameworks send files.
+    path = os.path.join(os.path.dirname(__file__), "conform.py")
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(os.path.getsize(path)))])
+    return environ["wsgi.file_wrapper"](open(path, "rb"), 4096)
+
+
 def too_long(environ, start_response):
     # More body than its Content-Length says.
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
@@ -243,7 +250,7 @@ def no_content_body(environ, start_response):
 
 
 # Replies wsgiref.validate would refuse: served unwrapped.
-RAW = {"/file": file_wrapper, "/too-long": too_long, "/too-long-stream": too_long_stream,
+RAW = {"/file": file_wrapper, "/file-length": file_length, "/too-long": too_long, "/too-long-stream": too_long_stream,
        "/own-connection": own_connection, "/no-content-body": no_content_body}
 
 
