@@ -459,3 +459,32 @@ func TestServerWithoutKeepAliveVar(t *testing.T) {
 		t.Errorf("reply does not end with the last chunk: %q", got[max(0, len(got)-20):])
 	}
 }
+
+// BenchmarkTransport is a GET through the Transport to a Server, a
+// connection per request or kept.
+func BenchmarkTransport(b *testing.B) {
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Hello, World!\n")
+	})
+	for _, keep := range []bool{false, true} {
+		name := "close"
+		if keep {
+			name = "keepalive"
+		}
+		b.Run(name, func(b *testing.B) {
+			_, addr := startServer(b, hello)
+			tr := &Transport{Addr: addr, KeepAlive: keep}
+			defer tr.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", "http://x/hello", nil)
+				res, err := tr.RoundTrip(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+	}
+}
