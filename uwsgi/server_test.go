@@ -251,12 +251,24 @@ func TestTransportLengthRequired(t *testing.T) {
 // TestConformance runs the suite every gateway server runs: panics,
 // 1xx, HEAD, hop-by-hop headers, an unread body, streaming, cancelling,
 // graceful shutdown.
+// TestConformance runs the suite with a connection per request and, as
+// the process app sends requests, over kept connections (KeepAliveVar).
 func TestConformance(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "close", true: "keepalive"}[keep], func(t *testing.T) {
+			conformance(t, keep)
+		})
+	}
+}
+
+func conformance(t *testing.T, keep bool) {
 	gatewaytest.Run(t, func(t *testing.T, h http.Handler, log *slog.Logger) gatewaytest.Target {
 		s := &Server{Handler: h, Logger: log, ReadTimeout: 10 * time.Second}
 		addr := gatewaytest.Serve(t, s)
+		tr := &Transport{Addr: addr, KeepAlive: keep}
+		t.Cleanup(func() { tr.Close() })
 		return gatewaytest.Target{
-			Client:   &Transport{Addr: addr},
+			Client:   tr,
 			Addr:     addr,
 			Shutdown: s.Shutdown,
 			Raw: func(t *testing.T, vars []string, body []byte) []byte {
