@@ -2,7 +2,8 @@
 // answering every request with "Hello, World!\n". It serves the socket it
 // inherits as fd 3 (LISTEN_FDS, what the process app passes) or, without
 // one, listens on -addr; the process-uwsgi scenario runs it behind the
-// process app and behind nginx uwsgi_pass. It logs its address as gopaste
+// process app (which keeps its connections: uwsgi keep-alive, gopaste's
+// extension) and behind nginx uwsgi_pass (a connection per request). It logs its address as gopaste
 // does: addr=HOST:PORT.
 package main
 
