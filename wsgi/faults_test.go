@@ -211,6 +211,40 @@ func TestRecycleUnderLoad(t *testing.T) {
 	}
 }
 
+// TestPreloadRecycleKept: preloaded children of two threads recycled
+// every few requests (max_requests, which only the master sees) while
+// gopaste keeps connections to them: no request is lost, with or
+// without a body.
+func TestPreloadRecycleKept(t *testing.T) {
+	_, srv, _ := start(t, Options{Module: "faults", Workers: 2, Threads: 2, Preload: true,
+		Process: processOptions{MaxRequests: 5}})
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 15 {
+				method, body := "GET", ""
+				if i%2 == 1 {
+					method, body = "POST", "a body"
+				}
+				status, _, got := do(t, method, srv.URL+"/", body)
+				if status != 200 || !strings.HasPrefix(got, "pid ") {
+					t.Errorf("client %d request %d (%s): %d %q", g, i, method, status, got)
+					return
+				}
+				mu.Lock()
+				seen[got] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) < 4 {
+		t.Errorf("60 requests served by %d children with max_requests = 5: not recycled?", len(seen))
+	}
+}
+
 // TestPreloadRecycle: with preload the master recycles its children
 // itself (here memory_limit, passed at once) and serves on.
 func TestPreloadRecycle(t *testing.T) {

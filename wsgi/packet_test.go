@@ -379,9 +379,11 @@ func TestKeepAliveCloses(t *testing.T) {
 	}
 }
 
-// TestKeepAliveStops: the last reply before max_requests and a reply
-// after SIGTERM say nothing of keep-alive and close the connection; an
-// idle kept connection does not hold a stopping worker.
+// TestKeepAliveStops: the last reply before max_requests says nothing of
+// keep-alive and closes the connection; after SIGTERM, a request in
+// flight ends whole, and each kept connection may bring one more request,
+// answered without keep-alive, before the worker exits; one that brings
+// none holds it only a moment (KEEP_LINGER).
 func TestKeepAliveStops(t *testing.T) {
 	sock, p := startWorker(t, "--max-requests", "3")
 	k := dialKept(t, sock)
@@ -394,18 +396,21 @@ func TestKeepAliveStops(t *testing.T) {
 	if !k.closed() {
 		t.Error("the connection outlived max_requests")
 	}
-	select {
-	case <-p.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the worker did not exit after max_requests")
+	exits := func(p *peer.Process, within time.Duration, what string) {
+		t.Helper()
+		select {
+		case <-p.Done():
+		case <-time.After(within):
+			t.Fatalf("the worker did not exit %s", what)
+		}
 	}
+	exits(p, 10*time.Second, "after max_requests")
 
 	sock, p = startWorker(t, "--threads", "2") // one for the idle connection, one for the busy one
-	k = dialKept(t, sock)
-	if res, _, err := k.do("GET", "/hello", ""); err != nil || !keptAlive(res) {
+	idle := dialKept(t, sock)
+	if res, _, err := idle.do("GET", "/hello", ""); err != nil || !keptAlive(res) {
 		t.Fatalf("first request: %v, Connection %q", err, res.Header["Connection"])
 	}
-	// A request in flight when SIGTERM comes ends whole, without the ack.
 	busy := dialKept(t, sock)
 	if _, err := busy.c.Write(keptPacket(t, "GET", "/stream", 0)); err != nil {
 		t.Fatal(err)
@@ -418,12 +423,21 @@ func TestKeepAliveStops(t *testing.T) {
 	if b, err := io.ReadAll(res.Body); err != nil || string(b) != "first\nsecond\n" {
 		t.Errorf("the request in flight at SIGTERM: %q (%v)", b, err)
 	}
-	if !busy.closed() {
-		t.Error("the connection of the request in flight was kept")
+	for name, k := range map[string]*keptConn{"idle": idle, "busy": busy} {
+		res, body, err := k.do("GET", "/hello", "")
+		if err != nil || body != "Hello, World!\n" || keptAlive(res) {
+			t.Errorf("%s connection, request after SIGTERM: %q (%v), Connection %q", name, body, err, res.Header["Connection"])
+		}
+		if !k.closed() {
+			t.Errorf("%s connection: kept after SIGTERM", name)
+		}
 	}
-	select {
-	case <-p.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("an idle kept connection held the stopping worker")
+	exits(p, 3*time.Second, "once its kept connections were done")
+
+	sock, p = startWorker(t)
+	if res, _, err := dialKept(t, sock).do("GET", "/hello", ""); err != nil || !keptAlive(res) {
+		t.Fatalf("first request: %v", err)
 	}
+	p.Signal(syscall.SIGTERM)
+	exits(p, 15*time.Second, "with an idle kept connection")
 }

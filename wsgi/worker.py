@@ -46,6 +46,9 @@ DRAIN_TIMEOUT = 5.0
 # on it; past either, it closes the connection after the reply.
 KEEP_DRAIN = 65536
 KEEP_DRAIN_TIMEOUT = 1.0
+# How long a stopping worker waits for its idle kept connections to bring
+# their last request or be closed by gopaste.
+KEEP_LINGER = 5.0
 
 ERROR_500 = (b"HTTP/1.1 500 Internal Server Error\r\n"
              b"Content-Type: text/plain; charset=utf-8\r\n"
@@ -477,6 +480,7 @@ class Worker(object):
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.busy = 0
+        self.kept_idle = 0  # kept connections waiting for their next request
         self.served = 0
         self.stopping = False
         self.base = {
@@ -495,6 +499,7 @@ class Worker(object):
         then returns once the requests in flight are done."""
         stops = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
         signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # threads inherit it
+        self.sock.setblocking(False)  # see loop
         for i in range(self.threads):
             t = threading.Thread(target=self.loop, name="wsgi-%d" % i, daemon=True)
             t.start()
@@ -503,9 +508,18 @@ class Worker(object):
         with self.lock:
             while not self.stopping or self.busy:
                 self.idle.wait()
-        # Threads still in accept() die with the process. A connection
-        # accepted in the instant between here and exit is reset, and
-        # gopaste retries it when it may.
+            # Connections gopaste keeps open may each bring one more
+            # request (answered without keep-alive, then closed): wait
+            # for them a moment, so that a preloaded child that recycles
+            # itself, which gopaste does not see, drops none of them.
+            deadline = time.monotonic() + KEEP_LINGER
+            while self.busy or self.kept_idle:
+                left = deadline - time.monotonic()
+                if left <= 0 and not self.busy:
+                    break
+                self.idle.wait(left if left > 0 else None)
+        # No thread is in accept(): they wait in poll() and take a
+        # connection only while the worker is not stopping.
 
     def wait_signal(self, stops):
         sig = wait_signal(stops)
@@ -522,13 +536,31 @@ class Worker(object):
         # socket.accept() wraps each connection in the Python socket
         # class (enum conversions, a getsockname): a third of the worker's
         # time per request. A Conn holds just the descriptor.
+        # A thread waits in poll() and accepts (the socket is
+        # non-blocking) only once it has counted itself busy and the
+        # worker is not stopping: a stopping worker never takes a
+        # connection it would then drop (preloaded children share the
+        # socket: another child takes it). With gopaste's keep-alive, a
+        # connection serves many requests, so this costs little.
         accept, handle, lock = self.sock._accept, self.handle, self.lock
+        poll = select.poll()
+        poll.register(self.sock.fileno(), select.POLLIN)
         while True:
             try:
-                conn = Conn(accept()[0])
+                poll.poll()
             except InterruptedError:
                 continue
+            with lock:
+                if self.stopping:
+                    return
+                self.busy += 1
+            try:
+                conn = Conn(accept()[0])
+            except (BlockingIOError, InterruptedError):
+                self.done(False)  # another thread or child took it
+                continue
             except OSError as e:
+                self.done(False)
                 if e.errno in (errno.ECONNABORTED, errno.EPROTO):
                     continue
                 if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
@@ -538,8 +570,6 @@ class Worker(object):
                 log("accept: %s; worker stops" % e)
                 self.stop()
                 return
-            with lock:
-                self.busy += 1
             handle(conn)
             if self.stopping:
                 return
@@ -548,7 +578,8 @@ class Worker(object):
         """Serves the requests of one connection, the first counted busy
         by the caller: one request, or more while gopaste keeps the
         connection (GOPASTE_KEEPALIVE). Between two it is idle, not busy:
-        a stopping worker does not wait for it."""
+        a stopping worker waits KEEP_LINGER at most for its next request
+        (answered without keep-alive) or its close."""
         try:
             try:
                 data = conn.recv(READ_SIZE)
@@ -561,18 +592,27 @@ class Worker(object):
                 try:
                     data = self.request(conn, data)
                 finally:
-                    stop = self.done(True)
-                if data is None or stop:
-                    return
+                    self.done(True)
+                if data is None:
+                    return  # closed, or to be closed: the reply said so
                 if not data:
+                    with self.lock:
+                        self.kept_idle += 1
                     try:
                         data = conn.recv(READ_SIZE)  # the next request
                     except OSError:
-                        return
+                        data = b""
+                    with self.lock:
+                        self.kept_idle -= 1
+                        if data:
+                            self.busy += 1
+                        elif self.stopping:
+                            self.idle.notify_all()
                     if not data:
                         return  # gopaste closed it
-                with self.lock:
-                    self.busy += 1
+                else:
+                    with self.lock:
+                        self.busy += 1
         finally:
             conn.close()
 
