@@ -152,7 +152,9 @@ func dropsAny(h http.Header) bool {
 	}
 	for _, v := range h["Connection"] {
 		for name := range strings.SplitSeq(v, ",") {
-			if name = textproto.TrimString(name); name == "" {
+			// keep-alive, the usual token, names a header the transport
+			// drops anyway; skipping it saves canonicalising it.
+			if name = textproto.TrimString(name); name == "" || strings.EqualFold(name, "keep-alive") {
 				continue
 			}
 			if _, ok := h[textproto.CanonicalMIMEHeaderKey(name)]; ok {
