@@ -236,12 +236,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// reply: the backend request is not tied to that cancellation, as
 	// HAProxy's default (no abortonclose). A client that is really gone
 	// ends it at the first write of the reply that fails, or Timeout.
-	// The context must have a Done channel: ReverseProxy watches the
-	// ResponseWriter's CloseNotify, which fires on the half-close too,
-	// when it has none.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
+	// Through ReverseProxy the context must have a Done channel:
+	// ReverseProxy watches the ResponseWriter's CloseNotify, which fires
+	// on the half-close too, when it has none. The direct path needs none
+	// without a Timeout (nothing else cancels it before it returns), and
+	// saves the transport registering its watch on one.
+	ctx := context.WithoutCancel(r.Context())
+	if !p.opts.direct() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+	}
 	if p.opts.Timeout > 0 {
+		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
 		defer cancel()
 	}
