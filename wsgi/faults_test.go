@@ -188,25 +188,7 @@ type processOptions = process.Options
 func TestRecycleUnderLoad(t *testing.T) {
 	_, srv, _ := start(t, Options{Module: "faults", Workers: 2, Threads: 2,
 		Process: processOptions{MaxRequests: 7}})
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 15 {
-				status, _, body := get(t, srv.URL+"/")
-				if status != 200 || !strings.HasPrefix(body, "pid ") {
-					t.Errorf("client %d request %d: %d %q", g, i, status, body)
-					return
-				}
-				mu.Lock()
-				seen[body] = true
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) < 4 {
+	if seen := recycleLoad(t, srv.URL+"/", false); len(seen) < 4 {
 		t.Errorf("60 requests served by %d workers with max_requests = 7: not recycled?", len(seen))
 	}
 }
@@ -218,17 +200,27 @@ func TestRecycleUnderLoad(t *testing.T) {
 func TestPreloadRecycleKept(t *testing.T) {
 	_, srv, _ := start(t, Options{Module: "faults", Workers: 2, Threads: 2, Preload: true,
 		Process: processOptions{MaxRequests: 5}})
-	seen := map[string]bool{}
+	if seen := recycleLoad(t, srv.URL+"/", true); len(seen) < 4 {
+		t.Errorf("60 requests served by %d children with max_requests = 5: not recycled?", len(seen))
+	}
+}
+
+// recycleLoad sends 60 requests to faults' pid page from 4 clients at
+// once (every other one a POST with a body when posts) and returns the
+// pages seen: one per worker process.
+func recycleLoad(t *testing.T, url string, posts bool) map[string]bool {
+	t.Helper()
 	var mu sync.Mutex
+	seen := map[string]bool{}
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range 15 {
 				method, body := "GET", ""
-				if i%2 == 1 {
+				if posts && i%2 == 1 {
 					method, body = "POST", "a body"
 				}
-				status, _, got := do(t, method, srv.URL+"/", body)
+				status, _, got := do(t, method, url, body)
 				if status != 200 || !strings.HasPrefix(got, "pid ") {
 					t.Errorf("client %d request %d (%s): %d %q", g, i, method, status, got)
 					return
@@ -240,9 +232,7 @@ func TestPreloadRecycleKept(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if len(seen) < 4 {
-		t.Errorf("60 requests served by %d children with max_requests = 5: not recycled?", len(seen))
-	}
+	return seen
 }
 
 // TestPreloadRecycle: with preload the master recycles its children
