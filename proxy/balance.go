@@ -78,8 +78,13 @@ func (b Backend) dial(ctx context.Context, timeout time.Duration, dial DialFunc,
 	if dial == nil && b.Network == "unix" {
 		// connect(2) on a Unix socket never waits: it succeeds, or fails
 		// at once (a full backlog is EAGAIN). The timeout would only cost
-		// a timer and a context per connection.
-		return d.DialContext(ctx, b.Network, b.Address)
+		// a timer and a context per connection; DialUnix spares the
+		// address resolution DialContext does.
+		c, err := d.DialUnix(ctx, "unix", nil, &net.UnixAddr{Name: b.Address, Net: "unix"})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	if timeout <= 0 {
 		timeout = 10 * time.Second

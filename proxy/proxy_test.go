@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -492,5 +493,26 @@ func TestDialAddr(t *testing.T) {
 	_, err = DialAddr(context.Background(), addr, 0, nil)
 	if !isDialError(err) {
 		t.Errorf("refused connection: %v, want a dial *net.OpError", err)
+	}
+	if _, err = DialAddrOnce(context.Background(), addr, 0, nil); !isDialError(err) {
+		t.Errorf("refused one-request connection: %v, want a dial *net.OpError", err)
+	}
+
+	// A Unix socket is dialled without a timer, its errors alike.
+	sock := filepath.Join(t.TempDir(), "s")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dial := range []func(context.Context, string, time.Duration, DialFunc) (net.Conn, error){DialAddr, DialAddrOnce} {
+		c, err := dial(context.Background(), "unix:"+sock, 0, nil)
+		if err != nil {
+			t.Fatalf("dial unix: %v", err)
+		}
+		c.Close()
+	}
+	ul.Close()
+	if _, err := DialAddrOnce(context.Background(), "unix:"+sock, 0, nil); !isDialError(err) {
+		t.Errorf("missing socket: %v, want a dial *net.OpError", err)
 	}
 }
