@@ -1,7 +1,8 @@
 package proxy
 
 // This file is the handler of the gateway protocols' proxies (SCGI, uwsgi,
-// FastCGI: Options.RequireLength without a Rewrite), which needs no
+// FastCGI, the process app's workers: Options.RequireLength without a
+// Rewrite), which needs no
 // httputil.ReverseProxy: their transports map the request to CGI
 // variables themselves, and their replies come from gateway.ReadReply,
 // final (200-999), without hop-by-hop headers or trailers. What
@@ -20,9 +21,9 @@ import (
 	"github.com/gopaste/gopaste/internal/gateway"
 )
 
-// direct reports whether p serves with serveDirect rather than
-// ReverseProxy: a gateway protocol with the default request (no
-// Rewrite), flushed as ReverseProxy flushes by default or after every
+// direct reports whether a Proxy with options o serves with serveDirect
+// rather than ReverseProxy: a gateway protocol with the default request
+// (no Rewrite), flushed as ReverseProxy flushes by default or after every
 // write (a positive FlushInterval needs ReverseProxy's timed flushes).
 func (o Options) direct() bool {
 	return o.RequireLength && o.Rewrite == nil && o.FlushInterval <= 0
@@ -57,7 +58,12 @@ func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
 	delete(res.Header, "Proxy-Authorization")
 	h := w.Header()
 	for k, v := range res.Header {
-		h[k] = v // res.Header is this request's own
+		// Added to what a filter in front set, as ReverseProxy does;
+		// res.Header is this request's own, so v is not copied.
+		if prior, ok := h[k]; ok {
+			v = append(prior, v...)
+		}
+		h[k] = v
 	}
 	w.WriteHeader(res.StatusCode)
 	if res.Body == http.NoBody {

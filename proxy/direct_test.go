@@ -174,6 +174,9 @@ func TestDirectAsReverseProxy(t *testing.T) {
 					req.Proto, req.ProtoMinor, req.Host = "HTTP/1.0", 0, ""
 				}
 				rec := httptest.NewRecorder()
+				// What a filter in front set stays, the reply's added.
+				rec.Header().Add("Set-Cookie", "front=1")
+				rec.Header().Add("X-A", "front")
 				p.ServeHTTP(rec, req)
 				x := exchange{Status: rec.Code, Header: rec.Header(), Reply: rec.Body.String()}
 				x.Vars, x.Body = rc.last()
