@@ -54,7 +54,8 @@ type DialFunc func(ctx context.Context, network, address string) (net.Conn, erro
 // Dial connects to b within timeout (zero means 10 seconds) through dial,
 // or a net.Dialer when dial is nil, for a connection that may carry more
 // than one request: the http_proxy transport and the FastCGI Transport
-// keep theirs, with Go's TCP keep-alive probes. A refused connection
+// keep theirs, with Go's TCP keep-alive probes. A Unix socket is dialled
+// without the timeout: its connect never waits. A refused connection
 // gives a *net.OpError whose Op is "dial". Every client of a backend
 // dials here or in [Backend.DialOnce].
 func (b Backend) Dial(ctx context.Context, timeout time.Duration, dial DialFunc) (net.Conn, error) {

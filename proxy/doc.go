@@ -13,9 +13,9 @@
 // cleans the query as ReverseProxy does, and copies the reply's head and
 // body onto the ResponseWriter, flushing a stream as it comes and
 // aborting a reply cut short, with none of ReverseProxy's copies of the
-// request and its headers. Both paths share everything below.
+// request and its headers.
 //
-// What it adds to ReverseProxy:
+// What it adds, on both paths:
 //
 //   - balancing: round_robin or least_conn (fewest requests in flight);
 //   - health: a backend that refuses a connection is ejected for a while
