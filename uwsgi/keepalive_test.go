@@ -488,3 +488,75 @@ func BenchmarkTransport(b *testing.B) {
 		})
 	}
 }
+
+// recordingListener keeps the connections it accepted, so a test can
+// cut them all as a worker that dies does.
+type recordingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+func (l *recordingListener) cutAll() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	n := len(l.conns)
+	l.conns = nil
+	return n
+}
+
+// When a backend's kept connections all die at once (a worker killed and
+// restarted on the same socket), a GET that finds one dead is sent again
+// on a new connection, not on another dead idle one, and the others are
+// dropped.
+func TestKeepAliveRetryDialsNew(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &recordingListener{Listener: ln}
+	s := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(w, "ok")
+	}), Logger: slog.New(slog.DiscardHandler)}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	})
+	tr := keepTransport(t, ln.Addr().String())
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { do(t, tr, "GET", "http://x/", "") })
+	}
+	wg.Wait()
+	if n := l.cutAll(); n != 3 {
+		t.Fatalf("3 concurrent requests took %d connections, want 3", n)
+	}
+	time.Sleep(20 * time.Millisecond) // let the closes arrive
+	if code, _, got := do(t, tr, "GET", "http://x/", ""); code != 200 || got != "ok" {
+		t.Fatalf("GET after the backend's connections died: %d %q", code, got)
+	}
+	l.mu.Lock()
+	n := len(l.conns)
+	l.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the retried GET took %d new connections, want 1", n)
+	}
+}

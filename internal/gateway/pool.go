@@ -50,8 +50,12 @@ type poolConn struct {
 	used time.Time // when it went idle
 }
 
-// get returns an idle connection (reused is true) or a new one.
-func (p *Pool) get(ctx context.Context) (pc *poolConn, reused bool, err error) {
+// get returns an idle connection (reused is true) or a new one; with
+// fresh, always a new one.
+func (p *Pool) get(ctx context.Context, fresh bool) (pc *poolConn, reused bool, err error) {
+	if fresh {
+		return p.dial(ctx)
+	}
 	timeout := p.IdleTimeout
 	if timeout <= 0 {
 		timeout = DefaultPoolIdleTimeout
@@ -74,6 +78,10 @@ func (p *Pool) get(ctx context.Context) (pc *poolConn, reused bool, err error) {
 	if pc != nil {
 		return pc, true, nil
 	}
+	return p.dial(ctx)
+}
+
+func (p *Pool) dial(ctx context.Context) (*poolConn, bool, error) {
 	c, err := p.Dial(ctx)
 	if err != nil {
 		return nil, false, err
@@ -140,17 +148,22 @@ func (p *Pool) Close() error {
 // An idle connection that fails before a byte of reply (the backend
 // closed it in the meantime) is retried once on a new connection when
 // the request has no body: nothing of it was consumed. Otherwise the
-// error stands.
+// error stands. Either way p's other idle connections are closed: one
+// found dead most often means the backend went away (a worker killed or
+// restarted), and its siblings with it.
 func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.Response, error) {
 	noBody := req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0
 	for retried := false; ; retried = true {
-		pc, reused, err := p.get(req.Context())
+		pc, reused, err := p.get(req.Context(), retried)
 		if err != nil {
 			return nil, err
 		}
 		res, stale, err := e.roundTrip(pc, req, head, p)
-		if err != nil && stale && reused && noBody && !retried && req.Context().Err() == nil {
-			continue
+		if err != nil && stale && reused {
+			p.CloseIdle()
+			if noBody && !retried && req.Context().Err() == nil {
+				continue
+			}
 		}
 		return res, err
 	}
