@@ -174,9 +174,9 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 // end (ended), the request was sent whole, nothing unasked-for follows
 // the reply, and the request's context did not close the connection.
 // Otherwise pc is closed.
-func (x *exchange) finish(pool *Pool, pc *poolConn, ended bool, written <-chan error) {
+func (x *exchange) finish(pool *Pool, pc *poolConn, ended bool) {
 	if ended {
-		ended = sentWhole(written) && pc.br.Buffered() == 0
+		ended = sentWhole(x.written) && pc.br.Buffered() == 0
 	}
 	x.once.Do(func() {
 		if x.stop() && ended {
@@ -211,17 +211,17 @@ func sentWhole(written <-chan error) bool {
 // keep: it notes whether it was read exactly to its framed end, and its
 // Close hands the connection back (or closes it).
 type keptBody struct {
-	r       io.Reader     // ReadReply's body
-	br      *bufio.Reader // the connection's reader, for a chunked body's last line
-	left    int64         // bytes to the end of a Content-Length body; -1 when chunked
-	ended   bool
-	done    func(ended bool)
-	closed  bool
-	readErr error
+	r      io.Reader // ReadReply's body
+	x      *exchange // finished by Close
+	pool   *Pool
+	pc     *poolConn // pc.br, for a chunked body's last line
+	left   int64     // bytes to the end of a Content-Length body; -1 when chunked
+	ended  bool
+	closed bool
 }
 
-func newKeptBody(res *http.Response, br *bufio.Reader, done func(ended bool)) *keptBody {
-	b := &keptBody{r: res.Body, br: br, left: res.ContentLength, done: done}
+func newKeptBody(res *http.Response, x *exchange, pool *Pool, pc *poolConn) *keptBody {
+	b := &keptBody{r: res.Body, x: x, pool: pool, pc: pc, left: res.ContentLength}
 	if res.TransferEncoding != nil {
 		b.left = -1
 	}
@@ -243,7 +243,7 @@ func (b *keptBody) Read(p []byte) (int, error) {
 	case b.left < 0 && err == io.EOF && !b.ended:
 		// The last chunk was read; an empty line (no trailers) ends
 		// the body.
-		line, lerr := b.br.ReadSlice('\n')
+		line, lerr := b.pc.br.ReadSlice('\n')
 		b.ended = lerr == nil && (string(line) == "\r\n" || string(line) == "\n")
 		b.left = 0
 	}
@@ -255,7 +255,7 @@ func (b *keptBody) Read(p []byte) (int, error) {
 func (b *keptBody) Close() error {
 	if !b.closed {
 		b.closed = true
-		b.done(b.ended)
+		b.x.finish(b.pool, b.pc, b.ended)
 	}
 	return nil
 }

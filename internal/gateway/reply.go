@@ -241,7 +241,10 @@ func (hr *headReader) statusLine(res *http.Response) (code int, reason string, e
 
 // header reads header lines up to the empty line that ends them.
 func (hr *headReader) header() (http.Header, error) {
-	h := http.Header{}
+	h := make(http.Header, 4)
+	// The values of the names seen once share one backing array, as
+	// net/textproto does: a reply's head costs few allocations.
+	var strs []string
 	for {
 		line, err := hr.line()
 		if err != nil {
@@ -250,16 +253,25 @@ func (hr *headReader) header() (http.Header, error) {
 		if len(line) == 0 {
 			return h, nil
 		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !isToken(name) {
+		i := bytes.IndexByte(line, ':')
+		if i < 0 || !isToken(line[:i]) {
 			return nil, fmt.Errorf("%w: header line %q", ErrBadReply, truncate(line))
 		}
-		v := textproto.TrimString(string(value))
+		s := string(line) // the name and the value are cut from this one copy
+		v := textproto.TrimString(s[i+1:])
 		if strings.ContainsAny(v, "\x00\r") {
-			return nil, fmt.Errorf("%w: NUL or CR in header %s", ErrBadReply, name)
+			return nil, fmt.Errorf("%w: NUL or CR in header %s", ErrBadReply, s[:i])
 		}
-		key := textproto.CanonicalMIMEHeaderKey(string(name))
-		h[key] = append(h[key], v)
+		key := textproto.CanonicalMIMEHeaderKey(s[:i]) // s[:i] itself when canonical
+		if vs, ok := h[key]; ok {
+			h[key] = append(vs, v)
+			continue
+		}
+		if len(strs) == cap(strs) {
+			strs = make([]string, 0, 8)
+		}
+		strs = append(strs, v)
+		h[key] = strs[len(strs)-1 : len(strs) : len(strs)] // an append copies
 	}
 }
 
@@ -409,12 +421,12 @@ func (e Exchange) roundTrip(pc *poolConn, req *http.Request, head []byte, pool *
 	c, br := pc.c, pc.br
 	ctx := req.Context()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	x := &exchange{c: c, stop: stop}
+	written := make(chan error, 1)
+	x := &exchange{c: c, stop: stop, written: written}
 	clen := req.ContentLength
 	if req.Body == nil || req.Body == http.NoBody || clen < 0 {
 		clen = 0
 	}
-	written := make(chan error, 1)
 	if clen == 0 {
 		// Nothing to stream: one write, here rather than in a goroutine.
 		x.send(head, req.Body, 0, e.ResponseHeaderTimeout, written)
@@ -445,9 +457,9 @@ func (e Exchange) roundTrip(pc *poolConn, req *http.Request, head []byte, pool *
 	x.mu.Unlock()
 	if keep && pool != nil {
 		if res.Body == http.NoBody {
-			x.finish(pool, pc, true, written)
+			x.finish(pool, pc, true)
 		} else {
-			res.Body = newKeptBody(res, br, func(ended bool) { x.finish(pool, pc, ended, written) })
+			res.Body = newKeptBody(res, x, pool, pc)
 		}
 		return res, false, nil
 	}
@@ -466,8 +478,9 @@ func (e Exchange) roundTrip(pc *poolConn, req *http.Request, head []byte, pool *
 
 // exchange is one request's connection.
 type exchange struct {
-	c    net.Conn
-	stop func() bool
+	c       net.Conn
+	stop    func() bool
+	written <-chan error // the outcome of send
 
 	mu       sync.Mutex
 	headRead bool

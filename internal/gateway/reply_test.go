@@ -394,3 +394,23 @@ func TestExchangeBrokenBodyIssue12(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkReadReply reads the head and body of the reply a Python
+// worker sends to a hello-world WSGI app on a kept connection.
+func BenchmarkReadReply(b *testing.B) {
+	const reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n" +
+		"Connection: keep-alive\r\n\r\nHello, World!\n"
+	req, _ := http.NewRequest("GET", "http://x/", nil)
+	sr := strings.NewReader(reply)
+	br := bufio.NewReaderSize(sr, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		sr.Reset(reply)
+		br.Reset(sr)
+		res, keep, err := parseReply(br, req, 0)
+		if err != nil || !keep {
+			b.Fatal(err, keep)
+		}
+		io.Copy(io.Discard, res.Body)
+	}
+}
