@@ -510,3 +510,32 @@ func TestForbidden(t *testing.T) {
 		}
 	}
 }
+
+// HeaderVar is "HTTP_" and the name upper-cased with dashes as
+// underscores, for every token, in one allocation.
+func TestHeaderVar(t *testing.T) {
+	for _, k := range []string{"User-Agent", "x-forwarded-for", "Accept", "X-a-B-c", "A1-b2", "!#$%&'*+.^`|~", ""} {
+		want := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		if got := HeaderVar(k); got != want {
+			t.Errorf("HeaderVar(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { HeaderVar("Accept-Encoding") }); n != 1 {
+		t.Errorf("HeaderVar allocates %v times, want 1", n)
+	}
+}
+
+// FuzzHeaderVar: for every token, HeaderVar is the plain formula.
+func FuzzHeaderVar(f *testing.F) {
+	for _, k := range []string{"User-Agent", "x-forwarded-for", "X-a-B-c", "~"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, k string) {
+		if !ValidToken(k) {
+			return
+		}
+		if got, want := HeaderVar(k), "HTTP_"+strings.ToUpper(strings.ReplaceAll(k, "-", "_")); got != want {
+			t.Errorf("HeaderVar(%q) = %q, want %q", k, got, want)
+		}
+	})
+}

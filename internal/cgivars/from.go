@@ -212,7 +212,23 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 // HeaderVar returns the CGI variable name of header name k: "HTTP_" and k
 // in upper case with dashes as underscores.
 func HeaderVar(k string) string {
-	return "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+	// One pass and one allocation: it runs for every header of every
+	// request a gateway client sends. Header names are tokens (ASCII);
+	// other bytes are kept as they are.
+	var b strings.Builder
+	b.Grow(len("HTTP_") + len(k))
+	b.WriteString("HTTP_")
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case c == '-':
+			b.WriteByte('_')
+		case 'a' <= c && c <= 'z':
+			b.WriteByte(c - ('a' - 'A'))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Forbidden reports whether header k must reach no backend, whatever the
