@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,6 +216,193 @@ func TestStatPGRP(t *testing.T) {
 	if _, ok := statPGRP("garbage"); ok {
 		t.Error("statPGRP(garbage) ok")
 	}
+}
+
+func TestStatTimes(t *testing.T) {
+	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+	// majflt cmajflt utime stime cutime cstime priority nice threads
+	// itrealvalue starttime ...
+	tests := []struct {
+		in     string
+		want   procCPU
+		wantOK bool
+	}{
+		{"4242 (gopaste) S 1 4242 4242 0 -1 4194560 1200 0 3 0 150 37 20 5 20 0 7 0 9000 2990080 411", procCPU{own: 187, reaped: 25, start: 9000}, true},
+		{"77 (a (b) c) R 1 77 77 0 -1 0 0 0 0 0 5 6 99 1 20 0 1 0 12", procCPU{own: 11, reaped: 100, start: 12}, true},
+		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 5 6 0 0", procCPU{}, false}, // truncated before starttime
+		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 five 6 0 0 20 0 1 0 1", procCPU{}, false},
+		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 5 6 -1 0 20 0 1 0 1", procCPU{}, false},
+		{"garbage", procCPU{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := statTimes(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("statTimes(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestCPUSampleSince(t *testing.T) {
+	before := cpuSample{
+		1: {start: 1, own: 100, orphan: true}, // the group leader
+		2: {start: 2, own: 50},                // a worker
+		3: {start: 3, own: 30},                // a worker
+		4: {start: 4, own: 10, orphan: true},  // adopted by init
+	}
+	after := cpuSample{
+		1: {start: 1, own: 110, reaped: 55}, // 10 ticks; reaped 2 after its 5 more
+		3: {start: 3, own: 40},              // 10 ticks
+		5: {start: 8, own: 7},               // started, exited, not reaped yet
+		// 4 gone: init reaped it; its time during the round is lost
+	}
+	if got, want := after.since(before), 32*clockTick; got != want {
+		t.Errorf("since = %v, want %v", got, want)
+	}
+	// A worker that used 20 more ticks, reaped, and its pid reused by a
+	// younger process with 3: 23, not 3-500 nor 520+3.
+	before = cpuSample{1: {start: 1, orphan: true}, 10: {start: 5, own: 500}}
+	after = cpuSample{1: {start: 1, reaped: 520}, 10: {start: 9, own: 3}}
+	if got, want := after.since(before), 23*clockTick; got != want {
+		t.Errorf("reused pid: since = %v, want %v", got, want)
+	}
+	// A process gone unseen from the tree does not make it negative.
+	if got := (cpuSample{}).since(cpuSample{10: {start: 5, own: 500}}); got != 0 {
+		t.Errorf("lost worker: since = %v, want 0", got)
+	}
+	if got := perRequest(340*time.Millisecond, 10000); got != 34 {
+		t.Errorf("perRequest = %v µs, want 34", got)
+	}
+	if got := perRequest(time.Second, 0); got != 0 {
+		t.Errorf("perRequest with no requests = %v", got)
+	}
+}
+
+// The burners of TestExitedChildren: each child holds burnMem of memory
+// and burns burnCPU of CPU time, then writes its CPU time and VmHWM to a
+// file and exits.
+const (
+	burnMem = 40 << 20
+	burnCPU = 200 * time.Millisecond
+)
+
+// TestBurnHelper is the burner when TestExitedChildren runs this binary
+// with GOPASTE_BENCH_BURN set; otherwise it does nothing.
+func TestBurnHelper(t *testing.T) {
+	dir := os.Getenv("GOPASTE_BENCH_BURN")
+	if dir == "" {
+		return
+	}
+	mem := make([]byte, burnMem)
+	for i := 0; i < len(mem); i += 4096 {
+		mem[i] = 1
+	}
+	x := 0
+	for selfCPU() < burnCPU {
+		for i := range 100_000 {
+			x ^= i
+		}
+	}
+	_, hwm, err := memStatus(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := fmt.Sprintf("%d %d %d", selfCPU(), hwm, x&int(mem[0]))
+	if err := os.WriteFile(filepath.Join(dir, "burn-"+strconv.Itoa(os.Getpid())), []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfCPU is the user+system time of this process so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// A system whose processes exit during the round: a shell runs three
+// burners one after the other, each under a shell of its own that waits
+// for it (so its time reaches the outer shell through two cutimes), and
+// all have exited and been reaped when the round ends. The CPU counted is
+// what they burnt, not the little the shell used itself; the peak RSS is
+// the most the tree held at once (one burner and the shells), not the sum
+// of the three burners' peaks.
+func TestExitedChildren(t *testing.T) {
+	dir := t.TempDir()
+	script := `while [ ! -e "$GOPASTE_BENCH_BURN/go" ]; do sleep 0.02; done
+for i in 1 2 3; do sh -c '"$0" -test.run="^TestBurnHelper$"; true' "$0"; done
+: > "$GOPASTE_BENCH_BURN/done"
+exec sleep 60`
+	p, err := startProc("burners", []string{"/bin/sh", "-c", script, os.Args[0]}, dir, []string{"GOPASTE_BENCH_BURN=" + dir}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	hs := startHWMSampler(p.pid())
+	cpu0 := sampleCPU(p.pid())
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			break
+		}
+		if p.exited() || time.Now().After(deadline) {
+			hs.peak()
+			t.Fatalf("the burners did not finish: %s", p.log.tail(600))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	counted := sampleCPU(p.pid()).since(cpu0)
+	peak := hs.peak()
+
+	files, _ := filepath.Glob(filepath.Join(dir, "burn-*"))
+	if len(files) != 3 {
+		t.Fatalf("%d burners reported, want 3: %s", len(files), p.log.tail(600))
+	}
+	var burnt time.Duration
+	var sumHWM, maxHWM int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cpu, hwm, x int64
+		if _, err := fmt.Sscan(string(b), &cpu, &hwm, &x); err != nil {
+			t.Fatalf("%s: %q: %v", f, b, err)
+		}
+		burnt += time.Duration(cpu)
+		sumHWM += hwm
+		maxHWM = max(maxHWM, hwm)
+	}
+	// Each process's times are truncated to ticks once reaped into its
+	// parent's; the shells and the burners' exits add a little.
+	if counted < burnt-3*clockTick || counted > burnt+300*time.Millisecond {
+		t.Errorf("CPU counted %v; the burners burnt %v", counted, burnt)
+	}
+	// One burner and three small shells at most at once.
+	if peak < burnMem || peak > maxHWM+24<<20 || peak >= sumHWM {
+		t.Errorf("peak RSS %d MiB; burners' peaks %d MiB each at most, %d MiB summed", peak>>20, maxHWM>>20, sumHWM>>20)
+	}
+	// The tree is quiet now (the shell sleeps): a sample of it holds
+	// until a process goes or reaps a child.
+	s := sampleCPU(p.pid())
+	if !s.unchanged() {
+		t.Errorf("a sample of a sleeping shell changed: %+v", s)
+	}
+	leader := s[p.pid()]
+	s[p.pid()] = procCPU{start: leader.start, own: leader.own, reaped: leader.reaped + 1}
+	if s.unchanged() {
+		t.Error("unchanged with the leader's children's time changed")
+	}
+	s[p.pid()] = leader
+	s[1<<30] = procCPU{} // above pid_max: gone
+	if s.unchanged() {
+		t.Error("unchanged with a process gone")
+	}
+	t.Logf("CPU counted %v, burnt %v; peak RSS %d MiB, burners' peaks %d MiB at most, %d MiB summed", counted, burnt, peak>>20, maxHWM>>20, sumHWM>>20)
 }
 
 // The group RSS of our own process is found and plausible.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -261,50 +262,133 @@ func statPGRP(stat string) (int, bool) {
 	return g, err == nil
 }
 
-// statCPU reads utime+stime, in clock ticks, from a /proc/PID/stat line.
-func statCPU(stat string) (int64, bool) {
+// CPU time of a process tree, from /proc.
+//
+// The CPU time a system used during a round is C(end) − C(start), where
+// C is the sum over the processes of its tree (its process groups and
+// their descendants, zombies included) of utime+stime+cutime+cstime: each
+// process's own time plus that of the children it has waited for. When a
+// process of the tree exits and its parent, also of the tree, waits for it
+// (a prefork master replacing a worker, a shell waiting for a command),
+// the kernel adds the child's times, its own and its reaped children's, to
+// the parent's cutime and cstime before it removes the child from /proc:
+// the time moves from one term of the sum to another, neither lost nor
+// counted twice, however many processes came and went between the two
+// samples. A zombie nobody has waited for yet is still in /proc with its
+// times.
+//
+// The rule is exact under two conditions:
+//
+//   - A sample is one moment. The files are read one after the other, and
+//     a child reaped between the reading of its own file and its parent's
+//     would count twice (or not at all, in the other order), so
+//     sampleCPU reads the files again and starts over when a process has
+//     gone or its cutime+cstime has changed in between.
+//   - Every process that exits during the round is waited for by a
+//     process of the tree. One that is not takes its time with it: an
+//     orphan adopted by init or a subreaper, the group leader itself
+//     (the harness waits for it, and a round in which it exits fails), a
+//     child of a parent that ignores SIGCHLD (the kernel then reaps it
+//     without adding to cutime). When a process whose parent was not of
+//     the tree at the start (an orphan, a leader) has gone by the end,
+//     since does not subtract its time before the round from the
+//     others': its time during the round is missing, and that is all.
+
+// procCPU is what a sample keeps of one process, times in clock ticks.
+type procCPU struct {
+	start  int64 // starttime (field 22): a reused pid is another process
+	own    int64 // utime+stime
+	reaped int64 // cutime+cstime: the children it has waited for
+	orphan bool  // its parent is not of the tree
+}
+
+// statTimes reads starttime, utime+stime and cutime+cstime from a
+// /proc/PID/stat line.
+func statTimes(stat string) (procCPU, bool) {
 	f := statFields(stat)
-	if len(f) < 13 {
-		return 0, false
+	if len(f) < 20 {
+		return procCPU{}, false
 	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	s, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil || u < 0 || s < 0 {
-		return 0, false
+	var n [5]int64
+	for i, k := range []int{11, 12, 13, 14, 19} {
+		v, err := strconv.ParseInt(f[k], 10, 64)
+		if err != nil || v < 0 || v > math.MaxInt64/8 { // sums of them cannot overflow
+			return procCPU{}, false
+		}
+		n[i] = v
 	}
-	return u + s, true
+	return procCPU{own: n[0] + n[1], reaped: n[2] + n[3], start: n[4]}, true
 }
 
 // clockTick is the unit of /proc/PID/stat's times (USER_HZ), 100 per
 // second on every architecture Linux and Go share.
 const clockTick = 10 * time.Millisecond
 
-// cpuSample is the CPU time each process of some groups has used so far,
-// in clock ticks, by pid.
-type cpuSample map[int]int64
+// cpuSample is the CPU time of each process of a tree at one moment, by
+// pid.
+type cpuSample map[int]procCPU
 
-// sampleCPU reads the CPU time of every process of the groups.
+// sampleCPU reads the CPU time of every process of the groups and their
+// descendants, as of one moment: it reads the files again and starts
+// over (at most 20 times) while a process it read has gone or has reaped
+// a child in between.
 func sampleCPU(pgids ...int) cpuSample {
-	s := cpuSample{}
-	for pid, stat := range groupStats(pgids...) {
-		if t, ok := statCPU(stat); ok {
+	var s cpuSample
+	for range 20 {
+		stats := groupStats(pgids...)
+		s = make(cpuSample, len(stats))
+		for pid, stat := range stats {
+			t, ok := statTimes(stat)
+			if !ok {
+				continue
+			}
+			ppid, _ := statPPID(stat)
+			_, parentIn := stats[ppid]
+			t.orphan = !parentIn
 			s[pid] = t
+		}
+		if s.unchanged() {
+			break
 		}
 	}
 	return s
 }
 
-// since is the CPU time used between before and s. A process that
-// started in between counts from zero; the time of one that exited in
-// between is lost (the systems measured keep their processes).
-func (s cpuSample) since(before cpuSample) time.Duration {
-	var ticks int64
-	for pid, t := range s {
-		if d := t - before[pid]; d > 0 {
-			ticks += d
+// unchanged says whether every process of s is still there with the
+// children's time it had: no child was reaped while s was read.
+func (s cpuSample) unchanged() bool {
+	for pid, p := range s {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		if t, ok := statTimes(string(b)); !ok || t.start != p.start || t.reaped != p.reaped {
+			return false
 		}
 	}
-	return time.Duration(ticks) * clockTick
+	return true
+}
+
+// ticks is the sum of the processes' own and reaped children's times.
+func (s cpuSample) ticks() int64 {
+	var n int64
+	for _, p := range s {
+		n += p.own + p.reaped
+	}
+	return n
+}
+
+// since is the CPU time the tree used between before and s (see above).
+// It is never negative: a process that left the tree unseen (reaped by
+// init after its parent died) could make the difference so.
+func (s cpuSample) since(before cpuSample) time.Duration {
+	n := s.ticks() - before.ticks()
+	for pid, p := range before {
+		if q, ok := s[pid]; p.orphan && (!ok || q.start != p.start) {
+			n += p.own + p.reaped
+		}
+	}
+	return time.Duration(max(n, 0)) * clockTick
 }
 
 // perRequest is d divided among n requests, in µs; 0 for no requests.
@@ -350,10 +434,11 @@ func parseMemStatus(r io.Reader) (rss, hwm int64, err error) {
 	return rss, hwm, sc.Err()
 }
 
-// groupRSS is the resident memory of the group now, summed over processes.
-func groupRSS(pgid int) int64 {
+// groupRSS is the resident memory of the groups and their descendants
+// now: the sum of their VmRSS.
+func groupRSS(pgids ...int) int64 {
 	var sum int64
-	for _, pid := range groupPIDs(pgid) {
+	for pid := range groupStats(pgids...) {
 		if rss, _, err := memStatus(pid); err == nil {
 			sum += rss
 		}
@@ -361,22 +446,28 @@ func groupRSS(pgid int) int64 {
 	return sum
 }
 
-// hwmSampler polls the group's VmHWM while a run goes on, so that a
-// process that exits during it is still counted.
+// hwmSampler polls groupRSS every 100 ms while a run goes on and keeps
+// the largest: the peak RSS of a system is the most memory its processes
+// held together at one of those moments. It is not the sum of each
+// process's VmHWM, which adds the peaks of processes that never lived at
+// the same time (every worker a prefork server ever replaced) and peaks
+// reached at different moments; a peak shorter than the interval can be
+// missed.
 type hwmSampler struct {
 	pgids []int
-	mu    sync.Mutex
-	hwm   map[int]int64
+	most  int64 // written by the polling goroutine, then by peak once it has ended
 	stop  chan struct{}
 	done  chan struct{}
 }
 
+const hwmInterval = 100 * time.Millisecond
+
 func startHWMSampler(pgids ...int) *hwmSampler {
-	s := &hwmSampler{pgids: pgids, hwm: map[int]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &hwmSampler{pgids: pgids, stop: make(chan struct{}), done: make(chan struct{})}
 	s.sample()
 	go func() {
 		defer close(s.done)
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(hwmInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -391,31 +482,15 @@ func startHWMSampler(pgids ...int) *hwmSampler {
 }
 
 func (s *hwmSampler) sample() {
-	for _, pgid := range s.pgids {
-		for _, pid := range groupPIDs(pgid) {
-			if _, hwm, err := memStatus(pid); err == nil {
-				s.mu.Lock()
-				if hwm > s.hwm[pid] {
-					s.hwm[pid] = hwm
-				}
-				s.mu.Unlock()
-			}
-		}
-	}
+	s.most = max(s.most, groupRSS(s.pgids...))
 }
 
-// peak stops the sampler and returns the sum of each process's VmHWM.
+// peak stops the sampler, samples once more and returns the largest sum.
 func (s *hwmSampler) peak() int64 {
 	close(s.stop)
 	<-s.done
 	s.sample()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var sum int64
-	for _, v := range s.hwm {
-		sum += v
-	}
-	return sum
+	return s.most
 }
 
 // loadRequests sends n GET requests to url over conc keep-alive

@@ -16,52 +16,6 @@ import (
 // Tests for issue 15's additions: CPU per request, the systems after B
 // (Caddy, nginx with one worker) and their ratios, the php scenario.
 
-func TestStatCPU(t *testing.T) {
-	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
-	// majflt cmajflt utime stime cutime cstime ...
-	tests := []struct {
-		in     string
-		want   int64
-		wantOK bool
-	}{
-		{"4242 (gopaste) S 1 4242 4242 0 -1 4194560 1200 0 3 0 150 37 0 0 20 0 7 0 100", 187, true},
-		{"77 (a (b) c) R 1 77 77 0 -1 0 0 0 0 0 5 6 99 99", 11, true}, // children's times (cutime) not counted
-		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 5", 0, false},                  // truncated
-		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 five 6", 0, false},
-		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 -5 6", 0, false},
-		{"garbage", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := statCPU(tt.in)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("statCPU(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}
-
-func TestCPUSampleSince(t *testing.T) {
-	before := cpuSample{10: 100, 11: 50, 12: 7}
-	after := cpuSample{
-		10: 130, // 30 ticks
-		11: 50,  // idle
-		13: 4,   // started during the run: counts from zero
-		// 12 exited: lost
-	}
-	if got, want := after.since(before), 34*clockTick; got != want {
-		t.Errorf("since = %v, want %v", got, want)
-	}
-	// A pid reused by a younger process with less time is not negative.
-	if got := (cpuSample{10: 3}).since(cpuSample{10: 500}); got != 0 {
-		t.Errorf("reused pid: since = %v, want 0", got)
-	}
-	if got := perRequest(340*time.Millisecond, 10000); got != 34 {
-		t.Errorf("perRequest = %v µs, want 34", got)
-	}
-	if got := perRequest(time.Second, 0); got != 0 {
-		t.Errorf("perRequest with no requests = %v", got)
-	}
-}
-
 // Our own process group's CPU time is found and grows with work.
 func TestSampleCPUOfSelf(t *testing.T) {
 	pgid, err := os.ReadFile("/proc/self/stat")
