@@ -118,7 +118,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if t.KeepAlive {
 		resp, err = x.RoundTripPool(t.pool(addr), req, packet)
 	} else {
-		c, derr := proxy.DialAddr(req.Context(), addr, t.DialTimeout, t.Dial)
+		c, derr := proxy.DialAddrOnce(req.Context(), addr, t.DialTimeout, t.Dial)
 		if derr != nil {
 			return nil, fmt.Errorf("uwsgi: dial %s: %w", addr, derr)
 		}
