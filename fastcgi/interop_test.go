@@ -217,10 +217,7 @@ func TestInteropPHPFPMPoolBound(t *testing.T) {
 	if slowest > 5*time.Second {
 		t.Errorf("slowest of 40 requests took %v", slowest)
 	}
-	tr.mu.Lock()
-	open := tr.open
-	tr.mu.Unlock()
-	if open > 2 {
+	if open := tr.pool(tr.Addr).Open(); open > 2 {
 		t.Errorf("%d connections open, want at most 2", open)
 	}
 }

@@ -62,11 +62,8 @@ type Transport struct {
 	Dial   proxy.DialFunc
 	Logger *slog.Logger // nil means slog.Default()
 
-	keep    atomic.Int32 // keepUnknown, keepHonoured or keepIgnored
-	mu      sync.Mutex
-	open    int                // connections open or being dialed
-	idle    []*clientConn      // open and unused, newest last
-	waiters []chan *clientConn // requests waiting for a connection
+	keep  atomic.Int32  // keepUnknown, keepHonoured or keepIgnored
+	pools gateway.Pools // by address
 }
 
 // Script says how a request path maps to a script file.
@@ -104,11 +101,10 @@ func (e *EndError) Error() string {
 	return fmt.Sprintf("fastcgi: backend ended the request with protocol status %d", e.ProtocolStatus)
 }
 
+// clientConn is a connection of a pool and the pool it goes back to.
 type clientConn struct {
-	nc       net.Conn
-	br       *bufio.Reader
-	lastUsed time.Time
-	reused   bool
+	*gateway.PoolConn
+	pool *gateway.Pool
 }
 
 // What a Transport has learnt of its backend's FCGI_KEEP_CONN support.
@@ -123,14 +119,14 @@ const (
 // a reused connection has served a request, the check waits a moment for
 // that EOF (the backend's close may trail its END_REQUEST); a backend
 // found closing is then sent one connection per request.
-func (t *Transport) alive(c *clientConn) bool {
+func (t *Transport) alive(c *gateway.PoolConn) bool {
 	wait := time.Duration(0)
 	if t.keep.Load() == keepUnknown {
 		wait = 20 * time.Millisecond
 	}
-	c.nc.SetReadDeadline(time.Now().Add(wait))
-	_, err := c.br.Peek(1)
-	c.nc.SetReadDeadline(time.Time{})
+	c.Conn.SetReadDeadline(time.Now().Add(wait))
+	_, err := c.Reader.Peek(1)
+	c.Conn.SetReadDeadline(time.Time{})
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
@@ -149,18 +145,7 @@ func (t *Transport) logger() *slog.Logger {
 }
 
 // CloseIdleConnections closes the pooled connections not in use.
-func (t *Transport) CloseIdleConnections() {
-	t.mu.Lock()
-	idle := t.idle
-	t.idle = nil
-	t.mu.Unlock()
-	for _, c := range idle {
-		c.nc.Close()
-	}
-	t.mu.Lock()
-	t.open -= len(idle)
-	t.mu.Unlock()
-}
+func (t *Transport) CloseIdleConnections() { t.pools.CloseIdle() }
 
 // Close closes the idle connections; busy ones close when their request
 // ends. It implements io.Closer for the app that owns the Transport.
@@ -169,61 +154,30 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-// get returns a connection: a pooled one (reused reports true) or a new
-// one. When MaxConns are open it waits, in order, for one to come back.
+// pool returns the connections to addr: at most MaxConns, busy and idle
+// together, a request beyond them waiting in order for one to come back.
+func (t *Transport) pool(addr string) *gateway.Pool {
+	return t.pools.For(addr, func() *gateway.Pool {
+		return &gateway.Pool{
+			Dial:           func(ctx context.Context) (net.Conn, error) { return t.dial(ctx, addr) },
+			MaxConns:       t.maxConns(),
+			IdleTimeout:    t.IdleTimeout,
+			ReadBufferSize: 16 << 10,
+			Alive:          t.alive,
+		}
+	})
+}
+
+// get returns a connection to addr: a pooled one (reused reports true)
+// or a new one. When MaxConns are open it waits, in order, for one to
+// come back.
 func (t *Transport) get(ctx context.Context, addr string) (c *clientConn, reused bool, err error) {
-	t.mu.Lock()
-	idleTimeout := t.IdleTimeout
-	if idleTimeout <= 0 {
-		idleTimeout = 30 * time.Second
+	p := t.pool(addr)
+	pc, err := p.Get(ctx, false)
+	if err != nil {
+		return nil, false, err
 	}
-	for len(t.idle) > 0 {
-		c := t.idle[len(t.idle)-1]
-		t.idle = t.idle[:len(t.idle)-1]
-		t.mu.Unlock()
-		// The check may wait a moment: not under the lock.
-		if time.Since(c.lastUsed) < idleTimeout && t.alive(c) {
-			c.reused = true
-			return c, true, nil
-		}
-		c.nc.Close()
-		t.mu.Lock()
-		t.open--
-	}
-	if t.open < t.maxConns() {
-		t.open++
-		t.mu.Unlock()
-		return t.dialSlot(ctx, addr)
-	}
-	ch := make(chan *clientConn, 1)
-	t.waiters = append(t.waiters, ch)
-	t.mu.Unlock()
-	select {
-	case c := <-ch:
-		if c == nil {
-			return t.dialSlot(ctx, addr) // a slot was handed over
-		}
-		return c, true, nil
-	case <-ctx.Done():
-		t.mu.Lock()
-		for i, w := range t.waiters {
-			if w == ch {
-				t.waiters = append(t.waiters[:i], t.waiters[i+1:]...)
-				break
-			}
-		}
-		t.mu.Unlock()
-		select {
-		case c := <-ch: // handed over while we gave up: pass it on
-			if c == nil {
-				t.put(&clientConn{}, false)
-			} else {
-				t.put(c, true)
-			}
-		default:
-		}
-		return nil, false, ctx.Err()
-	}
+	return &clientConn{PoolConn: pc, pool: p}, pc.Reused, nil
 }
 
 func (t *Transport) maxConns() int {
@@ -233,44 +187,13 @@ func (t *Transport) maxConns() int {
 	return 2
 }
 
-// dialSlot dials for a slot already counted in t.open.
-func (t *Transport) dialSlot(ctx context.Context, addr string) (*clientConn, bool, error) {
-	nc, err := t.dial(ctx, addr)
-	if err != nil {
-		t.put(&clientConn{}, false)
-		return nil, false, err
-	}
-	return &clientConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, false, nil
-}
-
-// put returns c to the pool (to the first waiter, if any), or closes it
-// and hands its slot to the first waiter. A clientConn without nc only
-// gives back its slot.
+// put ends c's request: back to the pool when reusable and the backend
+// keeps connections, else closed (its slot goes to the next request).
 func (t *Transport) put(c *clientConn, reusable bool) {
-	if reusable && c.reused {
+	if reusable && c.Reused {
 		t.keep.CompareAndSwap(keepUnknown, keepHonoured)
 	}
-	if !reusable || t.NoKeepConn || t.keep.Load() == keepIgnored {
-		if c.nc != nil {
-			c.nc.Close()
-		}
-		c = nil
-	} else {
-		c.lastUsed = time.Now()
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.waiters) > 0 {
-		w := t.waiters[0]
-		t.waiters = t.waiters[1:]
-		w <- c // nil: the slot is theirs to dial
-		return
-	}
-	if c == nil {
-		t.open--
-		return
-	}
-	t.idle = append(t.idle, c)
+	c.pool.Put(c.PoolConn, reusable && !t.NoKeepConn && t.keep.Load() != keepIgnored)
 }
 
 func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
@@ -355,7 +278,7 @@ func (e *staleError) Unwrap() error { return e.err }
 
 // exchange sends the request on c and reads the reply's headers.
 func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Request, head []byte, hasBody bool, addr string) (*http.Response, error) {
-	stop := context.AfterFunc(ctx, func() { c.nc.Close() })
+	stop := context.AfterFunc(ctx, func() { c.Conn.Close() })
 	fail := func(err error) (*http.Response, error) {
 		stop()
 		t.put(c, false)
@@ -364,26 +287,26 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 		}
 		return nil, err
 	}
-	if _, err := c.nc.Write(head); err != nil {
+	if _, err := c.Conn.Write(head); err != nil {
 		return fail(&staleError{fmt.Errorf("fastcgi: write to %s: %w", addr, err)})
 	}
 	var bodyDone chan error
 	if hasBody {
 		bodyDone = make(chan error, 1)
 		go func() {
-			err := writeStdin(c.nc, req.Body, req.ContentLength)
+			err := writeStdin(c.Conn, req.Body, req.ContentLength)
 			if errors.Is(err, gateway.ErrRequestBody) {
 				// The backend would wait for the rest of the body, and
 				// the reply with it.
-				c.nc.Close()
+				c.Conn.Close()
 			}
 			bodyDone <- err
 		}()
 	}
 	if t.ResponseHeaderTimeout > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
+		c.Conn.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
 	}
-	sr := &stdoutReader{br: c.br, id: 1, log: t.logger(), addr: addr}
+	sr := &stdoutReader{br: c.Reader, id: 1, log: t.logger(), addr: addr}
 	stdout := bufio.NewReaderSize(sr, 4096)
 	resp, err := gateway.ReadReply(stdout, req, t.MaxResponseHeaderBytes)
 	if err != nil && hasBody {
@@ -407,7 +330,7 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 		}
 		return fail(fmt.Errorf("fastcgi: reply from %s: %w", addr, err))
 	}
-	c.nc.SetReadDeadline(time.Time{})
+	c.Conn.SetReadDeadline(time.Time{})
 	if resp.ContentLength < 0 && resp.TransferEncoding == nil && resp.Body != http.NoBody {
 		// A short reply without Content-Length (PHP's) that has already
 		// arrived whole gets one, so a proxy sends it in one write
@@ -588,7 +511,7 @@ func (b *clientBody) Close() error {
 // the body of a HEAD reply, or what the reader left).
 func (b *clientBody) finish(ok bool) {
 	if ok && !b.sr.ended {
-		b.c.nc.SetReadDeadline(time.Now().Add(time.Second))
+		b.c.Conn.SetReadDeadline(time.Now().Add(time.Second))
 		io.CopyN(io.Discard, b.r, 256<<10)
 	}
 	b.release(ok && b.sr.ended && b.sr.endErr == nil && b.r.Buffered() == 0)
@@ -610,7 +533,7 @@ func (b *clientBody) release(reusable bool) {
 			}
 		}
 		if reusable {
-			b.c.nc.SetReadDeadline(time.Time{})
+			b.c.Conn.SetReadDeadline(time.Time{})
 		}
 		b.t.put(b.c, reusable)
 	})

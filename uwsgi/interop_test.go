@@ -59,11 +59,9 @@ func TestInteropTransportToUWSGI(t *testing.T) {
 		tr := &Transport{Addr: addr, KeepAlive: keep}
 		interopTransport(t, tr)
 		if keep {
-			tr.mu.Lock()
-			if n := tr.pools[addr].Idle(); n != 0 {
+			if n := tr.pools.For(addr, nil).Idle(); n != 0 {
 				t.Errorf("KeepAlive: %d connections to uWSGI kept, want none", n)
 			}
-			tr.mu.Unlock()
 		}
 		tr.Close()
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
@@ -50,8 +49,7 @@ type Transport struct {
 	// next request; zero means 30 seconds (the Server waits a minute).
 	IdleConnTimeout time.Duration
 
-	mu    sync.Mutex
-	pools map[string]*gateway.Pool // by address, with KeepAlive
+	pools gateway.Pools // by address, with KeepAlive
 }
 
 // KeepAliveVar is the variable, with the value "1", by which a client
@@ -135,50 +133,29 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 
 // pool returns the kept connections to addr.
 func (t *Transport) pool(addr string) *gateway.Pool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if p := t.pools[addr]; p != nil {
-		return p
-	}
-	if t.pools == nil {
-		t.pools = map[string]*gateway.Pool{}
-	}
-	p := &gateway.Pool{
-		MaxIdle:     t.MaxIdleConns,
-		IdleTimeout: t.IdleConnTimeout,
-		Dial: func(ctx context.Context) (net.Conn, error) {
-			c, err := proxy.DialAddr(ctx, addr, t.DialTimeout, t.Dial)
-			if err != nil {
-				return nil, fmt.Errorf("dial %s: %w", addr, err)
-			}
-			return c, nil
-		},
-	}
-	t.pools[addr] = p
-	return p
+	return t.pools.For(addr, func() *gateway.Pool {
+		return &gateway.Pool{
+			MaxIdle:     t.MaxIdleConns,
+			IdleTimeout: t.IdleConnTimeout,
+			Dial: func(ctx context.Context) (net.Conn, error) {
+				c, err := proxy.DialAddr(ctx, addr, t.DialTimeout, t.Dial)
+				if err != nil {
+					return nil, fmt.Errorf("dial %s: %w", addr, err)
+				}
+				return c, nil
+			},
+		}
+	})
 }
 
 // CloseIdleConnections closes the kept connections waiting for a
 // request (a backend about to stop should not find them open).
-func (t *Transport) CloseIdleConnections() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, p := range t.pools {
-		p.CloseIdle()
-	}
-}
+func (t *Transport) CloseIdleConnections() { t.pools.CloseIdle() }
 
 // Close closes the kept connections, and those in use once their
 // request ends; the Transport keeps none from then on. It implements
 // io.Closer for the app that owns the Transport.
-func (t *Transport) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, p := range t.pools {
-		p.Close()
-	}
-	return nil
-}
+func (t *Transport) Close() error { return t.pools.Close() }
 
 var (
 	_ http.RoundTripper = (*Transport)(nil)

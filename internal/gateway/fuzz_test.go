@@ -166,7 +166,7 @@ func FuzzKeptReply(f *testing.F) {
 		if !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) || !bytes.Contains(bytes.ToLower(b), []byte("keep-alive")) {
 			t.Fatalf("%q: kept without an HTTP/1.1 keep-alive reply", b)
 		}
-		if rest, _ := io.ReadAll(conn.R); len(rest) > 0 || p.idle[0].br.Buffered() > 0 {
+		if rest, _ := io.ReadAll(conn.R); len(rest) > 0 || p.idle[0].Reader.Buffered() > 0 {
 			t.Fatalf("%q: kept with bytes left after the reply", b)
 		}
 	})

@@ -21,88 +21,179 @@ const (
 	DefaultPoolIdleTimeout = 30 * time.Second
 )
 
-// Pool keeps the idle connections to one backend for
-// [Exchange.RoundTripPool]. It is safe for concurrent use; the zero
-// value (with Dial set) is ready to use.
+// Pool holds the connections to one backend that are kept for more than
+// one request: the FastCGI client's (FCGI_KEEP_CONN) and the uwsgi
+// client's toward gopaste's own workers ([Exchange.RoundTripPool]). It
+// can bound the connections open at once, busy and idle together: a
+// backend with a process or a thread per connection (PHP-FPM, the Python
+// worker) must never get more connections than it serves, or an idle one
+// pins a worker while a new one waits in its backlog. A request beyond
+// the bound waits, in order, for a connection to come back. It is safe
+// for concurrent use; the zero value (with Dial set) is ready to use.
 type Pool struct {
 	// Dial opens a new connection to the backend.
 	Dial func(ctx context.Context) (net.Conn, error)
-	// MaxIdle bounds the idle connections kept; zero means
-	// DefaultPoolMaxIdle. Set it to the backend's concurrency: more idle
-	// connections than it serves at once would only sit there.
+	// MaxConns bounds the connections open or being dialed; zero means
+	// no bound.
+	MaxConns int
+	// MaxIdle bounds the idle connections kept; zero means MaxConns, or
+	// DefaultPoolMaxIdle without one.
 	MaxIdle int
 	// IdleTimeout is how long an idle connection may be reused; zero
 	// means DefaultPoolIdleTimeout, less than the servers' idle limit
 	// (DefaultIdleTimeout, one minute), so that the client gives up a
 	// connection before the server does.
 	IdleTimeout time.Duration
+	// ReadBufferSize is the size of each connection's reader; zero means
+	// 4096.
+	ReadBufferSize int
+	// Alive, when set, is asked about an idle connection before it is
+	// reused; a connection it refuses is closed.
+	Alive func(*PoolConn) bool
 
-	mu     sync.Mutex
-	idle   []*poolConn // newest last
-	closed bool
+	mu      sync.Mutex
+	open    int              // connections open or being dialed
+	idle    []*PoolConn      // newest last
+	waiters []chan *PoolConn // requests waiting for a connection, first first
+	closed  bool
 }
 
-// poolConn is a connection with the reader of its replies, which a kept
-// connection keeps from one request to the next.
-type poolConn struct {
-	c    net.Conn
-	br   *bufio.Reader
-	used time.Time // when it went idle
+// PoolConn is a connection of a Pool with the reader of its replies, which
+// a kept connection keeps from one request to the next.
+type PoolConn struct {
+	Conn   net.Conn
+	Reader *bufio.Reader
+	// Reused says the connection served a request before this one.
+	Reused bool
+	used   time.Time // when it went idle
 }
 
-// get returns an idle connection (reused is true) or a new one; with
-// fresh, always a new one.
-func (p *Pool) get(ctx context.Context, fresh bool) (pc *poolConn, reused bool, err error) {
-	if fresh {
-		return p.dial(ctx)
-	}
+// Get returns an idle connection, or a new one; with fresh, always a new
+// one. With MaxConns open it waits for one to come back, or for ctx.
+func (p *Pool) Get(ctx context.Context, fresh bool) (*PoolConn, error) {
 	timeout := p.IdleTimeout
 	if timeout <= 0 {
 		timeout = DefaultPoolIdleTimeout
 	}
-	now := time.Now()
 	p.mu.Lock()
-	var stale []*poolConn
-	for len(p.idle) > 0 && now.Sub(p.idle[0].used) > timeout {
+	var stale []*PoolConn
+	for len(p.idle) > 0 && time.Since(p.idle[0].used) > timeout {
 		stale = append(stale, p.idle[0])
 		p.idle = p.idle[1:]
+		p.open--
 	}
-	if n := len(p.idle); n > 0 {
-		pc = p.idle[n-1]
-		p.idle = p.idle[:n-1]
+	for !fresh && len(p.idle) > 0 {
+		pc := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		p.mu.Unlock()
+		// Alive may wait a moment: not under the lock.
+		if p.Alive == nil || p.Alive(pc) {
+			closeAll(stale)
+			pc.Reused = true
+			return pc, nil
+		}
+		pc.Conn.Close()
+		p.mu.Lock()
+		p.open--
 	}
+	if p.MaxConns <= 0 || p.open < p.MaxConns {
+		p.open++
+		p.mu.Unlock()
+		closeAll(stale)
+		return p.dialSlot(ctx)
+	}
+	ch := make(chan *PoolConn, 1)
+	p.waiters = append(p.waiters, ch)
 	p.mu.Unlock()
-	for _, s := range stale {
-		s.c.Close()
+	closeAll(stale)
+	select {
+	case pc := <-ch:
+		if pc == nil || fresh {
+			if pc != nil {
+				pc.Conn.Close() // its slot is ours to dial
+			}
+			return p.dialSlot(ctx)
+		}
+		pc.Reused = true
+		return pc, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		for i, w := range p.waiters {
+			if w == ch {
+				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+				break
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case pc := <-ch: // handed over as we gave up: pass it on
+			if pc == nil {
+				p.Put(&PoolConn{}, false)
+			} else {
+				p.Put(pc, true)
+			}
+		default:
+		}
+		return nil, ctx.Err()
 	}
-	if pc != nil {
-		return pc, true, nil
-	}
-	return p.dial(ctx)
 }
 
-func (p *Pool) dial(ctx context.Context) (*poolConn, bool, error) {
+func closeAll(pcs []*PoolConn) {
+	for _, pc := range pcs {
+		pc.Conn.Close()
+	}
+}
+
+// dialSlot dials for a slot already counted in p.open.
+func (p *Pool) dialSlot(ctx context.Context) (*PoolConn, error) {
 	c, err := p.Dial(ctx)
 	if err != nil {
-		return nil, false, err
+		p.Put(&PoolConn{}, false)
+		return nil, err
 	}
-	return &poolConn{c: c, br: bufio.NewReaderSize(c, 4096)}, false, nil
+	size := p.ReadBufferSize
+	if size <= 0 {
+		size = 4096
+	}
+	return &PoolConn{Conn: c, Reader: bufio.NewReaderSize(c, size)}, nil
 }
 
-// put keeps pc for another request, or closes it when the pool is full
-// or closed.
-func (p *Pool) put(pc *poolConn) {
-	max := p.MaxIdle
-	if max <= 0 {
-		max = DefaultPoolMaxIdle
+// Put ends pc's request: when reusable, pc goes to the first waiting
+// request or is kept idle (unless the pool is closed or full); otherwise
+// it is closed and its slot goes to the first waiting request. A PoolConn
+// without Conn gives back its slot only.
+func (p *Pool) Put(pc *PoolConn, reusable bool) {
+	maxIdle := p.MaxIdle
+	if maxIdle <= 0 {
+		maxIdle = p.MaxConns
 	}
-	pc.used = time.Now()
+	if maxIdle <= 0 {
+		maxIdle = DefaultPoolMaxIdle
+	}
 	p.mu.Lock()
-	if p.closed || len(p.idle) >= max {
+	if pc.Conn == nil || p.closed || !reusable || len(p.waiters) == 0 && len(p.idle) >= maxIdle {
+		if pc.Conn != nil {
+			pc.Conn.Close()
+		}
+		if len(p.waiters) > 0 {
+			w := p.waiters[0]
+			p.waiters = p.waiters[1:]
+			p.mu.Unlock()
+			w <- nil // the slot is theirs to dial
+			return
+		}
+		p.open--
 		p.mu.Unlock()
-		pc.c.Close()
 		return
 	}
+	if len(p.waiters) > 0 {
+		w := p.waiters[0]
+		p.waiters = p.waiters[1:]
+		p.mu.Unlock()
+		w <- pc
+		return
+	}
+	pc.used = time.Now()
 	p.idle = append(p.idle, pc)
 	p.mu.Unlock()
 }
@@ -114,16 +205,23 @@ func (p *Pool) Idle() int {
 	return len(p.idle)
 }
 
+// Open returns how many connections p has open or being dialed, busy and
+// idle together.
+func (p *Pool) Open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.open
+}
+
 // CloseIdle closes the idle connections; those in use are closed or
 // kept when their request ends, as usual.
 func (p *Pool) CloseIdle() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
+	p.open -= len(idle)
 	p.mu.Unlock()
-	for _, pc := range idle {
-		pc.c.Close()
-	}
+	closeAll(idle)
 }
 
 // Close closes the idle connections, and those in use when their
@@ -134,6 +232,54 @@ func (p *Pool) Close() error {
 	p.mu.Unlock()
 	p.CloseIdle()
 	return nil
+}
+
+// Pools keeps a transport's Pool per backend address. The zero value is
+// ready to use; it is safe for concurrent use.
+type Pools struct {
+	mu sync.Mutex
+	m  map[string]*Pool
+}
+
+// For returns the pool of addr, made by newPool the first time (when
+// newPool is nil, For returns nil for an address it has no pool of).
+func (ps *Pools) For(addr string, newPool func() *Pool) *Pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p := ps.m[addr]; p != nil || newPool == nil {
+		return p
+	}
+	if ps.m == nil {
+		ps.m = map[string]*Pool{}
+	}
+	p := newPool()
+	ps.m[addr] = p
+	return p
+}
+
+// CloseIdle closes every pool's idle connections.
+func (ps *Pools) CloseIdle() {
+	for _, p := range ps.all() {
+		p.CloseIdle()
+	}
+}
+
+// Close closes every pool (see Pool.Close).
+func (ps *Pools) Close() error {
+	for _, p := range ps.all() {
+		p.Close()
+	}
+	return nil
+}
+
+func (ps *Pools) all() []*Pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	all := make([]*Pool, 0, len(ps.m))
+	for _, p := range ps.m {
+		all = append(all, p)
+	}
+	return all
 }
 
 // RoundTripPool is RoundTrip over a connection of p: an idle one when p
@@ -154,12 +300,12 @@ func (p *Pool) Close() error {
 func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.Response, error) {
 	noBody := req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0
 	for retried := false; ; retried = true {
-		pc, reused, err := p.get(req.Context(), retried)
+		pc, err := p.Get(req.Context(), retried)
 		if err != nil {
 			return nil, err
 		}
 		res, stale, err := e.roundTrip(pc, req, head, p)
-		if err != nil && stale && reused {
+		if err != nil && stale && pc.Reused {
 			p.CloseIdle()
 			if noBody && !retried && req.Context().Err() == nil {
 				continue
@@ -174,16 +320,12 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 // end (ended), the request was sent whole, nothing unasked-for follows
 // the reply, and the request's context did not close the connection.
 // Otherwise pc is closed.
-func (x *exchange) finish(pool *Pool, pc *poolConn, ended bool) {
+func (x *exchange) finish(pool *Pool, pc *PoolConn, ended bool) {
 	if ended {
-		ended = sentWhole(x.written) && pc.br.Buffered() == 0
+		ended = sentWhole(x.written) && pc.Reader.Buffered() == 0
 	}
 	x.once.Do(func() {
-		if x.stop() && ended {
-			pool.put(pc)
-			return
-		}
-		x.c.Close()
+		pool.Put(pc, x.stop() && ended)
 	})
 }
 
@@ -214,13 +356,13 @@ type keptBody struct {
 	r      io.Reader // ReadReply's body
 	x      *exchange // finished by Close
 	pool   *Pool
-	pc     *poolConn // pc.br, for a chunked body's last line
+	pc     *PoolConn // pc.Reader, for a chunked body's last line
 	left   int64     // bytes to the end of a Content-Length body; -1 when chunked
 	ended  bool
 	closed bool
 }
 
-func newKeptBody(res *http.Response, x *exchange, pool *Pool, pc *poolConn) *keptBody {
+func newKeptBody(res *http.Response, x *exchange, pool *Pool, pc *PoolConn) *keptBody {
 	b := &keptBody{r: res.Body, x: x, pool: pool, pc: pc, left: res.ContentLength}
 	if res.TransferEncoding != nil {
 		b.left = -1
@@ -243,7 +385,7 @@ func (b *keptBody) Read(p []byte) (int, error) {
 	case b.left < 0 && err == io.EOF && !b.ended:
 		// The last chunk was read; an empty line (no trailers) ends
 		// the body.
-		line, lerr := b.pc.br.ReadSlice('\n')
+		line, lerr := b.pc.Reader.ReadSlice('\n')
 		b.ended = lerr == nil && (string(line) == "\r\n" || string(line) == "\n")
 		b.left = 0
 	}

@@ -409,7 +409,7 @@ const shortReplyWait = 2 * time.Millisecond
 // Cancelling req's context closes c. The error of a failed write is
 // returned in place of the read error it caused.
 func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.Response, error) {
-	res, _, err := e.roundTrip(&poolConn{c: c, br: bufio.NewReaderSize(c, 4096)}, req, head, nil)
+	res, _, err := e.roundTrip(&PoolConn{Conn: c, Reader: bufio.NewReaderSize(c, 4096)}, req, head, nil)
 	return res, err
 }
 
@@ -417,12 +417,17 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 // (when not nil) if the backend keeps it (see RoundTripPool). stale
 // reports an error before a byte of reply: the backend had closed the
 // connection.
-func (e Exchange) roundTrip(pc *poolConn, req *http.Request, head []byte, pool *Pool) (res *http.Response, stale bool, err error) {
-	c, br := pc.c, pc.br
+func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *Pool) (res *http.Response, stale bool, err error) {
+	c, br := pc.Conn, pc.Reader
 	ctx := req.Context()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	written := make(chan error, 1)
-	x := &exchange{c: c, stop: stop, written: written}
+	x := &exchange{c: c, stop: stop, written: written, release: c.Close}
+	if pool != nil {
+		// A pooled connection is closed through its pool, which frees
+		// its slot.
+		x.release = func() error { pool.Put(pc, false); return nil }
+	}
 	clen := req.ContentLength
 	if req.Body == nil || req.Body == http.NoBody || clen < 0 {
 		clen = 0
@@ -481,6 +486,7 @@ type exchange struct {
 	c       net.Conn
 	stop    func() bool
 	written <-chan error // the outcome of send
+	release func() error // closes c (through its pool, when pooled)
 
 	mu       sync.Mutex
 	headRead bool
@@ -490,7 +496,7 @@ type exchange struct {
 func (x *exchange) close() {
 	x.once.Do(func() {
 		x.stop()
-		x.c.Close()
+		x.release()
 	})
 }
 
