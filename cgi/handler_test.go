@@ -14,11 +14,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/apps/env"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/mount"
 )
@@ -59,27 +59,9 @@ func TestMain(m *testing.M) {
 	os.Exit(0)
 }
 
-// logBuffer collects log output for assertions.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newHandler(t *testing.T, o Options) (*Handler, *logBuffer) {
+func newHandler(t *testing.T, o Options) (*Handler, *logbuf.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &logbuf.Buffer{}
 	o.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	h, err := New(o)
 	if err != nil {

@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/docs"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/partdoc"
 	"github.com/gopaste/gopaste/registry"
 )
@@ -274,24 +274,12 @@ func TestPrintDefaultConfigIsServable(t *testing.T) {
 	}
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // TestServeWithoutServerSection serves a file that has no [server:main]
 // over HTTP with the defaults, as gunicorn --paste does, and stops cleanly
 // when its context ends.
 func TestServeWithoutServerSection(t *testing.T) {
 	cfg := config(t, "[app:main]\nuse = text\nbody = no server here\n")
-	var errb lockedBuf
+	var errb logbuf.Buffer
 	addr, done := serveBg(t, &cli.Env{}, &errb, cfg, "--port", "0")
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/gopastetest"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/skeleton"
 )
@@ -233,7 +234,7 @@ func TestServeStatic(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>home</h1>"), 0o644)
 	os.WriteFile(filepath.Join(dir, "sub", "big.txt"), []byte(strings.Repeat("compress me ", 1000)), 0o644)
-	logs := &lockedBuf{}
+	logs := &logbuf.Buffer{}
 	addr, s := serveBg(t, &cli.Env{}, logs, "--static", dir, "--port", "0")
 	get := func(path string, gzip bool) (*http.Response, string) {
 		t.Helper()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/cli"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -28,7 +29,7 @@ type served struct {
 
 // serveBg runs "gopaste serve args..." with env until the test ends (or
 // stopServe) and returns the address it logged.
-func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (string, *served) {
+func serveBg(t *testing.T, env *cli.Env, logs *logbuf.Buffer, args ...string) (string, *served) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	env.Context, env.Stderr = ctx, logs
@@ -60,7 +61,7 @@ func serveBg(t *testing.T, env *cli.Env, logs *lockedBuf, args ...string) (strin
 }
 
 // stopServe cancels serve's context and wants exit status 0.
-func stopServe(t *testing.T, s *served, logs *lockedBuf) {
+func stopServe(t *testing.T, s *served, logs *logbuf.Buffer) {
 	t.Helper()
 	s.stop()
 	if code := <-s.code; code != 0 {
@@ -68,7 +69,7 @@ func stopServe(t *testing.T, s *served, logs *lockedBuf) {
 	}
 }
 
-func waitLog(t *testing.T, logs *lockedBuf, substr string) {
+func waitLog(t *testing.T, logs *logbuf.Buffer, substr string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), substr) {
@@ -206,7 +207,7 @@ func TestReloadClosesOldGenerationWhenIdle(t *testing.T) {
 	}, "test")
 	cfg := config(t, "[app:main]\nuse = slow\nversion = one\n\n[server:main]\nuse = http\nport = 0\n")
 	hup := make(chan struct{})
-	var logs lockedBuf
+	var logs logbuf.Buffer
 	addr, _ := serveBg(t, &cli.Env{Registry: reg, Hangup: hup}, &logs, cfg)
 
 	slow := make(chan string, 1)
@@ -271,7 +272,7 @@ log_file = error.log
 `)
 	dir := filepath.Dir(cfg)
 	reopen := make(chan struct{})
-	var logs lockedBuf
+	var logs logbuf.Buffer
 	env := &cli.Env{Reopen: reopen}
 	// The address is logged to error.log, not to stderr: read it there.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/cli"
+	"github.com/gopaste/gopaste/internal/logbuf"
 )
 
 // TestStatusCommand serves a config whose server section opens an admin
@@ -35,7 +36,7 @@ port = 0
 admin = unix:admin.sock
 `)
 	sock := filepath.Join(filepath.Dir(cfg), "admin.sock")
-	logs := &lockedBuf{}
+	logs := &logbuf.Buffer{}
 	addr, s := serveBg(t, &cli.Env{}, logs, cfg)
 	waitLog(t, logs, "admin listening")
 	for _, p := range []string{"/api/a", "/api/b", "/"} {

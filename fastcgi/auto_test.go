@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/server"
 	"github.com/gopaste/gopaste/uwsgi"
 )
@@ -65,7 +66,7 @@ func TestAutoProtocol(t *testing.T) {
 }
 
 func TestServerMismatchLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.Logger = newTextLogger(&logs) })
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 )
 
@@ -105,7 +106,7 @@ func phpTransport(t *testing.T, addr string, maxConns int) *Transport {
 func TestInteropTransportToPHPFPM(t *testing.T) {
 	fpm := peer.StartPHPFPM(t, 2)
 	tr := phpTransport(t, fpm.Addr, 2)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	tr.Logger = newTextLogger(&logs)
 
 	call := func(method, target, ctype, body string) (int, phpReply) {

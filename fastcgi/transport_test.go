@@ -2,7 +2,6 @@ package fastcgi
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/gateway"
+	"github.com/gopaste/gopaste/internal/logbuf"
 )
 
 func TestScriptSplit(t *testing.T) {
@@ -205,7 +205,7 @@ func TestTransportStderrToLog(t *testing.T) {
 		out = AppendEndRequest(out, 1, EndRequest{})
 		c.Write(out)
 	}()
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	tr := &Transport{Addr: l.Addr().String(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	defer tr.Close()
 	code, body, _ := do(t, tr, "GET", "http://x/missing.php", "")
@@ -215,23 +215,6 @@ func TestTransportStderrToLog(t *testing.T) {
 	if s := logs.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "PHP Warning: oops") {
 		t.Errorf("log = %q", s)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestTransportIncompleteReply(t *testing.T) {

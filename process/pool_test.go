@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/fastcgi"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/scgi"
@@ -140,35 +140,17 @@ func workerMux() http.Handler {
 //go:noinline
 func hangForever() { select {} }
 
-// logBuffer collects log records as text, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start runs a pool of test workers speaking protocol, closed at the
 // test's end; its log goes to the returned buffer.
-func start(t *testing.T, protocol string, o Options) (*Pool, *logBuffer) {
+func start(t *testing.T, protocol string, o Options) (*Pool, *logbuf.Buffer) {
 	t.Helper()
 	return startB(t, protocol, o)
 }
 
 // startB is start for tests and benchmarks.
-func startB(t testing.TB, protocol string, o Options) (*Pool, *logBuffer) {
+func startB(t testing.TB, protocol string, o Options) (*Pool, *logbuf.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &logbuf.Buffer{}
 	if o.Command == nil {
 		o.Command = []string{os.Args[0]}
 	}

@@ -1,7 +1,6 @@
 package process_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,31 +9,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/cli"
+	"github.com/gopaste/gopaste/internal/logbuf"
 )
-
-// lockedBuf is serve's stderr, read while serve writes it.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // siteIni is a config serving the process app with test workers (see
 // TestMain in pool_test.go) on a free port.
@@ -59,7 +40,7 @@ port = 0
 func TestServeFailsOnBadWorker(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "site.ini")
 	os.WriteFile(cfg, []byte(strings.Replace(siteIni(os.Args[0], "1"), "= uwsgi\nenv", "= crash\nenv", 1)), 0o644)
-	var stderr lockedBuf
+	var stderr logbuf.Buffer
 	code := cli.Main(&cli.Env{Stdout: io.Discard, Stderr: &stderr, Context: t.Context()}, []string{"serve", cfg})
 	if code != 1 || !strings.Contains(stderr.String(), "ImportError: No module named 'myapp'") {
 		t.Errorf("serve exited %d, want 1 with the worker's stderr:\n%s", code, stderr.String())
@@ -73,7 +54,7 @@ func TestServeReload(t *testing.T) {
 	os.WriteFile(cfg, []byte(siteIni(os.Args[0], "1")), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	hup := make(chan struct{})
-	var logs lockedBuf
+	var logs logbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Main(&cli.Env{Stdout: io.Discard, Stderr: &logs, Context: ctx, Hangup: hup}, []string{"serve", cfg})
@@ -141,7 +122,7 @@ func parsePid(body string, pid *int) (int, error) {
 
 // waitFor waits up to 10s for re to match the log, and returns its
 // first group.
-func waitFor(t *testing.T, logs *lockedBuf, re *regexp.Regexp) string {
+func waitFor(t *testing.T, logs *logbuf.Buffer, re *regexp.Regexp) string {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/admin"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/registry/registrytest"
 )
@@ -163,7 +163,7 @@ func TestAdminAddressTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	adminAddr := held.Addr().(*net.TCPAddr)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	o := Options{Protocol: "http", Admin: &AdminOptions{Hub: admin.NewHub(),
 		Listen: ListenConfig{Host: "127.0.0.1", Port: adminAddr.Port}}}
 	s := &Server{Options: o, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
@@ -203,21 +203,4 @@ func TestAdminAddressTaken(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

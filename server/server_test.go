@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/logbuf"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -309,7 +311,7 @@ func TestConsole(t *testing.T) {
 }
 
 func TestHTTPLogsWrongProtocol(t *testing.T) {
-	var logs syncBuf
+	var logs logbuf.Buffer
 	o := Options{Protocol: "http"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -331,14 +333,6 @@ func TestHTTPLogsWrongProtocol(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type readFromConn struct {
 	net.Conn

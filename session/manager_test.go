@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/auth"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/session"
 	"github.com/gopaste/gopaste/session/memstore"
 )
@@ -51,27 +52,9 @@ func newMem(t *testing.T) *memstore.Store {
 	return s
 }
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func newManager(t *testing.T, o session.Options) (*session.Manager, *syncBuffer) {
+func newManager(t *testing.T, o session.Options) (*session.Manager, *logbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

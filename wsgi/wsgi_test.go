@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,31 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 )
-
-// logBuffer collects what the app logs, the workers' output included.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testdata returns the absolute path of testdata.
 func testdata(t *testing.T) string {
@@ -51,7 +32,7 @@ func testdata(t *testing.T) string {
 // start runs o (Chdir defaulting to testdata, 1 worker, Debian's
 // python3 with modules) behind an httptest server, both closed by
 // t.Cleanup.
-func start(t *testing.T, o Options, modules ...string) (*App, *httptest.Server, *logBuffer) {
+func start(t *testing.T, o Options, modules ...string) (*App, *httptest.Server, *logbuf.Buffer) {
 	t.Helper()
 	o.Python = peer.RequirePython(t, modules...)
 	if o.Chdir == "" {
@@ -62,7 +43,7 @@ func start(t *testing.T, o Options, modules ...string) (*App, *httptest.Server, 
 	}
 	// No __pycache__ in testdata.
 	o.Env = append(o.Env, "PYTHONDONTWRITEBYTECODE=1")
-	logs := &logBuffer{}
+	logs := &logbuf.Buffer{}
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if o.Process.GracefulTimeout == 0 {
 		o.Process.GracefulTimeout = 5 * time.Second
@@ -172,8 +153,8 @@ func TestConformance(t *testing.T) {
 
 // captureDefault sends slog.Default() to a buffer until the test ends:
 // without an errors filter, errorpage.Report logs there.
-func captureDefault(t *testing.T) *logBuffer {
-	logs := &logBuffer{}
+func captureDefault(t *testing.T) *logbuf.Buffer {
+	logs := &logbuf.Buffer{}
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
@@ -322,7 +303,7 @@ func TestErrorPage(t *testing.T) {
 			cfg := peer.WriteFile(t, t.TempDir(), "site.ini", fmt.Sprintf("[pipeline:main]\npipeline = errors app\n\n"+
 				"[filter:errors]\nuse = errors\ndebug = %v\n\n[app:app]\nuse = wsgi\nmodule = conform\nworkers = 1\n"+
 				"chdir = %s\nenv PYTHONDONTWRITEBYTECODE = 1\n", debug, testdata(t)))
-			logs := &logBuffer{}
+			logs := &logbuf.Buffer{}
 			app, err := deploy.BuildApp(cfg, "main", deploy.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			if err != nil {
 				t.Fatal(err)

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/peer"
 )
 
@@ -28,25 +28,8 @@ func gopasteBinary(t *testing.T) string { return peer.Gopaste(t) }
 type served struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *syncBuffer
+	logs *logbuf.Buffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var addrRe = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
@@ -61,7 +44,7 @@ func serveBinary(t *testing.T, bin string, args ...string) *served {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	pr, pw := io.Pipe()
-	s := &served{cmd: cmd, logs: &syncBuffer{}}
+	s := &served{cmd: cmd, logs: &logbuf.Buffer{}}
 	cmd.Stdout = s.logs
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -358,7 +341,7 @@ func TestSignalsReachParts(t *testing.T) {
 	// The address goes to error.log; --log-file on the command line would
 	// win, so the test reads the file.
 	cmd := exec.Command(gopasteBinary(t), "serve", cfg)
-	var stderr syncBuffer
+	var stderr logbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/logbuf"
 )
 
 // The tests of issue 10's prefork model, reloads and upgrades: the built
@@ -264,7 +266,7 @@ func TestStopDrains(t *testing.T) {
 	s := serve(t, cfg, "--pidfile", pidfile)
 	waitForLogCount(t, s, `msg="worker ready"`, 1)
 	stop := exec.Command(gopasteBinary(t), "stop", pidfile)
-	var out syncBuffer
+	var out logbuf.Buffer
 	stop.Stdout, stop.Stderr = &out, &out
 	checkDrains(t, s, "/slow", func() {
 		if err := stop.Start(); err != nil {
@@ -348,7 +350,7 @@ func TestServeSystemdSocket(t *testing.T) {
 		cmd := exec.Command(gopasteBinary(t), "serve", cfg)
 		cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
 		cmd.ExtraFiles = []*os.File{f}
-		var logs syncBuffer
+		var logs logbuf.Buffer
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/session"
 )
 
@@ -89,7 +90,7 @@ func RunManagers(t *testing.T, newStore func(t *testing.T) session.Store) {
 // p: while p is down requests get 503 and the reason is logged; when it
 // is back the session carries on.
 func RunOutage(t *testing.T, s session.Store, p *Proxy) {
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	m, err := session.New(session.Options{Store: s, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -122,21 +123,4 @@ func RunOutage(t *testing.T, s session.Store, p *Proxy) {
 	if code != 200 || v.Visits != 3 {
 		t.Errorf("after the store came back: %d %+v; want 200 and visit 3", code, v)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
