@@ -1,7 +1,8 @@
-// Package wiretest provides what the gateway protocols' framing and server
-// tests share: a fake net.Conn and byte builders that write SCGI, uwsgi and
-// FastCGI wire data straight from the specifications, independently of the
-// encoders under test. It is for tests only.
+// Package wiretest provides what the gateway protocols' framing, server
+// and client tests share: a fake net.Conn, byte builders that write SCGI,
+// uwsgi and FastCGI wire data straight from the specifications,
+// independently of the encoders under test, and [Backend], a fake server
+// on a real socket. It is for tests only.
 package wiretest
 
 import (
