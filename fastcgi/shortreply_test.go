@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // A reply without Content-Length that has arrived whole, END_REQUEST
@@ -44,18 +46,8 @@ func TestTransportShortReplyLength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
 			next := make(chan struct{})
-			go func() {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
+			b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 				readRequest(c)
 				for i, w := range tt.writes {
 					if i > 0 {
@@ -64,8 +56,8 @@ func TestTransportShortReplyLength(t *testing.T) {
 					c.Write(w)
 				}
 				io.Copy(io.Discard, c)
-			}()
-			tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+			})
+			tr := &Transport{Addr: b.Addr(), Logger: quiet()}
 			defer tr.Close()
 			req, _ := http.NewRequest("GET", "http://x/hello.php", nil)
 			resp, err := tr.RoundTrip(req)
@@ -77,9 +69,9 @@ func TestTransportShortReplyLength(t *testing.T) {
 				t.Errorf("ContentLength = %d, want %d", resp.ContentLength, tt.wantLen)
 			}
 			close(next)
-			b, err := io.ReadAll(resp.Body)
-			if string(b) != tt.body || (err != nil) != tt.wantErr {
-				t.Errorf("body %d bytes, err %v; want %d bytes, error %v", len(b), err, len(tt.body), tt.wantErr)
+			body, err := io.ReadAll(resp.Body)
+			if string(body) != tt.body || (err != nil) != tt.wantErr || b.Accepted() != 1 {
+				t.Errorf("body %d bytes, err %v, over %d connections; want %d bytes, error %v, 1 connection", len(body), err, b.Accepted(), len(tt.body), tt.wantErr)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/gateway"
 	"github.com/gopaste/gopaste/internal/logbuf"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 func TestScriptSplit(t *testing.T) {
@@ -187,30 +188,20 @@ func TestTransportPoolBound(t *testing.T) {
 }
 
 func TestTransportStderrToLog(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		readRequest(c)
 		out := AppendRecord(nil, TypeStderr, 1, []byte("PHP Warning: oops\n"))
 		out = AppendRecord(out, TypeStdout, 1, []byte("Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nFile not found."))
 		out = AppendRecord(out, TypeStdout, 1, nil)
 		out = AppendEndRequest(out, 1, EndRequest{})
 		c.Write(out)
-	}()
+	})
 	var logs logbuf.Buffer
-	tr := &Transport{Addr: l.Addr().String(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	tr := &Transport{Addr: b.Addr(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	defer tr.Close()
 	code, body, _ := do(t, tr, "GET", "http://x/missing.php", "")
-	if code != 404 || body != "File not found." {
-		t.Errorf("got %d %q", code, body)
+	if code != 404 || body != "File not found." || b.Accepted() != 1 {
+		t.Errorf("got %d %q over %d connections, want 1", code, body, b.Accepted())
 	}
 	if s := logs.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "PHP Warning: oops") {
 		t.Errorf("log = %q", s)
@@ -218,23 +209,11 @@ func TestTransportStderrToLog(t *testing.T) {
 }
 
 func TestTransportIncompleteReply(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			readRequest(c)
-			c.Write(AppendRecord(nil, TypeStdout, 1, []byte("Status: 200 OK\r\n\r\npart")))
-			c.Close()
-		}
-	}()
-	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
+		readRequest(c)
+		c.Write(AppendRecord(nil, TypeStdout, 1, []byte("Status: 200 OK\r\n\r\npart")))
+	})
+	tr := &Transport{Addr: b.Addr(), Logger: quiet()}
 	defer tr.Close()
 	req, _ := http.NewRequest("GET", "http://x/", nil)
 	resp, err := tr.RoundTrip(req)
@@ -277,25 +256,13 @@ func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandl
 // request although asked to keep the connection (uWSGI does) must not cost
 // a failed request, with or without a body.
 func TestTransportBackendIgnoresKeepConn(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			readRequest(c)
-			out := AppendRecord(nil, TypeStdout, 1, []byte("Status: 200 OK\r\n\r\nok"))
-			out = AppendRecord(out, TypeStdout, 1, nil)
-			c.Write(AppendEndRequest(out, 1, EndRequest{}))
-			c.Close()
-		}
-	}()
-	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
+		readRequest(c)
+		out := AppendRecord(nil, TypeStdout, 1, []byte("Status: 200 OK\r\n\r\nok"))
+		out = AppendRecord(out, TypeStdout, 1, nil)
+		c.Write(AppendEndRequest(out, 1, EndRequest{}))
+	})
+	tr := &Transport{Addr: b.Addr(), Logger: quiet()}
 	defer tr.Close()
 	for i := 0; i < 5; i++ {
 		if code, body, _ := do(t, tr, "POST", "http://x/", "body"); code != 200 || body != "ok" {
@@ -312,33 +279,18 @@ func TestTransportBackendIgnoresKeepConn(t *testing.T) {
 // at all) still give their connection back to the pool: the Transport
 // reads on to END_REQUEST.
 func TestTransportReuseAfterFramedBody(t *testing.T) {
-	raw, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &countListener{Listener: raw}
-	defer l.Close()
-	go func() {
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		for {
-			c, err := l.Accept()
-			if err != nil {
+			readRequest(c)
+			reply := AppendRecord(nil, TypeStdout, 1, []byte("Content-Length: 2\r\n\r\noktrailing"))
+			reply = AppendRecord(reply, TypeStdout, 1, nil)
+			reply = AppendRecord(reply, TypeEndRequest, 1, []byte{0, 0, 0, 0, StatusRequestComplete, 0, 0, 0})
+			if _, err := c.Write(reply); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for {
-					readRequest(c)
-					reply := AppendRecord(nil, TypeStdout, 1, []byte("Content-Length: 2\r\n\r\noktrailing"))
-					reply = AppendRecord(reply, TypeStdout, 1, nil)
-					reply = AppendRecord(reply, TypeEndRequest, 1, []byte{0, 0, 0, 0, StatusRequestComplete, 0, 0, 0})
-					if _, err := c.Write(reply); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	tr := &Transport{Addr: raw.Addr().String(), MaxConns: 1, Logger: quiet()}
+	})
+	tr := &Transport{Addr: b.Addr(), MaxConns: 1, Logger: quiet()}
 	defer tr.Close()
 	for i, method := range []string{"GET", "HEAD", "GET", "GET"} {
 		req, _ := http.NewRequest(method, "http://x/", nil)
@@ -356,7 +308,7 @@ func TestTransportReuseAfterFramedBody(t *testing.T) {
 			t.Errorf("request %d (%s): body %q, length %d, err %v; want %q, 2", i, method, b, resp.ContentLength, err, want)
 		}
 	}
-	if n := l.total.Load(); n != 1 {
+	if n := b.Accepted(); n != 1 {
 		t.Errorf("%d connections for 4 requests, want 1 reused", n)
 	}
 }
@@ -365,23 +317,13 @@ func TestTransportReuseAfterFramedBody(t *testing.T) {
 // Content-Length closes the connection, so a backend waiting for the rest
 // of STDIN does not hold the request forever.
 func TestTransportBrokenBodyIssue12(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	hold := make(chan struct{})
 	defer close(hold)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		readRequest(c) // waits for the empty STDIN
 		<-hold
-	}()
-	tr := &Transport{Addr: l.Addr().String(), Logger: quiet()}
+	})
+	tr := &Transport{Addr: b.Addr(), Logger: quiet()}
 	defer tr.Close()
 	req, _ := http.NewRequest("POST", "http://x/", io.NopCloser(io.MultiReader(strings.NewReader("hello"), iotest.ErrReader(io.ErrUnexpectedEOF))))
 	req.ContentLength = 10
