@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -48,23 +49,9 @@ func TestProxyFactory(t *testing.T) {
 // TestProxyEmptyReply502 pins the interop rule: a backend that closes
 // without replying (uWSGI given a modifier1 it has no plugin for) is a 502.
 func TestProxyEmptyReply502(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			io.CopyN(io.Discard, c, 4)
-			c.Close()
-		}
-	}()
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) { io.CopyN(io.Discard, c, 4) })
 	p, _ := registry.Default.Lookup(registry.App, "uwsgi_proxy")
-	c := newConfig(registry.App, "app:py", "backends", l.Addr().String(), "modifier1", "5")
+	c := newConfig(registry.App, "app:py", "backends", b.Addr(), "modifier1", "5")
 	h, err := p.App(c)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // countingListener counts the connections accepted and those still open.
@@ -263,53 +264,30 @@ func TestKeepAliveContentLengthMismatch(t *testing.T) {
 }
 
 // rawKeepServer accepts connections and answers each request on them with
-// reply; close says whether to close after each reply. It returns the
-// address and the count of accepted connections.
-func rawKeepServer(t *testing.T, reply string, closeAfter func(n int) bool) (string, *atomic.Int32) {
+// reply; closeAfter says whether to close after the nth reply.
+func rawKeepServer(t *testing.T, reply string, closeAfter func(n int) bool) *wiretest.Backend {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var accepted atomic.Int32
 	var served atomic.Int32
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return wiretest.Serve(t, "tcp", func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			_, vars, err := ReadPacket(br, 0)
 			if err != nil {
 				return
 			}
-			accepted.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					_, vars, err := ReadPacket(br, 0)
-					if err != nil {
-						return
-					}
-					var clen int64
-					for _, v := range vars {
-						if v.Name == "CONTENT_LENGTH" {
-							clen, _ = strconv.ParseInt(v.Value, 10, 64)
-						}
-					}
-					io.CopyN(io.Discard, br, clen)
-					io.WriteString(c, reply)
-					if closeAfter(int(served.Add(1))) {
-						return
-					}
+			var clen int64
+			for _, v := range vars {
+				if v.Name == "CONTENT_LENGTH" {
+					clen, _ = strconv.ParseInt(v.Value, 10, 64)
 				}
-			}()
+			}
+			io.CopyN(io.Discard, br, clen)
+			io.WriteString(c, reply)
+			if closeAfter(int(served.Add(1))) {
+				return
+			}
 		}
-	}()
-	return l.Addr().String(), &accepted
+	})
 }
 
 func TestKeepAliveNeedsTheAck(t *testing.T) {
@@ -322,8 +300,8 @@ func TestKeepAliveNeedsTheAck(t *testing.T) {
 		"Status: 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", // CGI form
 		"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nok",                     // not framed
 	} {
-		addr, accepted := rawKeepServer(t, reply, func(int) bool { return false })
-		tr := keepTransport(t, addr)
+		b := rawKeepServer(t, reply, func(int) bool { return false })
+		tr := keepTransport(t, b.Addr())
 		for range 3 {
 			req, _ := http.NewRequest("GET", "http://x/", nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -340,7 +318,7 @@ func TestKeepAliveNeedsTheAck(t *testing.T) {
 			res.Body.Close()
 			cancel()
 		}
-		if a := accepted.Load(); a != 3 {
+		if a := b.Accepted(); a != 3 {
 			t.Errorf("%q: 3 requests took %d connections, want 3", reply, a)
 		}
 	}
@@ -349,16 +327,16 @@ func TestKeepAliveNeedsTheAck(t *testing.T) {
 func TestKeepAliveRetriesAClosedConnection(t *testing.T) {
 	// The backend offers keep-alive but closes after every other reply,
 	// as a worker stopping between requests does.
-	addr, accepted := rawKeepServer(t, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+	b := rawKeepServer(t, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
 		func(n int) bool { return n%2 == 0 })
-	tr := keepTransport(t, addr)
+	tr := keepTransport(t, b.Addr())
 	for i := range 6 {
 		if code, _, got := do(t, tr, "GET", "http://x/", ""); code != 200 || got != "ok" {
 			t.Fatalf("request %d: %d %q", i, code, got)
 		}
 		time.Sleep(10 * time.Millisecond) // let the close arrive
 	}
-	if a := accepted.Load(); a != 3 {
+	if a := b.Accepted(); a != 3 {
 		t.Errorf("%d connections, want 3", a)
 	}
 	// A request with a body is not sent again: the backend may have read

@@ -191,22 +191,8 @@ type syncWriter struct {
 func (s *syncWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
 
 func TestEmptyReplyNamesModifier(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			io.CopyN(io.Discard, c, 4)
-			c.Close()
-		}
-	}()
-	_, err = (&Transport{Addr: l.Addr().String(), Modifier1: 5}).RoundTrip(mustRequest("GET", "http://x/", nil))
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) { io.CopyN(io.Discard, c, 4) })
+	_, err := (&Transport{Addr: b.Addr(), Modifier1: 5}).RoundTrip(mustRequest("GET", "http://x/", nil))
 	var e *EmptyReplyError
 	if !errors.As(err, &e) || e.Modifier1 != 5 || !strings.Contains(err.Error(), "modifier1 5") {
 		t.Errorf("err = %v, want EmptyReplyError naming modifier1 5", err)
@@ -214,28 +200,18 @@ func TestEmptyReplyNamesModifier(t *testing.T) {
 }
 
 func TestTransportCGIReply(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		ReadPacket(bufio.NewReader(c), 0)
 		io.WriteString(c, "Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope")
-		c.Close()
-	}()
-	resp, err := (&Transport{Addr: l.Addr().String()}).RoundTrip(mustRequest("GET", "http://x/", nil))
+	})
+	resp, err := (&Transport{Addr: b.Addr()}).RoundTrip(mustRequest("GET", "http://x/", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 404 || string(b) != "nope" || resp.Header.Get("Content-Type") != "text/plain" {
-		t.Errorf("got %d %q %v", resp.StatusCode, b, resp.Header)
+	if resp.StatusCode != 404 || string(body) != "nope" || resp.Header.Get("Content-Type") != "text/plain" || b.Accepted() != 1 {
+		t.Errorf("got %d %q %v over %d connections, want 1", resp.StatusCode, body, resp.Header, b.Accepted())
 	}
 }
 
