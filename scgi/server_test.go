@@ -172,28 +172,11 @@ func TestTransportRoundTrip(t *testing.T) {
 // request.
 func fakeBackend(t *testing.T, reply func(c net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := ReadHeaders(br, 0); err != nil {
-					return
-				}
-				reply(c)
-			}()
+	return wiretest.Serve(t, "tcp", func(c net.Conn) {
+		if _, err := ReadHeaders(bufio.NewReader(c), 0); err == nil {
+			reply(c)
 		}
-	}()
-	return l.Addr().String()
+	}).Addr()
 }
 
 func TestTransportReplies(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/middleware/requestid"
 	"github.com/gopaste/gopaste/registry/registrytest"
 )
@@ -311,30 +312,10 @@ type smtpSink struct {
 
 func startSMTPSink(t *testing.T) *smtpSink {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{addr: l.Addr().String(), msgs: make(chan string, 10), rcpt: make(chan string, 10)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				s.serve(c)
-			}()
-		}
-	}()
+	s := &smtpSink{msgs: make(chan string, 10), rcpt: make(chan string, 10)}
+	b := &wiretest.Backend{Timeout: 10 * time.Second, Handle: s.serve}
+	b.Start(t)
+	s.addr = b.Addr()
 	return s
 }
 
