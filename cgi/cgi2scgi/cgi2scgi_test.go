@@ -13,11 +13,13 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gopaste/gopaste/apps/env"
 	"github.com/gopaste/gopaste/cgi"
 	"github.com/gopaste/gopaste/cli"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/scgi"
 )
@@ -98,26 +100,22 @@ func TestForwardToGopasteSCGI(t *testing.T) {
 	}
 }
 
-// fakeSCGI answers one connection with reply after reading the headers.
+// fakeSCGI answers the first connection with reply after reading the
+// headers; later ones (the proxy's probe after an empty reply) are closed
+// unanswered.
 func fakeSCGI(t *testing.T, reply string) (string, <-chan []scgi.Var) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	got := make(chan []scgi.Var, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
+	var n atomic.Int32
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
+		if n.Add(1) > 1 {
 			return
 		}
-		defer c.Close()
 		vars, _ := scgi.ReadHeaders(bufio.NewReader(c), 0)
 		got <- vars
 		io.WriteString(c, reply)
-	}()
-	return l.Addr().String(), got
+	})
+	return b.Addr(), got
 }
 
 func TestHTTPStatusLineBecomesStatus(t *testing.T) {
@@ -249,27 +247,17 @@ func TestNoAddress(t *testing.T) {
 // TestStreamsReply: the first part of the reply reaches stdout before the
 // SCGI server has written the rest.
 func TestStreamsReply(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	gate := make(chan struct{})
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		scgi.ReadHeaders(bufio.NewReader(c), 0)
 		io.WriteString(c, "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nfirst\n")
 		<-gate
 		io.WriteString(c, "last\n")
-	}()
+	})
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- Forward(context.Background(), Options{Addr: l.Addr().String(), Env: []string{"REQUEST_METHOD=GET"}, Stdin: strings.NewReader(""), Stdout: pw})
+		errc <- Forward(context.Background(), Options{Addr: b.Addr(), Env: []string{"REQUEST_METHOD=GET"}, Stdin: strings.NewReader(""), Stdout: pw})
 		pw.Close()
 	}()
 	br := bufio.NewReader(pr)
@@ -291,5 +279,8 @@ func TestStreamsReply(t *testing.T) {
 	}
 	if err := <-errc; err != nil {
 		t.Error(err)
+	}
+	if n := b.Accepted(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
 	}
 }
