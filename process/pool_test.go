@@ -613,3 +613,53 @@ func TestGuessStackSignal(t *testing.T) {
 		}
 	}
 }
+
+// blockingWriter is a client that takes its reply only when let go.
+type blockingWriter struct {
+	*httptest.ResponseRecorder
+	writing chan struct{} // closed at the first Write
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *blockingWriter) Write(b []byte) (int, error) {
+	w.once.Do(func() { close(w.writing) })
+	<-w.release
+	return w.ResponseRecorder.Write(b)
+}
+
+// A worker is free for the next request once its reply is read, not once
+// the client has taken it: a slow client does not hold the worker (nor
+// its kept connection) while a request waits in the queue.
+func TestWorkerFreeWhileReplyIsWritten(t *testing.T) {
+	p, _ := start(t, "uwsgi", Options{Workers: 1, Concurrency: 1})
+	slow := &blockingWriter{ResponseRecorder: httptest.NewRecorder(), writing: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.ServeHTTP(slow, httptest.NewRequest(http.MethodGet, "/", nil))
+	}()
+	select {
+	case <-slow.writing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first reply never reached its client")
+	}
+	next := make(chan string, 1)
+	go func() {
+		_, n := get(p, "/accepts")
+		next <- n
+	}()
+	select {
+	case n := <-next:
+		if n != "1" {
+			t.Errorf("the worker accepted %s connections, want 1: the kept connection was not handed on", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the next request waited for the slow client of the one before")
+	}
+	close(slow.release)
+	<-done
+	if !strings.HasPrefix(slow.Body.String(), "pid=") {
+		t.Errorf("slow client got %d %q", slow.Code, slow.Body.String())
+	}
+}

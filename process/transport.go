@@ -61,6 +61,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("process: request did not come through the pool")
 	}
 	res, err := p.roundTrip(req, rq)
+	if err == nil {
+		// The worker is free once its reply is read, not once the
+		// client has it: the next queued request goes to it while this
+		// one's reply is still being written to a slow client.
+		if res.Body == http.NoBody {
+			p.release(rq, false)
+		} else {
+			res.Body = &releasingBody{ReadCloser: res.Body, release: func() { p.release(rq, false) }}
+		}
+	}
 	if p.opts.Observe != nil {
 		switch {
 		case err != nil && req.Context().Err() != nil:
@@ -208,6 +218,28 @@ func (g *guardedBody) cut() {
 	g.mu.Lock()
 	g.isCut = true
 	g.mu.Unlock()
+}
+
+// releasingBody is a worker's reply body that frees the worker when it
+// has been read to its end, or closed.
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }
 
 var _ http.RoundTripper = (*transport)(nil)

@@ -359,6 +359,7 @@ type keptBody struct {
 	pc     *PoolConn // pc.Reader, for a chunked body's last line
 	left   int64     // bytes to the end of a Content-Length body; -1 when chunked
 	ended  bool
+	done   bool // ended, and the connection handed back
 	closed bool
 }
 
@@ -377,6 +378,9 @@ func (b *keptBody) Read(p []byte) (int, error) {
 	if b.closed {
 		return 0, errBodyClosed
 	}
+	if b.done {
+		return 0, io.EOF
+	}
 	n, err := b.r.Read(p)
 	switch {
 	case b.left > 0:
@@ -388,6 +392,17 @@ func (b *keptBody) Read(p []byte) (int, error) {
 		line, lerr := b.pc.Reader.ReadSlice('\n')
 		b.ended = lerr == nil && (string(line) == "\r\n" || string(line) == "\n")
 		b.left = 0
+	}
+	if b.ended {
+		// The reply has ended: its connection goes back now, with the
+		// last bytes, rather than at Close, so that the next request
+		// can use it while this reply is still being written to its
+		// client.
+		b.done = true
+		b.x.finish(b.pool, b.pc, true)
+		if err == nil {
+			err = io.EOF
+		}
 	}
 	return n, err
 }
