@@ -538,3 +538,34 @@ func TestKeepAliveRetryDialsNew(t *testing.T) {
 		t.Errorf("the retried GET took %d new connections, want 1", n)
 	}
 }
+
+// A kept connection goes back to the pool when its reply has been read
+// to the end, before the body is closed (a proxy closes it only after
+// writing the reply to its client), and the Close that follows is free.
+func TestKeepAliveConnectionBackAtEnd(t *testing.T) {
+	l, addr := keepServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello")
+	}))
+	tr := keepTransport(t, addr)
+	req, _ := http.NewRequest("GET", "http://x/", nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(res.Body); err != nil || string(b) != "hello" {
+		t.Fatalf("body %q, %v", b, err)
+	}
+	// The first body is still open: the second request must find its
+	// connection idle.
+	if code, _, got := do(t, tr, "GET", "http://x/", ""); code != 200 || got != "hello" {
+		t.Fatalf("second request: %d %q", code, got)
+	}
+	if a := l.accepted.Load(); a != 1 {
+		t.Errorf("two requests took %d connections, want 1", a)
+	}
+	start := time.Now()
+	res.Body.Close()
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("Close after the end of the body took %v", d)
+	}
+}

@@ -321,10 +321,11 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 // the reply, and the request's context did not close the connection.
 // Otherwise pc is closed.
 func (x *exchange) finish(pool *Pool, pc *PoolConn, ended bool) {
-	if ended {
-		ended = sentWhole(x.written) && pc.Reader.Buffered() == 0
-	}
 	x.once.Do(func() {
+		// Once: the outcome of the write is received only once.
+		if ended {
+			ended = sentWhole(x.written) && pc.Reader.Buffered() == 0
+		}
 		pool.Put(pc, x.stop() && ended)
 	})
 }
