@@ -116,10 +116,15 @@ func AppendRecord(dst []byte, t RecordType, id uint16, content []byte) []byte {
 	if len(content) > MaxContent {
 		panic("fastcgi: record content over 65535 bytes")
 	}
-	p := pad(len(content))
-	dst = append(dst, Version1, byte(t), byte(id>>8), byte(id), byte(len(content)>>8), byte(len(content)), byte(p), 0)
+	dst = appendHeader(dst, t, id, len(content))
 	dst = append(dst, content...)
-	return append(dst, make([]byte, p)...)
+	return append(dst, make([]byte, pad(len(content)))...)
+}
+
+// appendHeader appends the header of a record of type t with n bytes of
+// content (at most MaxContent) and the padding pad(n).
+func appendHeader(dst []byte, t RecordType, id uint16, n int) []byte {
+	return append(dst, Version1, byte(t), byte(id>>8), byte(id), byte(n>>8), byte(n), byte(pad(n)), 0)
 }
 
 // AppendStream appends content as records of type t, split at MaxContent.
@@ -202,12 +207,16 @@ func appendLen(dst []byte, n int) []byte {
 // to dst, as a byte stream that AppendStream then cuts into records.
 func AppendPairs(dst []byte, pairs []Pair) []byte {
 	for _, p := range pairs {
-		dst = appendLen(dst, len(p.Name))
-		dst = appendLen(dst, len(p.Value))
-		dst = append(dst, p.Name...)
-		dst = append(dst, p.Value...)
+		dst = appendPair(dst, p.Name, p.Value)
 	}
 	return dst
+}
+
+func appendPair(dst []byte, name, value string) []byte {
+	dst = appendLen(dst, len(name))
+	dst = appendLen(dst, len(value))
+	dst = append(dst, name...)
+	return append(dst, value...)
 }
 
 // ParsePairs decodes a complete name-value pair stream, calling fn for each

@@ -225,22 +225,19 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	pairs := make([]Pair, len(vars))
-	for i, v := range vars {
-		pairs[i] = Pair{v.Name, v.Value}
-	}
 	hasBody := req.Body != nil && req.Body != http.NoBody && req.ContentLength > 0
 	flags := uint8(FlagKeepConn)
 	if t.NoKeepConn || t.keep.Load() == keepIgnored {
 		flags = 0
 	}
 	const id = 1
-	head := AppendBeginRequest(make([]byte, 0, 1024), id, BeginRequest{Role: RoleResponder, Flags: flags})
-	head = AppendStream(head, TypeParams, id, AppendPairs(nil, pairs))
-	head = AppendRecord(head, TypeParams, id, nil)
+	xb := exchangeBufs.Get().(*exchangeBuf)
+	head := AppendBeginRequest(xb.head[:0], id, BeginRequest{Role: RoleResponder, Flags: flags})
+	head = appendParams(head, id, vars)
 	if !hasBody {
 		head = AppendRecord(head, TypeStdin, id, nil)
 	}
+	xb.head = head
 
 	addr := t.Addr
 	if addr == "" {
@@ -250,11 +247,12 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := t.get(ctx, addr)
 		if err != nil {
+			xb.free()
 			return nil, err
 		}
-		resp, err := t.exchange(ctx, c, req, head, hasBody, addr)
+		resp, err := t.exchange(ctx, c, req, xb, hasBody, addr)
 		if err == nil {
-			return resp, nil
+			return resp, nil // xb is the body's until it ends
 		}
 		var se *staleError
 		if errors.As(err, &se) && reused && !hasBody && attempt == 0 {
@@ -266,8 +264,66 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 		if se != nil {
 			err = se.err
 		}
+		xb.free()
 		return nil, err
 	}
+}
+
+// appendParams appends the PARAMS stream of request id holding vars and
+// the empty record that ends it. The pairs are encoded in place after
+// the first record's header, which is written once their length is
+// known; a stream over MaxContent bytes (64 KiB of headers) is cut into
+// records afterwards.
+func appendParams(dst []byte, id uint16, vars []cgivars.Pair) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	for _, v := range vars {
+		dst = appendPair(dst, v.Name, v.Value)
+	}
+	switch n := len(dst) - start - HeaderSize; {
+	case n == 0:
+		dst = dst[:start] // no pairs: only the end of the stream
+	case n <= MaxContent:
+		appendHeader(dst[:start], TypeParams, id, n) // over the room left for it
+		dst = append(dst, make([]byte, pad(n))...)
+	default:
+		stream := append([]byte(nil), dst[start+HeaderSize:]...)
+		dst = AppendStream(dst[:start], TypeParams, id, stream)
+	}
+	return AppendRecord(dst, TypeParams, id, nil)
+}
+
+// exchangeBuf is what a request needs besides its connection, kept for
+// the next request (exchangeBufs) once its reply has been read: the
+// buffer its records are written from, and the readers of its reply.
+// Without it each request allocated some 9 KiB, most of the gateway's
+// garbage.
+type exchangeBuf struct {
+	head   []byte        // the request's records up to its body
+	rr     Reader        // the reply's records
+	sr     stdoutReader  // their STDOUT stream
+	stdout *bufio.Reader // over sr: the reply gateway.ReadReply reads
+}
+
+var exchangeBufs = sync.Pool{New: func() any {
+	xb := &exchangeBuf{head: make([]byte, 0, 1024)}
+	xb.stdout = bufio.NewReaderSize(&xb.sr, 4096)
+	return xb
+}}
+
+// start readies xb's readers for the reply on br.
+func (xb *exchangeBuf) start(br *bufio.Reader, log *slog.Logger, addr string) {
+	xb.rr.Reset(br)
+	xb.sr = stdoutReader{br: br, id: 1, log: log, addr: addr, rr: &xb.rr}
+	xb.stdout.Reset(&xb.sr)
+}
+
+// free gives xb back for another request; nothing may use it after.
+func (xb *exchangeBuf) free() {
+	xb.rr.Reset(nil)
+	xb.sr = stdoutReader{}
+	xb.stdout.Reset(&xb.sr)
+	exchangeBufs.Put(xb)
 }
 
 // staleError marks a failure before any byte of reply arrived.
@@ -276,9 +332,15 @@ type staleError struct{ err error }
 func (e *staleError) Error() string { return e.err.Error() }
 func (e *staleError) Unwrap() error { return e.err }
 
-// exchange sends the request on c and reads the reply's headers.
-func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Request, head []byte, hasBody bool, addr string) (*http.Response, error) {
-	stop := context.AfterFunc(ctx, func() { c.Conn.Close() })
+// exchange sends the request (xb.head, then the body) on c and reads the
+// reply's headers. On success the response body owns xb.
+func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Request, xb *exchangeBuf, hasBody bool, addr string) (*http.Response, error) {
+	stop := noStop
+	if ctx.Done() != nil {
+		// The proxy's direct path sends a context that is never
+		// cancelled (context.WithoutCancel) and needs no watch.
+		stop = context.AfterFunc(ctx, func() { c.Conn.Close() })
+	}
 	fail := func(err error) (*http.Response, error) {
 		stop()
 		t.put(c, false)
@@ -287,7 +349,7 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 		}
 		return nil, err
 	}
-	if _, err := c.Conn.Write(head); err != nil {
+	if _, err := c.Conn.Write(xb.head); err != nil {
 		return fail(&staleError{fmt.Errorf("fastcgi: write to %s: %w", addr, err)})
 	}
 	var bodyDone chan error
@@ -306,8 +368,8 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 	if t.ResponseHeaderTimeout > 0 {
 		c.Conn.SetReadDeadline(time.Now().Add(t.ResponseHeaderTimeout))
 	}
-	sr := &stdoutReader{br: c.Reader, id: 1, log: t.logger(), addr: addr}
-	stdout := bufio.NewReaderSize(sr, 4096)
+	xb.start(c.Reader, t.logger(), addr)
+	sr, stdout := &xb.sr, xb.stdout
 	resp, err := gateway.ReadReply(stdout, req, t.MaxResponseHeaderBytes)
 	if err != nil && hasBody {
 		// A body that could not be read closed the connection: say so
@@ -340,9 +402,11 @@ func (t *Transport) exchange(ctx context.Context, c *clientConn, req *http.Reque
 			resp.ContentLength = n
 		}
 	}
-	resp.Body = &clientBody{t: t, c: c, sr: sr, body: resp.Body, r: stdout, stop: stop, bodyDone: bodyDone}
+	resp.Body = &clientBody{t: t, c: c, xb: xb, sr: sr, body: resp.Body, r: stdout, stop: stop, bodyDone: bodyDone}
 	return resp, nil
 }
+
+func noStop() bool { return true }
 
 func isReset(err error) bool {
 	var oe *net.OpError
@@ -390,9 +454,6 @@ type stdoutReader struct {
 }
 
 func (s *stdoutReader) Read(p []byte) (int, error) {
-	if s.rr == nil {
-		s.rr = NewReader(s.br)
-	}
 	for len(s.left) == 0 {
 		if s.ended {
 			if s.endErr != nil {
@@ -470,6 +531,7 @@ func (s *stdoutReader) bufferedLength(stdout *bufio.Reader) (n int64, ok bool) {
 type clientBody struct {
 	t        *Transport
 	c        *clientConn
+	xb       *exchangeBuf // sr, body and r are in it until release
 	sr       *stdoutReader
 	body     io.Reader     // the reply body, as gateway.ReadReply frames it
 	r        *bufio.Reader // the STDOUT stream under it
@@ -536,6 +598,10 @@ func (b *clientBody) release(reusable bool) {
 			b.c.Conn.SetReadDeadline(time.Time{})
 		}
 		b.t.put(b.c, reusable)
+		// b.err is set: Read and Close touch nothing of xb again.
+		b.sr, b.body, b.r = nil, nil, nil
+		b.xb.free()
+		b.xb = nil
 	})
 }
 
