@@ -31,9 +31,14 @@ func (o Options) direct() bool {
 
 // serveDirect sends r to a backend through attempts and copies the reply
 // onto w; r is the proxy's own shallow copy of the client's request
-// (ServeHTTP's WithContext), whose fields may be replaced.
-func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
-	r.Header = outHeader(r.Header)
+// (ServeHTTP's WithContext), whose fields may be replaced. it, for
+// http_proxy, forwards 1xx heads until the reply's head is read.
+func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request, it *interim) {
+	if p.opts.HTTP {
+		r.Header = httpHeader(r)
+	} else {
+		r.Header = outHeader(r.Header)
+	}
 	if q := cleanQuery(r.URL.RawQuery); q != r.URL.RawQuery {
 		u := *r.URL
 		u.RawQuery = q
@@ -43,6 +48,9 @@ func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
 		r.Body = nil
 	}
 	res, err := (*attempts)(p).RoundTrip(r)
+	if it != nil {
+		it.stop()
+	}
 	if err != nil {
 		p.errorHandler(w, r, err)
 		return
@@ -65,6 +73,17 @@ func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
 		}
 		h[k] = v
 	}
+	// An HTTP reply's trailers, as ReverseProxy passes them on: the
+	// names the backend announced, announced to the client; after the
+	// body, their values, and any others under http.TrailerPrefix.
+	announced := len(res.Trailer)
+	if announced > 0 {
+		names := make([]string, 0, announced)
+		for k := range res.Trailer {
+			names = append(names, k)
+		}
+		h.Add("Trailer", strings.Join(names, ", "))
+	}
 	w.WriteHeader(res.StatusCode)
 	if res.Body == http.NoBody {
 		return
@@ -83,6 +102,23 @@ func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Value(http.ServerContextKey) != nil {
 			panic(http.ErrAbortHandler)
 		}
+		return
+	}
+	if len(res.Trailer) == 0 {
+		return
+	}
+	// Chunked to the client, whatever the body's length, for the
+	// trailers to follow it.
+	http.NewResponseController(w).Flush()
+	if len(res.Trailer) == announced {
+		for k, vs := range res.Trailer {
+			h[k] = append(h[k], vs...)
+		}
+		return
+	}
+	for k, vs := range res.Trailer {
+		k = http.TrailerPrefix + k
+		h[k] = append(h[k], vs...)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
-	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -66,10 +65,15 @@ func ReadOptions(c *registry.Config) Options {
 	return o
 }
 
-// NewHTTPTransport returns the transport http_proxy uses for b: an
-// http.Transport dialing b (TCP or unix socket) with o's connect and
-// response header timeouts and up to o.MaxIdleConns idle connections
-// (default 64), sending each request to b whatever its URL's host.
+// NewHTTPTransport returns the transport http_proxy uses for b, which
+// sends each request to b (TCP or unix socket) whatever its URL's host,
+// with o's connect and response header timeouts and up to
+// o.MaxIdleConns idle connections (default 64). A request it can write
+// exactly as net/http's Transport would goes over its own pool of kept
+// connections, written and read on the caller's goroutine (gopaste's
+// HTTP/1.1 client, httpclient.go); any other (an upgrade, a body of
+// unknown length, Expect: 100-continue...) goes through an
+// http.Transport.
 func NewHTTPTransport(b Backend, o Options) http.RoundTripper {
 	idle := o.MaxIdleConns
 	if idle == 0 {
@@ -92,7 +96,7 @@ func NewHTTPTransport(b Backend, o Options) http.RoundTripper {
 	if b.Network == "unix" {
 		host = "localhost"
 	}
-	return &hostTransport{t: t, host: host}
+	return newHTTPTransport(b, o, idle, &hostTransport{t: t, host: host})
 }
 
 // hostTransport points each request at its backend.
@@ -123,21 +127,11 @@ func (h *hostTransport) CloseIdleConnections() { h.t.CloseIdleConnections() }
 // dropped) headers, keeps the client's Host header and drops the headers
 // no backend gets (cgivars.Forbidden: Proxy and names with an
 // underscore), as the gateway proxies do.
+// It is the Rewrite of http_proxy's requests that take
+// httputil.ReverseProxy; the others get the same headers from the same
+// function (forwardHeader).
 func HTTPRewrite(pr *httputil.ProxyRequest) {
-	for k := range pr.Out.Header {
-		if cgivars.Forbidden(k) {
-			delete(pr.Out.Header, k)
-		}
-	}
-	if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
-		pr.Out.Header["X-Forwarded-For"] = xff
-	}
-	pr.SetXForwarded()
-	if prefix := mount.ScriptName(pr.In.Context()); prefix != "" {
-		pr.Out.Header.Set("X-Forwarded-Prefix", prefix)
-	} else {
-		pr.Out.Header.Del("X-Forwarded-Prefix")
-	}
+	forwardHeader(pr.In, pr.Out.Header)
 }
 
 func httpProxyFactory(c *registry.Config) (http.Handler, error) {
@@ -148,7 +142,7 @@ func httpProxyFactory(c *registry.Config) (http.Handler, error) {
 	if o.ServerName != "" {
 		return nil, c.Errorf("server_name", "is for the gateway proxies (SERVER_NAME); http_proxy sends the client's Host")
 	}
-	o.Rewrite = HTTPRewrite
+	o.HTTP = true
 	o.NewTransport = func(b Backend) http.RoundTripper { return NewHTTPTransport(b, o) }
 	p, err := New(o)
 	if err != nil {

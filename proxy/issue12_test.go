@@ -57,6 +57,11 @@ func (h *records) at(level slog.Level) []string {
 // (httpoxy) and underscore names by the rule the gateway proxies use, and
 // replaces a client's X-Forwarded-Prefix.
 func TestHTTPProxyDropsForbiddenHeadersIssue12(t *testing.T) {
+	t.Run("reverseproxy", func(t *testing.T) { testHTTPProxyDropsForbiddenHeadersIssue12(t, newProxy) })
+	t.Run("http", func(t *testing.T) { testHTTPProxyDropsForbiddenHeadersIssue12(t, newHTTPProxy) })
+}
+
+func testHTTPProxyDropsForbiddenHeadersIssue12(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	var seen http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r.Header.Clone()
@@ -193,6 +198,11 @@ func TestServerNameKeyIssue12(t *testing.T) {
 // for a size limit in front, not 502; the backend is not marked down and
 // nothing is logged as a warning.
 func TestClientBodyErrorIssue12(t *testing.T) {
+	t.Run("reverseproxy", func(t *testing.T) { testClientBodyErrorIssue12(t, newProxy) })
+	t.Run("http", func(t *testing.T) { testClientBodyErrorIssue12(t, newHTTPProxy) })
+}
+
+func testClientBodyErrorIssue12(t *testing.T, newProxy func(*testing.T, Options) *Proxy) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 	}))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"os"
 	"strings"
@@ -35,6 +36,13 @@ type Options struct {
 	// RequireLength too (the gateway protocols' proxies), requests are
 	// served without httputil.ReverseProxy (see the package doc).
 	Rewrite func(*httputil.ProxyRequest)
+	// HTTP makes the proxy http_proxy: the backends are HTTP servers
+	// (NewTransport returns NewHTTPTransport's transports, or any
+	// http.RoundTripper), and every request gets the headers HTTPRewrite
+	// sets. Requests that need nothing of httputil.ReverseProxy are
+	// served without it, the others through it with HTTPRewrite (see
+	// the package doc). Rewrite and RequireLength must be unset.
+	HTTP bool
 	// Balance is "round_robin" (default) or "least_conn".
 	Balance string
 	// HealthCheckInterval, when positive, sends GET HealthCheckPath to every
@@ -114,6 +122,9 @@ func New(opts Options) (*Proxy, error) {
 	if opts.Retries < 0 || opts.MaxBodySpool < 0 {
 		return nil, errors.New("proxy: negative retries or max_body_spool")
 	}
+	if opts.HTTP && (opts.Rewrite != nil || opts.RequireLength) {
+		return nil, errors.New("proxy: HTTP with a Rewrite or RequireLength")
+	}
 	if opts.HealthCheckPath == "" {
 		opts.HealthCheckPath = "/"
 	}
@@ -145,7 +156,9 @@ func New(opts Options) (*Proxy, error) {
 		p.backends = append(p.backends, be)
 	}
 	rewrite := opts.Rewrite
-	if rewrite == nil {
+	if opts.HTTP {
+		rewrite = HTTPRewrite
+	} else if rewrite == nil {
 		rewrite = func(pr *httputil.ProxyRequest) {
 			// Keep the chain of earlier hops; the transport adds ours.
 			if xff := pr.In.Header["X-Forwarded-For"]; len(xff) > 0 {
@@ -241,8 +254,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// on the half-close too, when it has none. The direct path needs none
 	// without a Timeout (nothing else cancels it before it returns), and
 	// saves the transport registering its watch on one.
+	direct := p.opts.direct() || p.opts.HTTP && p.opts.FlushInterval <= 0 && plainHTTP(r)
 	ctx := context.WithoutCancel(r.Context())
-	if !p.opts.direct() {
+	if !direct {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
@@ -252,11 +266,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, p.opts.Timeout)
 		defer cancel()
 	}
-	if p.opts.direct() {
-		p.serveDirect(w, r.WithContext(ctx))
+	if !direct {
+		p.rp.ServeHTTP(w, r.WithContext(ctx))
 		return
 	}
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	var it *interim
+	if p.opts.HTTP {
+		// An HTTP backend's 1xx heads (103 Early Hints) reach the
+		// client, as through ReverseProxy.
+		it = newInterim(w)
+		ctx = httptrace.WithClientTrace(ctx, &it.trace)
+	}
+	p.serveDirect(w, r.WithContext(ctx), it)
 }
 
 // Status returns the HTTP status a proxy error maps to: for the client's

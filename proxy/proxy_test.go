@@ -55,7 +55,7 @@ func newProxy(t *testing.T, o Options) *Proxy {
 	if o.NewTransport == nil {
 		o.NewTransport = func(b Backend) http.RoundTripper { return NewHTTPTransport(b, o) }
 	}
-	if o.Rewrite == nil {
+	if o.Rewrite == nil && !o.HTTP {
 		o.Rewrite = HTTPRewrite
 	}
 	if o.Logger == nil {
@@ -91,13 +91,24 @@ func newDirectProxy(t *testing.T, o Options) *Proxy {
 	return p
 }
 
-// bothPaths runs test on the proxy as http_proxy builds it
-// (httputil.ReverseProxy) and as the gateway proxies build it
-// (serveDirect), over the same HTTP backends: balancing, retries, health,
-// timeouts, streaming and logging are the same on both.
+// newHTTPProxy is newProxy as http_proxy builds it (Options.HTTP): its
+// plain requests are served without httputil.ReverseProxy, over
+// NewHTTPTransport's own client.
+func newHTTPProxy(t *testing.T, o Options) *Proxy {
+	t.Helper()
+	o.HTTP, o.Rewrite = true, nil
+	return newProxy(t, o)
+}
+
+// bothPaths runs test on the proxy through httputil.ReverseProxy (with
+// HTTPRewrite), as the gateway proxies build it (serveDirect), and as
+// http_proxy builds it (Options.HTTP: serveDirect over gopaste's HTTP/1.1
+// client), over the same HTTP backends: balancing, retries, health,
+// timeouts, streaming and logging are the same on all three.
 func bothPaths(t *testing.T, test func(*testing.T, func(*testing.T, Options) *Proxy)) {
 	t.Run("reverseproxy", func(t *testing.T) { test(t, newProxy) })
 	t.Run("direct", func(t *testing.T) { test(t, newDirectProxy) })
+	t.Run("http", func(t *testing.T) { test(t, newHTTPProxy) })
 }
 
 func get(t *testing.T, h http.Handler, method, target string, body io.Reader) *httptest.ResponseRecorder {

@@ -307,7 +307,7 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 		res, stale, err := e.roundTrip(pc, req, head, p)
 		if err != nil && stale && pc.Reused {
 			p.CloseIdle()
-			if noBody && !retried && req.Context().Err() == nil {
+			if noBody && !retried && req.Context().Err() == nil && (!e.HTTP || replayable(req)) {
 				continue
 			}
 		}
@@ -388,11 +388,15 @@ func (b *keptBody) Read(p []byte) (int, error) {
 		b.left -= int64(n)
 		b.ended = b.left == 0
 	case b.left < 0 && err == io.EOF && !b.ended:
+		b.left = 0
+		if ended, ok := chunkedEnd(b.r); ok {
+			b.ended = ended // an HTTP reply's trailers were read
+			break
+		}
 		// The last chunk was read; an empty line (no trailers) ends
 		// the body.
 		line, lerr := b.pc.Reader.ReadSlice('\n')
 		b.ended = lerr == nil && (string(line) == "\r\n" || string(line) == "\n")
-		b.left = 0
 	}
 	if b.ended {
 		// The reply has ended: its connection goes back now, with the

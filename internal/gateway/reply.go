@@ -73,15 +73,16 @@ var (
 // ErrBadReply; other read errors (a timeout, a closed connection) are
 // returned as they are.
 func ReadReply(br *bufio.Reader, req *http.Request, max int) (*http.Response, error) {
-	res, _, err := parseReply(br, req, max)
+	res, _, err := parseReply(br, req, max, false)
 	return res, err
 }
 
 // parseReply is ReadReply, also reporting whether the backend offered to
 // keep the connection: an HTTP/1.1 status line with "Connection:
 // keep-alive" (read before the hop-by-hop headers go) and a body whose
-// end the reply frames (Content-Length, chunked, or none at all).
-func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Response, keep bool, err error) {
+// end the reply frames (Content-Length, chunked, or none at all). With
+// h1 the reply is an HTTP/1.x server's (see Exchange.HTTP and http1.go).
+func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *http.Response, keep bool, err error) {
 	if max <= 0 {
 		max = DefaultMaxHeaderBytes
 	}
@@ -104,6 +105,9 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 		if err != nil {
 			return nil, false, err
 		}
+		if code == 0 && h1 {
+			return nil, false, fmt.Errorf("%w: no status line", ErrBadReply)
+		}
 		if h, err = hr.header(); err != nil {
 			return nil, false, err
 		}
@@ -114,6 +118,11 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 				return nil, false, err
 			}
 		} else if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+			if h1 {
+				if err := got1xx(req, code, h); err != nil {
+					return nil, false, err
+				}
+			}
 			continue // an interim head: the final one follows
 		}
 		if code < 200 || code > 999 {
@@ -125,11 +134,24 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 		res.StatusCode, res.Status = code, strconv.Itoa(code)+" "+reason
 		break
 	}
-	delete(h, "Status")
 	// A CGI body ends with the output; an HTTP/1.1 one may be chunked.
 	chunked := !cgiForm && res.ProtoMinor >= 1 && len(h["Transfer-Encoding"]) > 0 &&
 		strings.EqualFold(textproto.TrimString(lastElem(h["Transfer-Encoding"])), "chunked")
 	keep = !cgiForm && res.ProtoMajor == 1 && res.ProtoMinor >= 1 && hasToken(h["Connection"], "keep-alive")
+	if h1 {
+		// An HTTP server's Status header is its own, passed on.
+		if chunked, err = transferHTTP(res, h); err != nil {
+			return nil, false, err
+		}
+		keep = keepHTTP(res, h)
+		if chunked {
+			if res.Trailer, err = announcedTrailer(h); err != nil {
+				return nil, false, err
+			}
+		}
+	} else {
+		delete(h, "Status")
+	}
 	RemoveHopByHop(h)
 	res.Header = h
 
@@ -141,7 +163,7 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 				err = errors.New("conflicting values")
 			}
 		}
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || h1 && !isDigits(textproto.TrimString(cls[0])) {
 			return nil, false, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
 		}
 		h["Content-Length"] = cls[:1]
@@ -150,6 +172,9 @@ func parseReply(br *bufio.Reader, req *http.Request, max int) (res *http.Respons
 		delete(h, "Content-Length")
 		res.TransferEncoding = []string{"chunked"}
 		body.r = httputil.NewChunkedReader(br)
+		if h1 {
+			body.r = newTrailerReader(br, hr, res)
+		}
 	}
 	switch {
 	case req != nil && req.Method == http.MethodHead:
@@ -391,6 +416,20 @@ type Exchange struct {
 	// ResponseHeaderTimeout bounds the wait for the reply's head once the
 	// request is sent; zero means no limit.
 	ResponseHeaderTimeout time.Duration
+	// HTTP says the backend is an HTTP/1.x server (the http_proxy
+	// client), not a gateway, and its reply is read as net/http's
+	// Transport reads one: it must start with a status line; interim 1xx
+	// heads go to the request's httptrace Got1xxResponse; a Status
+	// header is the server's own; Transfer-Encoding is "chunked" alone
+	// or refused; Content-Length is digits; a chunked body's trailers are
+	// read into Response.Trailer (the Trailer header's names before the
+	// body, their values at its end). With RoundTripPool, the connection
+	// is kept as HTTP/1.1 keeps it (unless the reply says Connection:
+	// close; an HTTP/1.0 reply only with keep-alive), and a request is
+	// sent again on a new connection after a kept one failed only when
+	// net/http would: no body, and GET, HEAD, OPTIONS or TRACE or an
+	// Idempotency-Key header.
+	HTTP bool
 }
 
 // shortReplyWait is how long a reply without Content-Length is given to
@@ -420,7 +459,10 @@ func (e Exchange) RoundTrip(c net.Conn, req *http.Request, head []byte) (*http.R
 func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *Pool) (res *http.Response, stale bool, err error) {
 	c, br := pc.Conn, pc.Reader
 	ctx := req.Context()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	stop := noStop
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { c.Close() })
+	}
 	written := make(chan error, 1)
 	x := &exchange{c: c, stop: stop, written: written, release: c.Close}
 	if pool != nil {
@@ -438,7 +480,7 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 	} else {
 		go x.send(head, req.Body, clen, e.ResponseHeaderTimeout, written)
 	}
-	res, keep, err := parseReply(br, req, e.MaxHeaderBytes)
+	res, keep, err := parseReply(br, req, e.MaxHeaderBytes, e.HTTP)
 	if err != nil {
 		x.close()
 		stale = errors.Is(err, ErrNoReply)
@@ -480,6 +522,10 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 	res.Body = &exchangeBody{ReadCloser: res.Body, x: x}
 	return res, false, nil
 }
+
+// noStop is the stop of an exchange whose context cannot be cancelled:
+// nothing to stop, and nothing closed the connection.
+func noStop() bool { return true }
 
 // exchange is one request's connection.
 type exchange struct {

@@ -407,7 +407,7 @@ func BenchmarkReadReply(b *testing.B) {
 	for b.Loop() {
 		sr.Reset(reply)
 		br.Reset(sr)
-		res, keep, err := parseReply(br, req, 0)
+		res, keep, err := parseReply(br, req, 0, false)
 		if err != nil || !keep {
 			b.Fatal(err, keep)
 		}
