@@ -5,7 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,48 +149,65 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 		add("HTTP_HOST", host)
 	}
 
-	hdr := r.Header
+	// This hop's X-Forwarded-For, -Host, -Prefix and -Proto replace the
+	// client's (under their canonical names, as Header.Set would); the
+	// headers go out in name order.
+	var own [4]Pair
 	if !opts.NoForwarded {
-		hdr = hdr.Clone()
-		if hdr == nil {
-			hdr = http.Header{}
-		}
 		xff := remoteAddr
-		if prior := hdr.Values("X-Forwarded-For"); len(prior) > 0 && remoteAddr != "" {
+		if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 && remoteAddr != "" {
 			xff = strings.Join(prior, ", ") + ", " + remoteAddr
 		}
-		if xff != "" {
-			hdr.Set("X-Forwarded-For", xff)
+		own = [4]Pair{{"X-Forwarded-For", xff}, {"X-Forwarded-Host", host}, {"X-Forwarded-Prefix", script}, {"X-Forwarded-Proto", scheme}}
+	}
+	ownValue := func(k string) (string, bool) {
+		for _, p := range own {
+			if p.Name == k && p.Value != "" {
+				return p.Value, true
+			}
 		}
-		hdr.Set("X-Forwarded-Proto", scheme)
-		if host != "" {
-			hdr.Set("X-Forwarded-Host", host)
-		}
-		if script != "" {
-			hdr.Set("X-Forwarded-Prefix", script)
+		return "", false
+	}
+	type header struct {
+		name   string
+		values []string // nil for this hop's own, whose value is own
+		own    string
+	}
+	var buf [32]header
+	hs := buf[:0]
+	for k, vs := range r.Header {
+		if _, ok := ownValue(k); !ok {
+			hs = append(hs, header{name: k, values: vs})
 		}
 	}
+	for _, p := range own {
+		if p.Value != "" {
+			hs = append(hs, header{name: p.Name, own: p.Value})
+		}
+	}
+	slices.SortFunc(hs, func(a, b header) int { return strings.Compare(a.name, b.name) })
 	// Only a trusted front end may say the prefix, and this hop is the
 	// one: a client's X-Forwarded-Prefix is dropped, under NoForwarded
 	// too (SCRIPT_NAME says the prefix), and in any spelling.
 	ownPrefix := !opts.NoForwarded && script != ""
-	keys := make([]string, 0, len(hdr))
-	for k := range hdr {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if dropHeader(k) {
+	for _, h := range hs {
+		k := h.name
+		ck := http.CanonicalHeaderKey(k)
+		if dropCanonical(k, ck) {
 			continue
 		}
-		if http.CanonicalHeaderKey(k) == "X-Forwarded-Prefix" && (!ownPrefix || k != "X-Forwarded-Prefix") {
+		if ck == "X-Forwarded-Prefix" && (!ownPrefix || k != "X-Forwarded-Prefix") {
 			continue
 		}
-		sep := ", "
-		if http.CanonicalHeaderKey(k) == "Cookie" {
-			sep = "; "
+		v := h.own
+		if h.values != nil {
+			sep := ", "
+			if ck == "Cookie" {
+				sep = "; "
+			}
+			v = strings.Join(h.values, sep)
 		}
-		add(HeaderVar(k), strings.Join(hdr[k], sep))
+		add(HeaderVar(k), v)
 	}
 	for _, e := range opts.Extra {
 		replaced := false
@@ -212,6 +229,31 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 // HeaderVar returns the CGI variable name of header name k: "HTTP_" and k
 // in upper case with dashes as underscores.
 func HeaderVar(k string) string {
+	if v, ok := commonVars[k]; ok {
+		return v
+	}
+	return headerVar(k)
+}
+
+// commonVars holds the variables of the headers most requests carry,
+// by their canonical names, so that HeaderVar allocates none for them.
+var commonVars = func() map[string]string {
+	m := make(map[string]string)
+	for _, k := range []string{
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
+		"Cache-Control", "Cookie", "Dnt", "If-Match", "If-Modified-Since", "If-None-Match",
+		"If-Range", "If-Unmodified-Since", "Origin", "Pragma", "Priority", "Range", "Referer",
+		"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
+		"Sec-Fetch-Site", "Sec-Fetch-User", "Traceparent", "Upgrade-Insecure-Requests", "User-Agent",
+		"Via", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Prefix", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "X-Requested-With",
+	} {
+		m[k] = headerVar(k)
+	}
+	return m
+}()
+
+func headerVar(k string) string {
 	// One pass and one allocation: it runs for every header of every
 	// request a gateway client sends. Header names are tokens (ASCII);
 	// other bytes are kept as they are.
@@ -237,17 +279,28 @@ func HeaderVar(k string) string {
 // could not tell from a dashed name (X-Auth_User posing as X-Auth-User).
 // The gateway clients and http_proxy drop the same headers by it.
 func Forbidden(k string) bool {
-	return strings.Contains(k, "_") || !ValidToken(k) || http.CanonicalHeaderKey(k) == "Proxy"
+	return forbidden(k, http.CanonicalHeaderKey(k))
+}
+
+// forbidden is Forbidden(k) given ck, k's canonical form.
+func forbidden(k, ck string) bool {
+	return strings.Contains(k, "_") || !ValidToken(k) || ck == "Proxy"
 }
 
 // dropHeader reports whether header k is not sent as an HTTP_* variable:
 // the Forbidden ones, framing and hop-by-hop headers, Content-Type (sent
 // as CONTENT_TYPE) and Host (sent as HTTP_HOST).
 func dropHeader(k string) bool {
-	if Forbidden(k) {
+	return dropCanonical(k, http.CanonicalHeaderKey(k))
+}
+
+// dropCanonical is dropHeader(k) given ck, k's canonical form: a request
+// canonicalises each of its headers once.
+func dropCanonical(k, ck string) bool {
+	if forbidden(k, ck) {
 		return true
 	}
-	switch http.CanonicalHeaderKey(k) {
+	switch ck {
 	case "Content-Type", "Content-Length", "Transfer-Encoding", "Host",
 		"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade":
 		return true
