@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -120,5 +121,23 @@ func TestAppendParams(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("size %d: %d bytes, want %d", size, len(got), len(want))
 		}
+	}
+}
+
+// TestUnderRoot: underRoot is filepath.Join for the scripts Split gives,
+// under clean and unclean roots.
+func TestUnderRoot(t *testing.T) {
+	s := Script{Index: "index.php", SplitPath: []string{".php"}}
+	for _, root := range []string{"/srv/www", "/", "", "srv", "/srv/www/", "/a/../b", "./x", "/srv//www"} {
+		for _, p := range []string{"", "/", "/a.php", "/a.php/b", "/../x.php", "//a//b.php/c", "/dir/", "x.php", "/a/./b/../c.php"} {
+			script, _, err := s.Split(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := underRoot(root, script), filepath.Join(root, script); got != want {
+				t.Errorf("underRoot(%q, %q) = %q, want %q", root, script, got, want)
+			}
+		}
+		s.Index = ""
 	}
 }

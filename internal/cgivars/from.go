@@ -52,9 +52,16 @@ type Options struct {
 // dropped; CR, LF or NUL anywhere is an error wrapping ErrInvalidByte. A
 // body of unknown length gives ErrLengthRequired.
 func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
+	return AppendFromRequest(nil, r, opts)
+}
+
+// AppendFromRequest appends the variables FromRequest returns to dst,
+// for a client that reuses their slice from one request to the next. On
+// an error it returns dst as it was.
+func AppendFromRequest(dst []Pair, r *http.Request, opts Options) ([]Pair, error) {
 	clen := r.ContentLength
 	if clen < 0 {
-		return nil, ErrLengthRequired
+		return dst, ErrLengthRequired
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		clen = 0
@@ -69,8 +76,8 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 	if pathInfo == "" && script == "" {
 		pathInfo = "/"
 	}
-	if strings.Contains(script+pathInfo, "\x00") {
-		return nil, fmt.Errorf("%w: path", ErrInvalidByte)
+	if strings.Contains(script, "\x00") || strings.Contains(pathInfo, "\x00") {
+		return dst, fmt.Errorf("%w: path", ErrInvalidByte)
 	}
 	reqURI := r.RequestURI
 	if reqURI == "" || strings.Contains(reqURI, "://") {
@@ -117,7 +124,8 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 		scheme = "https"
 	}
 
-	vars := make([]Pair, 0, 24+len(r.Header))
+	base := len(dst)
+	vars := slices.Grow(dst, 24+len(r.Header))
 	add := func(name, value string) { vars = append(vars, Pair{name, value}) }
 	add("CONTENT_LENGTH", strconv.FormatInt(clen, 10))
 	add("GATEWAY_INTERFACE", "CGI/1.1")
@@ -211,7 +219,7 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 	}
 	for _, e := range opts.Extra {
 		replaced := false
-		for i := range vars {
+		for i := base; i < len(vars); i++ {
 			if vars[i].Name == e.Name {
 				vars[i].Value, replaced = e.Value, true
 			}
@@ -220,8 +228,8 @@ func FromRequest(r *http.Request, opts Options) ([]Pair, error) {
 			vars = append(vars, e)
 		}
 	}
-	if err := Check(vars); err != nil {
-		return nil, err
+	if err := Check(vars[base:]); err != nil {
+		return dst, err
 	}
 	return vars, nil
 }
