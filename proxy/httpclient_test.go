@@ -455,6 +455,31 @@ func TestHTTPDeadKeptConnection(t *testing.T) {
 	}
 }
 
+// TestHTTPClosedIdleConnection: a kept connection the backend closed
+// while it was idle (its keep-alive timeout) is found closed before use:
+// even a POST goes on a new connection.
+func TestHTTPClosedIdleConnection(t *testing.T) {
+	be, conns := rawBackend(t, func(_ int64, c net.Conn, br *bufio.Reader) {
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		// and close at once, as a server whose keep-alive timeout passed
+	})
+	p := newHTTPProxy(t, Options{Backends: []Backend{be}})
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(50 * time.Millisecond) // idle long enough to be asked (gateway.PeekAlive)
+		}
+		if rec := get(t, p, "POST", "/", strings.NewReader("x")); rec.Code != 200 {
+			t.Fatalf("POST %d = %d, want 200 on a new connection", i, rec.Code)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3", n)
+	}
+}
+
 // TestHTTPUpgrade: a WebSocket-style upgrade takes ReverseProxy and
 // still works: 101, then bytes both ways.
 func TestHTTPUpgrade(t *testing.T) {

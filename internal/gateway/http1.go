@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,6 +100,40 @@ func announcedTrailer(h http.Header) (http.Header, error) {
 	return t, nil
 }
 
+// strictStatus reports whether status, what follows the version and a
+// space in an HTTP server's status line, is three digits alone or
+// followed by a space, with no control byte after, as net/http reads it
+// (without trimming).
+func strictStatus(status string) bool {
+	if len(status) < 3 || !isDigits(status[:3]) || len(status) > 3 && status[3] != ' ' {
+		return false
+	}
+	return !hasCTL(status)
+}
+
+// hasCTL reports whether s holds a control byte other than HTAB, which
+// net/http refuses in a status line or a header value.
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// validLength reports whether the Content-Length values cls are one
+// length, repeated or not: digits, no sign.
+func validLength(cls []string) bool {
+	first := textproto.TrimString(cls[0])
+	for _, v := range cls[1:] {
+		if textproto.TrimString(v) != first {
+			return false
+		}
+	}
+	return isDigits(first)
+}
+
 // isDigits reports whether s is one or more ASCII digits (a
 // Content-Length, without the sign strconv.ParseInt would take).
 func isDigits(s string) bool {
@@ -149,9 +184,24 @@ func (t *trailerReader) Read(p []byte) (int, error) {
 // readTrailer reads the trailer section after the last chunk: an empty
 // line, or header lines then one.
 func (t *trailerReader) readTrailer() error {
-	if b, _ := t.hr.br.Peek(2); string(b) == "\r\n" {
+	b, _ := t.hr.br.Peek(2)
+	if string(b) == "\r\n" {
 		t.hr.br.Discard(2)
 		return nil
+	}
+	if len(b) < 2 {
+		// Even a bare LF needs a byte after it, as net/http reads it.
+		return fmt.Errorf("trailer: %w", io.ErrUnexpectedEOF)
+	}
+	// As net/http: trailers end in CRLF CRLF within the read buffer.
+	for n := 4; ; n++ {
+		b, err := t.hr.br.Peek(n)
+		if bytes.HasSuffix(b, []byte("\r\n\r\n")) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: trailer section not ended within %d bytes", ErrBadReply, t.hr.br.Size())
+		}
 	}
 	h, err := t.hr.header()
 	if err != nil {

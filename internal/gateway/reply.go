@@ -96,7 +96,7 @@ func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *htt
 		}
 		return nil, false, err
 	}
-	hr := headReader{br: br, budget: max, max: max}
+	hr := headReader{br: br, budget: max, max: max, h1: h1}
 	res = &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req, ContentLength: -1}
 	var h http.Header
 	cgiForm := false
@@ -144,6 +144,10 @@ func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *htt
 			return nil, false, err
 		}
 		keep = keepHTTP(res, h)
+		if cls, ok := h["Content-Length"]; ok && !validLength(cls) {
+			// Checked even when chunked framing overrides it, as net/http does.
+			return nil, false, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
+		}
 		if chunked {
 			if res.Trailer, err = announcedTrailer(h); err != nil {
 				return nil, false, err
@@ -163,7 +167,7 @@ func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *htt
 				err = errors.New("conflicting values")
 			}
 		}
-		if err != nil || n < 0 || h1 && !isDigits(textproto.TrimString(cls[0])) {
+		if err != nil || n < 0 {
 			return nil, false, fmt.Errorf("%w: Content-Length %q", ErrBadReply, cls)
 		}
 		h["Content-Length"] = cls[:1]
@@ -207,6 +211,7 @@ type headReader struct {
 	budget int
 	max    int
 	lines  int
+	h1     bool // an HTTP server's status line: see strictStatus
 }
 
 // line returns the next line without its LF or CRLF. The bytes are valid
@@ -260,6 +265,9 @@ func (hr *headReader) statusLine(res *http.Response) (code int, reason string, e
 		return 0, "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
 	}
 	res.Proto, res.ProtoMajor, res.ProtoMinor = proto, major, minor
+	if hr.h1 && (major != 1 || !strictStatus(status)) {
+		return 0, "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
+	}
 	code, reason, err = parseStatus(status)
 	return code, reason, err
 }
@@ -284,8 +292,8 @@ func (hr *headReader) header() (http.Header, error) {
 		}
 		s := string(line) // the name and the value are cut from this one copy
 		v := textproto.TrimString(s[i+1:])
-		if strings.ContainsAny(v, "\x00\r") {
-			return nil, fmt.Errorf("%w: NUL or CR in header %s", ErrBadReply, s[:i])
+		if strings.ContainsAny(v, "\x00\r") || hr.h1 && hasCTL(s[i+1:]) {
+			return nil, fmt.Errorf("%w: NUL, CR or a control byte in header %s", ErrBadReply, s[:i])
 		}
 		key := textproto.CanonicalMIMEHeaderKey(s[:i]) // s[:i] itself when canonical
 		if vs, ok := h[key]; ok {
