@@ -80,10 +80,11 @@ type plainServing struct {
 }
 
 func (p *plainServing) Serve(l net.Listener) error {
+	hl := headListener{Listener: l}
 	if !p.sniffed {
-		l = &mismatchListener{Listener: l, want: "http", logger: p.logger}
+		hl.mismatch = p.logger
 	}
-	return p.srv.Serve(headListener{l})
+	return p.srv.Serve(hl)
 }
 
 func (p *plainServing) Shutdown(ctx context.Context) error { return p.srv.Shutdown(ctx) }

@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -52,20 +53,30 @@ import (
 const maxHead10 = 64 << 10
 
 // headListener wraps accepted connections in headConn.
-type headListener struct{ net.Listener }
+type headListener struct {
+	net.Listener
+	// mismatch, when set, logs clients that speak another protocol
+	// (logMismatch); nil when the sniffer (protocol = auto) chose HTTP.
+	mismatch *slog.Logger
+}
 
 func (l headListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &headConn{Conn: c}, nil
+	return &headConn{Conn: c, mismatch: l.mismatch}, nil
 }
 
 // headConn keeps the head of the connection's first request when its
-// request line says HTTP/1.0, and counts the requests served on it.
+// request line says HTTP/1.0, and counts the requests served on it. It
+// is the http server's wrapper of each accepted connection: every Read,
+// Write and deadline of every request passes through it, so the check
+// of the first bytes (logMismatch) is made here rather than in a second
+// wrapper.
 type headConn struct {
 	net.Conn
+	mismatch *slog.Logger // until the first read: see headListener
 	done     atomic.Bool  // nothing more to keep
 	requests atomic.Int64 // requests served
 	clLines  atomic.Int64 // "Content-Length:" lines read, not yet accounted for
@@ -81,6 +92,11 @@ type headConn struct {
 func (c *headConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
+		if c.mismatch != nil {
+			// Only the reading goroutine uses mismatch, as scan's match.
+			logMismatch(c.mismatch, c.Conn, p[:n])
+			c.mismatch = nil
+		}
 		if !c.done.Load() {
 			c.keep(p[:n])
 		}

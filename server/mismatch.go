@@ -4,52 +4,20 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 
 	"github.com/gopaste/gopaste/registry"
 )
 
-// mismatchListener wraps accepted connections so that the first bytes a
-// client sends are checked once: a client speaking another protocol is
-// logged in words ("received an SCGI request on an HTTP socket") before
-// the protocol server rejects it with its own framing error. Protocols
-// are named from registry.Default, as the other protocol servers do.
-type mismatchListener struct {
-	net.Listener
-	want   string
-	logger *slog.Logger
-}
-
-func (l *mismatchListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+// logMismatch logs, in words, a client speaking another protocol to an
+// HTTP port, given the first bytes it sent ("received an SCGI request on
+// an HTTP socket"), before net/http rejects it with its own framing
+// error. Protocols are named from registry.Default, as the other
+// protocol servers do. headConn calls it on its first read.
+func logMismatch(logger *slog.Logger, c net.Conn, first []byte) {
+	if msg := registry.Mismatch("http", first); msg != "" {
+		logger.Warn(msg, "remote_addr", c.RemoteAddr().String())
 	}
-	return &mismatchConn{Conn: c, l: l}, nil
 }
-
-type mismatchConn struct {
-	net.Conn
-	l    *mismatchListener
-	once sync.Once
-}
-
-func (c *mismatchConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.once.Do(func() {
-			if msg := registry.Mismatch(c.l.want, p[:n]); msg != "" {
-				c.l.logger.Warn(msg, "remote_addr", c.RemoteAddr().String())
-			}
-		})
-	}
-	return n, err
-}
-
-// ReadFrom and CloseWrite reach the connection itself, so net/http keeps
-// sendfile and half-close.
-func (c *mismatchConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
-func (c *mismatchConn) CloseWrite() error                   { return closeWrite(c.Conn) }
 
 // readFrom hands bulk writes to the connection c wraps, so net/http keeps
 // using sendfile for files: every connection wrapper here has a ReadFrom

@@ -346,9 +346,8 @@ func (c *readFromConn) ReadFrom(r io.Reader) (int64, error) { c.calls++; return 
 // sendfile (seen in the static-large benchmark).
 func TestWrappersKeepSendfile(t *testing.T) {
 	for name, wrap := range map[string]func(net.Conn) net.Conn{
-		"mismatch": func(c net.Conn) net.Conn { return &mismatchConn{Conn: c} },
-		"sniffed":  func(c net.Conn) net.Conn { return &prefixConn{Conn: c} },
-		"head":     func(c net.Conn) net.Conn { return &headConn{Conn: c} },
+		"sniffed": func(c net.Conn) net.Conn { return &prefixConn{Conn: c} },
+		"head":    func(c net.Conn) net.Conn { return &headConn{Conn: c} },
 	} {
 		inner := &readFromConn{}
 		rf, ok := wrap(inner).(io.ReaderFrom)
