@@ -3,17 +3,36 @@
 // through an http.RoundTripper of its protocol (scgi.Transport,
 // uwsgi.Transport, fastcgi.Transport or an http.Transport).
 //
-// The http_proxy app, and any proxy given a Rewrite, serve through
-// httputil.ReverseProxy. The gateway protocols' proxies (RequireLength,
-// no Rewrite) serve without it (direct.go): their transports turn the
-// request into CGI variables themselves and their replies come from
-// gateway.ReadReply, so the handler drops from the request the headers
-// ReverseProxy would (hop-by-hop and those Connection names, the proxy
-// credentials, the client's Forwarded, X-Forwarded-Host and -Proto),
-// cleans the query as ReverseProxy does, and copies the reply's head and
-// body onto the ResponseWriter, flushing a stream as it comes and
-// aborting a reply cut short, with none of ReverseProxy's copies of the
-// request and its headers.
+// Which requests take which path:
+//
+//   - The gateway protocols' proxies (RequireLength, no Rewrite) serve
+//     every request without httputil.ReverseProxy (direct.go): their
+//     transports turn the request into CGI variables themselves and their
+//     replies come from gateway.ReadReply, so the handler drops from the
+//     request the headers ReverseProxy would (hop-by-hop and those
+//     Connection names, the proxy credentials, the client's Forwarded,
+//     X-Forwarded-Host and -Proto), cleans the query as ReverseProxy
+//     does, and copies the reply's head and body onto the
+//     ResponseWriter, flushing a stream as it comes and aborting a reply
+//     cut short, with none of ReverseProxy's copies of the request and
+//     its headers.
+//   - The http_proxy app (Options.HTTP) serves its plain requests the
+//     same way: no body or one of known length, no Expect, not an upgrade
+//     (plainHTTP). Their headers are ReverseProxy's end-to-end ones plus
+//     http_proxy's rule (forwardHeader, which HTTPRewrite applies on the
+//     other path), and they go to NewHTTPTransport's own HTTP/1.1 client
+//     (httpclient.go): the head written and the reply read on the
+//     handler's goroutine over a gateway.Pool of kept connections, the
+//     reply parsed by gateway.Exchange in its HTTP mode (1xx heads passed
+//     to the client through httptrace, as ReverseProxy does; trailers
+//     passed on; keep-alive as HTTP/1.1 has it; a replayable request sent
+//     again after a dead kept connection). A request the client cannot
+//     write exactly as net/http would (a Host needing Punycode, a control
+//     byte in a header...) goes on to net/http's Transport from there.
+//   - Upgrades (WebSocket), uploads of unknown length, Expect:
+//     100-continue and CONNECT through http_proxy, every request of a
+//     proxy with a Rewrite, and every request with a positive
+//     FlushInterval take httputil.ReverseProxy (over the same transport).
 //
 // What it adds, on both paths:
 //
@@ -41,7 +60,7 @@
 //
 // Every client dials through one place, [Backend.Dial] (or [DialAddr] for
 // an address string): the SCGI, uwsgi and FastCGI Transports and the
-// http_proxy transport alike. A connection that carries one request
+// http_proxy transport (its client and net/http's Transport) alike. A connection that carries one request
 // (SCGI, uwsgi) is dialled with [Backend.DialOnce] ([DialAddrOnce]),
 // without TCP keep-alive probes.
 //
