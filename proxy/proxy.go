@@ -183,12 +183,18 @@ func New(opts Options) (*Proxy, error) {
 	return p, nil
 }
 
-// Close stops the health checks and closes idle connections. The proxy
+// Close stops the health checks and closes idle connections (and, for
+// NewHTTPTransport's, those in use once their reply ends). The proxy
 // still serves afterwards, without active checks.
 func (p *Proxy) Close() error {
 	p.once.Do(func() { close(p.stop) })
 	p.wg.Wait()
 	for _, b := range p.backends {
+		if h, ok := b.rt.(*httpTransport); ok {
+			// Connections still in use are closed when their reply ends,
+			// not kept for a proxy nobody calls any more.
+			h.pool.Close()
+		}
 		if c, ok := b.rt.(interface{ CloseIdleConnections() }); ok {
 			c.CloseIdleConnections()
 		}
