@@ -480,6 +480,34 @@ func TestHTTPClosedIdleConnection(t *testing.T) {
 	}
 }
 
+// TestHTTPEventStream: an event stream's events reach the client as the
+// backend sends them, before its end, even with a Content-Length.
+func TestHTTPEventStream(t *testing.T) {
+	next := make(chan struct{})
+	be, _ := rawBackend(t, func(_ int64, c net.Conn, br *bufio.Reader) {
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 18\r\n\r\ndata: 1\n\n")
+		<-next
+		io.WriteString(c, "data: 2\n\n")
+	})
+	front := frontOf(t, newHTTPProxy(t, Options{Backends: []Backend{be}}))
+	res, err := front.Client().Get(front.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	buf := make([]byte, 9)
+	if _, err := io.ReadFull(res.Body, buf); err != nil || string(buf) != "data: 1\n\n" {
+		t.Fatalf("first event = %q, %v before the second was sent", buf, err)
+	}
+	close(next)
+	if rest, _ := io.ReadAll(res.Body); string(rest) != "data: 2\n\n" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
 // TestHTTPUpgrade: a WebSocket-style upgrade takes ReverseProxy and
 // still works: 101, then bytes both ways.
 func TestHTTPUpgrade(t *testing.T) {
