@@ -51,6 +51,10 @@
 //     keep-alive): the connection goes back to the pool once the reply,
 //     acked with "Connection: keep-alive", has been read to its framed
 //     end.
+//   - [Exchange.HTTP] reads an HTTP/1.x server's replies instead, as
+//     net/http does (http1.go): for http_proxy's client, which writes its
+//     own HTTP/1.1 request heads over a [Pool]; [PeekAlive] checks an
+//     idle connection's socket before it is reused.
 //
 // This package does not speak a protocol: the framing of each lives in
 // its own package.
