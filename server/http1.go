@@ -77,6 +77,7 @@ func (l headListener) Accept() (net.Conn, error) {
 type headConn struct {
 	net.Conn
 	mismatch *slog.Logger // until the first read: see headListener
+	deadline readDeadline // see deadline.go
 	done     atomic.Bool  // nothing more to keep
 	requests atomic.Int64 // requests served
 	clLines  atomic.Int64 // "Content-Length:" lines read, not yet accounted for
@@ -90,7 +91,9 @@ type headConn struct {
 }
 
 func (c *headConn) Read(p []byte) (int, error) {
+	c.startRead()
 	n, err := c.Conn.Read(p)
+	c.endRead()
 	if n > 0 {
 		if c.mismatch != nil {
 			// Only the reading goroutine uses mismatch, as scan's match.

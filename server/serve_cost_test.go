@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -188,14 +189,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestHeaderTimeoutDeadlines: with the default options the http server
-// arms one read deadline per request, net/http's for the head
-// (ReadHeaderTimeout, the slowloris defence), and no write deadline.
-// net/http calls SetReadDeadline about six times a request whatever the
-// timeouts; only a deadline in the future starts a runtime timer, which
-// the next call stops again. That timer is the least a header timeout
-// costs with net/http (about 0.5 µs a request on the 2-core VM); an idle
-// or read timeout would arm one more each (docs/benchmarks.md).
+// TestHeaderTimeoutDeadlines: net/http sets a read deadline in the
+// future (ReadHeaderTimeout, the slowloris defence) once each request's
+// first bytes have arrived and clears it when the head is read; headConn
+// gives it to the connection only when a read starts in between
+// (deadline.go). With the whole head in the first bytes, a runtime timer
+// is armed for the first request only (its deadline is set before its
+// first read), not for each of the 20, and no write deadline is set.
 func TestHeaderTimeoutDeadlines(t *testing.T) {
 	app, err := text.New(text.Options{})
 	if err != nil {
@@ -232,11 +232,47 @@ func TestHeaderTimeoutDeadlines(t *testing.T) {
 	// The server's goroutine arms the next request's deadline after it
 	// reads that request's first bytes: none come, and it ends on EOF.
 	<-dl.closed
-	if got := dl.futureReads.Load(); got != n {
-		t.Errorf("read deadlines in the future: %d for %d requests, want one each", got, n)
+	if got := dl.futureReads.Load(); got != 1 {
+		t.Errorf("read deadlines in the future: %d for %d requests, want 1 (the first request's)", got, n)
 	}
 	if got := dl.futureWrites.Load(); got != 0 {
 		t.Errorf("write deadlines in the future: %d, want none", got)
+	}
+}
+
+// TestHeaderTimeoutKeptAlive: the head of a second request on a kept-alive
+// connection that stops after its first line is still cut off at the
+// header timeout, now that headConn gives the deadline to the connection
+// only when the read for the rest of the head starts.
+func TestHeaderTimeoutKeptAlive(t *testing.T) {
+	app, err := text.New(text.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	addr := start(t, Options{Protocol: "http", ReadTimeout: timeout}, app)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := readResponse(br); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	c.SetReadDeadline(t0.Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, br); err != nil { // until the server closes
+		t.Fatalf("the stalled head's connection stays open: %v", err)
+	}
+	if d := time.Since(t0); d < timeout {
+		t.Errorf("closed after %v, before the header timeout %v", d, timeout)
 	}
 }
 
@@ -286,4 +322,31 @@ func (c *deadlineConn) SetDeadline(t time.Time) error {
 func (c *deadlineConn) Close() error {
 	c.l.closeOnce.Do(func() { close(c.l.closed) })
 	return c.Conn.Close()
+}
+
+// BenchmarkHeaderDeadline is the read deadlines net/http sets for a
+// kept-alive request under a header timeout, when the head came whole
+// with its first bytes: on the connection itself, as before deadline.go,
+// and on a headConn.
+func BenchmarkHeaderDeadline(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for _, conn := range []net.Conn{c, &headConn{Conn: c}} {
+		b.Run(fmt.Sprintf("%T", conn), func(b *testing.B) {
+			for b.Loop() {
+				conn.SetReadDeadline(time.Now().Add(time.Minute)) // the head's
+				conn.SetReadDeadline(time.Time{})                 // read: no ReadTimeout
+				conn.SetReadDeadline(time.Time{})                 // the background read
+				conn.SetReadDeadline(time.Time{})                 // idle: no IdleTimeout
+			}
+		})
+	}
 }
