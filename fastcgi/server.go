@@ -568,6 +568,11 @@ func (c *conn) end(r *request, out []byte, appStatus uint32) error {
 		c.linger(r.id)
 	case idle && !c.s.track.SetBusy(c.nc, false) || !r.keepConn:
 		c.closeConn()
+	case idle:
+		// The read loop waits for the next request under the
+		// deadline it set while this one ran (none without a
+		// ReadTimeout): the idle timeout starts now.
+		c.setReadDeadline()
 	}
 	return err
 }

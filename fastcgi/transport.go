@@ -118,13 +118,14 @@ const (
 // ignores FCGI_KEEP_CONN closes it, which shows as a readable EOF. Until
 // a reused connection has served a request, the check waits a moment for
 // that EOF (the backend's close may trail its END_REQUEST); a backend
-// found closing is then sent one connection per request.
+// found closing is then sent one connection per request. After that the
+// socket is asked without waiting (gateway.PeekAlive): a read with a
+// deadline already passed would fail in Go without asking it.
 func (t *Transport) alive(c *gateway.PoolConn) bool {
-	wait := time.Duration(0)
-	if t.keep.Load() == keepUnknown {
-		wait = 20 * time.Millisecond
+	if t.keep.Load() != keepUnknown {
+		return gateway.PeekAlive(c)
 	}
-	c.Conn.SetReadDeadline(time.Now().Add(wait))
+	c.Conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err := c.Reader.Peek(1)
 	c.Conn.SetReadDeadline(time.Time{})
 	var ne net.Error

@@ -344,3 +344,44 @@ func TestTransportBrokenBodyIssue12(t *testing.T) {
 		t.Fatal("RoundTrip still waiting for a reply 5s after the body failed")
 	}
 }
+
+// A kept connection the backend closed while it was idle (its idle
+// timeout, a recycled PHP worker) is found closed before a request is
+// written on it: a POST, which cannot be sent twice, gets a fresh
+// connection instead of a 502.
+func TestTransportIdleCloseBeforePost(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &countListener{Listener: raw}
+	s := &Server{Logger: quiet(), IdleTimeout: 30 * time.Millisecond, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.Method+" "+string(b))
+	})}
+	go s.Serve(l)
+	defer s.Close()
+	tr := &Transport{Addr: raw.Addr().String(), Logger: quiet()}
+	defer tr.Close()
+	send := func(method, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://x/", strings.NewReader(body))
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	// Two requests on one connection: the backend is known to keep it.
+	send("GET", "")
+	send("GET", "")
+	time.Sleep(200 * time.Millisecond) // the backend closes it
+	if got := send("POST", "data"); got != "POST data" {
+		t.Errorf("POST after the idle close: %q", got)
+	}
+	if n := l.total.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (one kept, one after its close)", n)
+	}
+}
