@@ -293,7 +293,7 @@ func newPool(o Options) (*Pool, error) {
 		MaxBodySpool: o.MaxBodySpool,
 	}
 	if o.Protocol == "http" {
-		po.Rewrite = proxy.HTTPRewrite
+		po.HTTP = true // http_proxy's path: its own client for plain requests
 	} else {
 		po.RequireLength = true
 	}
