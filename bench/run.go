@@ -257,15 +257,15 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 			}
 			argv = append(argv, s)
 		}
-		for _, e := range sys.Env {
-			s, err := render(sys.Name+" env", e, d)
-			if err != nil {
-				return nil, err
-			}
-			env = append(env, s)
-		}
 	default:
 		return nil, fmt.Errorf("system %q says nothing to run", sys.Name)
+	}
+	for _, e := range sys.Env {
+		s, err := render(sys.Name+" env", e, d)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, s)
 	}
 	p, err := startProc(sys.Name, argv, d.Dir, env, sys.StopSignal)
 	if err != nil {

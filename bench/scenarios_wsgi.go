@@ -56,7 +56,7 @@ func wsgiScenario(name, what string, scripts map[string]string, module, file, ca
 	return Scenario{
 		Name: name,
 		Desc: what + ": gopaste wsgi (2 workers) vs gunicorn sync (-w 2), gunicorn gthread (-w 2, 4 threads), " +
-			"uWSGI --http-keepalive (2 processes) and nginx uwsgi_pass → uWSGI (2 processes)",
+			"uWSGI --http-keepalive (2 processes) and nginx uwsgi_pass → uWSGI (2 processes); gopaste with GOMAXPROCS=1 as a reference line",
 		Kind:    Compare,
 		Goal:    Goal{MinRPSRatio: 1.5, MaxP99Ratio: 1.0},
 		Scripts: scripts,
@@ -68,11 +68,26 @@ chdir = {{.Dir}}/www
 `),
 		B: gunicorn("gunicorn sync", module),
 		More: []Rival{
+			// A reference line without a goal: the same gopaste with
+			// one P, which docs/wsgi.md discusses.
+			{System: oneP(gopasteSystem("gopaste wsgi", `[app:main]
+use = wsgi
+module = `+module+`
+workers = 2
+chdir = {{.Dir}}/www
+`))},
 			{System: gunicorn("gunicorn gthread", module, "--worker-class", "gthread", "--threads", "4")},
 			{System: uwsgiApp("--http", file, callable, "--http-keepalive"), Goal: uwsgiGoal},
 			{System: behind(nginxSystem("", uwsgiPass), uwsgiApp("--socket", file, callable)), Goal: uwsgiGoal},
 		},
 	}
+}
+
+// oneP is a gopaste system run with GOMAXPROCS=1.
+func oneP(sys System) System {
+	sys.Name += " (GOMAXPROCS=1)"
+	sys.Env = append(sys.Env, "GOMAXPROCS=1")
+	return sys
 }
 
 // gunicorn is Debian's gunicorn with 2 workers serving module from

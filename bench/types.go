@@ -58,7 +58,8 @@ type System struct {
 	// written to a file whose path is {{.Config}}.
 	Command []string
 	Config  string
-	// Env are extra NAME=value variables for a Command (templates allowed).
+	// Env are extra NAME=value variables for the system's process
+	// (templates allowed).
 	Env   []string
 	Needs []string // executables it needs besides gopaste and wrk
 	// Server is the gopaste server the harness writes for a Gopaste
