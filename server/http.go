@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"github.com/gopaste/gopaste/internal/gateway"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,9 +37,11 @@ func newHTTP(h http.Handler, o registry.ProtocolOptions, logger *slog.Logger) (S
 		ReadTimeout:       o.ReadTimeout,
 		ReadHeaderTimeout: o.ReadTimeout,
 		WriteTimeout:      o.WriteTimeout,
-		IdleTimeout:       o.IdleTimeout,
-		MaxHeaderBytes:    o.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Kept-alive connections that send nothing more are closed,
+		// as the gateway servers close theirs (issue 12).
+		IdleTimeout:    gateway.IdleTimeout(o.IdleTimeout, o.ReadTimeout),
+		MaxHeaderBytes: o.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if cc, ok := h.(ConnContexter); ok {
 		srv.ConnContext = cc.ConnContext
