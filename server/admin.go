@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gopaste/gopaste/internal/gateway"
 	"log/slog"
 	"net"
 	"net/http"
@@ -142,7 +143,8 @@ const adminRetry = time.Second
 // calls it directly.
 func ServeAdmin(ctx context.Context, a *AdminOptions, logger *slog.Logger) (stop func()) {
 	srv := &http.Server{Handler: a.Hub.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		IdleTimeout: gateway.DefaultIdleTimeout, // as the serving listeners
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	a.Hub.SetServing(true)
 	quit := make(chan struct{})
 	done := make(chan struct{})
