@@ -340,14 +340,39 @@ func TestKeepAliveRetriesAClosedConnection(t *testing.T) {
 		t.Errorf("%d connections, want 3", a)
 	}
 	// A request with a body is not sent again: the backend may have read
-	// it.
-	do(t, tr, "GET", "http://x/", "")      // the 7th: a new connection, kept
-	do(t, tr, "POST", "http://x/", "body") // the 8th: the backend closes after it
-	time.Sleep(10 * time.Millisecond)
+	// it. This one reads the second request of each connection and
+	// closes without a reply, as a worker dying under it would; the
+	// close comes after the write, so no check before it can see it.
+	var conns atomic.Int32
+	dying := wiretest.Serve(t, "tcp", func(c net.Conn) {
+		conns.Add(1)
+		br := bufio.NewReader(c)
+		for n := 1; ; n++ {
+			_, vars, err := ReadPacket(br, 0)
+			if err != nil {
+				return
+			}
+			for _, v := range vars {
+				if v.Name == "CONTENT_LENGTH" {
+					clen, _ := strconv.ParseInt(v.Value, 10, 64)
+					io.CopyN(io.Discard, br, clen)
+				}
+			}
+			if n == 2 {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	tr = keepTransport(t, dying.Addr())
+	do(t, tr, "GET", "http://x/", "") // the connection's first: kept
 	req, _ := http.NewRequest("POST", "http://x/", strings.NewReader("body"))
 	var empty *EmptyReplyError
 	if _, err := tr.RoundTrip(req); !errors.As(err, &empty) {
-		t.Errorf("POST on a connection the backend closed: %v, want an EmptyReplyError", err)
+		t.Errorf("POST the backend read and dropped: %v, want an EmptyReplyError", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("the POST was sent again (%d connections)", n)
 	}
 }
 
@@ -567,5 +592,40 @@ func TestKeepAliveConnectionBackAtEnd(t *testing.T) {
 	res.Body.Close()
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("Close after the end of the body took %v", d)
+	}
+}
+
+// A kept connection the server closed while it idled is found closed
+// before the next request is written on it: a POST, which is not sent
+// twice, gets a new connection rather than a 502.
+func TestKeepAliveIdleClosedBeforePost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: l}
+	s := &Server{IdleTimeout: 30 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			io.WriteString(w, r.Method+" "+string(b))
+		})}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(cl) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		<-done
+	})
+	tr := keepTransport(t, l.Addr().String())
+	if _, _, got := do(t, tr, "GET", "http://x/", ""); got != "GET " {
+		t.Fatalf("GET: %q", got)
+	}
+	time.Sleep(200 * time.Millisecond) // the server closes the idle connection
+	if code, _, got := do(t, tr, "POST", "http://x/", "data"); code != 200 || got != "POST data" {
+		t.Errorf("POST after the idle close: %d %q", code, got)
+	}
+	if a := cl.accepted.Load(); a != 2 {
+		t.Errorf("%d connections, want 2", a)
 	}
 }

@@ -137,6 +137,9 @@ func (t *Transport) pool(addr string) *gateway.Pool {
 		return &gateway.Pool{
 			MaxIdle:     t.MaxIdleConns,
 			IdleTimeout: t.IdleConnTimeout,
+			// A worker closes a kept connection when it idles too
+			// long or recycles: found before a request is written.
+			Alive: gateway.PeekAlive,
 			Dial: func(ctx context.Context) (net.Conn, error) {
 				c, err := proxy.DialAddr(ctx, addr, t.DialTimeout, t.Dial)
 				if err != nil {
