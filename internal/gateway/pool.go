@@ -319,35 +319,19 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 // connection for: pc goes back to pool when the reply was read to its
 // end (ended), the request was sent whole, nothing unasked-for follows
 // the reply, and the request's context did not close the connection.
-// Otherwise pc is closed.
+// Otherwise pc is closed. A body is written concurrently with the
+// reply: a backend that replied has read it, so the writer is about
+// done; one that has not finished within a moment loses the connection,
+// not the reply.
 func (x *exchange) finish(pool *Pool, pc *PoolConn, ended bool) {
 	x.once.Do(func() {
 		// Once: the outcome of the write is received only once.
 		if ended {
-			ended = sentWhole(x.written) && pc.Reader.Buffered() == 0
+			err, done := x.sent(100 * time.Millisecond)
+			ended = done && err == nil && pc.Reader.Buffered() == 0
 		}
 		pool.Put(pc, x.stop() && ended)
 	})
-}
-
-// sentWhole reports whether the request was written without error. The
-// body is written concurrently with the reply: a backend that replied
-// has read it, so the writer is about done; one that has not finished
-// within a moment loses the connection, not the reply.
-func sentWhole(written <-chan error) bool {
-	select {
-	case err := <-written:
-		return err == nil
-	default:
-	}
-	t := time.NewTimer(100 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case err := <-written:
-		return err == nil
-	case <-t.C:
-		return false
-	}
 }
 
 // keptBody is the body of a reply on a connection the backend offered to

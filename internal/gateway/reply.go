@@ -101,7 +101,7 @@ func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *htt
 	var h http.Header
 	cgiForm := false
 	for {
-		code, reason, err := hr.statusLine(res)
+		code, reason, status, err := hr.statusLine(res)
 		if err != nil {
 			return nil, false, err
 		}
@@ -128,10 +128,14 @@ func parseReply(br *bufio.Reader, req *http.Request, max int, h1 bool) (res *htt
 		if code < 200 || code > 999 {
 			return nil, false, fmt.Errorf("%w: status %d", ErrBadReply, code)
 		}
-		if reason == "" {
-			reason = http.StatusText(code)
+		res.StatusCode, res.Status = code, status
+		if reason == "" || len(status) != 4+len(reason) {
+			// Not "200 OK" as the line has it: built.
+			if reason == "" {
+				reason = http.StatusText(code)
+			}
+			res.Status = strconv.Itoa(code) + " " + reason
 		}
-		res.StatusCode, res.Status = code, strconv.Itoa(code)+" "+reason
 		break
 	}
 	// A CGI body ends with the output; an HTTP/1.1 one may be chunked.
@@ -247,29 +251,31 @@ func (hr *headReader) line() ([]byte, error) {
 }
 
 // statusLine reads an "HTTP/1.x NNN reason" line when the head starts
-// with one, setting res's protocol; code is 0 for a CGI head.
-func (hr *headReader) statusLine(res *http.Response) (code int, reason string, err error) {
+// with one, setting res's protocol; code is 0 for a CGI head. status is
+// what follows the version, the Status of the response when it is
+// exactly the code, a space and the reason.
+func (hr *headReader) statusLine(res *http.Response) (code int, reason, status string, err error) {
 	if b, _ := hr.br.Peek(5); string(b) != "HTTP/" {
 		if hr.lines > 0 {
-			return 0, "", fmt.Errorf("%w: no final status line after an interim one", ErrBadReply)
+			return 0, "", "", fmt.Errorf("%w: no final status line after an interim one", ErrBadReply)
 		}
-		return 0, "", nil
+		return 0, "", "", nil
 	}
 	line, err := hr.line()
 	if err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	proto, status, _ := strings.Cut(string(line), " ")
 	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok {
-		return 0, "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
+		return 0, "", "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
 	}
 	res.Proto, res.ProtoMajor, res.ProtoMinor = proto, major, minor
 	if hr.h1 && (major != 1 || !strictStatus(status)) {
-		return 0, "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
+		return 0, "", "", fmt.Errorf("%w: status line %q", ErrBadReply, truncate(line))
 	}
 	code, reason, err = parseStatus(status)
-	return code, reason, err
+	return code, reason, status, err
 }
 
 // header reads header lines up to the empty line that ends them.
@@ -471,22 +477,19 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { c.Close() })
 	}
-	written := make(chan error, 1)
-	x := &exchange{c: c, stop: stop, written: written, release: c.Close}
-	if pool != nil {
-		// A pooled connection is closed through its pool, which frees
-		// its slot.
-		x.release = func() error { pool.Put(pc, false); return nil }
-	}
+	x := &exchange{c: c, stop: stop, pool: pool, pc: pc}
 	clen := req.ContentLength
 	if req.Body == nil || req.Body == http.NoBody || clen < 0 {
 		clen = 0
 	}
+	timeout := e.ResponseHeaderTimeout
 	if clen == 0 {
 		// Nothing to stream: one write, here rather than in a goroutine.
-		x.send(head, req.Body, 0, e.ResponseHeaderTimeout, written)
+		x.sendErr = x.send(head, req.Body, 0, timeout)
 	} else {
-		go x.send(head, req.Body, clen, e.ResponseHeaderTimeout, written)
+		written := make(chan error, 1)
+		x.written = written
+		go func() { written <- x.send(head, req.Body, clen, timeout) }()
 	}
 	res, keep, err := parseReply(br, req, e.MaxHeaderBytes, e.HTTP)
 	if err != nil {
@@ -494,22 +497,22 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 		stale = errors.Is(err, ErrNoReply)
 		// A failed write says more than the read that followed it
 		// (not the write that met our own close).
-		select {
-		case werr := <-written:
-			if werr != nil && !errors.Is(err, ErrBadReply) && !errors.Is(werr, net.ErrClosed) {
-				err = werr
-			}
-		case <-time.After(100 * time.Millisecond):
+		if werr, _ := x.sent(100 * time.Millisecond); werr != nil && !errors.Is(err, ErrBadReply) && !errors.Is(werr, net.ErrClosed) {
+			err = werr
 		}
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
 		return nil, stale, err
 	}
-	x.mu.Lock()
-	x.headRead = true
-	c.SetReadDeadline(time.Time{})
-	x.mu.Unlock()
+	if timeout > 0 {
+		// Without a timeout no deadline was set: none to clear, and no
+		// runtime timer touched per request.
+		x.mu.Lock()
+		x.headRead = true
+		c.SetReadDeadline(time.Time{})
+		x.mu.Unlock()
+	}
 	if keep && pool != nil {
 		if res.Body == http.NoBody {
 			x.finish(pool, pc, true)
@@ -537,10 +540,15 @@ func noStop() bool { return true }
 
 // exchange is one request's connection.
 type exchange struct {
-	c       net.Conn
-	stop    func() bool
-	written <-chan error // the outcome of send
-	release func() error // closes c (through its pool, when pooled)
+	c    net.Conn
+	stop func() bool
+	// When pool is not nil, c is pc's, closed through pool.
+	pool *Pool
+	pc   *PoolConn
+	// The outcome of send: sendErr when it ran inline (no body),
+	// through written when it runs in a goroutine of its own.
+	sendErr error
+	written <-chan error
 
 	mu       sync.Mutex
 	headRead bool
@@ -554,11 +562,44 @@ func (x *exchange) close() {
 	})
 }
 
+// release closes c; a pooled connection through its pool, which frees
+// its slot.
+func (x *exchange) release() {
+	if x.pool != nil {
+		x.pool.Put(x.pc, false)
+		return
+	}
+	x.c.Close()
+}
+
+// sent returns the outcome of send, waiting at most wait for a send
+// still writing a body; done is false when it has not ended by then. It
+// is called once.
+func (x *exchange) sent(wait time.Duration) (err error, done bool) {
+	if x.written == nil {
+		return x.sendErr, true
+	}
+	select {
+	case err := <-x.written:
+		return err, true
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-x.written:
+		return err, true
+	case <-t.C:
+		return nil, false
+	}
+}
+
 // send writes head and clen bytes of body, closes body, then arms the
-// response header timeout. A body that cannot be read to its length (the
-// client went away or sent a broken body) closes the connection: the
-// backend would otherwise wait for the rest of it, and the reply with it.
-func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout time.Duration, done chan<- error) {
+// response header timeout, and returns the write's error. A body that
+// cannot be read to its length (the client went away or sent a broken
+// body) closes the connection: the backend would otherwise wait for the
+// rest of it, and the reply with it.
+func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout time.Duration) error {
 	err := x.write(head, body, clen)
 	if body != nil {
 		body.Close()
@@ -573,7 +614,7 @@ func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout tim
 		}
 		x.mu.Unlock()
 	}
-	done <- err
+	return err
 }
 
 func (x *exchange) write(head []byte, body io.Reader, clen int64) error {
