@@ -29,16 +29,21 @@ func (o Options) direct() bool {
 	return o.RequireLength && o.Rewrite == nil && o.FlushInterval <= 0
 }
 
-// serveDirect sends r to a backend through attempts and copies the reply
-// onto w; r is the proxy's own shallow copy of the client's request
-// (ServeHTTP's WithContext), whose fields may be replaced. it, for
-// http_proxy, forwards 1xx heads until the reply's head is read.
-func (p *Proxy) serveDirect(w http.ResponseWriter, r *http.Request, it *interim) {
+// serveDirect sends r to a backend with ctx through attempts and copies
+// the reply onto w. it, for http_proxy, forwards 1xx heads until the
+// reply's head is read.
+func (p *Proxy) serveDirect(ctx context.Context, w http.ResponseWriter, r *http.Request, it *interim) {
+	var out http.Header
 	if p.opts.HTTP {
-		r.Header = httpHeader(r)
+		// Read from r's own context (the mount point): asked of ctx,
+		// WithoutCancel's, a Value costs an allocation.
+		out = httpHeader(r)
 	} else {
-		r.Header = outHeader(r.Header)
+		out = outHeader(r.Header)
 	}
+	// The proxy's own shallow copy, whose fields may be replaced.
+	r = r.WithContext(ctx)
+	r.Header = out
 	if q := cleanQuery(r.URL.RawQuery); q != r.URL.RawQuery {
 		u := *r.URL
 		u.RawQuery = q

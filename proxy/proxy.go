@@ -261,7 +261,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// without a Timeout (nothing else cancels it before it returns), and
 	// saves the transport registering its watch on one.
 	direct := p.opts.direct() || p.opts.HTTP && p.opts.FlushInterval <= 0 && plainHTTP(r)
-	ctx := context.WithoutCancel(r.Context())
+	var it *interim
+	ctx := r.Context()
+	if direct && p.opts.HTTP {
+		// An HTTP backend's 1xx heads (103 Early Hints) reach the
+		// client, as through ReverseProxy. The trace goes under
+		// WithoutCancel: WithClientTrace looks up a trace already
+		// there, and a Value asked of WithoutCancel's context itself
+		// costs an allocation.
+		it = newInterim(w)
+		ctx = httptrace.WithClientTrace(ctx, &it.trace)
+	}
+	ctx = context.WithoutCancel(ctx)
 	if !direct {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
@@ -276,14 +287,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r.WithContext(ctx))
 		return
 	}
-	var it *interim
-	if p.opts.HTTP {
-		// An HTTP backend's 1xx heads (103 Early Hints) reach the
-		// client, as through ReverseProxy.
-		it = newInterim(w)
-		ctx = httptrace.WithClientTrace(ctx, &it.trace)
-	}
-	p.serveDirect(w, r.WithContext(ctx), it)
+	p.serveDirect(ctx, w, r, it)
 }
 
 // Status returns the HTTP status a proxy error maps to: for the client's
