@@ -348,8 +348,11 @@ type keptBody struct {
 	closed bool
 }
 
+// newKeptBody returns the body of res, read over x: x's own keptBody,
+// which costs no allocation of its own.
 func newKeptBody(res *http.Response, x *exchange, pool *Pool, pc *PoolConn) *keptBody {
-	b := &keptBody{r: res.Body, x: x, pool: pool, pc: pc, left: res.ContentLength}
+	b := &x.kept
+	*b = keptBody{r: res.Body, x: x, pool: pool, pc: pc, left: res.ContentLength}
 	if res.TransferEncoding != nil {
 		b.left = -1
 	}

@@ -549,6 +549,7 @@ type exchange struct {
 	// through written when it runs in a goroutine of its own.
 	sendErr error
 	written <-chan error
+	kept    keptBody // the response body on a kept connection
 
 	mu       sync.Mutex
 	headRead bool
