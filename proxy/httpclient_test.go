@@ -238,7 +238,16 @@ func TestHTTPClientAsReverseProxy(t *testing.T) {
 				x.Head, x.Body = rc.last()
 				return x
 			}
-			got, want := run(direct), run(rp)
+			d, r := direct, rp
+			if rq.method == "HEAD" {
+				// The raw replies carry a body even to HEAD, which the
+				// backend sends after the head; arriving late, it would
+				// spoil the kept connection for the next subtest, on
+				// either path (net/http's Transport too). Their own
+				// proxies, so their own connections.
+				d, r = newHTTPProxy(t, Options{Backends: []Backend{be}}), oldHTTPProxy(t, be)
+			}
+			got, want := run(d), run(r)
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("http_proxy's client differs from ReverseProxy over net/http (-reverseproxy +client):\n%s", d)
 			}

@@ -246,13 +246,15 @@ const peekAfter = 10 * time.Millisecond
 // 10ms is not asked: a backend closing it in that moment is the race
 // every HTTP client has (net/http's Transport, whose reading goroutine
 // sees the close, has it for less long), covered by sending a
-// replayable request again. A connection that is not a socket is taken
-// as alive.
+// replayable request again. After a reply without a body (HEAD, 204,
+// 304) it is always asked: a faulty backend that sends a body anyway
+// sends it right after the head. A connection that is not a socket is
+// taken as alive.
 func PeekAlive(pc *PoolConn) bool {
 	if pc.Reader.Buffered() > 0 {
 		return false
 	}
-	if time.Since(pc.used) < peekAfter {
+	if time.Since(pc.used) < peekAfter && !pc.bodiless {
 		return true
 	}
 	sc, ok := pc.Conn.(syscall.Conn)

@@ -66,6 +66,10 @@ type PoolConn struct {
 	// Reused says the connection served a request before this one.
 	Reused bool
 	used   time.Time // when it went idle
+	// bodiless: its last reply had no body (HEAD, 204, 304), after
+	// which a faulty backend may still send one; PeekAlive then always
+	// looks for those bytes.
+	bodiless bool
 }
 
 // Get returns an idle connection, or a new one; with fresh, always a new

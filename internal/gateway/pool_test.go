@@ -1,12 +1,18 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // A bounded Pool: a request beyond MaxConns waits for a connection to come
@@ -86,5 +92,57 @@ func TestPoolDialFailureFreesSlot(t *testing.T) {
 	}
 	if n := p.Open(); n != 0 {
 		t.Errorf("%d slots taken after failed dials, want 0", n)
+	}
+}
+
+// A faulty HTTP backend sends a body after a reply that has none (here
+// to HEAD), a moment after the head: the kept connection is looked at
+// before its next use, however soon, and replaced rather than read as
+// the next reply.
+func TestKeptBodilessReplyPeeked(t *testing.T) {
+	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			for l := ""; l != "\r\n" && err == nil; l, err = br.ReadString('\n') {
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			if strings.HasPrefix(line, "HEAD") {
+				time.Sleep(2 * time.Millisecond)
+				io.WriteString(c, "junk!") // the body HEAD must not get
+			} else {
+				io.WriteString(c, "hello")
+			}
+		}
+	})
+	p := &Pool{MaxIdle: 1, Alive: PeekAlive, Dial: func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", b.Addr())
+	}}
+	defer p.Close()
+	x := Exchange{HTTP: true}
+	send := func(method string) (*http.Response, string, error) {
+		req, _ := http.NewRequest(method, "http://x/", nil)
+		res, err := x.RoundTripPool(p, req, []byte(method+" / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		if err != nil {
+			return nil, "", err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(body), err
+	}
+	if _, _, err := send("HEAD"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // the junk has come; PeekAlive's 10 ms have not passed
+	_, body, err := send("POST")
+	if err != nil || body != "hello" {
+		t.Fatalf("the request after HEAD: %q, %v", body, err)
+	}
+	if n := b.Accepted(); n != 2 {
+		t.Errorf("%d connections, want 2 (the one with junk replaced)", n)
 	}
 }

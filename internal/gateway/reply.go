@@ -514,7 +514,8 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 		x.mu.Unlock()
 	}
 	if keep && pool != nil {
-		if res.Body == http.NoBody {
+		pc.bodiless = res.Body == http.NoBody
+		if pc.bodiless {
 			x.finish(pool, pc, true)
 		} else {
 			res.Body = newKeptBody(res, x, pool, pc)
