@@ -57,15 +57,21 @@ func keepServer(t *testing.T, h http.Handler) (*countingListener, string) {
 	}
 	cl := &countingListener{Listener: l}
 	s := &Server{Handler: h, Logger: slog.New(slog.DiscardHandler)}
+	serveUntilEnd(t, s, cl)
+	return cl, l.Addr().String()
+}
+
+// serveUntilEnd serves l with s until the test ends.
+func serveUntilEnd(t *testing.T, s *Server, l net.Listener) {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(cl) }()
+	go func() { done <- s.Serve(l) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.Shutdown(ctx)
 		<-done
 	})
-	return cl, l.Addr().String()
 }
 
 // keepTransport is a keep-alive Transport closed when the test ends.
@@ -535,14 +541,7 @@ func TestKeepAliveRetryDialsNew(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		io.WriteString(w, "ok")
 	}), Logger: slog.New(slog.DiscardHandler)}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
-	})
+	serveUntilEnd(t, s, l)
 	tr := keepTransport(t, ln.Addr().String())
 	var wg sync.WaitGroup
 	for range 3 {
@@ -609,14 +608,7 @@ func TestKeepAliveIdleClosedBeforePost(t *testing.T) {
 			b, _ := io.ReadAll(r.Body)
 			io.WriteString(w, r.Method+" "+string(b))
 		})}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(cl) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
-	})
+	serveUntilEnd(t, s, cl)
 	tr := keepTransport(t, l.Addr().String())
 	if _, _, got := do(t, tr, "GET", "http://x/", ""); got != "GET " {
 		t.Fatalf("GET: %q", got)

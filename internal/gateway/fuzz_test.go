@@ -141,23 +141,14 @@ func FuzzKeptReply(f *testing.F) {
 		if len(b) > 2048 {
 			return // within one read of the connection's buffer
 		}
-		method := "GET"
-		if head {
-			method = "HEAD"
-		}
-		conn := wiretest.NewConn(b)
-		p := &Pool{MaxIdle: 1, Dial: func(context.Context) (net.Conn, error) { return conn, nil }}
-		req, _ := http.NewRequest(method, "http://x/", nil)
-		res, err := Exchange{}.RoundTripPool(p, req, []byte("request"))
+		k := keptExchange(b, head, Exchange{})
+		res, err := k.res, k.err
 		var bodyErr error
 		if err == nil {
 			_, bodyErr = io.ReadAll(res.Body)
 			res.Body.Close()
 		}
-		p.mu.Lock()
-		kept := len(p.idle) == 1
-		p.mu.Unlock()
-		if !kept {
+		if !k.kept() {
 			return
 		}
 		if err != nil || bodyErr != nil {
@@ -168,8 +159,45 @@ func FuzzKeptReply(f *testing.F) {
 			!bytes.Contains(bytes.ToLower(b), []byte("keep-alive")) {
 			t.Fatalf("%q: kept without an HTTP/1.1 keep-alive reply", b)
 		}
-		if rest, _ := io.ReadAll(conn.R); len(rest) > 0 || p.idle[0].Reader.Buffered() > 0 {
+		if k.leftover() {
 			t.Fatalf("%q: kept with bytes left after the reply", b)
 		}
 	})
+}
+
+// kept is one request over a Pool whose only connection reads a reply
+// the fuzzer wrote.
+type kept struct {
+	req  *http.Request
+	res  *http.Response
+	err  error
+	pool *Pool
+	conn *wiretest.Conn
+}
+
+// keptExchange sends a GET (a HEAD with head) through x over a pool
+// whose one connection reads reply.
+func keptExchange(reply []byte, head bool, x Exchange) *kept {
+	method := "GET"
+	if head {
+		method = "HEAD"
+	}
+	k := &kept{conn: wiretest.NewConn(reply)}
+	k.pool = &Pool{MaxIdle: 1, Dial: func(context.Context) (net.Conn, error) { return k.conn, nil }}
+	k.req, _ = http.NewRequest(method, "http://x/", nil)
+	k.res, k.err = x.RoundTripPool(k.pool, k.req, []byte("request"))
+	return k
+}
+
+// kept reports whether the connection went back to the pool (call it
+// once the body is read and closed).
+func (k *kept) kept() bool { return k.pool.Idle() == 1 }
+
+// leftover reports whether bytes follow the reply on the kept
+// connection, read or not.
+func (k *kept) leftover() bool {
+	rest, _ := io.ReadAll(k.conn.R)
+	k.pool.mu.Lock()
+	defer k.pool.mu.Unlock()
+	return len(rest) > 0 || k.pool.idle[0].Reader.Buffered() > 0
 }

@@ -3,13 +3,10 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
-	"net"
 	"net/http"
+	"slices"
 	"testing"
-
-	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // readResponseHTTP reads a final reply from b as net/http does (its
@@ -63,15 +60,9 @@ func FuzzHTTPReply(f *testing.F) {
 		if len(b) > 2048 {
 			return // within one read of the connection's buffer
 		}
-		method := "GET"
-		if head {
-			method = "HEAD"
-		}
-		conn := wiretest.NewConn(b)
-		p := &Pool{MaxIdle: 1, Dial: func(context.Context) (net.Conn, error) { return conn, nil }}
-		req, _ := http.NewRequest(method, "http://x/", nil)
-		res, err := Exchange{HTTP: true}.RoundTripPool(p, req, []byte("request"))
-		if err != nil {
+		k := keptExchange(b, head, Exchange{HTTP: true})
+		res, req := k.res, k.req
+		if k.err != nil {
 			return
 		}
 		body, err := io.ReadAll(res.Body)
@@ -79,9 +70,7 @@ func FuzzHTTPReply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p.mu.Lock()
-		kept := len(p.idle) == 1
-		p.mu.Unlock()
+		kept := k.kept()
 		want, wantBody, wantKeep, err := readResponseHTTP(b, req)
 		if err != nil {
 			t.Fatalf("%q: read as %d %q, net/http: %v", b, res.StatusCode, body, err)
@@ -89,9 +78,9 @@ func FuzzHTTPReply(f *testing.F) {
 		if want.StatusCode != res.StatusCode || !bytes.Equal(wantBody, body) {
 			t.Fatalf("%q: read as %d %q, net/http %d %q", b, res.StatusCode, body, want.StatusCode, wantBody)
 		}
-		for k, vs := range res.Trailer {
-			if len(vs) > 0 && !equal(want.Trailer[k], vs) {
-				t.Fatalf("%q: trailer %s %q, net/http %q", b, k, vs, want.Trailer[k])
+		for name, vs := range res.Trailer {
+			if len(vs) > 0 && !slices.Equal(want.Trailer[name], vs) {
+				t.Fatalf("%q: trailer %s %q, net/http %q", b, name, vs, want.Trailer[name])
 			}
 		}
 		if !kept {
@@ -100,20 +89,8 @@ func FuzzHTTPReply(f *testing.F) {
 		if !wantKeep {
 			t.Fatalf("%q: kept, net/http would not", b)
 		}
-		if rest, _ := io.ReadAll(conn.R); len(rest) > 0 || p.idle[0].Reader.Buffered() > 0 {
+		if k.leftover() {
 			t.Fatalf("%q: kept with bytes left after the reply", b)
 		}
 	})
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
