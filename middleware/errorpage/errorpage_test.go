@@ -2,7 +2,6 @@ package errorpage
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/logbuf"
 	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/middleware/requestid"
 	"github.com/gopaste/gopaste/registry/registrytest"
@@ -32,20 +31,9 @@ func panicky(w http.ResponseWriter, r *http.Request) {
 	panic("kaboom-42") // SOURCE-MARKER
 }
 
-func newLogger() (*slog.Logger, *bytes.Buffer) {
-	var buf bytes.Buffer
-	return slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, nil)), &buf
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
+func newLogger() (*slog.Logger, *logbuf.Buffer) {
+	buf := &logbuf.Buffer{}
+	return slog.New(slog.NewTextHandler(buf, nil)), buf
 }
 
 func failingRequest() *http.Request {
@@ -163,7 +151,7 @@ func TestAbortHandlerRepanicked(t *testing.T) {
 		if v := recover(); v != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
 		}
-		if logBuf.Len() != 0 {
+		if logBuf.String() != "" {
 			t.Errorf("logged %q for an abort", logBuf)
 		}
 	}()
