@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/gopaste/gopaste/internal/wiretest"
 )
 
 // TestAppendFromRequest: the variables FromRequest gives, after what
@@ -37,15 +39,8 @@ func TestAppendFromRequest(t *testing.T) {
 // only) and as a browser does, with this hop's X-Forwarded headers.
 func BenchmarkFromRequest(b *testing.B) {
 	headers := map[string]http.Header{
-		"wrk": {},
-		"browser": {
-			"User-Agent":      {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
-			"Accept":          {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
-			"Accept-Language": {"en-GB,en;q=0.5"},
-			"Accept-Encoding": {"gzip, deflate, br, zstd"},
-			"Cookie":          {"PHPSESSID=0123456789abcdef0123456789"},
-			"Referer":         {"http://localhost:8080/"},
-		},
+		"wrk":     {},
+		"browser": wiretest.BrowserHeader(),
 	}
 	for _, name := range []string{"wrk", "browser"} {
 		b.Run(name, func(b *testing.B) {
