@@ -40,13 +40,7 @@ func TestPoolBound(t *testing.T) {
 
 	// A waiting request gets the connection put back.
 	got := make(chan *PoolConn)
-	go func() {
-		pc, err := p.Get(t.Context(), false)
-		if err != nil {
-			t.Error(err)
-		}
-		got <- pc
-	}()
+	getAsync(t, p, got)
 	time.Sleep(20 * time.Millisecond)
 	p.Put(first, true)
 	second := <-got
@@ -55,13 +49,7 @@ func TestPoolBound(t *testing.T) {
 	}
 
 	// A waiting request gets the slot of a connection closed.
-	go func() {
-		pc, err := p.Get(t.Context(), false)
-		if err != nil {
-			t.Error(err)
-		}
-		got <- pc
-	}()
+	getAsync(t, p, got)
 	time.Sleep(20 * time.Millisecond)
 	p.Put(second, false)
 	third := <-got
@@ -145,4 +133,16 @@ func TestKeptBodilessReplyPeeked(t *testing.T) {
 	if n := b.Accepted(); n != 2 {
 		t.Errorf("%d connections, want 2 (the one with junk replaced)", n)
 	}
+}
+
+// getAsync takes a connection from p on its own goroutine and sends it
+// to got.
+func getAsync(t *testing.T, p *Pool, got chan<- *PoolConn) {
+	go func() {
+		pc, err := p.Get(t.Context(), false)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- pc
+	}()
 }
