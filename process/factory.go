@@ -20,7 +20,7 @@ func init() {
 }
 
 // factory builds the process app: the keys of ReadOptions plus command,
-// workers, protocol, cwd, concurrency and startup_path, and for protocol
+// workers, protocol, cwd, concurrency, startup_path and pipeline, and for protocol
 // fastcgi fastcgi_proxy's document_root, index and split_path
 // (docs/process.md).
 func factory(c *registry.Config) (http.Handler, error) {
@@ -38,6 +38,12 @@ func factory(c *registry.Config) (http.Handler, error) {
 	o.Dir = c.Path("cwd", "")
 	o.Concurrency = c.Int("concurrency", 1)
 	o.StartupPath = c.String("startup_path", "/")
+	switch o.Pipeline = c.Int("pipeline", 0); {
+	case o.Pipeline < 0:
+		c.Errorf("pipeline", "must not be negative")
+	case o.Pipeline > 0 && o.Protocol != "uwsgi":
+		c.Errorf("pipeline", "needs protocol = uwsgi (a worker that reads a kept connection's requests in order)")
+	}
 	if o.Workers < 0 {
 		c.Errorf("workers", "must not be negative")
 	}

@@ -63,6 +63,17 @@ type Options struct {
 	// Concurrency is how many requests a worker serves at once; zero
 	// means 1.
 	Concurrency int
+	// Pipeline, for Protocol "uwsgi", is how many GET or HEAD requests
+	// without a body a worker with all its Concurrency busy may take
+	// per connection beyond the one running there: each is written
+	// behind it, and the worker reads the next the moment it has
+	// answered, without waiting for the pool to read that answer and
+	// send another. Such a request waits for those ahead of it on that
+	// worker, not for the first worker free. Only for workers that read
+	// a kept connection's requests in order: gopaste's Python worker
+	// (the wsgi app, where it is 2 by default) and workers built on
+	// gopaste's uwsgi Server. Zero means none.
+	Pipeline int
 	// MaxQueue is how many requests may wait for a worker; zero means
 	// 128, negative means none.
 	MaxQueue int
@@ -438,6 +449,7 @@ func (p *Pool) removeDir() {
 type request struct {
 	method, path string
 	start        time.Time
+	pipelined    bool // may be written behind others (Options.Pipeline)
 
 	w         *child      // guarded by Pool.mu
 	hard      *time.Timer // HardTimeout's, nil without one
@@ -462,6 +474,8 @@ var (
 
 func (p *Pool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{method: r.Method, path: r.URL.Path, start: time.Now()}
+	rq.pipelined = p.opts.Pipeline > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		(r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0)
 	if err := p.acquire(r.Context(), rq); err != nil {
 		if r.Context().Err() != nil {
 			w.WriteHeader(499) // the client went away; only the access log sees it
@@ -493,11 +507,15 @@ func (p *Pool) acquire(ctx context.Context, rq *request) error {
 		return errClosed
 	default:
 	}
-	if c := p.pickLocked(); c != nil {
-		p.assignLocked(c, rq)
-		p.inflight++
-		p.mu.Unlock()
-		return nil
+	// Not past a request already waiting: with Pipeline, room behind a
+	// busy request would otherwise let GETs pass a POST for good.
+	if len(p.waiters) == 0 {
+		if c := p.pickLocked(rq); c != nil {
+			p.assignLocked(c, rq)
+			p.inflight++
+			p.mu.Unlock()
+			return nil
+		}
 	}
 	if len(p.waiters) >= p.opts.MaxQueue {
 		p.mu.Unlock()
@@ -541,14 +559,20 @@ func (p *Pool) await(ctx context.Context, wt *waiter) error {
 	return err
 }
 
-// pickLocked returns the least busy ready worker with room for one more
-// request, rotating among equals; nil when none has room.
-func (p *Pool) pickLocked() *child {
+// pickLocked returns the least busy ready worker with room for rq,
+// rotating among equals; nil when none has room. With Pipeline, a
+// worker has room for a pipelined request up to Concurrency ×
+// (1 + Pipeline).
+func (p *Pool) pickLocked(rq *request) *child {
+	room := p.opts.Concurrency
+	if rq.pipelined {
+		room *= 1 + p.opts.Pipeline
+	}
 	var best *child
 	n := len(p.children)
 	for i := range n {
 		c := p.children[(p.next+i)%n]
-		if c.state != stateReady || c.busy >= p.opts.Concurrency {
+		if c.state != stateReady || c.busy >= room {
 			continue
 		}
 		if best == nil || c.busy < best.busy {
@@ -629,11 +653,11 @@ func (p *Pool) doneLocked() {
 // dispatchLocked assigns free workers to queued requests, oldest first.
 func (p *Pool) dispatchLocked() {
 	for len(p.waiters) > 0 {
-		c := p.pickLocked()
+		wt := p.waiters[0]
+		c := p.pickLocked(wt.rq)
 		if c == nil {
 			return
 		}
-		wt := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		p.assignLocked(c, wt.rq)
 		wt.assigned = true
@@ -646,7 +670,7 @@ func (p *Pool) dispatchLocked() {
 func (p *Pool) reassign(ctx context.Context, rq *request) error {
 	p.release(rq, false)
 	p.mu.Lock()
-	if c := p.pickLocked(); c != nil {
+	if c := p.pickLocked(rq); c != nil {
 		p.assignLocked(c, rq)
 		p.mu.Unlock()
 		return nil

@@ -312,9 +312,12 @@ func load(h http.Handler, n int, d time.Duration, path string) (ok, failed int64
 
 // kill -9 one worker every 200ms under load: no idempotent GET fails.
 func TestKillUnderLoad(t *testing.T) {
-	for _, proto := range []string{"uwsgi", "http"} {
-		t.Run(proto, func(t *testing.T) {
-			p, logs := start(t, proto, Options{Workers: 3, MaxRestartDelay: 300 * time.Millisecond})
+	for _, tc := range []struct {
+		name, proto string
+		pipeline    int
+	}{{"uwsgi", "uwsgi", 0}, {"http", "http", 0}, {"uwsgi-pipeline", "uwsgi", 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, logs := start(t, tc.proto, Options{Workers: 3, MaxRestartDelay: 300 * time.Millisecond, Pipeline: tc.pipeline})
 			stop := make(chan struct{})
 			kills := 0
 			var wg sync.WaitGroup
@@ -368,9 +371,52 @@ func TestUWSGIKeepAlive(t *testing.T) {
 	}
 }
 
-// max_requests recycles workers under load without a failed request.
+// max_requests recycles workers under load without a failed request,
+// with requests written behind others too.
 func TestMaxRequestsUnderLoad(t *testing.T) {
-	p, logs := start(t, "uwsgi", Options{Workers: 2, MaxRequests: 25, MaxRequestsJitter: 10})
+	for _, pipeline := range []int{0, 2} {
+		t.Run(fmt.Sprintf("pipeline=%d", pipeline), func(t *testing.T) {
+			testMaxRequestsUnderLoad(t, pipeline)
+		})
+	}
+}
+
+// With Pipeline, a worker whose Concurrency is busy takes GETs behind
+// the request running, up to Pipeline more per connection; a POST waits
+// in the queue.
+func TestPipelineAssigns(t *testing.T) {
+	p, _ := start(t, "uwsgi", Options{Workers: 1, Concurrency: 1, Pipeline: 2})
+	get(p, "/") // the connection is a kept one from now on
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if code, body := get(p, "/?ms=300"); code != 200 || !strings.HasPrefix(body, "pid=") {
+				t.Errorf("GET: %d %q", code, body)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	post := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x")))
+		post <- rec.Code
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if n := p.Workers()[0].Requests; n != 4 {
+		t.Errorf("the worker was given %d requests (1 before, 3 GETs at once, a POST waiting), want 4", n)
+	}
+	wg.Wait()
+	if code := <-post; code != 200 {
+		t.Errorf("POST: %d", code)
+	}
+	if _, n := get(p, "/accepts"); n != "1" {
+		t.Errorf("the worker accepted %s connections, want 1", n)
+	}
+}
+
+func testMaxRequestsUnderLoad(t *testing.T, pipeline int) {
+	p, logs := start(t, "uwsgi", Options{Workers: 2, MaxRequests: 25, MaxRequestsJitter: 10, Pipeline: pipeline})
 	ok, failed, pids, firstErr := load(p, 6, 3*time.Second, "/?ms=1")
 	if failed > 0 {
 		t.Errorf("%d failed (first: %s), want none", failed, firstErr)

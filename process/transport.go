@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/gateway"
 	"github.com/gopaste/gopaste/proc"
 	"github.com/gopaste/gopaste/proxy"
 )
@@ -113,15 +114,28 @@ func (p *Pool) roundTrip(req *http.Request, rq *request) (*http.Response, error)
 		case errors.Is(err, errTimeout), req.Context().Err() != nil:
 			return nil, err
 		}
-		if !p.died(c) {
+		// A request written behind another (Pipeline) whose connection
+		// closed first was not served: the worker recycled or stopped,
+		// or the request ahead failed. It goes again, like one whose
+		// worker died.
+		notServed := errors.Is(err, gateway.ErrNotServed)
+		if !notServed && !p.died(c) {
 			return nil, &workerError{pid: c.pid, err: err}
 		}
-		status := proc.ExitStatus(c.proc.Err())
+		var status string
+		if !notServed {
+			status = proc.ExitStatus(c.proc.Err())
+		}
 		if !proxy.Idempotent(req.Method) || body != nil && body.read() || attempt == maxAttempts {
 			return nil, &workerError{pid: c.pid, status: status, err: err}
 		}
-		p.log.Info("worker died under a request, sending it to another", "pid", c.pid, "status", status,
-			"method", req.Method, "path", req.URL.Path, "err", err)
+		if notServed {
+			p.log.Debug("request not served behind another, sending it again", "pid", c.pid,
+				"method", req.Method, "path", req.URL.Path)
+		} else {
+			p.log.Info("worker died under a request, sending it to another", "pid", c.pid, "status", status,
+				"method", req.Method, "path", req.URL.Path, "err", err)
+		}
 		if rerr := p.reassign(req.Context(), rq); rerr != nil {
 			return nil, &workerError{pid: c.pid, status: status, err: fmt.Errorf("%v; no other worker: %w", err, rerr)}
 		}

@@ -295,7 +295,8 @@ func (p *Pool) newTransport(addr string) http.RoundTripper {
 		// Keep-alive is negotiated per request: a worker built on
 		// uwsgi.Server (or wsgi's worker.py) keeps the connection, one
 		// that ignores the variable closes it as before.
-		return &uwsgi.Transport{Addr: addr, KeepAlive: true, MaxIdleConns: p.opts.Concurrency}
+		return &uwsgi.Transport{Addr: addr, KeepAlive: true, MaxIdleConns: p.opts.Concurrency,
+			MaxConns: p.opts.Concurrency, Pipeline: p.opts.Pipeline}
 	case "scgi":
 		return &scgi.Transport{Addr: addr}
 	case "fastcgi":

@@ -48,6 +48,16 @@ type Transport struct {
 	// IdleConnTimeout is how long a kept connection may wait for its
 	// next request; zero means 30 seconds (the Server waits a minute).
 	IdleConnTimeout time.Duration
+	// MaxConns bounds the connections open at once, with KeepAlive; a
+	// request beyond it waits for one to come back. Zero means no bound.
+	MaxConns int
+	// Pipeline, with KeepAlive and MaxConns, is how many GET or HEAD
+	// requests without a body may be written behind the request running
+	// on a connection when every connection is busy, rather than wait
+	// (gateway.Pool's Pipeline): for gopaste's own workers, which read
+	// a kept connection's requests in order. Set it before the first
+	// request.
+	Pipeline int
 
 	pools gateway.Pools // by address, with KeepAlive
 }
@@ -136,6 +146,8 @@ func (t *Transport) pool(addr string) *gateway.Pool {
 	return t.pools.For(addr, func() *gateway.Pool {
 		return &gateway.Pool{
 			MaxIdle:     t.MaxIdleConns,
+			MaxConns:    t.MaxConns,
+			Pipeline:    t.Pipeline,
 			IdleTimeout: t.IdleConnTimeout,
 			// A worker closes a kept connection when it idles too
 			// long or recycles: found before a request is written.

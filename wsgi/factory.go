@@ -32,6 +32,9 @@ func factory(c *registry.Config) (http.Handler, error) {
 		Process:       process.ReadOptions(c),
 		Logger:        c.Logger,
 	}
+	if o.Process.Pipeline = c.Int("pipeline", 2); o.Process.Pipeline < 0 {
+		c.Errorf("pipeline", "must not be negative")
+	}
 	for _, p := range c.List("pythonpath") {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(c.Here, p)

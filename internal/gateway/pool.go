@@ -8,9 +8,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -50,12 +52,26 @@ type Pool struct {
 	// Alive, when set, is asked about an idle connection before it is
 	// reused; a connection it refuses is closed.
 	Alive func(*PoolConn) bool
+	// Pipeline is how many GET or HEAD requests without a body may be
+	// written on a busy connection, behind the bodiless request running
+	// there, when MaxConns are open and none is idle, instead of
+	// waiting for a connection to come back: the backend reads the
+	// next one the moment it has answered, rather than after gopaste
+	// has read that answer and sent the next request. Zero means none.
+	// Only for backends that read the requests of a kept connection in
+	// order and answer each in full before the next (gopaste's uwsgi
+	// Server and Python worker); see [Exchange.RoundTripPool] and
+	// docs/protocols.md.
+	Pipeline int
 
 	mu      sync.Mutex
 	open    int              // connections open or being dialed
 	idle    []*PoolConn      // newest last
 	waiters []chan *PoolConn // requests waiting for a connection, first first
-	closed  bool
+	// With Pipeline: connections in use whose bodiless request is
+	// written, oldest first.
+	ready  []*PoolConn
+	closed bool
 }
 
 // PoolConn is a connection of a Pool with the reader of its replies, which
@@ -70,7 +86,24 @@ type PoolConn struct {
 	// which a faulty backend may still send one; PeekAlive then always
 	// looks for those bytes.
 	bodiless bool
+	// behind are the requests written behind this one's, first first
+	// (Pipeline), guarded by Pool.mu.
+	behind []*turn
 }
+
+// turn is a request written on a busy connection behind the request
+// running there (Pool.Pipeline). It waits for that request to end: the
+// connection is then handed over, or closed under it.
+type turn struct {
+	ch        chan bool // true: the connection is the waiter's now; false: closed
+	abandoned bool      // the waiter left (guarded by Pool.mu)
+}
+
+// ErrNotServed is returned for a request written behind another on a
+// kept connection (Pool.Pipeline) when that connection ended before its
+// turn: the backend did not answer it, and it can be sent again, to
+// the same backend or another.
+var ErrNotServed = errors.New("gateway: request not served: the connection it waited on was closed before its turn")
 
 // Get returns an idle connection, or a new one; with fresh, always a new
 // one. With MaxConns open it waits for one to come back, or for ctx.
@@ -142,6 +175,71 @@ func (p *Pool) Get(ctx context.Context, fresh bool) (*PoolConn, error) {
 	}
 }
 
+// behind returns a busy connection on which a request can be written
+// behind the one running (Pipeline), and the turn it then waits for;
+// nil when there is none, or when a connection is idle or can be
+// opened (Get does not wait for those).
+func (p *Pool) behind() (*PoolConn, *turn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.Pipeline <= 0 || len(p.idle) > 0 || p.MaxConns <= 0 || p.open < p.MaxConns {
+		return nil, nil
+	}
+	var pc *PoolConn
+	for _, o := range p.ready {
+		if len(o.behind) < p.Pipeline && (pc == nil || len(o.behind) < len(pc.behind)) {
+			pc = o
+		}
+	}
+	if pc == nil {
+		return nil, nil
+	}
+	t := &turn{ch: make(chan bool, 1)}
+	pc.behind = append(pc.behind, t)
+	return pc, t
+}
+
+// written notes that pc's request, which has no body, is written whole:
+// with Pipeline, more requests can be written behind it.
+func (p *Pool) written(pc *PoolConn) {
+	p.mu.Lock()
+	p.ready = append(p.ready, pc)
+	p.mu.Unlock()
+}
+
+// wait waits for t, the turn of a request written on pc: it returns
+// once pc is the caller's, or an error when pc was closed first
+// (ErrNotServed) or ctx ended (pc, with the reply to the request, is
+// then closed when its turn comes).
+func (p *Pool) wait(ctx context.Context, pc *PoolConn, t *turn) error {
+	select {
+	case ok := <-t.ch:
+		if !ok {
+			return ErrNotServed
+		}
+		pc.Reused = true
+		return nil
+	case <-ctx.Done():
+	}
+	p.abandon(pc, t)
+	return ctx.Err()
+}
+
+// abandon gives up turn t on pc: pc is closed when its turn comes, or
+// now if it came already.
+func (p *Pool) abandon(pc *PoolConn, t *turn) {
+	p.mu.Lock()
+	t.abandoned = true
+	p.mu.Unlock()
+	select {
+	case ok := <-t.ch: // handed over as we gave up
+		if ok {
+			p.Put(pc, false)
+		}
+	default:
+	}
+}
+
 func closeAll(pcs []*PoolConn) {
 	for _, pc := range pcs {
 		pc.Conn.Close()
@@ -167,6 +265,13 @@ func (p *Pool) dialSlot(ctx context.Context) (*PoolConn, error) {
 // it is closed and its slot goes to the first waiting request. A PoolConn
 // without Conn gives back its slot only.
 func (p *Pool) Put(pc *PoolConn, reusable bool) {
+	p.put(pc, reusable, true)
+}
+
+// put is Put; clean says nothing was read past the reply's end. Bytes
+// past it are the next reply when a request waits behind (Pipeline),
+// which then gets the connection; otherwise they make it unusable.
+func (p *Pool) put(pc *PoolConn, reusable, clean bool) {
 	maxIdle := p.MaxIdle
 	if maxIdle <= 0 {
 		maxIdle = p.MaxConns
@@ -175,6 +280,29 @@ func (p *Pool) Put(pc *PoolConn, reusable bool) {
 		maxIdle = DefaultPoolMaxIdle
 	}
 	p.mu.Lock()
+	if p.Pipeline > 0 && pc.Conn != nil {
+		p.ready = slices.DeleteFunc(p.ready, func(o *PoolConn) bool { return o == pc })
+		if len(pc.behind) > 0 {
+			t := pc.behind[0]
+			if reusable && !p.closed && !t.abandoned {
+				// The next request is written and has no body: it
+				// runs now, and more can follow it.
+				pc.behind = pc.behind[1:]
+				p.ready = append(p.ready, pc)
+				t.ch <- true // buffered: the waiter reads the reply it waits for
+				p.mu.Unlock()
+				return
+			}
+			for _, t := range pc.behind {
+				if !t.abandoned {
+					t.ch <- false
+				}
+			}
+			pc.behind = nil
+			reusable = false
+		}
+	}
+	reusable = reusable && clean
 	if pc.Conn == nil || p.closed || !reusable || len(p.waiters) == 0 && len(p.idle) >= maxIdle {
 		if pc.Conn != nil {
 			pc.Conn.Close()
@@ -301,8 +429,17 @@ func (ps *Pools) all() []*Pool {
 // error stands. Either way p's other idle connections are closed: one
 // found dead most often means the backend went away (a worker killed or
 // restarted), and its siblings with it.
+//
+// With p.Pipeline, a GET or HEAD without a body may be written behind
+// the request running on a busy connection (see Pool.Pipeline); when
+// that connection ends before its turn, the error wraps ErrNotServed.
 func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.Response, error) {
 	noBody := req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0
+	if noBody && p.Pipeline > 0 && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		if pc, t := p.behind(); pc != nil {
+			return e.roundTripBehind(p, pc, t, req, head)
+		}
+	}
 	for retried := false; ; retried = true {
 		pc, err := p.Get(req.Context(), retried)
 		if err != nil {
@@ -319,6 +456,23 @@ func (e Exchange) RoundTripPool(p *Pool, req *http.Request, head []byte) (*http.
 	}
 }
 
+// roundTripBehind writes req on pc, behind the request running there,
+// and reads its reply once pc is handed over.
+func (e Exchange) roundTripBehind(p *Pool, pc *PoolConn, t *turn, req *http.Request, head []byte) (*http.Response, error) {
+	ctx := req.Context()
+	if _, err := pc.Conn.Write(head); err != nil {
+		// Not whole, or not at all: the backend cannot answer it. The
+		// connection is closed when the request ahead ends.
+		p.abandon(pc, t)
+		return nil, fmt.Errorf("%w (%w)", ErrNotServed, err)
+	}
+	if err := p.wait(ctx, pc, t); err != nil {
+		return nil, err
+	}
+	res, _, err := e.roundTrip(pc, req, nil, p)
+	return res, err
+}
+
 // finish ends an exchange whose reply the backend offered to keep the
 // connection for: pc goes back to pool when the reply was read to its
 // end (ended), the request was sent whole, nothing unasked-for follows
@@ -332,9 +486,9 @@ func (x *exchange) finish(pool *Pool, pc *PoolConn, ended bool) {
 		// Once: the outcome of the write is received only once.
 		if ended {
 			err, done := x.sent(100 * time.Millisecond)
-			ended = done && err == nil && pc.Reader.Buffered() == 0
+			ended = done && err == nil
 		}
-		pool.Put(pc, x.stop() && ended)
+		pool.put(pc, x.stop() && ended, pc.Reader.Buffered() == 0)
 	})
 }
 

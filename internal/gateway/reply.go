@@ -486,6 +486,14 @@ func (e Exchange) roundTrip(pc *PoolConn, req *http.Request, head []byte, pool *
 	if clen == 0 {
 		// Nothing to stream: one write, here rather than in a goroutine.
 		x.sendErr = x.send(head, req.Body, 0, timeout)
+		// Behind a request on a connection kept before: a backend
+		// that closes after each reply would leave nothing behind it
+		// served.
+		// (A request written behind another was counted when its turn
+		// came.)
+		if x.sendErr == nil && pool != nil && pool.Pipeline > 0 && pc.Reused && len(head) > 0 {
+			pool.written(pc)
+		}
 	} else {
 		written := make(chan error, 1)
 		x.written = written
@@ -621,6 +629,9 @@ func (x *exchange) send(head []byte, body io.ReadCloser, clen int64, timeout tim
 
 func (x *exchange) write(head []byte, body io.Reader, clen int64) error {
 	if clen == 0 {
+		if len(head) == 0 {
+			return nil // written already (Pool.Pipeline)
+		}
 		_, err := x.c.Write(head)
 		return err
 	}
