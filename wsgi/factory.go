@@ -32,9 +32,7 @@ func factory(c *registry.Config) (http.Handler, error) {
 		Process:       process.ReadOptions(c),
 		Logger:        c.Logger,
 	}
-	if o.Process.Pipeline = c.Int("pipeline", 2); o.Process.Pipeline < 0 {
-		c.Errorf("pipeline", "must not be negative")
-	}
+	o.Process.Pipeline = readPipeline(c, o.Process)
 	for _, p := range c.List("pythonpath") {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(c.Here, p)
@@ -97,4 +95,20 @@ func factory(c *registry.Config) (http.Handler, error) {
 		c.Watch(o.LoggingConfig)
 	}
 	return a, nil
+}
+
+// readPipeline reads the pipeline key. A request written behind another
+// counts its timeout and hard_timeout from then, its wait included:
+// with either set, pipelining is the user's choice, not a default that
+// could time a request out, or kill a worker, for a slow one ahead.
+func readPipeline(c *registry.Config, po process.Options) int {
+	def := 2
+	if po.Timeout > 0 || po.HardTimeout > 0 {
+		def = 0
+	}
+	n := c.Int("pipeline", def)
+	if n < 0 {
+		c.Errorf("pipeline", "must not be negative")
+	}
+	return n
 }

@@ -13,6 +13,9 @@ import (
 	_ "github.com/gopaste/gopaste/apps/urlmap"
 	"github.com/gopaste/gopaste/deploy"
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/process"
+	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 func TestFactory(t *testing.T) {
@@ -75,6 +78,30 @@ func TestFactoryErrors(t *testing.T) {
 		if all := strings.Join(msgs, "\n"); !strings.Contains(all, tc.want) {
 			t.Errorf("%q: errors %q, want one with %q", tc.keys, all, tc.want)
 		}
+	}
+}
+
+// pipeline is 2 unless a timeout is set, where a request's wait behind
+// another would count against it; a value given is taken as it is.
+func TestPipelineDefault(t *testing.T) {
+	for _, tc := range []struct {
+		keys map[string]string
+		want int
+	}{
+		{map[string]string{}, 2},
+		{map[string]string{"timeout": "30s"}, 0},
+		{map[string]string{"hard_timeout": "1m"}, 0},
+		{map[string]string{"timeout": "30s", "pipeline": "3"}, 3},
+		{map[string]string{"pipeline": "0"}, 0},
+	} {
+		c := registrytest.Config(registry.App, "app:main", "site.ini", tc.keys)
+		if got := readPipeline(c, process.ReadOptions(c)); got != tc.want || c.Err() != nil {
+			t.Errorf("%v: pipeline %d (%v), want %d", tc.keys, got, c.Err(), tc.want)
+		}
+	}
+	c := registrytest.Config(registry.App, "app:main", "site.ini", map[string]string{"pipeline": "-1"})
+	if readPipeline(c, process.ReadOptions(c)); c.Err() == nil || !strings.Contains(c.Err().Error(), "must not be negative") {
+		t.Errorf("pipeline = -1: %v, want an error", c.Err())
 	}
 }
 
