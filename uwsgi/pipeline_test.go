@@ -40,6 +40,24 @@ func pipeTransport(t *testing.T, addr string) *Transport {
 	return tr
 }
 
+// waitPipelined waits until tr's connection to addr has the request
+// running counted ready for more (ready 1) and behind requests waiting
+// behind it.
+func waitPipelined(t *testing.T, tr *Transport, addr string, behind int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, b := tr.pools.For(addr, nil).Pipelined()
+		if r == 1 && b == behind {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pipelined: %d ready, %d behind; want 1 and %d", r, b, behind)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // get sends GET path through tr with a bounded wait and returns the
 // body, or the error.
 func get(ctx context.Context, tr http.RoundTripper, path string) (string, error) {
@@ -104,9 +122,9 @@ func TestPipelineWritesBehindBusyRequest(t *testing.T) {
 	}
 	a := getAsync(t.Context(), tr, "/a")
 	<-gotA
-	time.Sleep(50 * time.Millisecond) // /a is on the wire (and counted written)
+	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
 	bc := getAsync(t.Context(), tr, "/b")
-	time.Sleep(50 * time.Millisecond) // /b is behind /a before /c comes
+	waitPipelined(t, tr, b.Addr(), 1) // /b is behind /a before /c comes
 	c := getAsync(t.Context(), tr, "/c")
 	for name, ch := range map[string]<-chan string{"/a": a, "/b": bc, "/c": c} {
 		if got := <-ch; got != "reply to "+name {
@@ -196,7 +214,7 @@ func TestPipelineNotServedWhenConnectionCloses(t *testing.T) {
 	}
 	a := getAsync(t.Context(), tr, "/a")
 	<-gotA
-	time.Sleep(50 * time.Millisecond) // /a is on the wire (and counted written)
+	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
 	_, errB := get(t.Context(), tr, "/b")
 	select {
 	case <-gotB:
@@ -215,7 +233,7 @@ func TestPipelineNotServedWhenConnectionCloses(t *testing.T) {
 // returns at once; the reply the backend still sends for it is not read
 // as anyone else's: the connection is closed after the request ahead.
 func TestPipelineAbandoned(t *testing.T) {
-	gotA, gotB := make(chan struct{}), make(chan struct{})
+	gotA, gotB, bLeft := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	b := wiretest.Serve(t, "tcp", func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
@@ -228,7 +246,7 @@ func TestPipelineAbandoned(t *testing.T) {
 			}
 			if pathOf(vars) == "/b" {
 				close(gotB)
-				time.Sleep(50 * time.Millisecond) // /b's client leaves
+				<-bLeft // /b's client has gone
 				io.WriteString(c, keptReply("reply to /a"))
 			}
 			if pathOf(vars) != "/a" {
@@ -242,13 +260,14 @@ func TestPipelineAbandoned(t *testing.T) {
 	}
 	a := getAsync(t.Context(), tr, "/a")
 	<-gotA
-	time.Sleep(50 * time.Millisecond) // /a is on the wire (and counted written)
+	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		<-gotB
 		cancel()
 	}()
 	_, errB := get(ctx, tr, "/b")
+	close(bLeft)
 	if !errors.Is(errB, context.Canceled) {
 		t.Errorf("GET /b whose client left: %v, want context.Canceled", errB)
 	}

@@ -345,6 +345,18 @@ func (p *Pool) Open() int {
 	return p.open
 }
 
+// Pipelined returns, with Pipeline, how many busy connections can take
+// a request behind the one running (ready), and how many requests wait
+// behind others (behind).
+func (p *Pool) Pipelined() (ready, behind int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pc := range p.ready {
+		behind += len(pc.behind)
+	}
+	return len(p.ready), behind
+}
+
 // CloseIdle closes the idle connections; those in use are closed or
 // kept when their request ends, as usual.
 func (p *Pool) CloseIdle() {
