@@ -390,19 +390,23 @@ func TestPipelineAssigns(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
-			if code, body := get(p, "/?ms=300"); code != 200 || !strings.HasPrefix(body, "pid=") {
+			if code, body := get(p, "/?ms=500"); code != 200 || !strings.HasPrefix(body, "pid=") {
 				t.Errorf("GET: %d %q", code, body)
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, func() bool { return p.Workers()[0].Requests == 4 }) // the 3 GETs given to the worker
 	post := make(chan int)
 	go func() {
 		rec := httptest.NewRecorder()
 		p.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x")))
 		post <- rec.Code
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.waiters) == 1
+	})
 	if n := p.Workers()[0].Requests; n != 4 {
 		t.Errorf("the worker was given %d requests (1 before, 3 GETs at once, a POST waiting), want 4", n)
 	}
