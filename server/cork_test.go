@@ -13,33 +13,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/apps/static"
 	"github.com/gopaste/gopaste/registry"
 )
 
-// A large file goes out whole (corked, through sendfile), and the
-// connection is uncorked after it: the small replies that follow on the
-// same connection are not held back (a cork left on would keep each
-// one's last segment for 200 ms).
+// The static app sends a large file corked (tcpcork, through headConn's
+// Cork), whole, and uncorks the connection after it: the small replies
+// that follow on the same connection are not held back (a cork left on
+// would keep each one's last segment for 200 ms).
 func TestLargeFileCorkCleared(t *testing.T) {
 	want := make([]byte, 1<<20)
 	rand.Read(want)
-	file := filepath.Join(t.TempDir(), "big.bin")
-	if err := os.WriteFile(file, want, 0o644); err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big"), want, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/big" {
-			w.Write([]byte("ok"))
-			return
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer f.Close()
-		http.ServeContent(w, r, "big.bin", time.Time{}, f)
-	}), registry.ProtocolOptions{}, slog.New(slog.DiscardHandler))
+	if err := os.WriteFile(filepath.Join(dir, "small"), []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := static.Dir(dir, static.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	s, err := newHTTP(files, registry.ProtocolOptions{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
+	"github.com/gopaste/gopaste/internal/tcpcork"
 )
 
 // maxHead10 is how much of an HTTP/1.0 request head headConn keeps; a
@@ -258,14 +259,15 @@ func (c *headConn) CloseWrite() error                   { return closeWrite(c.Co
 type headConnKey struct{}
 
 // headContext makes the connection's headConn (if it is one) known to
-// guardHTTP1; it is http.Server's ConnContext, after next's.
+// guardHTTP1, and to handlers as their tcpcork.Corker; it is
+// http.Server's ConnContext, after next's.
 func headContext(next func(context.Context, net.Conn) context.Context) func(context.Context, net.Conn) context.Context {
 	return func(ctx context.Context, c net.Conn) context.Context {
 		if next != nil {
 			ctx = next(ctx, c)
 		}
 		if hc, ok := c.(*headConn); ok {
-			ctx = context.WithValue(ctx, headConnKey{}, hc)
+			ctx = tcpcork.With(context.WithValue(ctx, headConnKey{}, hc), hc)
 		}
 		return ctx
 	}

@@ -22,12 +22,7 @@ func logMismatch(logger *slog.Logger, c net.Conn, first []byte) {
 // readFrom hands bulk writes to the connection c wraps, so net/http keeps
 // using sendfile for files: every connection wrapper here has a ReadFrom
 // that calls it, or the wrapper would hide the connection's.
-//
-// A large file sent to a TCP connection goes out corked (sendFileCorked).
 func readFrom(c net.Conn, r io.Reader) (int64, error) {
-	if tc, ok := c.(*net.TCPConn); ok && largeFile(r) {
-		return sendFileCorked(tc, r)
-	}
 	if rf, ok := c.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}

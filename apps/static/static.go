@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/tcpcork"
 	"github.com/gopaste/gopaste/mount"
 )
 
@@ -202,6 +203,10 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, f
 	}
 	if !fi.ModTime().IsZero() {
 		hdr.Set("Etag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
+	}
+	if fi.Size() >= tcpcork.Min && r.Method != http.MethodHead {
+		// Written whole at once: in full TCP segments, head included.
+		defer tcpcork.During(r)()
 	}
 	http.ServeContent(w, limitRanges(r, fi.Size()), fi.Name(), fi.ModTime(), rs)
 }
