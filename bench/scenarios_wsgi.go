@@ -1,6 +1,10 @@
 package main
 
-import "syscall"
+import (
+	"runtime"
+	"strconv"
+	"syscall"
+)
 
 // The WSGI scenarios of issue 11: the same application served by
 // gopaste's wsgi app (2 workers), gunicorn (sync, and gthread with 4
@@ -56,7 +60,7 @@ func wsgiScenario(name, what string, scripts map[string]string, module, file, ca
 	return Scenario{
 		Name: name,
 		Desc: what + ": gopaste wsgi (2 workers) vs gunicorn sync (-w 2), gunicorn gthread (-w 2, 4 threads), " +
-			"uWSGI --http-keepalive (2 processes) and nginx uwsgi_pass → uWSGI (2 processes); gopaste with GOMAXPROCS=1 as a reference line",
+			"uWSGI --http-keepalive (2 processes) and nginx uwsgi_pass → uWSGI (2 processes); gopaste with GOMAXPROCS = CPUs as a reference line",
 		Kind:    Compare,
 		Goal:    Goal{MinRPSRatio: 1.5, MaxP99Ratio: 1.0},
 		Scripts: scripts,
@@ -69,8 +73,8 @@ chdir = {{.Dir}}/www
 		B: gunicorn("gunicorn sync", module),
 		More: []Rival{
 			// A reference line without a goal: the same gopaste with
-			// one P, which docs/wsgi.md discusses.
-			{System: oneP(gopasteSystem("gopaste wsgi", `[app:main]
+			// a P per CPU, as before it halved them for its workers.
+			{System: everyCPU(gopasteSystem("gopaste wsgi", `[app:main]
 use = wsgi
 module = `+module+`
 workers = 2
@@ -83,10 +87,13 @@ chdir = {{.Dir}}/www
 	}
 }
 
-// oneP is a gopaste system run with GOMAXPROCS=1.
-func oneP(sys System) System {
-	sys.Name += " (GOMAXPROCS=1)"
-	sys.Env = append(sys.Env, "GOMAXPROCS=1")
+// everyCPU is a gopaste system run with GOMAXPROCS set to the number of
+// CPUs: the Go runtime's own default, which "gopaste serve" halves while
+// it runs local workers (docs/process.md, "CPUs").
+func everyCPU(sys System) System {
+	n := strconv.Itoa(runtime.NumCPU())
+	sys.Name += " (GOMAXPROCS=" + n + ")"
+	sys.Env = append(sys.Env, "GOMAXPROCS="+n)
 	return sys
 }
 

@@ -39,7 +39,7 @@ func TestWSGIScenarios(t *testing.T) {
 			}
 			for _, sys := range sc.systems()[1:] {
 				if sys.Gopaste != "" {
-					continue // gopaste again (GOMAXPROCS=1): its config is A's, checked above
+					continue // gopaste again (GOMAXPROCS = CPUs): its config is A's, checked above
 				}
 				client := &http.Client{Timeout: 10 * time.Second}
 				if sys.Upstream != nil {

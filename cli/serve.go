@@ -224,6 +224,7 @@ func (s *serving) listen(srv *server.Server) (net.Listener, error) {
 // and handing over to a new process on SIGUSR2.
 func (s *serving) run(gen *deploy.Generation) int {
 	s.cur.Store(gen)
+	sizeProcs(s.logger)
 	s.swap = server.NewSwap(gen.Handler)
 	s.stopped = make(chan struct{})
 	ctx, cancel := context.WithCancel(s.env.Context)
@@ -485,6 +486,7 @@ func (s *serving) reload(reason string) {
 		s.logger.Warn("the server section changed; gopaste restart (SIGUSR2) applies it", "section", next.ServerNode.Section)
 	}
 	s.logger.Info("reloaded", "reason", reason, "config", s.path)
+	sizeProcs(s.logger)
 	s.retiring.Add(1)
 	go func() {
 		defer s.retiring.Done()
@@ -495,6 +497,7 @@ func (s *serving) reload(reason string) {
 		if err := old.Close(); err != nil {
 			s.logger.Warn("closing the previous config's parts", "err", err)
 		}
+		sizeProcs(s.logger) // the previous config's workers are gone
 	}()
 }
 

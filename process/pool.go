@@ -163,6 +163,8 @@ type Pool struct {
 	next     int // round robin among equally busy workers
 	inflight int // requests holding a worker or waiting for one
 	drained  chan struct{}
+
+	supervised int64 // what New added to Supervised, Close takes off
 }
 
 // New validates opts, starts every worker and waits until all are ready.
@@ -204,8 +206,19 @@ func New(opts Options) (*Pool, error) {
 	for i, c := range first {
 		p.wg.Go(func() { p.supervise(ctx, i+1, c) })
 	}
+	p.supervised = int64(p.opts.Workers)
+	supervised.Add(p.supervised)
 	return p, nil
 }
+
+// supervised counts the workers of the pools running in this process.
+var supervised atomic.Int64
+
+// Supervised returns how many workers the pools that run in this
+// process supervise (a preloading wsgi app's parent counts as one):
+// "gopaste serve" gives the Go runtime half the CPUs while it is not
+// zero (docs/process.md, "CPUs").
+func Supervised() int { return int(supervised.Load()) }
 
 func newPool(o Options) (*Pool, error) {
 	if len(o.Command) == 0 || o.Command[0] == "" {
@@ -404,6 +417,7 @@ func (p *Pool) Close() error {
 		p.wg.Wait()
 		p.proxy.Close()
 		p.removeDir()
+		supervised.Add(-p.supervised)
 	})
 	return nil
 }
