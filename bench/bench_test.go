@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -620,5 +621,21 @@ func checkRivalsRun(t *testing.T, r Result, out string) {
 	}
 	if !strings.Contains(out, "A/C req/s per round") {
 		t.Errorf("no A/C line in the output:\n%s", out)
+	}
+}
+
+// Rounds alternate the order of the systems, so that no system is always
+// measured last.
+func TestRoundOrder(t *testing.T) {
+	for _, tc := range []struct {
+		n, round int
+		want     []int
+	}{
+		{3, 1, []int{0, 1, 2}}, {3, 2, []int{2, 1, 0}}, {3, 3, []int{0, 1, 2}},
+		{2, 4, []int{1, 0}}, {1, 2, []int{0}},
+	} {
+		if got := roundOrder(tc.n, tc.round); !slices.Equal(got, tc.want) {
+			t.Errorf("roundOrder(%d, %d) = %v, want %v", tc.n, tc.round, got, tc.want)
+		}
 	}
 }

@@ -9,7 +9,7 @@
 // Each scenario starts its systems on free loopback ports with configs
 // written to a temp dir, waits until they answer 200, warms them up, then
 // runs wrk --latency against A, B and any further systems (C, D: Caddy,
-// nginx with one worker) alternately (A B C A B C ...) for the rounds, and
+// nginx with one worker) alternately for the rounds (A B C, then C B A, ...), and
 // stops everything by process group. It prints per system the median, min
 // and max of requests/s, p50 and p99 latency, the CPU time per request
 // (user+system of the system's process groups over the round, from

@@ -363,10 +363,10 @@ with the repository and Debian's packages (` + "`apt-get install -y nginx wrk`" 
     go run ./bench -scenario hello -rounds 3 -duration 5s
     go run ./bench -markdown              # rewrite the tables below
 
-Each scenario runs A and B (and C, D where it has them) alternately
-(A B C D A B C D ...) on the same machine, so A's ratios to the others,
-round by round, are what to compare; absolute figures depend on the
-machine. The load generator shares the cores with the servers. nginx runs
+Each scenario runs A and B (and C, D where it has them) alternately on
+the same machine (A B C D, then D C B A, and so on: no system is always
+measured last), so A's ratios to the others, round by round, are what to
+compare; absolute figures depend on the machine. The load generator shares the cores with the servers. nginx runs
 with ` + "`worker_processes auto`" + ` (one worker per core, what its users run);
 "nginx (1 worker)" is the same config with ` + "`worker_processes 1`" + `.
 `

@@ -485,7 +485,8 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 		backend = append(backend, p.pid())
 	}
 	for round := 1; round <= o.Rounds; round++ {
-		for i, s := range ss {
+		for _, i := range roundOrder(len(ss), round) {
+			s := ss[i]
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -535,6 +536,23 @@ func (r *runner) runCompare(ctx context.Context, sc Scenario, res *Result) error
 		}
 	}
 	return nil
+}
+
+// roundOrder is the order in which round (from 1) runs n systems: as
+// listed in odd rounds, reversed in even ones. The machine drifts within
+// a round (a system measured third served about 10% more than the same
+// system measured first, whichever it was: docs/benchmarks.md, "The Go
+// runtime's CPUs and local workers"); alternating the order spreads that
+// over every system instead of favouring the last.
+func roundOrder(n, round int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+		if round%2 == 0 {
+			order[i] = n - 1 - i
+		}
+	}
+	return order
 }
 
 // compareRuns computes A's ratios against B (RPSRatios, P99Ratios) and
