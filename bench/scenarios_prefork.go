@@ -38,16 +38,6 @@ command = {{.Bin}}/uwsgiworker
     include /etc/nginx/uwsgi_params;
     uwsgi_pass workers;
 }`), uwsgiWorkers(2)),
-		// A reference line without a goal: the same gopaste with a P
-		// per CPU, as before it halved them for its workers.
-		More: []Rival{{System: everyCPU(gopasteSystem("gopaste process", `[app:main]
-use = process
-workers = 2
-protocol = uwsgi
-listen = tcp
-concurrency = 256
-command = {{.Bin}}/uwsgiworker
-`))}},
 	},
 	{
 		// B is the same server without reloads: the p99 ratio is what

@@ -9,17 +9,17 @@ import (
 )
 
 // sizeProcs gives the Go runtime half the CPUs (at least one) while the
-// config runs worker processes on this machine (the process and wsgi
-// apps), and all of them otherwise; GOMAXPROCS in the environment wins.
+// config runs workers that each keep a CPU busy (the wsgi app's Python
+// workers: process.Supervised), and all of them otherwise; GOMAXPROCS in
+// the environment wins.
 //
-// Each worker is busy on a CPU of its own while it computes a reply, and
-// the Go runtime, which does not know of them, would otherwise size its
-// scheduler to every CPU: its spare threads then wake to look for work
-// and take CPU time from the workers. Measured on the 2-core VM of
-// docs/benchmarks.md, one P instead of two served 25% more requests to
-// Python workers (wsgi-hello), 9% more with a Flask page and 8% more to
-// Go uwsgi workers (process-uwsgi), at a fifth to a third less CPU a
-// request.
+// A Go runtime sized to every CPU keeps threads spare that wake to look
+// for work, taking CPU time from the workers. Measured on the 2-core VM
+// of docs/benchmarks.md, one P instead of two served 26% more requests
+// to Python workers on the hello app and 8% more on a Flask page, at a
+// tenth to a third less CPU a request. With Go workers (the process
+// app's bench/uwsgiworker) it served 7% fewer, so the process app does
+// not ask for it.
 func sizeProcs(logger *slog.Logger) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return

@@ -74,6 +74,11 @@ type Options struct {
 	// (the wsgi app, where it is 2 by default) and workers built on
 	// gopaste's uwsgi Server. Zero means none.
 	Pipeline int
+	// ReserveCPUs says each worker keeps a CPU busy while it computes a
+	// reply and has no use for more (a Python worker, held to one CPU by
+	// its interpreter lock): its workers count in Supervised, and
+	// "gopaste serve" leaves them half the CPUs.
+	ReserveCPUs bool
 	// MaxQueue is how many requests may wait for a worker; zero means
 	// 128, negative means none.
 	MaxQueue int
@@ -206,18 +211,21 @@ func New(opts Options) (*Pool, error) {
 	for i, c := range first {
 		p.wg.Go(func() { p.supervise(ctx, i+1, c) })
 	}
-	p.supervised = int64(p.opts.Workers)
-	supervised.Add(p.supervised)
+	if p.opts.ReserveCPUs {
+		p.supervised = int64(p.opts.Workers)
+		supervised.Add(p.supervised)
+	}
 	return p, nil
 }
 
-// supervised counts the workers of the pools running in this process.
+// supervised counts the workers of the pools running in this process
+// with ReserveCPUs.
 var supervised atomic.Int64
 
-// Supervised returns how many workers the pools that run in this
-// process supervise (a preloading wsgi app's parent counts as one):
-// "gopaste serve" gives the Go runtime half the CPUs while it is not
-// zero (docs/process.md, "CPUs").
+// Supervised returns how many workers the pools with ReserveCPUs that
+// run in this process supervise (a preloading wsgi app's parent counts
+// as one): "gopaste serve" gives the Go runtime half the CPUs while it
+// is not zero (docs/wsgi.md, "CPUs").
 func Supervised() int { return int(supervised.Load()) }
 
 func newPool(o Options) (*Pool, error) {

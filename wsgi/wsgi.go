@@ -124,6 +124,7 @@ func New(o Options) (*App, error) {
 	po.Command, po.Env = command(python, script, a.token, o), append(po.Env, environ(o)...)
 	po.Protocol, po.Dir, po.Logger = "uwsgi", o.Chdir, o.Logger
 	po.Workers, po.Concurrency = o.Workers, o.Threads
+	po.ReserveCPUs = true // one CPU at a time each, the interpreter lock's
 	po.StartupPath = probePath(po.Command)
 	if po.StackSignal == 0 {
 		po.StackSignal = syscall.SIGUSR1
