@@ -2,11 +2,8 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,22 +33,13 @@ func TestLargeFileCorkCleared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer files.Close()
-	s, err := newHTTP(files, registry.ProtocolOptions{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(l)
-	defer s.Shutdown(context.Background())
+	addr := serveHTTP(t, files, registry.ProtocolOptions{})
 	tr := &http.Transport{MaxConnsPerHost: 1}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	get := func(path string) []byte {
 		t.Helper()
-		res, err := c.Get("http://" + l.Addr().String() + path)
+		res, err := c.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,19 +44,10 @@ func TestHTTPIdleTimeoutDefault(t *testing.T) {
 // that long after a reply, and not before.
 func TestHTTPIdleTimeoutCloses(t *testing.T) {
 	const idle = 300 * time.Millisecond
-	s, err := newHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
-	}), registry.ProtocolOptions{IdleTimeout: idle}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(l)
-	defer s.Shutdown(context.Background())
-	c, err := net.Dial("tcp", l.Addr().String())
+	}), registry.ProtocolOptions{IdleTimeout: idle})
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,4 +70,21 @@ func TestHTTPIdleTimeoutCloses(t *testing.T) {
 	if d := time.Since(start); d < idle-50*time.Millisecond {
 		t.Errorf("closed after %v, before the idle timeout %v", d, idle)
 	}
+}
+
+// serveHTTP serves h with gopaste's HTTP server on a loopback port until
+// the test ends, and returns the address.
+func serveHTTP(t *testing.T, h http.Handler, o registry.ProtocolOptions) string {
+	t.Helper()
+	s, err := newHTTP(h, o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return l.Addr().String()
 }

@@ -58,6 +58,21 @@ func waitPipelined(t *testing.T, tr *Transport, addr string, behind int) {
 	}
 }
 
+// runningA returns a pipelining Transport to b whose kept connection
+// runs GET /a, written whole (b closes gotA once it has read it), and
+// the channel /a's reply will come on.
+func runningA(t *testing.T, b *wiretest.Backend, gotA <-chan struct{}) (*Transport, <-chan string) {
+	t.Helper()
+	tr := pipeTransport(t, b.Addr())
+	if _, err := get(t.Context(), tr, "/warm"); err != nil {
+		t.Fatalf("warm-up: %v", err)
+	}
+	a := getAsync(t.Context(), tr, "/a")
+	<-gotA
+	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
+	return tr, a
+}
+
 // get sends GET path through tr with a bounded wait and returns the
 // body, or the error.
 func get(ctx context.Context, tr http.RoundTripper, path string) (string, error) {
@@ -116,13 +131,7 @@ func TestPipelineWritesBehindBusyRequest(t *testing.T) {
 		}
 		io.Copy(io.Discard, c)
 	})
-	tr := pipeTransport(t, b.Addr())
-	if body, err := get(t.Context(), tr, "/warm"); err != nil || body != "warm" {
-		t.Fatalf("warm-up: %q, %v", body, err)
-	}
-	a := getAsync(t.Context(), tr, "/a")
-	<-gotA
-	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
+	tr, a := runningA(t, b, gotA)
 	bc := getAsync(t.Context(), tr, "/b")
 	waitPipelined(t, tr, b.Addr(), 1) // /b is behind /a before /c comes
 	c := getAsync(t.Context(), tr, "/c")
@@ -208,13 +217,7 @@ func TestPipelineNotServedWhenConnectionCloses(t *testing.T) {
 		close(gotB)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\nreply to /a")
 	})
-	tr := pipeTransport(t, b.Addr())
-	if _, err := get(t.Context(), tr, "/warm"); err != nil {
-		t.Fatal(err)
-	}
-	a := getAsync(t.Context(), tr, "/a")
-	<-gotA
-	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
+	tr, a := runningA(t, b, gotA)
 	_, errB := get(t.Context(), tr, "/b")
 	select {
 	case <-gotB:
@@ -254,13 +257,7 @@ func TestPipelineAbandoned(t *testing.T) {
 			}
 		}
 	})
-	tr := pipeTransport(t, b.Addr())
-	if _, err := get(t.Context(), tr, "/warm"); err != nil {
-		t.Fatal(err)
-	}
-	a := getAsync(t.Context(), tr, "/a")
-	<-gotA
-	waitPipelined(t, tr, b.Addr(), 0) // /a is on the wire
+	tr, a := runningA(t, b, gotA)
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		<-gotB
