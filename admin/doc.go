@@ -13,7 +13,7 @@
 //
 // [Hub.Handler] serves /status (HTML with server-side SVG charts, no
 // JavaScript), /status.json ([Snapshot]), /metrics (Prometheus text
-// format, through client_golang), /healthz and /readyz. [Fetch] and
+// format), /healthz and /readyz. [Fetch] and
 // [WriteText] are "gopaste status".
 //
 // Request stats live in the memory of the process that serves: under

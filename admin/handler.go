@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DefaultRefresh is how often, in seconds, the status page reloads itself.
@@ -84,11 +82,4 @@ func (h *Hub) serveJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(append(b, '\n')) // the client may be gone: nothing to do
-}
-
-func (h *Hub) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	h.metricsOnce.Do(func() {
-		h.metrics = promhttp.HandlerFor(newRegistry(h), promhttp.HandlerOpts{})
-	})
-	h.metrics.ServeHTTP(w, r)
 }

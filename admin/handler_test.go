@@ -6,6 +6,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func get(t *testing.T, h http.Handler, target string) *httptest.ResponseRecorder {
@@ -100,6 +104,63 @@ func TestMetrics(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("%.3000s", body)
+	}
+
+	// The whole scrape must parse with Prometheus's own parser, each
+	// histogram consistent with its counter.
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("Prometheus's parser: %v", err)
+	}
+	for name, typ := range map[string]dto.MetricType{
+		"gopaste_requests_total":           dto.MetricType_COUNTER,
+		"gopaste_request_duration_seconds": dto.MetricType_HISTOGRAM,
+		"gopaste_workers":                  dto.MetricType_GAUGE,
+		"gopaste_ready":                    dto.MetricType_GAUGE,
+		"go_goroutines":                    dto.MetricType_GAUGE,
+		"process_cpu_seconds_total":        dto.MetricType_COUNTER,
+	} {
+		if f := fams[name]; f == nil || f.GetType() != typ {
+			t.Errorf("%s: %v, want type %v", name, f, typ)
+		}
+	}
+	for _, s := range hub.Stats.Mounts() {
+		n, _, _, _ := s.total.load()
+		var hist *dto.Histogram
+		for _, m := range fams["gopaste_request_duration_seconds"].GetMetric() {
+			if m.GetLabel()[0].GetValue() == s.name {
+				hist = m.GetHistogram()
+			}
+		}
+		if hist == nil || hist.GetSampleCount() != n || len(hist.GetBucket()) != len(LatencyBounds)+1 {
+			t.Errorf("mount %s: histogram %v, want count %d and %d buckets", s.name, hist, n, len(LatencyBounds)+1)
+		}
+	}
+}
+
+func TestMetricsEscaping(t *testing.T) {
+	hub := NewHub()
+	hub.AddSource("odd", &fakeSource{workers: []Worker{
+		{Pool: "a\"b\nc\\", PID: 7, State: "idle", Requests: 3},
+	}})
+	rec := get(t, hub.Handler(), "/metrics")
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("Prometheus's parser: %v", err)
+	}
+	ms := fams["gopaste_worker_requests"].GetMetric()
+	if len(ms) != 1 {
+		t.Fatalf("gopaste_worker_requests: %v", ms)
+	}
+	for _, l := range ms[0].GetLabel() {
+		if l.GetName() == "pool" && l.GetValue() != "a\"b\nc\\" {
+			t.Errorf("pool label read back as %q", l.GetValue())
+		}
+	}
+	if got := ms[0].GetGauge().GetValue(); got != 3 {
+		t.Errorf("value %v, want 3", got)
 	}
 }
 

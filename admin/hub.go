@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -66,9 +65,6 @@ type Hub struct {
 
 	mu      sync.Mutex
 	sources []*source
-
-	metricsOnce sync.Once
-	metrics     http.Handler
 }
 
 type source struct {
