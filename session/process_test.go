@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/internal/redisconn"
 	"github.com/gopaste/gopaste/session/storetest"
 )
 
@@ -118,14 +118,14 @@ func TestTwoProcessesShareOneStore(t *testing.T) {
 		{"file", func(t *testing.T, dir string) string { return "path = sessions" }},
 		{"sqlite", func(t *testing.T, dir string) string { return "path = sessions.db" }},
 		{"redis", func(t *testing.T, dir string) string {
-			c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
-			storetest.Require(t, "redis", c.Ping(t.Context()).Err())
+			c, err := redisconn.Open("redis://127.0.0.1:6379/0?dial_timeout=1s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			storetest.Require(t, "redis", c.Ping(t.Context()))
 			prefix := storetest.Namespace(t) + ":"
 			t.Cleanup(func() {
-				ctx := context.Background()
-				if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
-					c.Del(ctx, keys...)
-				}
+				c.DeletePrefix(context.Background(), prefix)
 				c.Close()
 			})
 			return "url = redis://127.0.0.1:6379/0\nprefix = " + prefix

@@ -7,7 +7,7 @@
 //	memory    a map under a mutex: read, write
 //	file      os.ReadFile + os.WriteFile of one file per key
 //	sqlite    SELECT + INSERT … ON CONFLICT (modernc.org/sqlite, WAL)
-//	redis     GET + SET with a TTL (go-redis)
+//	redis     GET + SET with a TTL (internal/redisconn, as the store)
 //	postgres  SELECT + INSERT … ON CONFLICT (pgx pool)
 //
 // The value stored is a small JSON object with a visit counter, about the
@@ -44,8 +44,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite"
+
+	"github.com/gopaste/gopaste/internal/redisconn"
 )
 
 // roundTrip loads key's value (nil when absent) and stores next(old).
@@ -215,52 +216,28 @@ func openRedis(ctx context.Context, redisURL, prefix, cleanupPrefix string) (rou
 	if prefix == "" {
 		return nil, nil, nil, errors.New("redis needs a -prefix unique to the run")
 	}
-	opt, err := redis.ParseURL(redisURL)
+	c, err := redisconn.Open(redisURL)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c := redis.NewClient(opt)
-	if err := c.Ping(ctx).Err(); err != nil {
+	if err := c.Ping(ctx); err != nil {
 		c.Close()
 		return nil, nil, nil, err
 	}
 	rt := func(ctx context.Context, key string, next func([]byte) []byte) error {
-		old, err := c.Get(ctx, prefix+key).Bytes()
-		if err != nil && !errors.Is(err, redis.Nil) {
+		old, _, err := c.Get(ctx, prefix+key)
+		if err != nil {
 			return err
 		}
-		return c.Set(ctx, prefix+key, next(old), time.Hour).Err()
+		return c.Set(ctx, prefix+key, next(old), time.Hour)
 	}
 	cleanup := func(ctx context.Context) error {
 		if cleanupPrefix == "" {
 			return nil
 		}
-		// SCAN and DEL only the run's keys: the database is shared.
-		iter := c.Scan(ctx, 0, escapeGlob(cleanupPrefix)+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-			if len(keys) == 500 {
-				if err := c.Del(ctx, keys...).Err(); err != nil {
-					return err
-				}
-				keys = keys[:0]
-			}
-		}
-		if err := iter.Err(); err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			return c.Del(ctx, keys...).Err()
-		}
-		return nil
+		return c.DeletePrefix(ctx, cleanupPrefix) // only the run's keys: the database is shared
 	}
 	return rt, func() { c.Close() }, cleanup, nil
-}
-
-// escapeGlob quotes the characters Redis's MATCH treats as patterns.
-func escapeGlob(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
 }
 
 func openPostgres(ctx context.Context, dsn, table, dropTables string) (roundTrip, func(), func(context.Context) error, error) {

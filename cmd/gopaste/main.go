@@ -4,14 +4,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-
-	"github.com/redis/go-redis/v9"
 
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/cli"
@@ -20,9 +16,6 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// go-redis (the Redis session store and cache) logs through slog,
-	// whose default "serve" sets from the config's log keys.
-	redis.SetLogger(redisLogger{})
 	os.Exit(cli.Main(&cli.Env{
 		Context:   ctx,
 		Hangup:    notify(syscall.SIGHUP),  // reload
@@ -47,11 +40,4 @@ func notify(sig os.Signal) <-chan struct{} {
 		}
 	}()
 	return out
-}
-
-// redisLogger sends go-redis's messages to slog.Default at warn level.
-type redisLogger struct{}
-
-func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	slog.Default().WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "redis")
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gopaste/gopaste/internal/redisconn"
 
 	"github.com/gopaste/gopaste/registry"
 )
@@ -52,12 +52,11 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 			c.MarkRead("max_bytes")
 			c.Errorf("max_bytes", "applies to the memory store only; Redis bounds its own memory (maxmemory)")
 		}
-		opt, err := redis.ParseURL(url)
+		client, err := redisconn.Open(url) // connects on the first command
 		if err != nil {
 			c.Errorf("url", "%v", err)
 			break
 		}
-		client := redis.NewClient(opt) // connects lazily, on the first command
 		c.OnClose(client)
 		o.Store = NewRedisStore(client)
 	default:

@@ -6,38 +6,37 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gopaste/gopaste/internal/redisconn"
 )
 
 // RedisStore is a Store over a Redis client. It is safe for concurrent use.
 type RedisStore struct {
-	client redis.UniversalClient
+	client *redisconn.Client
 }
 
 // NewRedisStore returns a store using client. The caller owns and closes
 // the client.
-func NewRedisStore(client redis.UniversalClient) *RedisStore {
+func NewRedisStore(client *redisconn.Client) *RedisStore {
 	return &RedisStore{client: client}
 }
 
 // Get returns the entry under key; an entry that does not decode counts as
 // missing and is deleted.
 func (s *RedisStore) Get(ctx context.Context, key string) (*Entry, bool, error) {
-	b, err := s.client.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
-	}
+	b, ok, err := s.client.Get(ctx, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("cache: redis get: %w", err)
+	}
+	if !ok {
+		return nil, false, nil
 	}
 	e, err := UnmarshalEntry(b)
 	if err != nil {
 		// Written by something else, or an older format: drop it.
-		if derr := s.client.Del(ctx, key).Err(); derr != nil {
+		if derr := s.client.Del(ctx, key); derr != nil {
 			return nil, false, fmt.Errorf("cache: redis delete corrupt entry: %w", derr)
 		}
 		return nil, false, nil
@@ -53,7 +52,7 @@ func (s *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Dur
 	if ttl < time.Millisecond {
 		ttl = time.Millisecond
 	}
-	if err := s.client.Set(ctx, key, MarshalEntry(e), ttl).Err(); err != nil {
+	if err := s.client.Set(ctx, key, MarshalEntry(e), ttl); err != nil {
 		return fmt.Errorf("cache: redis set: %w", err)
 	}
 	return nil
@@ -61,7 +60,7 @@ func (s *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Dur
 
 // Delete removes key.
 func (s *RedisStore) Delete(ctx context.Context, key string) error {
-	if err := s.client.Del(ctx, key).Err(); err != nil {
+	if err := s.client.Del(ctx, key); err != nil {
 		return fmt.Errorf("cache: redis delete: %w", err)
 	}
 	return nil

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/gopaste/gopaste/internal/peer"
+	"github.com/gopaste/gopaste/internal/redisconn"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -19,16 +18,15 @@ const redisURL = "redis://127.0.0.1:6379/0"
 
 // requireRedis returns a client for the local Redis, skipping the test when
 // it is not running (failing under CI=true).
-func requireRedis(t *testing.T) *redis.Client {
+func requireRedis(t *testing.T) *redisconn.Client {
 	t.Helper()
-	opt, err := redis.ParseURL(redisURL)
+	client, err := redisconn.Open(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := redis.NewClient(opt)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
+	if err := client.Ping(ctx); err != nil {
 		client.Close()
 		peer.Missing(t, "redis at %s: %v", redisURL, err)
 	}
@@ -37,12 +35,10 @@ func requireRedis(t *testing.T) *redis.Client {
 }
 
 // cleanKeys deletes the keys under prefix when the test ends.
-func cleanKeys(t *testing.T, client *redis.Client, prefix string) {
+func cleanKeys(t *testing.T, client *redisconn.Client, prefix string) {
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, err := client.Keys(ctx, prefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			client.Del(ctx, keys...)
+		if err := client.DeletePrefix(context.Background(), prefix); err != nil {
+			t.Error(err)
 		}
 	})
 }
@@ -61,7 +57,7 @@ func TestRedisStore(t *testing.T) {
 	if err != nil || !ok || string(got.Body) != "x" || got.Header.Get("A") != "b" {
 		t.Fatalf("Get = %+v, %v, %v", got, ok, err)
 	}
-	if ttl := client.TTL(ctx, prefix+"k").Val(); ttl <= 0 || ttl > time.Minute {
+	if ttl, _ := client.PTTL(ctx, prefix+"k"); ttl <= 0 || ttl > time.Minute {
 		t.Errorf("TTL = %v, want (0, 1m]", ttl)
 	}
 	if err := s.Delete(ctx, prefix+"k"); err != nil {
@@ -70,11 +66,13 @@ func TestRedisStore(t *testing.T) {
 	if _, ok, err := s.Get(ctx, prefix+"k"); ok || err != nil {
 		t.Errorf("after Delete: found=%v err=%v", ok, err)
 	}
-	client.Set(ctx, prefix+"junk", "not an entry", time.Minute)
+	if err := client.Set(ctx, prefix+"junk", "not an entry", time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok, err := s.Get(ctx, prefix+"junk"); ok || err != nil {
 		t.Errorf("junk: found=%v err=%v", ok, err)
 	}
-	if n := client.Exists(ctx, prefix+"junk").Val(); n != 0 {
+	if n, err := redisconn.Int(client.Do(ctx, "EXISTS", prefix+"junk")); n != 0 || err != nil {
 		t.Error("junk entry not deleted")
 	}
 }
@@ -113,12 +111,12 @@ func TestRedisFilter(t *testing.T) {
 	if n := be.runs.Load(); n != 1 {
 		t.Errorf("backend ran %d times, want 1", n)
 	}
-	keys := client.Keys(t.Context(), prefix+"*").Val()
-	if len(keys) != 2 { // the Vary marker and the variant
+	keys, err := client.Keys(t.Context(), prefix)
+	if err != nil || len(keys) != 2 { // the Vary marker and the variant
 		t.Errorf("keys %q, want 2", keys)
 	}
 	for _, k := range keys {
-		if ttl := client.TTL(t.Context(), k).Val(); ttl <= 0 || ttl > 30*time.Second {
+		if ttl, _ := client.PTTL(t.Context(), k); ttl <= 0 || ttl > 30*time.Second {
 			t.Errorf("TTL of %q = %v, want the freshness (30s)", k, ttl)
 		}
 	}

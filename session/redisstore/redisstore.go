@@ -1,5 +1,5 @@
-// Package redisstore keeps sessions in Redis through
-// github.com/redis/go-redis/v9, for sessions shared by several machines.
+// Package redisstore keeps sessions in Redis (through internal/redisconn),
+// for sessions shared by several machines.
 //
 // A session is the string PREFIX+KEY holding the stored record (JSON),
 // expiring through its Redis TTL: nothing needs cleaning up. An exclusive
@@ -13,13 +13,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gopaste/gopaste/internal/redisconn"
 )
 
 // Options configure a [Store].
@@ -31,47 +30,41 @@ type Options struct {
 // Store is a Redis session store. It is safe for concurrent use. Close
 // closes the client.
 type Store struct {
-	c      redis.UniversalClient
+	c      *redisconn.Client
 	prefix string
 }
 
 // New returns a store on client c, which it owns from then on.
-func New(c redis.UniversalClient, o Options) *Store {
+func New(c *redisconn.Client, o Options) *Store {
 	if o.Prefix == "" {
 		o.Prefix = "gopaste:session:"
 	}
 	return &Store{c: c, prefix: o.Prefix}
 }
 
-// Open connects to the Redis server at url (redis://[user:pass@]host:port/db
-// or rediss:// for TLS; see redis.ParseURL for the query options).
+// Open connects to the Redis server at url (redis://[user:pass@]host:port/db,
+// rediss:// for TLS, unix:///path; the query options are redisconn's).
 func Open(url string, o Options) (*Store, error) {
-	opt, err := redis.ParseURL(url)
+	c, err := redisconn.Open(url)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: %w", err)
 	}
-	if opt.DialTimeout == 0 {
-		opt.DialTimeout = 2 * time.Second
-	}
-	return New(redis.NewClient(opt), o), nil
+	return New(c, o), nil
 }
 
 // Client returns the client, for benchmarks and tools.
-func (s *Store) Client() redis.UniversalClient { return s.c }
+func (s *Store) Client() *redisconn.Client { return s.c }
 
 // Close closes the client.
 func (s *Store) Close() error { return s.c.Close() }
 
 // Find implements session.Store.
 func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
-	b, err := s.c.Get(ctx, s.prefix+key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
-	}
+	b, ok, err := s.c.Get(ctx, s.prefix+key)
 	if err != nil {
 		return nil, false, fmt.Errorf("redisstore: get: %w", err)
 	}
-	return b, true, nil
+	return b, ok, nil
 }
 
 // ttl is the Redis TTL for expiry; ok is false when it is already past.
@@ -88,9 +81,9 @@ func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time
 	d, ok := ttl(expiry)
 	var err error
 	if ok {
-		err = s.c.Set(ctx, s.prefix+key, data, d).Err()
+		err = s.c.Set(ctx, s.prefix+key, data, d)
 	} else {
-		err = s.c.Del(ctx, s.prefix+key).Err()
+		err = s.c.Del(ctx, s.prefix+key)
 	}
 	if err != nil {
 		return fmt.Errorf("redisstore: set: %w", err)
@@ -100,7 +93,7 @@ func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time
 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.c.Del(ctx, s.prefix+key).Err(); err != nil {
+	if err := s.c.Del(ctx, s.prefix+key); err != nil {
 		return fmt.Errorf("redisstore: del: %w", err)
 	}
 	return nil
@@ -108,7 +101,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // swapScript: KEYS[1] the key; ARGV: "1" when old is absent, old, data,
 // ttl in ms (0: delete).
-var swapScript = redis.NewScript(`
+var swapScript = redisconn.NewScript(1, `
 local cur = redis.call('GET', KEYS[1])
 if ARGV[1] == '1' then
   if cur then return 0 end
@@ -133,14 +126,14 @@ func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry t
 	if d, ok := ttl(expiry); ok {
 		ms = max(d.Milliseconds(), 1)
 	}
-	n, err := swapScript.Run(ctx, s.c, []string{s.prefix + key}, absent, old, data, strconv.FormatInt(ms, 10)).Int()
+	n, err := redisconn.Int(s.c.Run(ctx, swapScript, s.prefix+key, absent, old, data, strconv.FormatInt(ms, 10)))
 	if err != nil {
 		return false, fmt.Errorf("redisstore: swap: %w", err)
 	}
 	return n == 1, nil
 }
 
-var unlockScript = redis.NewScript(`
+var unlockScript = redisconn.NewScript(1, `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
@@ -156,7 +149,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	ttl = max(ttl, time.Millisecond) // 0 would mean a lock that never lapses
 	wait := time.Millisecond
 	for {
-		ok, err := s.c.SetNX(ctx, lk, owner, ttl).Result()
+		ok, err := s.c.SetNX(ctx, lk, owner, ttl)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: lock: %w", err)
 		}
@@ -176,7 +169,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
-			if e := unlockScript.Run(ctx, s.c, []string{lk}, owner).Err(); e != nil {
+			if _, e := s.c.Run(ctx, unlockScript, lk, owner); e != nil {
 				err = fmt.Errorf("redisstore: unlock: %w", e)
 			}
 		})

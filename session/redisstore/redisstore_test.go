@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/gopaste/gopaste/internal/redisconn"
 	"github.com/gopaste/gopaste/session"
 	"github.com/gopaste/gopaste/session/redisstore"
 	"github.com/gopaste/gopaste/session/storetest"
@@ -22,11 +21,14 @@ func addr() string {
 }
 
 func requireRedis(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: addr(), DialTimeout: time.Second})
+	c, err := redisconn.Open("redis://" + addr() + "?dial_timeout=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	storetest.Require(t, "redis at "+addr(), c.Ping(ctx).Err())
+	storetest.Require(t, "redis at "+addr(), c.Ping(ctx))
 }
 
 // newStore opens a client on a key prefix unique to t; the first call's
@@ -38,10 +40,8 @@ func newStore(t *testing.T) session.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := s.Client().Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			s.Client().Del(ctx, keys...)
+		if err := s.Client().DeletePrefix(context.Background(), prefix); err != nil {
+			t.Error(err)
 		}
 		s.Close()
 	})
@@ -60,7 +60,7 @@ func TestTTL(t *testing.T) {
 	s := newStore(t).(*redisstore.Store)
 	prefix := storetest.Namespace(t) + ":"
 	s.Commit(t.Context(), "k", []byte("x"), time.Now().Add(time.Hour))
-	ttl, err := s.Client().PTTL(t.Context(), prefix+"k").Result()
+	ttl, err := s.Client().PTTL(t.Context(), prefix+"k")
 	if err != nil || ttl < 59*time.Minute || ttl > time.Hour {
 		t.Errorf("PTTL = %v, %v; want about an hour", ttl, err)
 	}
