@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	_ "github.com/gopaste/gopaste/builtin"
 	"github.com/gopaste/gopaste/deploy"
+	"github.com/gopaste/gopaste/session/pgstore"
 	"github.com/gopaste/gopaste/session/storetest"
 )
 
@@ -80,14 +79,14 @@ func dial(addr string) error {
 func dropSessionTables(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, sessionDSN)
+	c, err := pgstore.OpenDB(sessionDSN)
 	if err != nil {
 		return
 	}
-	defer c.Close(ctx)
+	defer c.Close()
 	for _, n := range sessionConns {
 		ns := sessionNS + "_c" + strconv.Itoa(n)
-		if _, err := c.Exec(ctx, "DROP TABLE IF EXISTS "+ns+"_filter, "+ns+"_filter_locks"); err != nil {
+		if _, err := c.ExecContext(ctx, "DROP TABLE IF EXISTS "+ns+"_filter, "+ns+"_filter_locks"); err != nil {
 			t.Errorf("drop %s tables: %v", ns, err)
 		}
 	}

@@ -16,10 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/internal/redisconn"
+	"github.com/gopaste/gopaste/session/pgstore"
 	"github.com/gopaste/gopaste/session/storetest"
 )
 
@@ -134,12 +133,15 @@ func TestTwoProcessesShareOneStore(t *testing.T) {
 			const dsn = "postgres://postgres@127.0.0.1:5432/test"
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 			defer cancel()
-			conn, err := pgx.Connect(ctx, dsn)
+			db, err := pgstore.OpenDB(dsn)
+			if err == nil {
+				err = db.PingContext(ctx)
+			}
 			storetest.Require(t, "postgres", err)
 			table := storetest.Namespace(t)
 			t.Cleanup(func() {
-				conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+table+", "+table+"_locks")
-				conn.Close(context.Background())
+				db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table+", "+table+"_locks")
+				db.Close()
 			})
 			return "dsn = " + dsn + "\ntable = " + table
 		}},

@@ -8,7 +8,7 @@
 //	file      os.ReadFile + os.WriteFile of one file per key
 //	sqlite    SELECT + INSERT … ON CONFLICT (modernc.org/sqlite, WAL)
 //	redis     GET + SET with a TTL (internal/redisconn, as the store)
-//	postgres  SELECT + INSERT … ON CONFLICT (pgx pool)
+//	postgres  SELECT + INSERT … ON CONFLICT (pgstore.OpenDB's pool, as the store)
 //
 // The value stored is a small JSON object with a visit counter, about the
 // size of session_info's session. It answers that object, like
@@ -42,11 +42,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite"
 
 	"github.com/gopaste/gopaste/internal/redisconn"
+	"github.com/gopaste/gopaste/session/pgstore"
 )
 
 // roundTrip loads key's value (nil when absent) and stores next(old).
@@ -254,31 +253,40 @@ func openPostgres(ctx context.Context, dsn, table, dropTables string) (roundTrip
 	if !ident.MatchString(table) {
 		return nil, nil, nil, fmt.Errorf("-table: %q is not a plain table name", table)
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	pool, err := pgstore.OpenDB(dsn)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (id TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`); err != nil {
+	if _, err := pool.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (id TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`); err != nil {
 		pool.Close()
 		return nil, nil, nil, err
 	}
-	find := `SELECT data FROM ` + table + ` WHERE id = $1 AND expiry > now()`
-	upsert := `INSERT INTO ` + table + ` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`
+	// Prepared, as the store's statements are.
+	find, err := pool.PrepareContext(ctx, `SELECT data FROM `+table+` WHERE id = $1 AND expiry > now()`)
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	upsert, err := pool.PrepareContext(ctx, `INSERT INTO `+table+` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`)
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
 	rt := func(ctx context.Context, key string, next func([]byte) []byte) error {
 		var old []byte
-		err := pool.QueryRow(ctx, find, key).Scan(&old)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		err := find.QueryRowContext(ctx, key).Scan(&old)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err = pool.Exec(ctx, upsert, key, next(old), time.Now().Add(time.Hour))
+		_, err = upsert.ExecContext(ctx, key, next(old), time.Now().Add(time.Hour))
 		return err
 	}
 	cleanup := func(ctx context.Context) error {
 		if len(drop) == 0 {
 			return nil
 		}
-		_, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+strings.Join(drop, ", "))
+		_, err := pool.ExecContext(ctx, `DROP TABLE IF EXISTS `+strings.Join(drop, ", "))
 		return err
 	}
-	return rt, pool.Close, cleanup, nil
+	return rt, func() { pool.Close() }, cleanup, nil
 }

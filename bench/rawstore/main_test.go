@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gopaste/gopaste/internal/redisconn"
+	"github.com/gopaste/gopaste/session/pgstore"
 	"github.com/gopaste/gopaste/session/storetest"
 )
 
@@ -136,13 +135,13 @@ func TestPostgresDropsItsTables(t *testing.T) {
 	if err := cleanup(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.New(t.Context(), dsn)
+	pool, err := pgstore.OpenDB(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
 	var n int
-	if err := pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename = $1", table).Scan(&n); err != nil || n != 0 {
+	if err := pool.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_tables WHERE tablename = $1", table).Scan(&n); err != nil || n != 0 {
 		t.Errorf("table %s: %d left after cleanup (%v)", table, n, err)
 	}
 	if _, _, _, err := open(t.Context(), "postgres", "", "", dsn, "", table, "", "a;drop"); err == nil {

@@ -1,5 +1,5 @@
-// Package pgstore keeps sessions in PostgreSQL through
-// github.com/jackc/pgx/v5, for sessions shared by several machines.
+// Package pgstore keeps sessions in PostgreSQL through database/sql and
+// github.com/lib/pq, for sessions shared by several machines.
 //
 // The store creates its tables if they are missing:
 //
@@ -22,16 +22,20 @@ package pgstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lib/pq"
 )
 
 // Options configure a [Store].
@@ -48,17 +52,19 @@ type Options struct {
 // Store is a PostgreSQL session store. It is safe for concurrent use.
 // Close stops the cleanup loop and closes the pool.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	q    queries
+	db  *sql.DB
+	log *slog.Logger
+	q   queries
 
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
+// queries are the store's statements, prepared once: a statement then
+// costs the server no parse or plan, and one round trip (Bind, Execute).
 type queries struct {
-	find, commit, del, swapOld, swapNew, lock, unlock, cleanup, cleanupLocks string
+	find, commit, del, swapOld, swapNew, lock, unlock, cleanup, cleanupLocks *sql.Stmt
 }
 
 // tableName is compiled on first use: its {0,50} compiles to hundreds of
@@ -67,32 +73,114 @@ var tableName = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,50}$`)
 })
 
-// Open connects to dsn (postgres://user@host:port/db?..., or key=value
-// pairs; pgxpool's pool_max_conns and friends apply) and creates the
-// tables if needed.
+// Open connects to dsn (see [OpenDB]) and creates the tables if needed.
 func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	db, err := OpenDB(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, err
 	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	s, err := New(ctx, db, o)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s, err := New(ctx, pool, o)
-	if err != nil {
-		pool.Close()
+		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// New returns a store on pool, which it owns from then on, creating the
+// poolOptions are the DSN parameters OpenDB takes for the pool (pgxpool's
+// names, so that DSNs written for it carry over).
+var poolOptions = map[string]func(db *sql.DB, v string) error{
+	"pool_max_conns": func(db *sql.DB, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("not a positive number")
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		return nil
+	},
+	"pool_max_conn_lifetime": func(db *sql.DB, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("not a duration")
+		}
+		db.SetConnMaxLifetime(d)
+		return nil
+	},
+	"pool_max_conn_idle_time": func(db *sql.DB, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("not a duration")
+		}
+		db.SetConnMaxIdleTime(d)
+		return nil
+	},
+}
+
+// OpenDB returns a pool of connections to dsn: postgres://user@host:port/db?...
+// or key=value pairs, with libpq's parameters and environment variables
+// (PGHOST, PGPASSWORD, ...). Unlike lib/pq alone, sslmode defaults to
+// prefer (libpq's default) and connect_timeout to 5 seconds. The pool
+// keeps up to pool_max_conns connections (default 4, or one per CPU
+// when more), closing them after pool_max_conn_lifetime (default 1h) or
+// pool_max_conn_idle_time idle (default 30m). Statements with arguments
+// take one round trip (lib/pq's binary_parameters).
+func OpenDB(dsn string) (*sql.DB, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if cfg.SSLMode == "" {
+		cfg.SSLMode = pq.SSLModePrefer
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	cfg.BinaryParameters = true
+	var set []func(*sql.DB) error
+	for k, v := range cfg.Runtime {
+		if !strings.HasPrefix(k, "pool_") {
+			continue // a server run-time parameter (search_path, ...)
+		}
+		apply, ok := poolOptions[k]
+		if !ok {
+			known := make([]string, 0, len(poolOptions))
+			for o := range poolOptions {
+				known = append(known, o)
+			}
+			sort.Strings(known)
+			return nil, fmt.Errorf("pgstore: unknown pool option %q (gopaste reads %s)", k, strings.Join(known, ", "))
+		}
+		set = append(set, func(db *sql.DB) error {
+			if err := apply(db, v); err != nil {
+				return fmt.Errorf("pgstore: %s=%q: %v", k, v, err)
+			}
+			return nil
+		})
+		delete(cfg.Runtime, k)
+	}
+	conn, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	n := max(4, runtime.NumCPU())
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(time.Hour)
+	db.SetConnMaxIdleTime(30 * time.Minute)
+	for _, f := range set {
+		if err := f(db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// New returns a store on db, which it owns from then on, creating the
 // tables if needed.
-func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
+func New(ctx context.Context, db *sql.DB, o Options) (*Store, error) {
 	if o.Table == "" {
 		o.Table = "sessions"
 	}
@@ -100,23 +188,32 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: invalid table name %q (lower case letters, digits, _)", o.Table)
 	}
 	t, l := o.Table, o.Table+"_locks"
-	if err := create(ctx, pool, t, l); err != nil {
+	if err := create(ctx, db, t, l); err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.q = queries{
-		find:         `SELECT data FROM ` + t + ` WHERE id = $1 AND expiry > now()`,
-		commit:       `INSERT INTO ` + t + ` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
-		del:          `DELETE FROM ` + t + ` WHERE id = $1`,
-		swapOld:      `UPDATE ` + t + ` SET data = $1, expiry = $2 WHERE id = $3 AND data = $4 AND expiry > now()`,
-		swapNew:      `INSERT INTO ` + t + ` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE ` + t + `.expiry <= now()`,
-		lock:         `INSERT INTO ` + l + ` (id, owner, until) VALUES ($1, $2, now() + $3 * interval '1 millisecond') ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, until = excluded.until WHERE ` + l + `.until <= now()`,
-		unlock:       `DELETE FROM ` + l + ` WHERE id = $1 AND owner = $2`,
-		cleanup:      `DELETE FROM ` + t + ` WHERE expiry <= now()`,
-		cleanupLocks: `DELETE FROM ` + l + ` WHERE until <= now()`,
+	for _, q := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.q.find, `SELECT data FROM ` + t + ` WHERE id = $1 AND expiry > now()`},
+		{&s.q.commit, `INSERT INTO ` + t + ` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`},
+		{&s.q.del, `DELETE FROM ` + t + ` WHERE id = $1`},
+		{&s.q.swapOld, `UPDATE ` + t + ` SET data = $1, expiry = $2 WHERE id = $3 AND data = $4 AND expiry > now()`},
+		{&s.q.swapNew, `INSERT INTO ` + t + ` (id, data, expiry) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry WHERE ` + t + `.expiry <= now()`},
+		{&s.q.lock, `INSERT INTO ` + l + ` (id, owner, until) VALUES ($1, $2, now() + $3 * interval '1 millisecond') ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, until = excluded.until WHERE ` + l + `.until <= now()`},
+		{&s.q.unlock, `DELETE FROM ` + l + ` WHERE id = $1 AND owner = $2`},
+		{&s.q.cleanup, `DELETE FROM ` + t + ` WHERE expiry <= now()`},
+		{&s.q.cleanupLocks, `DELETE FROM ` + l + ` WHERE until <= now()`},
+	} {
+		stmt, err := db.PrepareContext(ctx, q.sql)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: prepare: %w", err)
+		}
+		*q.stmt = stmt
 	}
 	iv := o.CleanupInterval
 	if iv == 0 {
@@ -132,37 +229,36 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 
 // create makes the tables, under a transaction-scoped advisory lock so
 // that processes starting together do not race CREATE TABLE.
-func create(ctx context.Context, pool *pgxpool.Pool, t, l string) error {
-	tx, err := pool.Begin(ctx)
+func create(ctx context.Context, db *sql.DB, t, l string) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("pgstore: %w", err)
 	}
-	defer tx.Rollback(ctx) // after Commit, a no-op
+	defer tx.Rollback() // after Commit, a no-op
 	for _, stmt := range []string{
 		`SELECT pg_advisory_xact_lock(hashtext('gopaste.pgstore.create'))`,
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (id TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_expiry_idx ON ` + t + ` (expiry)`,
 		`CREATE TABLE IF NOT EXISTS ` + l + ` (id TEXT PRIMARY KEY, owner TEXT NOT NULL, until TIMESTAMPTZ NOT NULL)`,
 	} {
-		if _, err := tx.Exec(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("pgstore: create table %s: %w", t, err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("pgstore: create table %s: %w", t, err)
 	}
 	return nil
 }
 
-// Pool returns the pool, for benchmarks and tools.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+// DB returns the pool, for benchmarks and tools.
+func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the cleanup loop and closes the pool.
 func (s *Store) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.done
-	s.pool.Close()
-	return nil
+	return s.db.Close()
 }
 
 func (s *Store) cleanup(iv time.Duration) {
@@ -185,14 +281,22 @@ func (s *Store) cleanup(iv time.Duration) {
 
 // DeleteExpired deletes the expired sessions and lapsed locks.
 func (s *Store) DeleteExpired(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, s.q.cleanup)
+	_, err := s.q.cleanup.ExecContext(ctx)
 	if err == nil {
-		_, err = s.pool.Exec(ctx, s.q.cleanupLocks)
+		_, err = s.q.cleanupLocks.ExecContext(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("pgstore: cleanup: %w", err)
 	}
 	return nil
+}
+
+// rowsAffected is res.RowsAffected, or err.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 func nonNil(b []byte) []byte {
@@ -205,8 +309,8 @@ func nonNil(b []byte) []byte {
 // Find implements session.Store.
 func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
 	var data []byte
-	err := s.pool.QueryRow(ctx, s.q.find, key).Scan(&data)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err := s.q.find.QueryRowContext(ctx, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -217,7 +321,7 @@ func (s *Store) Find(ctx context.Context, key string) ([]byte, bool, error) {
 
 // Commit implements session.Store.
 func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time.Time) error {
-	if _, err := s.pool.Exec(ctx, s.q.commit, key, nonNil(data), expiry); err != nil {
+	if _, err := s.q.commit.ExecContext(ctx, key, nonNil(data), expiry); err != nil {
 		return fmt.Errorf("pgstore: commit: %w", err)
 	}
 	return nil
@@ -225,7 +329,7 @@ func (s *Store) Commit(ctx context.Context, key string, data []byte, expiry time
 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if _, err := s.pool.Exec(ctx, s.q.del, key); err != nil {
+	if _, err := s.q.del.ExecContext(ctx, key); err != nil {
 		return fmt.Errorf("pgstore: delete: %w", err)
 	}
 	return nil
@@ -233,15 +337,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // Swap implements session.Swapper with one conditional statement.
 func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry time.Time) (bool, error) {
+	var res sql.Result
 	var err error
-	var n int64
 	if old == nil {
-		tag, e := s.pool.Exec(ctx, s.q.swapNew, key, nonNil(data), expiry)
-		n, err = tag.RowsAffected(), e
+		res, err = s.q.swapNew.ExecContext(ctx, key, nonNil(data), expiry)
 	} else {
-		tag, e := s.pool.Exec(ctx, s.q.swapOld, nonNil(data), expiry, key, old)
-		n, err = tag.RowsAffected(), e
+		res, err = s.q.swapOld.ExecContext(ctx, nonNil(data), expiry, key, old)
 	}
+	n, err := rowsAffected(res, err)
 	if err != nil {
 		return false, fmt.Errorf("pgstore: swap: %w", err)
 	}
@@ -256,11 +359,11 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	ttl = max(ttl, time.Millisecond) // the lease is timed in whole milliseconds
 	wait := time.Millisecond
 	for {
-		tag, err := s.pool.Exec(ctx, s.q.lock, key, owner, ttl.Milliseconds())
+		n, err := rowsAffected(s.q.lock.ExecContext(ctx, key, owner, ttl.Milliseconds()))
 		if err != nil {
 			return nil, fmt.Errorf("pgstore: lock: %w", err)
 		}
-		if tag.RowsAffected() == 1 {
+		if n == 1 {
 			break
 		}
 		t := time.NewTimer(wait)
@@ -276,7 +379,7 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
-			if _, e := s.pool.Exec(ctx, s.q.unlock, key, owner); e != nil {
+			if _, e := s.q.unlock.ExecContext(ctx, key, owner); e != nil {
 				err = fmt.Errorf("pgstore: unlock: %w", e)
 			}
 		})

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gopaste/gopaste/session"
 	"github.com/gopaste/gopaste/session/pgstore"
 	"github.com/gopaste/gopaste/session/storetest"
@@ -25,10 +23,10 @@ func dsn() string {
 func requirePG(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, dsn())
+	db, err := pgstore.OpenDB(dsn())
 	if err == nil {
-		err = c.Ping(ctx)
-		c.Close(ctx)
+		err = db.PingContext(ctx)
+		db.Close()
 	}
 	storetest.Require(t, "postgres at "+dsn(), err)
 }
@@ -42,7 +40,7 @@ func open(t *testing.T, dsn string) *pgstore.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		s.Pool().Exec(context.Background(), "DROP TABLE IF EXISTS "+table+", "+table+"_locks")
+		s.DB().ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table+", "+table+"_locks")
 		s.Close()
 	})
 	return s
@@ -67,7 +65,7 @@ func TestCleanupDeletesExpiredRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	s.Pool().QueryRow(ctx, "SELECT count(*) FROM "+storetest.Namespace(t)).Scan(&n)
+	s.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+storetest.Namespace(t)).Scan(&n)
 	if n != 1 {
 		t.Errorf("rows after cleanup = %d, want 1", n)
 	}
@@ -84,5 +82,50 @@ func TestBadTableName(t *testing.T) {
 	requirePG(t)
 	if _, err := pgstore.Open(t.Context(), dsn(), pgstore.Options{Table: "x; DROP TABLE y"}); err == nil {
 		t.Error("a table name with SQL in it: no error")
+	}
+}
+
+// TestOpenDB: the DSN's pool options are read (pgxpool's names), an
+// unknown one is refused, libpq's defaults hold (sslmode=prefer works
+// against a server without TLS), and a run-time parameter reaches the
+// server.
+func TestOpenDB(t *testing.T) {
+	requirePG(t)
+	for dsn, want := range map[string]string{
+		"postgres://h/db?pool_min_conns=2":   `unknown pool option "pool_min_conns"`,
+		"postgres://h/db?pool_max_conns=0":   "pool_max_conns",
+		"host=h pool_max_conn_lifetime=soon": "pool_max_conn_lifetime",
+		"postgres://h/db?sslmode=sometimes":  "sslmode",
+	} {
+		if _, err := pgstore.OpenDB(dsn); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("OpenDB(%q) = %v, want an error with %q", dsn, err, want)
+		}
+	}
+	sep := "?"
+	if strings.Contains(dsn(), "?") {
+		sep = "&"
+	}
+	db, err := pgstore.OpenDB(dsn() + sep + "pool_max_conns=3&pool_max_conn_idle_time=1m&application_name=gopaste-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.Stats().MaxOpenConnections; n != 3 {
+		t.Errorf("MaxOpenConnections = %d, want 3", n)
+	}
+	var name string
+	if err := db.QueryRowContext(t.Context(), "SHOW application_name").Scan(&name); err != nil || name != "gopaste-test" {
+		t.Errorf("application_name = %q, %v", name, err)
+	}
+	// BYTEA and TIMESTAMPTZ parameters and results round-trip exactly.
+	data := []byte{0, 1, 2, 0xff, '\\', 'x'}
+	var got []byte
+	var when time.Time
+	at := time.Date(2026, 12, 6, 20, 0, 0, 123456000, time.UTC)
+	if err := db.QueryRowContext(t.Context(), "SELECT $1::bytea, $2::timestamptz", data, at).Scan(&got, &when); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(data) || !when.Equal(at) {
+		t.Errorf("round trip: %q %v, want %q %v", got, when, data, at)
 	}
 }
