@@ -6,7 +6,7 @@ package admin
 // process_* metrics come from github.com/VictoriaMetrics/metrics: the
 // client_golang registry did the same with protobuf descriptors that every
 // gopaste process loaded at start, 2.8 MiB of idle RSS (docs/benchmarks.md,
-// "Idle memory without client_golang").
+// "Idle memory: the drivers").
 
 import (
 	"bytes"
