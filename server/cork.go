@@ -1,10 +1,6 @@
 package server
 
-import (
-	"net"
-
-	"golang.org/x/sys/unix"
-)
+import "net"
 
 // Cork sets or clears TCP_CORK on the TCP connection c wraps
 // (tcpcork.Corker, which headContext puts in the connection's context).
@@ -19,11 +15,7 @@ func (c *headConn) Cork(on bool) {
 	if err != nil {
 		return
 	}
-	v := 0
-	if on {
-		v = 1
-	}
-	raw.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, v) })
+	raw.Control(func(fd uintptr) { setCork(fd, on) })
 }
 
 // innerConn returns the connection under this package's wrappers.

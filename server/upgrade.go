@@ -173,7 +173,15 @@ type control struct {
 // newControl returns a control socket pair: the parent's end, reading,
 // and the child's, to pass as fd 4.
 func newControl() (*control, *os.File, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	// Close-on-exec set under ForkLock, as os/exec expects: SOCK_CLOEXEC
+	// would do it in one call, but only on Linux and the BSDs.
+	syscall.ForkLock.RLock()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return nil, nil, fmt.Errorf("server: control socket: %w", err)
 	}
