@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gopaste/gopaste/session"
 )
 
 // Options configure a [Store].
@@ -58,9 +60,7 @@ type Store struct {
 	root *os.Root
 	log  *slog.Logger
 
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	stopSweep func() // the cleanup loop's
 }
 
 const (
@@ -78,43 +78,20 @@ func New(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
-	s := &Store{root: root, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{root: root, log: o.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	iv := o.CleanupInterval
-	if iv == 0 {
-		iv = 5 * time.Minute
-	}
-	if iv < 0 {
-		close(s.done)
-	} else {
-		go s.cleanup(iv)
-	}
+	s.stopSweep = session.Sweep(o.CleanupInterval, s.log, func(_ context.Context, now time.Time) error {
+		return s.DeleteExpired(now)
+	})
 	return s, nil
 }
 
 // Close stops the cleanup loop and closes the directory.
 func (s *Store) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	s.stopSweep()
 	return s.root.Close()
-}
-
-func (s *Store) cleanup(iv time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case now := <-t.C:
-			if err := s.DeleteExpired(now); err != nil {
-				s.log.Warn("session file cleanup", "err", err)
-			}
-		}
-	}
 }
 
 // shard is the subdirectory of key's files.

@@ -22,14 +22,7 @@ func generation(t *testing.T, pool *registry.Pool, file, section string, o sessi
 	return st.(*Store), discard
 }
 
-func closed(s *Store) bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func closed(s *Store) bool { return s.closed.Load() }
 
 // TestReloadKeepsSessions: a reload builds the new tree's store before
 // the old tree closes its own; both must be the same store, so sessions

@@ -11,7 +11,10 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/gopaste/gopaste/session"
 )
 
 // Options configure a [Store].
@@ -38,9 +41,8 @@ type Store struct {
 	items map[string]item
 	locks map[string]*keyLock
 
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	stopSweep func()      // the cleanup loop's
+	closed    atomic.Bool // Close was called
 }
 
 // New returns a Store whose cleanup loop runs until Close.
@@ -48,33 +50,12 @@ func New(o Options) *Store {
 	s := &Store{
 		items: make(map[string]item),
 		locks: make(map[string]*keyLock),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
 	}
-	iv := o.CleanupInterval
-	if iv == 0 {
-		iv = 5 * time.Minute
-	}
-	if iv < 0 {
-		close(s.done)
-		return s
-	}
-	go s.cleanup(iv)
+	s.stopSweep = session.Sweep(o.CleanupInterval, nil, func(_ context.Context, now time.Time) error {
+		s.deleteExpired(now)
+		return nil
+	})
 	return s
-}
-
-func (s *Store) cleanup(iv time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case now := <-t.C:
-			s.deleteExpired(now)
-		}
-	}
 }
 
 func (s *Store) deleteExpired(now time.Time) {
@@ -89,8 +70,8 @@ func (s *Store) deleteExpired(now time.Time) {
 
 // Close stops the cleanup loop and waits for it to exit.
 func (s *Store) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	s.closed.Store(true)
+	s.stopSweep()
 	return nil
 }
 

@@ -21,9 +21,7 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +34,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/gopaste/gopaste/session"
 )
 
 // Options configure a [Store].
@@ -56,9 +56,7 @@ type Store struct {
 	log *slog.Logger
 	q   queries
 
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	stopSweep func() // the cleanup loop's
 }
 
 // queries are the store's statements, prepared once: a statement then
@@ -191,7 +189,7 @@ func New(ctx context.Context, db *sql.DB, o Options) (*Store, error) {
 	if err := create(ctx, db, t, l); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{db: db, log: o.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -215,15 +213,9 @@ func New(ctx context.Context, db *sql.DB, o Options) (*Store, error) {
 		}
 		*q.stmt = stmt
 	}
-	iv := o.CleanupInterval
-	if iv == 0 {
-		iv = 5 * time.Minute
-	}
-	if iv < 0 {
-		close(s.done)
-	} else {
-		go s.cleanup(iv)
-	}
+	s.stopSweep = session.Sweep(o.CleanupInterval, s.log, func(ctx context.Context, _ time.Time) error {
+		return s.DeleteExpired(ctx)
+	})
 	return s, nil
 }
 
@@ -256,27 +248,8 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the cleanup loop and closes the pool.
 func (s *Store) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	s.stopSweep()
 	return s.db.Close()
-}
-
-func (s *Store) cleanup(iv time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), iv)
-			if err := s.DeleteExpired(ctx); err != nil {
-				s.log.Warn("session cleanup", "err", err)
-			}
-			cancel()
-		}
-	}
 }
 
 // DeleteExpired deletes the expired sessions and lapsed locks.
@@ -353,27 +326,14 @@ func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry t
 
 // Lock implements session.Locker with a lease row that lapses after ttl.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	var b [12]byte
-	rand.Read(b[:])
-	owner := hex.EncodeToString(b[:])
+	owner := session.LockOwner()
 	ttl = max(ttl, time.Millisecond) // the lease is timed in whole milliseconds
-	wait := time.Millisecond
-	for {
+	err := session.WaitLock(ctx, func() (bool, error) {
 		n, err := rowsAffected(s.q.lock.ExecContext(ctx, key, owner, ttl.Milliseconds()))
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: lock: %w", err)
-		}
-		if n == 1 {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("pgstore: lock: %w", ctx.Err())
-		case <-t.C:
-		}
-		wait = min(wait*2, 20*time.Millisecond)
+		return n == 1, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: lock: %w", err)
 	}
 	var once sync.Once
 	return func(ctx context.Context) error {

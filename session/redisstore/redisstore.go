@@ -11,14 +11,13 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/redisconn"
+	"github.com/gopaste/gopaste/session"
 )
 
 // Options configure a [Store].
@@ -142,28 +141,12 @@ return 0
 
 // Lock implements session.Locker with SET NX PX and an owner token.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	var b [12]byte
-	rand.Read(b[:])
-	owner := hex.EncodeToString(b[:])
+	owner := session.LockOwner()
 	lk := s.prefix + "lock:" + key
 	ttl = max(ttl, time.Millisecond) // 0 would mean a lock that never lapses
-	wait := time.Millisecond
-	for {
-		ok, err := s.c.SetNX(ctx, lk, owner, ttl)
-		if err != nil {
-			return nil, fmt.Errorf("redisstore: lock: %w", err)
-		}
-		if ok {
-			break
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("redisstore: lock: %w", ctx.Err())
-		case <-t.C:
-		}
-		wait = min(wait*2, 20*time.Millisecond)
+	err := session.WaitLock(ctx, func() (bool, error) { return s.c.SetNX(ctx, lk, owner, ttl) })
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: lock: %w", err)
 	}
 	var once sync.Once
 	return func(ctx context.Context) error {

@@ -28,9 +28,7 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,9 +84,7 @@ type Store struct {
 	q    queries
 	gate gate
 
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	stopSweep func() // the cleanup loop's
 }
 
 type queries struct {
@@ -146,7 +142,7 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlitestore: create tables in %s: %w", path, err)
 		}
 	}
-	s := &Store{db: db, log: o.Logger, stop: make(chan struct{}), done: make(chan struct{}),
+	s := &Store{db: db, log: o.Logger,
 		gate: gate{slots: make(chan struct{}, o.MaxConns), maxWaiting: int64(max(o.MaxWaiting, 0)), timeout: o.WaitTimeout}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -162,15 +158,7 @@ func New(ctx context.Context, path string, o Options) (*Store, error) {
 		cleanup:      `DELETE FROM ` + t + ` WHERE expiry <= ?`,
 		cleanupLocks: `DELETE FROM ` + l + ` WHERE until <= ?`,
 	}
-	iv := o.CleanupInterval
-	if iv == 0 {
-		iv = 5 * time.Minute
-	}
-	if iv < 0 {
-		close(s.done)
-	} else {
-		go s.cleanup(iv)
-	}
+	s.stopSweep = session.Sweep(o.CleanupInterval, s.log, s.DeleteExpired)
 	return s, nil
 }
 
@@ -179,27 +167,8 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the cleanup loop and closes the database.
 func (s *Store) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	s.stopSweep()
 	return s.db.Close()
-}
-
-func (s *Store) cleanup(iv time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(iv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case now := <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), iv)
-			if err := s.DeleteExpired(ctx, now); err != nil {
-				s.log.Warn("session cleanup", "err", err)
-			}
-			cancel()
-		}
-	}
 }
 
 // DeleteExpired deletes the sessions and locks expired at now.
@@ -293,21 +262,18 @@ func (s *Store) Swap(ctx context.Context, key string, old, data []byte, expiry t
 
 // Lock implements session.Locker with a lease row that lapses after ttl.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
-	owner := newOwner()
+	owner := session.LockOwner()
 	ttl = max(ttl, time.Millisecond)
-	wait := time.Millisecond
-	for {
+	err := session.WaitLock(ctx, func() (bool, error) {
 		res, err := s.tryLock(ctx, key, owner, ttl)
 		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: lock: %w", err)
+			return false, err
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			break
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("sqlitestore: lock: %w", err)
-		}
-		wait = min(wait*2, 20*time.Millisecond)
+		n, err := res.RowsAffected()
+		return err == nil && n == 1, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: lock: %w", err)
 	}
 	var once sync.Once
 	return func(ctx context.Context) error {
@@ -372,20 +338,3 @@ func (g *gate) enter(ctx context.Context) error {
 }
 
 func (g *gate) leave() { <-g.slots }
-
-func newOwner() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
