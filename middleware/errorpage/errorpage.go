@@ -20,17 +20,17 @@
 package errorpage
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gopaste/gopaste/middleware/requestid"
+
+	"github.com/gopaste/gopaste/internal/started"
 )
 
 // Options configure the filter. The zero value shows a plain 500 page and
@@ -96,7 +96,7 @@ var writerPool = sync.Pool{New: func() any { return new(writer) }}
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := writerPool.Get().(*writer)
-	*w = writer{ResponseWriter: rw, h: h}
+	*w = writer{Writer: started.Writer{ResponseWriter: rw}, h: h}
 	defer h.recover(w, r)
 	h.next.ServeHTTP(w, r)
 }
@@ -117,7 +117,7 @@ func (h *handler) recover(w *writer, r *http.Request) {
 	// hold it after a panic.
 	rep := h.newReport(r, v, true, callers(4))
 	h.handle(w, r, rep)
-	if w.started && !rep.rendered {
+	if w.Started && !rep.rendered {
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -126,8 +126,8 @@ func (h *handler) recover(w *writer, r *http.Request) {
 // writes the error page.
 func (h *handler) handle(w *writer, r *http.Request, rep *report) {
 	h.log(r, rep)
-	if !w.started {
-		w.started = true
+	if !w.Started {
+		w.Started = true
 		rep.rendered = true
 		h.render(w.ResponseWriter, r, rep)
 		// Let the client have its page before a slow mail server is
@@ -216,40 +216,6 @@ func requestID(r *http.Request) string {
 
 // writer notes whether the response has started.
 type writer struct {
-	http.ResponseWriter
-	h       *handler
-	started bool
-}
-
-func (w *writer) WriteHeader(code int) {
-	if code >= 200 || code == http.StatusSwitchingProtocols {
-		w.started = true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *writer) Write(b []byte) (int, error) {
-	w.started = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush sends buffered data, committing the response.
-func (w *writer) Flush() {
-	w.started = true
-	http.NewResponseController(w.ResponseWriter).Flush() // no flusher or client gone: nothing to do
-}
-
-// FlushError is Flush with its error; ResponseController prefers it.
-func (w *writer) FlushError() error {
-	w.started = true
-	return http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Hijack takes over the connection.
-func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.started = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	started.Writer
+	h *handler
 }

@@ -10,7 +10,6 @@
 package httpexc
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,9 +17,10 @@ import (
 	"html"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
+
+	"github.com/gopaste/gopaste/internal/started"
 )
 
 // Error is an HTTP error answered as a response. Its zero Status means 500.
@@ -271,7 +271,7 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tw := &writer{ResponseWriter: w}
+			tw := &started.Writer{ResponseWriter: w}
 			if o.Format != Auto {
 				r = r.WithContext(context.WithValue(r.Context(), formatKey{}, o.Format))
 			}
@@ -288,7 +288,7 @@ func New(o Options) (func(http.Handler) http.Handler, error) {
 				if e.code() >= 500 {
 					log.ErrorContext(r.Context(), "handler error", "method", r.Method, "path", r.URL.Path, "status", e.code(), "err", e)
 				}
-				if tw.started {
+				if tw.Started {
 					log.WarnContext(r.Context(), "http error after the response started", "method", r.Method, "path", r.URL.Path, "status", e.code())
 					panic(http.ErrAbortHandler)
 				}
@@ -305,44 +305,4 @@ type formatKey struct{}
 func formatFrom(r *http.Request) Format {
 	f, _ := r.Context().Value(formatKey{}).(Format)
 	return f
-}
-
-// writer notes whether the response has started, so that an error caught
-// afterwards aborts the response instead of writing a second status.
-type writer struct {
-	http.ResponseWriter
-	started bool
-}
-
-func (w *writer) WriteHeader(code int) {
-	if code >= 200 || code == http.StatusSwitchingProtocols {
-		w.started = true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *writer) Write(b []byte) (int, error) {
-	w.started = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush sends buffered data; it commits the response.
-func (w *writer) Flush() {
-	w.started = true
-	http.NewResponseController(w.ResponseWriter).Flush() // an error means no flusher or client gone; nothing to do
-}
-
-// FlushError is Flush reporting its error; ResponseController prefers it.
-func (w *writer) FlushError() error {
-	w.started = true
-	return http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Hijack takes over the connection.
-func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.started = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
