@@ -88,7 +88,7 @@ func TestPipelineDefault(t *testing.T) {
 		keys map[string]string
 		want int
 	}{
-		{map[string]string{}, 2},
+		{map[string]string{}, 1},
 		{map[string]string{"timeout": "30s"}, 0},
 		{map[string]string{"hard_timeout": "1m"}, 0},
 		{map[string]string{"timeout": "30s", "pipeline": "3"}, 3},
