@@ -14,8 +14,8 @@ import (
 	"github.com/gopaste/gopaste/registry"
 )
 
-// The static app sends a large file corked (tcpcork, through headConn's
-// Cork), whole, and uncorks the connection after it: the small replies
+// With tcp_nopush, the static app sends a large file corked (tcpcork,
+// through headConn's Cork), whole, and uncorks the connection after it: the small replies
 // that follow on the same connection are not held back (a cork left on
 // would keep each one's last segment for 200 ms).
 func TestLargeFileCorkCleared(t *testing.T) {
@@ -28,7 +28,7 @@ func TestLargeFileCorkCleared(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "small"), []byte("ok"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files, err := static.Dir(dir, static.Options{})
+	files, err := static.Dir(dir, static.Options{NoPush: true})
 	if err != nil {
 		t.Fatal(err)
 	}

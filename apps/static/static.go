@@ -47,6 +47,12 @@ type Options struct {
 	// 404 and are left out of listings; .well-known (RFC 8615) is always
 	// served.
 	ServeHidden bool
+	// NoPush sends each file of tcpcork.Min (64 KiB) or more corked over
+	// HTTP/1 on TCP, head included (TCP_CORK, nginx's tcp_nopush; Linux
+	// only). Off by default: on loopback it cost a quarter of the
+	// requests on a quiet 2-core machine and gained as much on a loaded
+	// one (docs/apps.md, "tcp_nopush").
+	NoPush bool
 }
 
 // MaxRanges is the most byte ranges one request may ask for. A Range
@@ -204,7 +210,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, f
 	if !fi.ModTime().IsZero() {
 		hdr.Set("Etag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
 	}
-	if fi.Size() >= tcpcork.Min && r.Method != http.MethodHead {
+	if h.opts.NoPush && fi.Size() >= tcpcork.Min && r.Method != http.MethodHead {
 		// Written whole at once: in full TCP segments, head included.
 		defer tcpcork.During(r)()
 	}
