@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,6 +270,22 @@ func TestEnviron(t *testing.T) {
 				if env[k] != v {
 					t.Errorf("environ[%s] = %v, want %v", k, env[k], v)
 				}
+			}
+		})
+	}
+}
+
+// TestFrozenAfterImport: the worker freezes what the import made (the
+// application's modules and the standard library's), with and without
+// preload.
+func TestFrozenAfterImport(t *testing.T) {
+	for _, preload := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preload=%v", preload), func(t *testing.T) {
+			_, srv, _ := start(t, Options{Module: "conform:router", Workers: 2, Preload: preload})
+			code, _, body := get(t, srv.URL+"/gc-frozen")
+			n, err := strconv.Atoi(body)
+			if code != 200 || err != nil || n < 1000 {
+				t.Errorf("GET /gc-frozen: %d %q, want a count of a thousand objects or more", code, body)
 			}
 		})
 	}

@@ -192,7 +192,15 @@ def latin1_header(environ, start_response):
     return [b"ok"]
 
 
+def gc_frozen(environ, start_response):
+    # How many objects the worker froze after the import (gc.freeze).
+    import gc
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(gc.get_freeze_count()).encode()]
+
+
 ROUTES = {
+    "/gc-frozen": gc_frozen,
     "/hello": hello, "/nolength": no_length, "/generator": generator, "/stream": stream,
     "/write": write_callable, "/excinfo-before": exc_info_before, "/excinfo-after": exc_info_after,
     "/close-on-error": close_on_error, "/close-ok": close_ok, "/echo": echo_chunks,
