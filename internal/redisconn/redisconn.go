@@ -60,8 +60,20 @@ var options = map[string]bool{
 func Open(rawURL string) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, err
+		// url.Error repeats the URL, password included: keep its reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("redis URL: %v", err)
 	}
+	if u.Opaque != "" {
+		// "redis:pw@host": what follows the scheme may be a password.
+		return nil, fmt.Errorf("redis URL: no // after %q:", u.Scheme)
+	}
+	// Errors name the URL by scheme and host only: any other part may
+	// hold a password, mistyped or not.
+	where := u.Scheme + "://" + u.Host
 	q := u.Query()
 	for k := range q {
 		if !options[k] {
@@ -124,11 +136,11 @@ func Open(rawURL string) (*Client, error) {
 			addr = net.JoinHostPort(u.Hostname(), "6379")
 		}
 		if u.Hostname() == "" {
-			return nil, fmt.Errorf("redis URL %q: no host", u.Redacted())
+			return nil, fmt.Errorf("redis URL %q: no host", where)
 		}
 		if p := strings.Trim(u.Path, "/"); p != "" {
 			if db != "" {
-				return nil, fmt.Errorf("redis URL %q: the database is given twice", u.Redacted())
+				return nil, fmt.Errorf("redis URL %q: the database is given twice", where)
 			}
 			db = p
 		}
@@ -138,15 +150,15 @@ func Open(rawURL string) (*Client, error) {
 	case "unix":
 		network, addr = "unix", u.Path
 		if addr == "" {
-			return nil, fmt.Errorf("redis URL %q: no socket path", u.Redacted())
+			return nil, fmt.Errorf("redis URL %q: no socket path", where)
 		}
 	default:
-		return nil, fmt.Errorf("redis URL %q: the scheme is not redis, rediss or unix", u.Redacted())
+		return nil, fmt.Errorf("redis URL: the scheme %q is not redis, rediss or unix", u.Scheme)
 	}
 	if db != "" {
 		n, err := strconv.Atoi(db)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("redis URL %q: database %q is not a number", u.Redacted(), db)
+			return nil, fmt.Errorf("redis URL %q: database %q is not a number", where, db)
 		}
 		opts = append(opts, redis.DialDatabase(n))
 	}

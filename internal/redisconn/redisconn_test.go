@@ -43,6 +43,8 @@ func TestOpenRejects(t *testing.T) {
 		"redis://h?dial_timeout=-2s":             "dial_timeout",
 		"redis://h?max_retries=3":                `unknown option "max_retries"`,
 		"redis://user:secret@h?min_idle_conns=1": "min_idle_conns",
+		"redis:secret@h":                         "no // after",
+		"redis://user:secret@h:6379/%zz":         "invalid URL escape",
 	} {
 		_, err := Open(url)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"runtime"
 	"sort"
@@ -126,6 +127,11 @@ var poolOptions = map[string]func(db *sql.DB, v string) error{
 func OpenDB(dsn string) (*sql.DB, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
+		// A url.Error repeats the DSN, password included: keep its reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	if cfg.SSLMode == "" {

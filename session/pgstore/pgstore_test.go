@@ -96,9 +96,18 @@ func TestOpenDB(t *testing.T) {
 		"postgres://h/db?pool_max_conns=0":   "pool_max_conns",
 		"host=h pool_max_conn_lifetime=soon": "pool_max_conn_lifetime",
 		"postgres://h/db?sslmode=sometimes":  "sslmode",
+		// No password in the error, whatever is wrong.
+		"postgres://u:secret@h/%zz":                 "invalid URL escape",
+		"postgres://u:secret@h:99999999/db":         "port",
+		"host=h password=secret sslmode=sometimes":  "sslmode",
+		"postgres://u:secret@h/db?pool_max_conns=x": "pool_max_conns",
 	} {
-		if _, err := pgstore.OpenDB(dsn); err == nil || !strings.Contains(err.Error(), want) {
+		_, err := pgstore.OpenDB(dsn)
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("OpenDB(%q) = %v, want an error with %q", dsn, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("OpenDB(%q): the password is in the error: %v", dsn, err)
 		}
 	}
 	sep := "?"
