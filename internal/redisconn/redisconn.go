@@ -23,10 +23,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,12 +78,8 @@ func Open(rawURL string) (*Client, error) {
 	q := u.Query()
 	for k := range q {
 		if !options[k] {
-			known := make([]string, 0, len(options))
-			for o := range options {
-				known = append(known, o)
-			}
-			sort.Strings(known)
-			return nil, fmt.Errorf("redis URL: unknown option %q (gopaste reads %s)", k, strings.Join(known, ", "))
+			return nil, fmt.Errorf("redis URL: unknown option %q (gopaste reads %s)",
+				k, strings.Join(slices.Sorted(maps.Keys(options)), ", "))
 		}
 	}
 	dialTimeout, err := duration(q, "dial_timeout", 2*time.Second)

@@ -25,10 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,26 +142,16 @@ func OpenDB(dsn string) (*sql.DB, error) {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
 	cfg.BinaryParameters = true
-	var set []func(*sql.DB) error
+	pool := map[string]string{} // the pool_* parameters, taken out of the DSN
 	for k, v := range cfg.Runtime {
 		if !strings.HasPrefix(k, "pool_") {
 			continue // a server run-time parameter (search_path, ...)
 		}
-		apply, ok := poolOptions[k]
-		if !ok {
-			known := make([]string, 0, len(poolOptions))
-			for o := range poolOptions {
-				known = append(known, o)
-			}
-			sort.Strings(known)
-			return nil, fmt.Errorf("pgstore: unknown pool option %q (gopaste reads %s)", k, strings.Join(known, ", "))
+		if _, ok := poolOptions[k]; !ok {
+			return nil, fmt.Errorf("pgstore: unknown pool option %q (gopaste reads %s)",
+				k, strings.Join(slices.Sorted(maps.Keys(poolOptions)), ", "))
 		}
-		set = append(set, func(db *sql.DB) error {
-			if err := apply(db, v); err != nil {
-				return fmt.Errorf("pgstore: %s=%q: %v", k, v, err)
-			}
-			return nil
-		})
+		pool[k] = v
 		delete(cfg.Runtime, k)
 	}
 	conn, err := pq.NewConnectorConfig(cfg)
@@ -173,10 +164,10 @@ func OpenDB(dsn string) (*sql.DB, error) {
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxLifetime(time.Hour)
 	db.SetConnMaxIdleTime(30 * time.Minute)
-	for _, f := range set {
-		if err := f(db); err != nil {
+	for k, v := range pool {
+		if err := poolOptions[k](db, v); err != nil {
 			db.Close()
-			return nil, err
+			return nil, fmt.Errorf("pgstore: %s=%q: %v", k, v, err)
 		}
 	}
 	return db, nil
