@@ -193,10 +193,16 @@ func (c *Cache) lookup(ctx context.Context, key string, r *http.Request) (*Entry
 		if len(e.Vary) == 0 {
 			return nil, false
 		}
-		e, ok, err = c.store.Get(ctx, key+"\x00"+selector(e.Vary, r))
+		sel := selector(e.Vary, r)
+		e, ok, err = c.store.Get(ctx, key+"\x00"+sel)
 		if err != nil {
 			c.log.Warn("cache store failed", "op", "get", "err", err)
 			return nil, false
+		}
+		if ok {
+			// The selector is not stored; a flight's waiters compare
+			// theirs with it when the leader found the entry here.
+			e.varyKey = sel
 		}
 	}
 	if !ok || e.Status == 0 {
