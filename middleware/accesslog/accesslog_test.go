@@ -1,9 +1,7 @@
 package accesslog
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/middleware/requestid"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry/registrytest"
@@ -254,39 +253,7 @@ func TestStreaming(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf, 0)
 	f, _ := New(Options{Output: w})
-	release := make(chan struct{})
-	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("first\n"))
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("second\n"))
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/s", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(resp.Body)
-	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
-		t.Fatalf("first read = %q, %v", line, err)
-	}
-	close(release)
-	rest, _ := io.ReadAll(br)
-	resp.Body.Close()
-	if string(rest) != "second\n" {
-		t.Errorf("rest = %q", rest)
-	}
-	srv.Close() // waits for the handler, and so for its log line
+	wiretest.Streams(t, f, "/s") // returns once the handler has, and so its log line
 	if !strings.Contains(buf.String(), `"GET /s HTTP/1.1" 200 13`) {
 		t.Errorf("log = %q", buf.String())
 	}

@@ -2,11 +2,9 @@ package errorpage
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -257,37 +255,7 @@ func BenchmarkHappyPath(b *testing.B) {
 
 func TestStreaming(t *testing.T) {
 	f, _ := New(Options{})
-	release := make(chan struct{})
-	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("first\n"))
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("second\n"))
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
-		t.Fatalf("first read = %q, %v", line, err)
-	}
-	close(release)
-	if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
-		t.Errorf("rest = %q", rest)
-	}
+	wiretest.Streams(t, f, "/")
 }
 
 // smtpSink is a minimal SMTP server on 127.0.0.1:0 that keeps what it is

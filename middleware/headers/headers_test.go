@@ -1,17 +1,14 @@
 package headers
 
 import (
-	"bufio"
-	"context"
 	"crypto/tls"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -111,39 +108,8 @@ func TestRules(t *testing.T) {
 // in the header a streaming handler flushes, and that the stream streams.
 func TestAppliedBeforeFlush(t *testing.T) {
 	f, _ := New(Options{Rules: []Rule{{Set, "X-Set", "yes"}}})
-	release := make(chan struct{})
-	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("first\n"))
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("second\n"))
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.Header.Get("X-Set") != "yes" {
-		t.Errorf("X-Set = %q", resp.Header.Get("X-Set"))
-	}
-	br := bufio.NewReader(resp.Body)
-	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
-		t.Fatalf("first read = %q, %v", line, err)
-	}
-	close(release)
-	if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
-		t.Errorf("rest = %q", rest)
+	if got := wiretest.Streams(t, f, "/").Get("X-Set"); got != "yes" {
+		t.Errorf("X-Set = %q", got)
 	}
 }
 

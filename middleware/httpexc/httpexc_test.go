@@ -1,17 +1,14 @@
 package httpexc
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/registry"
 	"github.com/gopaste/gopaste/registry/registrytest"
 )
@@ -150,40 +147,7 @@ func TestAfterStartAborts(t *testing.T) {
 // the client chunk by chunk, over a real connection.
 func TestStreaming(t *testing.T) {
 	f, _ := New(Options{})
-	release := make(chan struct{})
-	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("first\n"))
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("second\n"))
-		w.(http.Flusher).Flush()
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	line, err := br.ReadString('\n')
-	if err != nil || line != "first\n" {
-		t.Fatalf("first read = %q, %v", line, err)
-	}
-	close(release)
-	rest, _ := io.ReadAll(br)
-	if string(rest) != "second\n" {
-		t.Errorf("rest = %q", rest)
-	}
+	wiretest.Streams(t, f, "/")
 }
 
 func TestFactory(t *testing.T) {
