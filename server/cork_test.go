@@ -1,16 +1,20 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/apps/static"
+	"github.com/gopaste/gopaste/internal/tcpcork"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -64,4 +68,80 @@ func TestLargeFileCorkCleared(t *testing.T) {
 			t.Errorf("5 small replies after the file took %v: the connection stayed corked", d)
 		}
 	}
+}
+
+// A head sent with MSG_MORE and followed by no body (a handler that ends
+// the response another way, or fails) is pushed when the response is
+// uncorked, not held until the connection's next write.
+func TestHeldHeadPushed(t *testing.T) {
+	proceed := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uncork := tcpcork.During(r)
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush() // the head, with MSG_MORE
+		uncork()
+		select {
+		case <-proceed:
+		case <-r.Context().Done():
+		}
+		io.WriteString(w, "body")
+	})
+	addr := serveHTTP(t, h, registry.ProtocolOptions{})
+	defer close(proceed)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	// A held segment leaves on its own after about 200 ms.
+	c.SetReadDeadline(start.Add(100 * time.Millisecond))
+	head, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "HTTP/1.1 200") {
+		t.Fatalf("the head was held: %q, %v after %v", head, err, time.Since(start))
+	}
+}
+
+// Armed, the next write leaves with MSG_MORE and the one after it (or a
+// body through ReadFrom) ends the hold; Cork(false) disarms.
+func TestMoreStates(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	tc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	hc := &headConn{Conn: tc}
+	step := func(what string, do func(), want int32) {
+		t.Helper()
+		do()
+		if got := hc.more.Load(); got != want {
+			t.Errorf("after %s: state %d, want %d", what, got, want)
+		}
+	}
+	write := func() { hc.Write([]byte("x")) }
+	step("a write", write, moreOff)
+	step("Cork(true)", func() { hc.Cork(true) }, moreArmed)
+	step("the head", write, morePending)
+	step("the body", write, moreOff)
+	step("Cork(false)", func() { hc.Cork(false) }, moreOff)
+	step("Cork(true)", func() { hc.Cork(true) }, moreArmed)
+	step("the head", write, morePending)
+	step("a body by ReadFrom", func() { hc.ReadFrom(strings.NewReader("body")) }, moreOff)
+	step("Cork(true)", func() { hc.Cork(true) }, moreArmed)
+	step("Cork(false)", func() { hc.Cork(false) }, moreOff)
+	step("a write", write, moreOff)
 }

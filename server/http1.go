@@ -83,6 +83,7 @@ type headConn struct {
 	requests atomic.Int64 // requests served
 	clLines  atomic.Int64 // "Content-Length:" lines read, not yet accounted for
 	match    int          // bytes of clPattern matched at the end of the last read
+	more     moreState    // a large file's head sent with MSG_MORE (cork.go)
 
 	mu     sync.Mutex
 	buf    []byte // what was read of the first request, while needed
@@ -251,10 +252,7 @@ func (c *headConn) firstHead10() (head []byte, is10, tooBig bool) {
 	return c.head, c.is10, c.tooBig
 }
 
-// ReadFrom and CloseWrite reach the connection itself, so net/http keeps
-// sendfile and half-close.
-func (c *headConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
-func (c *headConn) CloseWrite() error                   { return closeWrite(c.Conn) }
+func (c *headConn) CloseWrite() error { return closeWrite(c.Conn) }
 
 type headConnKey struct{}
 

@@ -26,7 +26,7 @@ func factory(c *registry.Config) (http.Handler, error) {
 		Listing:     c.Bool("listing", false),
 		MemoryCache: c.Size("memory_cache", 8<<20),
 		ServeHidden: c.Bool("serve_hidden", false),
-		NoPush:      c.Bool("tcp_nopush", false),
+		NoPush:      c.Bool("tcp_nopush", true),
 	}
 	if o.MemoryCache < 0 {
 		c.Errorf("memory_cache", "must not be negative")

@@ -47,11 +47,11 @@ type Options struct {
 	// 404 and are left out of listings; .well-known (RFC 8615) is always
 	// served.
 	ServeHidden bool
-	// NoPush sends each file of tcpcork.Min (64 KiB) or more corked over
-	// HTTP/1 on TCP, head included (TCP_CORK, nginx's tcp_nopush; Linux
-	// only). Off by default: on loopback it cost a quarter of the
-	// requests on a quiet 2-core machine and gained as much on a loaded
-	// one (docs/apps.md, "tcp_nopush").
+	// NoPush sends the head of each file of tcpcork.Min (64 KiB) or more
+	// with the start of its body over HTTP/1 on TCP, not in a segment of
+	// its own (MSG_MORE on Linux; nginx's tcp_nopush does the same with
+	// TCP_CORK). The tcp_nopush key turns it on by default; docs/apps.md,
+	// "tcp_nopush", has the measurements.
 	NoPush bool
 }
 

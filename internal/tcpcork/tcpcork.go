@@ -1,20 +1,21 @@
-// Package tcpcork lets a handler send a large response in full TCP
-// segments, as nginx's tcp_nopush does.
+// Package tcpcork lets a handler send a large response's head with the
+// start of its body, as nginx's tcp_nopush does.
 //
 // net/http writes a response head, then hands a file body to the
 // connection's ReadFrom (sendfile). The connection has TCP_NODELAY (Go's
-// default), so the kernel transmits the head alone and then what each step
-// of sendfile queues as soon as it can: many segments smaller than the
-// largest the path takes, each costing the receiver a wake-up and a read.
-// With TCP_CORK set from before the head until the body is sent, every
-// segment but the last is full; clearing it sends the last at once.
+// default), so the kernel transmits the head in a segment of its own, and
+// the client is woken for it and again for the body. gopaste's HTTP
+// server, corked, writes the head with MSG_MORE: it waits in the socket
+// for the body, whose last piece sendfile sends without the flag, which
+// pushes all out (server/cork.go).
 //
-// A cork holds a partial segment for up to 200 ms, so only a response
-// written whole at once may be corked (a file, not a stream), and it must
-// be uncorked when it ends. The server that accepted the connection puts
-// a [Corker] in the connection's context ([With]); a handler calls
-// [During] around such a response. Without a Corker (another server, TLS,
-// HTTP/2, a unix socket) During does nothing.
+// What is held waits up to about 200 ms when nothing follows, so only a
+// response written whole at once may be corked (a file, not a stream),
+// and it must be uncorked when it ends: uncorking pushes a head still
+// held. The server that accepted the connection puts a [Corker] in the
+// connection's context ([With]); a handler calls [During] around such a
+// response. Without a Corker (another server, TLS, HTTP/2, a unix
+// socket) During does nothing.
 package tcpcork
 
 import (
@@ -22,11 +23,13 @@ import (
 	"net/http"
 )
 
-// Min is the smallest response worth corking: below it the two system
-// calls cost more than the fuller segments save.
+// Min is the smallest response worth corking: the static app's memory
+// cache keeps smaller files and writes each with its head, and for
+// others one more segment costs little.
 const Min = 64 << 10
 
-// A Corker sets or clears TCP_CORK on the connection it stands for.
+// A Corker holds back (on) the next write on the connection it stands
+// for until more follows, or ends that (off), pushing what is held.
 type Corker interface {
 	Cork(on bool)
 }
