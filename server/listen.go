@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,6 +27,13 @@ type ListenConfig struct {
 	// are served; others are closed at accept and logged. Unix socket
 	// peers are always allowed (file permissions guard them).
 	AllowedPeers []netip.Prefix
+	// NoKeepAlive leaves TCP keep-alive probes off on accepted
+	// connections (Go turns them on: four setsockopt a connection). The
+	// gateway protocols set it: their clients are web servers nearby that
+	// often open a connection a request, and the idle timeout closes a
+	// connection left idle. A listener inherited from another process
+	// keeps Go's default.
+	NoKeepAlive bool
 	// Origin says where the address was configured; Listen's errors start
 	// with it: `site.ini:12: [server:main]: key "port": listen tcp
 	// 127.0.0.1:8080: bind: address already in use`. ReadOptions sets it.
@@ -118,7 +126,11 @@ func (lc ListenConfig) Listen(logger *slog.Logger) (l net.Listener, err error) {
 	if network == "unix" {
 		l, err = listenUnix(addr, lc.SocketMode)
 	} else {
-		l, err = net.Listen(network, addr)
+		var cfg net.ListenConfig
+		if lc.NoKeepAlive {
+			cfg.KeepAlive = -1
+		}
+		l, err = cfg.Listen(context.Background(), network, addr)
 	}
 	if err != nil {
 		return nil, err

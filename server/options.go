@@ -95,6 +95,9 @@ func ReadOptions(c *registry.Config, proto string, defPort int) Options {
 			c.Errorf("protocol", "unknown protocol %q (known: %s, auto)", o.Protocol, protocolNames(reg))
 		}
 	}
+	// A gateway protocol's client is a web server, not a browser that
+	// may vanish: no keep-alive probes (ListenConfig.NoKeepAlive).
+	o.Listen.NoKeepAlive = o.Protocol != "http" && o.Protocol != "auto"
 	checkListen(c, o, orDefault(c.Registry))
 	o.Concurrency = c.OneOf("concurrency", "threaded", "threaded", "sync", "prefork")
 	o.MaxConcurrency = c.Int("max_concurrency", 0)
