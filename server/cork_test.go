@@ -18,12 +18,13 @@ import (
 	"github.com/gopaste/gopaste/registry"
 )
 
-// With tcp_nopush, the static app sends a large file corked (tcpcork,
-// through headConn's Cork), whole, and uncorks the connection after it: the small replies
-// that follow on the same connection are not held back (a cork left on
-// would keep each one's last segment for 200 ms).
-func TestLargeFileCorkCleared(t *testing.T) {
-	want := make([]byte, 1<<20)
+// serveLargeFile serves a directory holding "big", 1 MiB of random
+// bytes, and "small" ("ok") with the static app and tcp_nopush on
+// gopaste's http server; it returns big's bytes, the address and a
+// client that keeps one connection.
+func serveLargeFile(t *testing.T) (want []byte, addr string, c *http.Client) {
+	t.Helper()
+	want = make([]byte, 1<<20)
 	rand.Read(want)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "big"), want, 0o644); err != nil {
@@ -36,11 +37,19 @@ func TestLargeFileCorkCleared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer files.Close()
-	addr := serveHTTP(t, files, registry.ProtocolOptions{})
+	t.Cleanup(func() { files.Close() })
+	addr = serveHTTP(t, files, registry.ProtocolOptions{})
 	tr := &http.Transport{MaxConnsPerHost: 1}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	t.Cleanup(tr.CloseIdleConnections)
+	return want, addr, &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// With tcp_nopush, the static app sends a large file corked (tcpcork,
+// through headConn's Cork), whole, and uncorks the connection after it: the small replies
+// that follow on the same connection are not held back (a cork left on
+// would keep each one's last segment for 200 ms).
+func TestLargeFileCorkCleared(t *testing.T) {
+	want, addr, c := serveLargeFile(t)
 	get := func(path string) []byte {
 		t.Helper()
 		res, err := c.Get("http://" + addr + path)
@@ -150,21 +159,7 @@ func TestMoreStates(t *testing.T) {
 // (multipart, written in pieces after the head), arrive whole and
 // promptly through the MSG_MORE head.
 func TestLargeFileRangesNotHeld(t *testing.T) {
-	want := make([]byte, 1<<20)
-	rand.Read(want)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "big"), want, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := static.Dir(dir, static.Options{NoPush: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer files.Close()
-	addr := serveHTTP(t, files, registry.ProtocolOptions{})
-	tr := &http.Transport{MaxConnsPerHost: 1}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	want, addr, c := serveLargeFile(t)
 	for _, tc := range []struct {
 		rng      string
 		contains [][]byte
