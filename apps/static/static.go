@@ -92,7 +92,7 @@ func Dir(dir string, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static: %w", err)
 	}
-	h := New(root.FS(), o)
+	h := New(rootFS{root: root, fsys: root.FS()}, o)
 	h.closer = root
 	return h, nil
 }
@@ -142,6 +142,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.openError(w, err)
 		return
 	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		// A FIFO, a socket or a device: not a file to send.
+		http.Error(w, "404 Not Found", http.StatusNotFound)
+		return
+	}
 	if fi.IsDir() {
 		if !strings.HasSuffix(upath, "/") {
 			target := mount.Location(mount.ScriptName(r.Context()), r.URL.EscapedPath()+"/", r.URL.RawQuery)
@@ -151,7 +156,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, idx := range h.opts.Index {
 			p := path.Join(name, idx)
 			if ff, err := h.fsys.Open(p); err == nil {
-				if ffi, err := ff.Stat(); err == nil && !ffi.IsDir() {
+				if ffi, err := ff.Stat(); err == nil && ffi.Mode().IsRegular() {
 					defer ff.Close()
 					h.serveFile(w, r, ff, ffi)
 					return
