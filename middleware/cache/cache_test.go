@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/middleware/lint"
 )
 
@@ -408,40 +408,20 @@ func (c *Cache) waiting(method, url string) int {
 	return -1
 }
 
+// TestStreaming: a flushed response reaches the client as it comes, and
+// is stored whole once it ends.
 func TestStreaming(t *testing.T) {
-	step := make(chan struct{})
-	h := New(Options{}).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=60")
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "one\n")
-		http.NewResponseController(w).Flush()
-		<-step
-		io.WriteString(w, "two\n")
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(resp.Body)
-	if line, _ := br.ReadString('\n'); line != "one\n" {
-		t.Fatalf("first line %q", line)
-	}
-	close(step)
-	rest, _ := io.ReadAll(br)
-	resp.Body.Close()
-	if string(rest) != "two\n" {
-		t.Errorf("rest %q", rest)
-	}
-	resp, err = http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != "one\ntwo\n" || resp.Header.Get("X-Cache") != "HIT" {
-		t.Errorf("second: %q %q", resp.Header.Get("X-Cache"), body)
+	c := New(Options{})
+	resp := wiretest.StreamsWith(t, c.Wrap, "/", wiretest.StreamOptions{
+		ResponseHeader: http.Header{"Cache-Control": {"max-age=60"}, "Content-Type": {"text/plain"}},
+	})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", resp.Request.URL.String(), nil)
+	c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the handler ran again: the streamed response was not stored")
+	})).ServeHTTP(rec, req)
+	if body := rec.Body.String(); body != wiretest.StreamFirst+wiretest.StreamRest || rec.Header().Get("X-Cache") != "HIT" {
+		t.Errorf("second: %q %q", rec.Header().Get("X-Cache"), body)
 	}
 }
 

@@ -1,17 +1,16 @@
 package compress
 
 import (
-	"bufio"
 	"bytes"
-	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/registry/registrytest"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/klauspost/compress/gzip"
@@ -164,47 +163,19 @@ func TestNoAcceptPassesThrough(t *testing.T) {
 // of a compressed response reaches the client before the next is written.
 func TestFlushStreams(t *testing.T) {
 	f, _ := New(Options{MinSize: 1})
-	release := make(chan struct{})
-	h := f(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "first line\n")
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		io.WriteString(w, "second line\n")
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	// The transport leaves the body compressed when we ask for gzip
-	// ourselves; decode it as it streams.
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("Content-Encoding = %q", resp.Header.Get("Content-Encoding"))
-	}
-	zr, err := gzip.NewReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(zr)
-	if line, err := br.ReadString('\n'); err != nil || line != "first line\n" {
-		t.Fatalf("first line = %q, %v", line, err)
-	}
-	close(release)
-	if rest, _ := io.ReadAll(br); string(rest) != "second line\n" {
-		t.Errorf("rest = %q", rest)
+	resp := wiretest.StreamsWith(t, f, "/", wiretest.StreamOptions{
+		// Asked for by the client itself, gzip is left to it to decode.
+		Header:         http.Header{"Accept-Encoding": {"gzip"}},
+		ResponseHeader: http.Header{"Content-Type": {"text/plain"}},
+		Decode: func(resp *http.Response) (io.Reader, error) {
+			if ce := resp.Header.Get("Content-Encoding"); ce != "gzip" {
+				return nil, fmt.Errorf("Content-Encoding %q, want gzip", ce)
+			}
+			return gzip.NewReader(resp.Body)
+		},
+	})
+	if resp.Header.Get("Content-Length") != "" {
+		t.Errorf("Content-Length %q on a compressed stream", resp.Header.Get("Content-Length"))
 	}
 }
 

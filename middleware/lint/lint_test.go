@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/registry"
 )
 
@@ -287,33 +287,9 @@ func TestHijackThenWrite(t *testing.T) {
 }
 
 func TestFlushStreams(t *testing.T) {
-	step := make(chan struct{})
-	h := New(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "first\n")
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
-		<-step
-		io.WriteString(w, "second\n")
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	line, err := br.ReadString('\n')
-	if err != nil || line != "first\n" {
-		t.Fatalf("first line = %q, %v", line, err)
-	}
-	close(step)
-	line, _ = br.ReadString('\n')
-	if line != "second\n" {
-		t.Errorf("second line = %q", line)
-	}
+	wiretest.StreamsWith(t, New(Options{}), "/", wiretest.StreamOptions{
+		ResponseHeader: http.Header{"Content-Type": {"text/plain"}},
+	})
 }
 
 func TestLogs(t *testing.T) {

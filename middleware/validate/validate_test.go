@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/middleware/lint"
 	"github.com/gopaste/gopaste/registry"
 )
@@ -100,30 +100,12 @@ func TestSniffedHTML(t *testing.T) {
 	}
 }
 
+// TestFlushStreams: a flushed HTML response goes out as it comes, not
+// held to be checked whole.
 func TestFlushStreams(t *testing.T) {
-	step := make(chan struct{})
-	srv := httptest.NewServer(New(Options{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, "<div>one\n")
-		http.NewResponseController(w).Flush()
-		<-step
-		io.WriteString(w, "two\n")
-	})))
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	if line, _ := br.ReadString('\n'); line != "<div>one\n" {
-		t.Fatalf("first line %q", line)
-	}
-	close(step)
-	rest, _ := io.ReadAll(br)
-	if string(rest) != "two\n" {
-		t.Errorf("rest %q (a flushed response is not checked)", rest)
-	}
+	wiretest.StreamsWith(t, New(Options{}), "/", wiretest.StreamOptions{
+		ResponseHeader: http.Header{"Content-Type": {"text/html"}},
+	})
 }
 
 func TestFactory(t *testing.T) {
