@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -637,5 +639,43 @@ func TestRoundOrder(t *testing.T) {
 		if got := roundOrder(tc.n, tc.round); !slices.Equal(got, tc.want) {
 			t.Errorf("roundOrder(%d, %d) = %v, want %v", tc.n, tc.round, got, tc.want)
 		}
+	}
+}
+
+// TestDescribeBinary: a -gopaste binary is described by its own build
+// info (here the test binary's), and a file that is not a Go binary is
+// an error.
+func TestDescribeBinary(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info in the test binary")
+	}
+	want := "unknown"
+	for _, s := range bi.Settings {
+		if s.Key == "CGO_ENABLED" {
+			want = s.Value
+		}
+	}
+	e := Env{GoVersion: "go version go0.0", CGO: "tree's", Commit: "abc1234"}
+	if err := describeBinary(&e, exe); err != nil {
+		t.Fatal(err)
+	}
+	if e.CGO != want {
+		t.Errorf("CGO = %q, want the binary's %q", e.CGO, want)
+	}
+	if wantV := "go version " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH; e.GoVersion != wantV {
+		t.Errorf("GoVersion = %q, want %q", e.GoVersion, wantV)
+	}
+	if !strings.HasSuffix(e.Commit, "(-gopaste "+filepath.Base(exe)+")") || strings.HasPrefix(e.Commit, "abc1234") {
+		t.Errorf("Commit = %q, want the binary's own, naming it", e.Commit)
+	}
+	notGo := filepath.Join(t.TempDir(), "script")
+	os.WriteFile(notGo, []byte("#!/bin/sh\n"), 0o755)
+	if err := describeBinary(&e, notGo); err == nil || !strings.Contains(err.Error(), "-gopaste "+notGo) {
+		t.Errorf("describeBinary(a script) = %v, want an error naming it", err)
 	}
 }
