@@ -101,7 +101,7 @@ func (c *memCache) load(name string, f fs.File, fi fs.FileInfo, now time.Time) *
 	e.contentType = []string{ct}
 	if !e.modTime.IsZero() {
 		e.etag = []string{fmt.Sprintf(`"%x-%x"`, e.modTime.UnixNano(), size)}
-		e.lastModified = []string{e.modTime.UTC().Format(http.TimeFormat)}
+		e.lastModified = lastModified(e.modTime)
 	}
 	e.checked.Store(now.UnixNano())
 	c.mu.Lock()
@@ -115,6 +115,15 @@ func (c *memCache) load(name string, f fs.File, fi fs.FileInfo, now time.Time) *
 	}
 	c.mu.Unlock()
 	return e
+}
+
+// lastModified is the Last-Modified value ServeContent sends for a
+// file modified at t: none for the zero time or the Unix epoch.
+func lastModified(t time.Time) []string {
+	if t.IsZero() || t.Equal(time.Unix(0, 0)) {
+		return nil
+	}
+	return []string{t.UTC().Format(http.TimeFormat)}
 }
 
 // conditional reports whether r asks for anything but the whole body:
