@@ -10,15 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gopaste/gopaste/internal/cgivars"
 	"github.com/gopaste/gopaste/internal/gateway/gatewaytest"
+	"github.com/gopaste/gopaste/internal/peer"
 	"github.com/gopaste/gopaste/internal/wiretest"
 	"github.com/gopaste/gopaste/mount"
 	"github.com/gopaste/gopaste/registry"
@@ -280,63 +278,26 @@ func TestTransportErrors(t *testing.T) {
 	})
 }
 
-// TestBadRequestsLeakNothing sends bad requests in bulk and checks that
-// goroutines and file descriptors come back to their baseline.
+// TestBadRequestsLeakNothing sends bad requests in bulk (peer.CheckBadInput):
+// each is answered or closed, and goroutines and file descriptors come
+// back to their baseline.
 func TestBadRequestsLeakNothing(t *testing.T) {
 	addr, _, _ := startServer(t, echo)
 	n := 10000
 	if testing.Short() {
 		n = 500
 	}
-	bad := []string{
+	var cases []peer.BadInput
+	for _, b := range []string{
 		"GET / HTTP/1.1\r\n\r\n", "99999999:", "5:abc", "12:CONTENT_LENGTH\x00",
 		netstring("CONTENT_LENGTH", "5", "REQUEST_METHOD", "POST") + "ab", // client stops mid-body
 		"\x00\x01", "",
+	} {
+		cases = append(cases, peer.BadInput{Name: fmt.Sprintf("%q", b), Send: func(c net.Conn) { io.WriteString(c, b) }})
 	}
 	// Warm up so lazily started runtime goroutines do not count.
 	rawRequest(t, addr, specExample)
-	baseG, baseFD := runtime.NumGoroutine(), openFDs()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				return
-			}
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			io.WriteString(c, bad[i%len(bad)])
-			c.(*net.TCPConn).CloseWrite()
-			io.Copy(io.Discard, c)
-			c.Close()
-		}()
-	}
-	wg.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		g, fd := runtime.NumGoroutine(), openFDs()
-		if g <= baseG+2 && fd <= baseFD+2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("after %d bad requests: %d goroutines (baseline %d), %d fds (baseline %d)\n%s",
-				n, g, baseG, fd, baseFD, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func openFDs() int {
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return 0
-	}
-	return len(es)
+	peer.CheckBadInput(t, addr, n, cases)
 }
 
 // TestAutoProtocol: a "protocol = auto" listener tells SCGI from HTTP.

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gopaste/gopaste/internal/peer"
 )
 
 // malformedCount is how many malformed inputs each protocol server gets,
@@ -229,15 +231,6 @@ func send(addr string, in []byte) (reply []byte, timedOut bool, err error) {
 	return reply, false, err
 }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(es)
-}
-
 // TestMalformedUnderLoad sends malformedCount malformed inputs to each
 // protocol server (its fuzz corpora, the valid request and, for http,
 // the corpus of TestHTTPCorpus, mutated deterministically), 32
@@ -293,7 +286,7 @@ func TestMalformedUnderLoad(t *testing.T) {
 			}
 			warm.Wait()
 			runtime.GC()
-			baseG, baseFD := waitSettled(t, 1<<30, 1<<30, 10*time.Second)
+			baseG, baseFD := peer.WaitSettled(t, 1<<30, 1<<30, 10*time.Second)
 			baseRSS := rss(t)
 			var replied, silent, timeouts, errs atomic.Int64
 			done := make(chan struct{})
@@ -354,7 +347,7 @@ func TestMalformedUnderLoad(t *testing.T) {
 			if got := panics.Load(); got != 0 {
 				t.Errorf("%d log records mention a panic", got)
 			}
-			g, fd := waitSettled(t, baseG, baseFD, 10*time.Second)
+			g, fd := peer.WaitSettled(t, baseG, baseFD, 10*time.Second)
 			t.Logf("%s: goroutines %d -> %d, fds %d -> %d", p.name, baseG, g, baseFD, fd)
 			if g > baseG || fd > baseFD {
 				t.Errorf("after the run: %d goroutines (baseline %d), %d fds (baseline %d)", g, baseG, fd, baseFD)
@@ -404,18 +397,5 @@ func settledRSS(t *testing.T, max int64, d time.Duration) int64 {
 			return n
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// waitSettled waits up to d for the goroutine and descriptor counts to
-// fall to g and fd, and returns them.
-func waitSettled(t *testing.T, g, fd int, d time.Duration) (int, int) {
-	deadline := time.Now().Add(d)
-	for {
-		ng, nfd := runtime.NumGoroutine(), openFDs(t)
-		if ng <= g && nfd <= fd || time.Now().After(deadline) {
-			return ng, nfd
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

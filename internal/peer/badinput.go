@@ -22,10 +22,10 @@ type BadInput struct {
 // time. After each, the client half-closes and reads until the server
 // closes; a server that neither answers nor closes within 10s fails the
 // test. Then the process's open fd count and goroutine count must come
-// back to where they were before (polled up to 15s).
-func CheckBadInput(t *testing.T, addr string, n int, cases []BadInput) {
+// back to where they were before (polled up to 15s: WaitSettled).
+func CheckBadInput(t testing.TB, addr string, n int, cases []BadInput) {
 	t.Helper()
-	fds0, gs0 := countFDs(t), runtime.NumGoroutine()
+	gs0, fds0 := runtime.NumGoroutine(), OpenFDs(t)
 	var next, hung atomic.Int64
 	var wg sync.WaitGroup
 	var firstHang sync.Once
@@ -63,26 +63,39 @@ func CheckBadInput(t *testing.T, addr string, n int, cases []BadInput) {
 	if h := hung.Load(); h > 0 {
 		t.Errorf("%d of %d bad requests hung", h, n)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		fds, gs := countFDs(t), runtime.NumGoroutine()
-		if fds <= fds0 && gs <= gs0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("after %d bad requests: %d fds (baseline %d), %d goroutines (baseline %d)", n, fds, fds0, gs, gs0)
-			buf := make([]byte, 1<<20)
-			t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
-			return
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by deadline
+	if gs, fds := WaitSettled(t, gs0, fds0, settleTimeout); gs > gs0 || fds > fds0 {
+		t.Errorf("after %d bad requests: %d fds (baseline %d), %d goroutines (baseline %d)", n, fds, fds0, gs, gs0)
+		buf := make([]byte, 1<<20)
+		t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 	}
 }
 
-func countFDs(t *testing.T) int {
+// settleTimeout bounds CheckBadInput's wait for the counts to come back.
+var settleTimeout = 15 * time.Second
+
+// OpenFDs is how many file descriptors this process has open. Without
+// /proc/self/fd (not Linux) the test is skipped.
+func OpenFDs(t testing.TB) int {
+	t.Helper()
 	es, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
 	return len(es)
+}
+
+// WaitSettled waits up to d for this process's goroutine and open
+// descriptor counts to fall to gs and fds, and returns them as they are
+// then: a leak check compares them with a baseline, which a call with
+// huge limits and a short wait takes.
+func WaitSettled(t testing.TB, gs, fds int, d time.Duration) (int, int) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ng, nfd := runtime.NumGoroutine(), OpenFDs(t)
+		if ng <= gs && nfd <= fds || time.Now().After(deadline) {
+			return ng, nfd
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by d
+	}
 }
