@@ -5,10 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
 
-	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 func TestFix(t *testing.T) {
@@ -151,28 +150,7 @@ func TestFactory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var local []registry.Entry
-			for k, v := range tt.local {
-				local = append(local, registry.Entry{Key: k, Value: v, Origin: "t.ini:2"})
-			}
-			c := registry.NewConfig(registry.Filter, "filter:pf", "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
-			p, ok := registry.Default.Lookup(registry.Filter, "proxyfix")
-			if !ok {
-				t.Fatal("proxyfix is not registered")
-			}
-			f, err := p.Filter(c)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || f == nil {
-				t.Fatalf("nil filter %v, err %v", f == nil, err)
-			}
-			if u := c.Unread(); len(u) != 0 {
-				t.Errorf("unread keys %v", u)
-			}
+			registrytest.CheckFilter(t, "proxyfix", "filter:pf", "/tmp/t.ini", tt.local, tt.wantErr)
 		})
 	}
 }

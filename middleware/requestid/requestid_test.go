@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopaste/gopaste/registry"
+	"github.com/gopaste/gopaste/registry/registrytest"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -170,31 +170,7 @@ func TestFactory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var local []registry.Entry
-			for k, v := range tt.local {
-				local = append(local, registry.Entry{Key: k, Value: v, Origin: "t.ini:2"})
-			}
-			c := registry.NewConfig(registry.Filter, "filter:rid", "t.ini:1", "/tmp/t.ini", nil, local, nil, nil)
-			p, ok := registry.Default.Lookup(registry.Filter, "requestid")
-			if !ok {
-				t.Fatal("requestid is not registered")
-			}
-			f, err := p.Filter(c)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if u := c.Unread(); len(u) != 0 {
-				t.Errorf("unread keys %v", u)
-			}
-			if f == nil {
-				t.Fatal("nil filter")
-			}
+			registrytest.CheckFilter(t, "requestid", "filter:rid", "/tmp/t.ini", tt.local, tt.wantErr)
 		})
 	}
 }
