@@ -1079,6 +1079,9 @@ def main(argv=None):
     # collector's sight, a full collection no longer walks the framework
     # and the application's modules, and (with --preload) the children
     # leave those pages shared (docs/wsgi.md, "What the worker does").
+    # The garbage the import left is collected first, or it would be
+    # frozen with the rest and kept for the worker's life.
+    gc.collect()
     gc.freeze()
     if opts.imports_file and opts.worker == "1":
         write_imports(opts.imports_file, [os.getcwd()] + opts.pythonpath)

@@ -277,7 +277,7 @@ func TestEnviron(t *testing.T) {
 
 // TestFrozenAfterImport: the worker freezes what the import made (the
 // application's modules and the standard library's), with and without
-// preload.
+// preload, after collecting the garbage the import left.
 func TestFrozenAfterImport(t *testing.T) {
 	for _, preload := range []bool{false, true} {
 		t.Run(fmt.Sprintf("preload=%v", preload), func(t *testing.T) {
@@ -286,6 +286,11 @@ func TestFrozenAfterImport(t *testing.T) {
 			n, err := strconv.Atoi(body)
 			if code != 200 || err != nil || n < 1000 {
 				t.Errorf("GET /gc-frozen: %d %q, want a count of a thousand objects or more", code, body)
+			}
+			// A cycle the import left as garbage is collected before the
+			// freeze, not kept for the worker's life.
+			if code, _, body := get(t, srv.URL+"/import-garbage"); code != 200 || body != "freed" {
+				t.Errorf("GET /import-garbage: %d %q, want freed", code, body)
 			}
 		})
 	}

@@ -192,6 +192,36 @@ def latin1_header(environ, start_response):
     return [b"ok"]
 
 
+class _Cycle(object):
+    pass
+
+
+def _import_garbage():
+    # A reference cycle the import leaves as garbage in the oldest
+    # generation, where only a full collection finds it.
+    import gc
+    import weakref
+    global _keep
+    c = _Cycle()
+    c.self = c
+    _keep = c
+    gc.collect(1)  # c survives: it moves to the oldest generation
+    ref = weakref.ref(c)
+    del c
+    _keep = None
+    return ref
+
+
+_garbage = _import_garbage()
+
+
+def import_garbage(environ, start_response):
+    # Whether the worker freed what the import left (a collection before
+    # its gc.freeze), or froze it for the worker's life.
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"kept" if _garbage() is not None else b"freed"]
+
+
 def gc_frozen(environ, start_response):
     # How many objects the worker froze after the import (gc.freeze).
     import gc
@@ -200,7 +230,7 @@ def gc_frozen(environ, start_response):
 
 
 ROUTES = {
-    "/gc-frozen": gc_frozen,
+    "/gc-frozen": gc_frozen, "/import-garbage": import_garbage,
     "/hello": hello, "/nolength": no_length, "/generator": generator, "/stream": stream,
     "/write": write_callable, "/excinfo-before": exc_info_before, "/excinfo-after": exc_info_after,
     "/close-on-error": close_on_error, "/close-ok": close_ok, "/echo": echo_chunks,
