@@ -575,11 +575,30 @@ func (s *serving) roll(ctx context.Context, reason string) {
 	a, b := serverOptions(old), serverOptions(next)
 	an, aa := a.Listen.Addr()
 	bn, ba := b.Listen.Addr()
-	if an != bn || aa != ba || a.Workers != b.Workers || b.Concurrency != "prefork" {
-		s.logger.Warn("the address, workers or concurrency changed; gopaste restart (SIGUSR2) applies them", "section", next.ServerNode.Section)
+	if an != bn || aa != ba || b.Concurrency != "prefork" {
+		s.logger.Warn("the address or concurrency changed; gopaste restart (SIGUSR2) applies them", "section", next.ServerNode.Section)
+	}
+	// A changed worker count is applied with the roll: fewer workers
+	// first, so that fewer are replaced; more after, so that the new ones
+	// start with the new config and are not replaced again.
+	resize := func() bool {
+		if b.Concurrency != "prefork" || b.Workers < 1 || b.Workers == len(s.prefork.Pids()) {
+			return true
+		}
+		if err := s.prefork.Resize(ctx, b.Workers); err != nil {
+			s.logger.Error("reload: the workers could not be brought to the new count", "workers", b.Workers, "err", err)
+			return false
+		}
+		return true
+	}
+	if b.Workers < len(s.prefork.Pids()) && !resize() {
+		return
 	}
 	if err := s.prefork.Roll(ctx); err != nil {
 		s.logger.Error("reload failed: a new worker did not start; the workers not yet replaced serve the previous config", "reason", reason, "err", err)
+		return
+	}
+	if !resize() {
 		return
 	}
 	s.logger.Info("reloaded", "reason", reason, "config", s.path, "workers", s.prefork.Pids())

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +24,10 @@ import (
 	"github.com/gopaste/gopaste/proc"
 )
 
-// Prefork is the master of the prefork model: it runs Workers processes,
-// each a re-execution of this program (Path, Args) that inherits the
-// listener and serves it (threaded, see [Inherit]), and keeps them
-// running:
+// Prefork is the master of the prefork model: it runs Workers processes
+// (Resize changes how many), each a re-execution of this program (Path,
+// Args) that inherits the listener and serves it (threaded, see
+// [Inherit]), and keeps them running:
 //
 //   - a worker that dies is started again, after a delay that doubles
 //     from 100ms to 30s while workers keep dying young (under 10s);
@@ -65,10 +66,13 @@ type Prefork struct {
 	// requests. Add [Prefork.Source] to the hub for its worker table.
 	Hub *admin.Hub
 
-	slots    []*workerSlot
 	retiring sync.WaitGroup
+	running  sync.WaitGroup // the slots' supervise loops
 
 	mu       sync.Mutex
+	slots    []*workerSlot
+	runCtx   context.Context  // Run's, once it runs: the context new slots are supervised in
+	runEnded bool             // Run's context ended: Resize adds no slot
 	stopping map[*worker]bool // retiring workers, for Workers
 
 	outOnce        sync.Once
@@ -107,6 +111,18 @@ type workerSlot struct {
 	mu      sync.Mutex
 	cur     *worker // nil while it is being restarted
 	replace chan chan error
+	drop    chan struct{} // closed when Resize takes the slot away
+}
+
+func newSlot(n int) *workerSlot {
+	return &workerSlot{n: n, replace: make(chan chan error), drop: make(chan struct{})}
+}
+
+// slotList is a copy of m's slots, for reading without m.mu held.
+func (m *Prefork) slotList() []*workerSlot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.slots)
 }
 
 type worker struct {
@@ -147,12 +163,14 @@ func (m *Prefork) Start(ctx context.Context) error {
 	if m.Workers < 1 {
 		return errors.New("server: prefork needs at least 1 worker")
 	}
+	m.mu.Lock()
 	for i := range m.Workers {
-		m.slots = append(m.slots, &workerSlot{n: i + 1, replace: make(chan chan error)})
+		m.slots = append(m.slots, newSlot(i+1))
 	}
+	m.mu.Unlock()
 	errs := make([]error, len(m.slots))
 	var wg sync.WaitGroup
-	for i, s := range m.slots {
+	for i, s := range m.slotList() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -161,7 +179,7 @@ func (m *Prefork) Start(ctx context.Context) error {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		for _, s := range m.slots {
+		for _, s := range m.slotList() {
 			if s.cur != nil {
 				m.retire(s.cur, "")
 			}
@@ -175,26 +193,94 @@ func (m *Prefork) Start(ctx context.Context) error {
 // Run supervises the workers until ctx ends, then stops them all
 // gracefully and returns once they have exited.
 func (m *Prefork) Run(ctx context.Context) {
-	var wg sync.WaitGroup
+	m.mu.Lock()
+	m.runCtx = ctx
 	for _, s := range m.slots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.supervise(ctx, s)
-		}()
+		m.superviseLocked(s)
 	}
-	wg.Wait()
+	m.mu.Unlock()
+	<-ctx.Done()
+	m.mu.Lock()
+	m.runEnded = true // no supervise loop starts after this
+	m.mu.Unlock()
+	m.running.Wait()
 	m.retiring.Wait()
+}
+
+// superviseLocked starts s's supervise loop in Run's context.
+func (m *Prefork) superviseLocked(s *workerSlot) {
+	m.running.Add(1)
+	go func() {
+		defer m.running.Done()
+		m.supervise(m.runCtx, s)
+	}()
+}
+
+// Resize changes the number of workers to n (at least 1) once Start
+// has succeeded, as a reload with another "workers" asks: new workers are started
+// (each ready before the next) and supervised like the others; the
+// workers beyond n drain and stop, as on a roll. It stops at the first
+// new worker that does not start, leaving those started serving.
+func (m *Prefork) Resize(ctx context.Context, n int) error {
+	if n < 1 {
+		return errors.New("server: prefork needs at least 1 worker")
+	}
+	m.mu.Lock()
+	if len(m.slots) == 0 {
+		m.mu.Unlock()
+		return errors.New("server: Resize before Start")
+	}
+	var unsupervised []*worker // before Run, no supervise loop retires them
+	for len(m.slots) > n {
+		s := m.slots[len(m.slots)-1]
+		m.slots = m.slots[:len(m.slots)-1]
+		if m.runCtx == nil {
+			s.mu.Lock()
+			if s.cur != nil {
+				unsupervised = append(unsupervised, s.cur)
+			}
+			s.mu.Unlock()
+			continue
+		}
+		close(s.drop)
+	}
+	have := len(m.slots)
+	m.mu.Unlock()
+	for _, w := range unsupervised {
+		m.retire(w, "workers")
+	}
+	for i := have + 1; i <= n; i++ {
+		s := newSlot(i)
+		w, err := m.spawn(ctx, i)
+		if err != nil {
+			return err
+		}
+		s.cur = w
+		m.mu.Lock()
+		if m.runEnded { // Run would not wait for this one
+			m.mu.Unlock()
+			m.retire(w, "")
+			return errors.New("server: Resize after Run ended")
+		}
+		m.slots = append(m.slots, s)
+		if m.runCtx != nil {
+			m.superviseLocked(s)
+		} // else Run supervises it with the others
+		m.mu.Unlock()
+	}
+	return nil
 }
 
 // Roll replaces every worker, one after the other: the new one is ready
 // before the old one is told to drain. It stops at the first worker that
 // does not start; the workers not yet replaced go on serving.
 func (m *Prefork) Roll(ctx context.Context) error {
-	for _, s := range m.slots {
+	for _, s := range m.slotList() {
 		reply := make(chan error, 1)
 		select {
 		case s.replace <- reply:
+		case <-s.drop:
+			continue // Resize took it away
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -207,7 +293,7 @@ func (m *Prefork) Roll(ctx context.Context) error {
 
 // Signal sends sig to every worker (SIGUSR1: reopen the log files).
 func (m *Prefork) Signal(sig syscall.Signal) {
-	for _, s := range m.slots {
+	for _, s := range m.slotList() {
 		s.mu.Lock()
 		if s.cur != nil {
 			s.cur.p.Signal(sig)
@@ -220,7 +306,7 @@ func (m *Prefork) Signal(sig syscall.Signal) {
 // worker is being restarted).
 func (m *Prefork) Pids() []int {
 	var out []int
-	for _, s := range m.slots {
+	for _, s := range m.slotList() {
 		s.mu.Lock()
 		pid := 0
 		if s.cur != nil {
@@ -277,6 +363,11 @@ func (m *Prefork) supervise(ctx context.Context, s *workerSlot) {
 		case <-ctx.Done():
 			if s.cur != nil {
 				m.retire(s.cur, "")
+			}
+			return
+		case <-s.drop:
+			if s.cur != nil {
+				m.retire(s.cur, "workers")
 			}
 			return
 		case <-done:
@@ -416,7 +507,7 @@ func (t workerTable) Workers() []admin.Worker { return t.m.table() }
 
 func (m *Prefork) table() []admin.Worker {
 	var ws []*worker
-	for _, s := range m.slots {
+	for _, s := range m.slotList() {
 		s.mu.Lock()
 		if s.cur != nil {
 			ws = append(ws, s.cur)

@@ -503,3 +503,82 @@ func TestPreforkBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestPreforkResize: Resize starts the workers it adds, supervised like
+// the others (a killed one comes back), and drains the ones it takes
+// away; Roll then replaces the workers there are.
+func TestPreforkResize(t *testing.T) {
+	m := shWorker(t, 2, `echo ready >&4; exec sleep 30`, nil)
+	if err := m.Resize(t.Context(), 3); err == nil {
+		t.Error("Resize before Start succeeded")
+	}
+	ctx, cancel, ran := runPrefork(t, m)
+	first := m.Pids()
+	if err := m.Resize(ctx, 0); err == nil {
+		t.Error("Resize(0) succeeded")
+	}
+	if err := m.Resize(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	grown := m.Pids()
+	if len(grown) != 3 || grown[0] != first[0] || grown[1] != first[1] || grown[2] == 0 {
+		t.Fatalf("pids %v after Resize(3), from %v", grown, first)
+	}
+	syscall.Kill(grown[2], syscall.SIGKILL)
+	waitPids(t, m, func(p []int) bool { return len(p) == 3 && p[2] != 0 && p[2] != grown[2] })
+	third := m.Pids()[2]
+	if err := m.Resize(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if now := m.Pids(); len(now) != 1 || now[0] != first[0] {
+		t.Fatalf("pids %v after Resize(1), want [%d]", now, first[0])
+	}
+	waitGone(t, first[1])
+	waitGone(t, third)
+	if err := m.Roll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rolled := m.Pids()
+	if len(rolled) != 1 || rolled[0] == first[0] || rolled[0] == 0 {
+		t.Errorf("pids %v after Roll", rolled)
+	}
+	waitGone(t, first[0])
+	cancel()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	waitGone(t, rolled[0])
+}
+
+// TestPreforkResizeBeforeRun: between Start and Run, a worker Resize
+// takes away is stopped all the same, and one it adds is supervised by
+// Run with the others.
+func TestPreforkResizeBeforeRun(t *testing.T) {
+	m := shWorker(t, 2, `echo ready >&4; exec sleep 30`, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := m.Pids()
+	if err := m.Resize(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, first[1])
+	if err := m.Resize(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	added := m.Pids()[1]
+	ran := make(chan struct{})
+	go func() { m.Run(ctx); close(ran) }()
+	syscall.Kill(added, syscall.SIGKILL)
+	waitPids(t, m, func(p []int) bool { return len(p) == 2 && p[1] != 0 && p[1] != added })
+	last := m.Pids()
+	cancel()
+	<-ran
+	for _, pid := range last {
+		waitGone(t, pid)
+	}
+}

@@ -318,6 +318,77 @@ func TestPreforkReloadCommands(t *testing.T) {
 	waitExit(t, s)
 }
 
+// TestPreforkReloadChangesWorkers: a reload whose config asks for
+// another number of workers starts or stops workers to match, as
+// gunicorn's HUP does; the workers all serve the new config.
+func TestPreforkReloadChangesWorkers(t *testing.T) {
+	dir := t.TempDir()
+	config := func(body string, workers int) string {
+		return fmt.Sprintf("[app:main]\nuse = text\nbody = %s\n\n[server:main]\nuse = http\nport = 0\n"+
+			"concurrency = prefork\nworkers = %d\ngraceful_timeout = 10s\n", body, workers)
+	}
+	cfg := writeConfig(t, dir, config("two", 2))
+	s := serve(t, cfg)
+	waitForLogCount(t, s, `msg="worker ready"`, 2)
+	url := "http://" + s.addr + "/"
+	reloaded := regexp.MustCompile(`msg=reloaded .*workers="?\[([0-9 ]+)\]`) // quoted when more than one
+	reload := func(n int) []int {
+		t.Helper()
+		before := len(reloaded.FindAllString(s.logs.String(), -1))
+		s.cmd.Process.Signal(syscall.SIGHUP)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ms := reloaded.FindAllStringSubmatch(s.logs.String(), -1)
+			if len(ms) > before {
+				var pids []int
+				for _, f := range strings.Fields(ms[len(ms)-1][1]) {
+					pid, _ := strconv.Atoi(f)
+					pids = append(pids, pid)
+				}
+				return pids
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no reload to %d workers:\n%s", n, s.logs)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	writeConfig(t, dir, config("three", 3))
+	three := reload(3)
+	if len(three) != 3 {
+		t.Fatalf("workers %v after reloading with workers = 3\n%s", three, s.logs)
+	}
+	for _, pid := range three {
+		if !pidAlive(pid) {
+			t.Errorf("worker %d of %v is not running", pid, three)
+		}
+	}
+	waitFor(t, func() bool { return getFresh(t, url) == "three" }, s)
+
+	writeConfig(t, dir, config("one", 1))
+	one := reload(1)
+	if len(one) != 1 || !pidAlive(one[0]) {
+		t.Fatalf("workers %v after reloading with workers = 1\n%s", one, s.logs)
+	}
+	for _, pid := range three {
+		if pid != one[0] {
+			waitGone(t, pid)
+		}
+	}
+	for range 5 {
+		if code, got := get(t, url); code != 200 || got != "one" {
+			t.Fatalf("after the reload to one worker: %d %q", code, got)
+		}
+	}
+	if strings.Contains(s.logs.String(), "gopaste restart (SIGUSR2) applies") {
+		t.Errorf("the log asks for a restart for a change of workers:\n%s", s.logs)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, s)
+	waitGone(t, one[0])
+}
+
 // TestServeSystemdSocket: with LISTEN_FDS set, as systemd's socket
 // activation does, serve takes its listener from fd 3 instead of opening
 // the configured address; a connection made before it started waits in
