@@ -362,9 +362,9 @@ const reloadFilePoll = time.Second
 // loop handles reload, reopen and upgrade requests until ctx is done;
 // after a successful upgrade it calls stop.
 func (s *serving) loop(ctx context.Context, stop func(), reloads <-chan string, reload func(string)) {
-	hangup, reopen, upgrade := s.env.Hangup, s.env.Reopen, s.env.Upgrade
+	hangup, reopen, upgrade, workers := s.env.Hangup, s.env.Reopen, s.env.Upgrade, s.env.Workers
 	if s.inh != nil && s.inh.Role == server.RoleWorker {
-		upgrade = nil // the master's business
+		upgrade, workers = nil, nil // the master's business
 	}
 	for {
 		select {
@@ -401,8 +401,33 @@ func (s *serving) loop(ctx context.Context, stop func(), reloads <-chan string, 
 				stop()
 				return
 			}
+		case d, ok := <-workers:
+			if !ok {
+				workers = nil
+				continue
+			}
+			s.addWorkers(ctx, d)
 		}
 	}
+}
+
+// addWorkers changes a prefork master's number of workers by d (SIGTTIN,
+// SIGTTOU), keeping at least one.
+func (s *serving) addWorkers(ctx context.Context, d int) {
+	if s.prefork == nil {
+		s.logger.Warn("SIGTTIN and SIGTTOU change the number of workers under concurrency = prefork only; ignored")
+		return
+	}
+	n := len(s.prefork.Pids()) + d
+	if n < 1 {
+		s.logger.Warn("the last worker stays", "workers", 1)
+		return
+	}
+	if err := s.prefork.Resize(ctx, n); err != nil {
+		s.logger.Error("changing the number of workers", "workers", n, "err", err)
+		return
+	}
+	s.logger.Info("workers changed", "workers", s.prefork.Pids())
 }
 
 // upgrade starts the executable anew with the listener inherited and

@@ -363,3 +363,24 @@ func TestServeAndCheckShareArguments(t *testing.T) {
 		t.Errorf("two configs: exit %d %s", code, errs)
 	}
 }
+
+// TestWorkersSignalWithoutPrefork: a request to change the number of
+// workers (SIGTTIN, SIGTTOU) reaching a server that is not a prefork
+// master is logged and ignored; the server goes on serving.
+func TestWorkersSignalWithoutPrefork(t *testing.T) {
+	cfg := config(t, "[app:main]\nuse = text\nbody = still here\n\n[server:main]\nuse = http\nport = 0\n")
+	workers := make(chan int, 1)
+	var logs logbuf.Buffer
+	addr, _ := serveBg(t, &cli.Env{Workers: workers}, &logs, cfg)
+	workers <- 1
+	waitLog(t, &logs, "under concurrency = prefork only; ignored")
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "still here" {
+		t.Errorf("got %q", b)
+	}
+}

@@ -21,8 +21,30 @@ func main() {
 		Hangup:    notify(syscall.SIGHUP),  // reload
 		Reopen:    notify(syscall.SIGUSR1), // reopen log files; must not kill, as Go's default would
 		Upgrade:   notify(syscall.SIGUSR2), // zero-downtime binary upgrade
+		Workers:   workers(),               // SIGTTIN, SIGTTOU: one prefork worker more, one fewer
 		SetLogger: slog.SetDefault,
 	}, os.Args[1:]))
+}
+
+// workers turns SIGTTIN into +1 and SIGTTOU into -1, each signal counted
+// (up to 64 waiting).
+func workers() <-chan int {
+	c := make(chan os.Signal, 64)
+	signal.Notify(c, syscall.SIGTTIN, syscall.SIGTTOU)
+	out := make(chan int, 64)
+	go func() { // lives as long as the process
+		for sig := range c {
+			d := 1
+			if sig == syscall.SIGTTOU {
+				d = -1
+			}
+			select {
+			case out <- d:
+			default:
+			}
+		}
+	}()
+	return out
 }
 
 // notify turns sig into a channel of requests; requests arriving while

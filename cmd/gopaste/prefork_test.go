@@ -318,6 +318,29 @@ func TestPreforkReloadCommands(t *testing.T) {
 	waitExit(t, s)
 }
 
+// pidsAfter sends sig to s and returns the pids of the next log line
+// that re (its first group: "[1 2 3]"'s inside) matches.
+func pidsAfter(t *testing.T, s *served, sig syscall.Signal, re *regexp.Regexp) []int {
+	t.Helper()
+	before := len(re.FindAllString(s.logs.String(), -1))
+	s.cmd.Process.Signal(sig)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if ms := re.FindAllStringSubmatch(s.logs.String(), -1); len(ms) > before {
+			var pids []int
+			for _, f := range strings.Fields(ms[len(ms)-1][1]) {
+				pid, _ := strconv.Atoi(f)
+				pids = append(pids, pid)
+			}
+			return pids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v: no log line %q\n%s", sig, re, s.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestPreforkReloadChangesWorkers: a reload whose config asks for
 // another number of workers starts or stops workers to match, as
 // gunicorn's HUP does; the workers all serve the new config.
@@ -332,30 +355,10 @@ func TestPreforkReloadChangesWorkers(t *testing.T) {
 	waitForLogCount(t, s, `msg="worker ready"`, 2)
 	url := "http://" + s.addr + "/"
 	reloaded := regexp.MustCompile(`msg=reloaded .*workers="?\[([0-9 ]+)\]`) // quoted when more than one
-	reload := func(n int) []int {
-		t.Helper()
-		before := len(reloaded.FindAllString(s.logs.String(), -1))
-		s.cmd.Process.Signal(syscall.SIGHUP)
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			ms := reloaded.FindAllStringSubmatch(s.logs.String(), -1)
-			if len(ms) > before {
-				var pids []int
-				for _, f := range strings.Fields(ms[len(ms)-1][1]) {
-					pid, _ := strconv.Atoi(f)
-					pids = append(pids, pid)
-				}
-				return pids
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no reload to %d workers:\n%s", n, s.logs)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	reload := func() []int { return pidsAfter(t, s, syscall.SIGHUP, reloaded) }
 
 	writeConfig(t, dir, config("three", 3))
-	three := reload(3)
+	three := reload()
 	if len(three) != 3 {
 		t.Fatalf("workers %v after reloading with workers = 3\n%s", three, s.logs)
 	}
@@ -367,7 +370,7 @@ func TestPreforkReloadChangesWorkers(t *testing.T) {
 	waitFor(t, func() bool { return getFresh(t, url) == "three" }, s)
 
 	writeConfig(t, dir, config("one", 1))
-	one := reload(1)
+	one := reload()
 	if len(one) != 1 || !pidAlive(one[0]) {
 		t.Fatalf("workers %v after reloading with workers = 1\n%s", one, s.logs)
 	}
@@ -383,6 +386,36 @@ func TestPreforkReloadChangesWorkers(t *testing.T) {
 	}
 	if strings.Contains(s.logs.String(), "gopaste restart (SIGUSR2) applies") {
 		t.Errorf("the log asks for a restart for a change of workers:\n%s", s.logs)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, s)
+	waitGone(t, one[0])
+}
+
+// TestPreforkTTINTTOU: SIGTTIN starts one worker more and SIGTTOU stops
+// one, as with gunicorn; the last worker stays.
+func TestPreforkTTINTTOU(t *testing.T) {
+	cfg := writeConfig(t, t.TempDir(), preforkConfig("hello", ""))
+	s := serve(t, cfg)
+	waitForLogCount(t, s, `msg="worker ready"`, 2)
+	changed := regexp.MustCompile(`msg="workers changed" workers="?\[([0-9 ]+)\]`) // quoted when more than one
+	signal := func(sig syscall.Signal, want int) []int {
+		t.Helper()
+		pids := pidsAfter(t, s, sig, changed)
+		if len(pids) != want {
+			t.Fatalf("%v: workers %v, want %d\n%s", sig, pids, want, s.logs)
+		}
+		return pids
+	}
+	three := signal(syscall.SIGTTIN, 3)
+	signal(syscall.SIGTTOU, 2)
+	one := signal(syscall.SIGTTOU, 1)
+	waitGone(t, three[1])
+	waitGone(t, three[2])
+	s.cmd.Process.Signal(syscall.SIGTTOU)
+	waitForLog(t, s, "the last worker stays")
+	if code, got := get(t, "http://"+s.addr+"/"); code != 200 || got != "hello" {
+		t.Errorf("with one worker: %d %q", code, got)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, s)
