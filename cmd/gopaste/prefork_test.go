@@ -393,11 +393,14 @@ func TestPreforkReloadChangesWorkers(t *testing.T) {
 }
 
 // TestPreforkTTINTTOU: SIGTTIN starts one worker more and SIGTTOU stops
-// one, as with gunicorn; the last worker stays.
+// one, as with gunicorn, under load and without failing a request (a
+// worker taken away drains as on a reload); the last worker stays.
 func TestPreforkTTINTTOU(t *testing.T) {
 	cfg := writeConfig(t, t.TempDir(), preforkConfig("hello", ""))
 	s := serve(t, cfg)
 	waitForLogCount(t, s, `msg="worker ready"`, 2)
+	ld := startLoad(t, "http://"+s.addr+"/", 4, body("hello"))
+	ld.waitRequests(t, 200)
 	changed := regexp.MustCompile(`msg="workers changed" workers="?\[([0-9 ]+)\]`) // quoted when more than one
 	signal := func(sig syscall.Signal, want int) []int {
 		t.Helper()
@@ -408,10 +411,17 @@ func TestPreforkTTINTTOU(t *testing.T) {
 		return pids
 	}
 	three := signal(syscall.SIGTTIN, 3)
+	ld.waitRequests(t, 200)
 	signal(syscall.SIGTTOU, 2)
 	one := signal(syscall.SIGTTOU, 1)
 	waitGone(t, three[1])
 	waitGone(t, three[2])
+	ld.waitRequests(t, 200)
+	ok, failed, refused, errs := ld.results()
+	t.Logf("SIGTTIN and two SIGTTOU under load: %d ok, %d failed (%d refused); errors: %q", ok, failed, refused, errs)
+	if failed > 0 || refused > 0 {
+		t.Errorf("%d requests failed (%d refused) while workers came and went", failed, refused)
+	}
 	s.cmd.Process.Signal(syscall.SIGTTOU)
 	waitForLog(t, s, "the last worker stays")
 	if code, got := get(t, "http://"+s.addr+"/"); code != 200 || got != "hello" {
