@@ -3,10 +3,12 @@ package static
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -38,23 +40,7 @@ func TestCachedHeadersAsServeContent(t *testing.T) {
 	}
 }
 
-func sameHeader(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, va := range a {
-		vb := b[k]
-		if len(va) != len(vb) {
-			return false
-		}
-		for i := range va {
-			if va[i] != vb[i] {
-				return false
-			}
-		}
-	}
-	return true
-}
+func sameHeader(a, b http.Header) bool { return maps.EqualFunc(a, b, slices.Equal[[]string]) }
 
 // readFromRecorder records what its ReadFrom is given.
 type readFromRecorder struct {
