@@ -209,18 +209,19 @@ func (m *Prefork) Run(ctx context.Context) {
 
 // superviseLocked starts s's supervise loop in Run's context.
 func (m *Prefork) superviseLocked(s *workerSlot) {
+	ctx := m.runCtx
 	m.running.Add(1)
 	go func() {
 		defer m.running.Done()
-		m.supervise(m.runCtx, s)
+		m.supervise(ctx, s)
 	}()
 }
 
-// Resize changes the number of workers to n (at least 1) once Start
-// has succeeded, as a reload with another "workers" asks: new workers are started
-// (each ready before the next) and supervised like the others; the
-// workers beyond n drain and stop, as on a roll. It stops at the first
-// new worker that does not start, leaving those started serving.
+// Resize changes the number of workers to n (at least 1) once Start has
+// succeeded, as a reload with another "workers" asks: new workers are
+// started (each ready before the next) and supervised like the others;
+// the workers beyond n drain and stop, as on a roll. It stops at the
+// first new worker that does not start, leaving those started serving.
 func (m *Prefork) Resize(ctx context.Context, n int) error {
 	if n < 1 {
 		return errors.New("server: prefork needs at least 1 worker")
