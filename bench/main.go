@@ -377,6 +377,10 @@ func textTable(res Result) string {
 		for _, v := range res.Versus {
 			fmt.Fprintf(&b, "A/%s req/s per round: %s  median %.3f (%s)\n", v.Role, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Name)
 			fmt.Fprintf(&b, "A/%s p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
+			if v.Floor {
+				fmt.Fprintf(&b, "%s/B req/s per round: %s  median %.3f (the floor against B)\n", v.Role, fmtFloats(v.OverBRatios), v.OverBRatio.Median)
+				fmt.Fprintf(&b, "%s/B p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
+			}
 		}
 		for _, s := range res.Systems {
 			if s.Reloads > 0 || s.Failed > 0 || res.Goal.NoFailures {

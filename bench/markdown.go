@@ -152,6 +152,10 @@ func renderMarkdown(results map[string]latest) string {
 			for _, v := range r.Versus {
 				fmt.Fprintf(&b, "A/%s (%s) req/s round by round: %s; median **%.2f×**. A/%s p99: %s; median %.2f×.\n",
 					v.Role, v.Name, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
+				if v.Floor {
+					fmt.Fprintf(&b, "%s/B, the floor against B, req/s round by round: %s; median **%.2f×**. %s/B p99: %s; median %.2f×.\n",
+						v.Role, fmtFloats(v.OverBRatios), v.OverBRatio.Median, v.Role, fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
+				}
 			}
 			for _, s := range r.Systems {
 				if s.Reloads > 0 || s.Failed > 0 || r.Goal.NoFailures {
@@ -295,6 +299,9 @@ func measuredText(r Result) string {
 		}
 		for _, v := range r.Versus {
 			parts = append(parts, fmt.Sprintf("vs %s %.2f×", v.Name, v.RPSRatio.Median))
+			if v.Floor {
+				parts = append(parts, fmt.Sprintf("(%s/B %.2f×)", v.Name, v.OverBRatio.Median))
+			}
 		}
 		if r.Goal.NoFailures && len(r.Systems) > 0 {
 			parts = append(parts, fmt.Sprintf("%d failed, p99 %.2f×", r.Systems[0].Failed, r.P99Ratio.Median))

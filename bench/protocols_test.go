@@ -141,3 +141,49 @@ func TestUWSGIPeerStarts(t *testing.T) {
 		t.Errorf("uWSGI processes left: %v", got)
 	}
 }
+
+// The floor relays to each backend it stands beside: hellosrv over kept
+// HTTP connections, uWSGI over SCGI and uwsgi.
+func TestFloorRelays(t *testing.T) {
+	peer.Require(t, "uwsgi") // apt-get install -y uwsgi-core uwsgi-plugin-python3
+	dir := t.TempDir()
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"floorsrv", "hellosrv"} {
+		if err := goBuild(t.Context(), root, filepath.Join(dir, tool), "./bench/"+tool); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &runner{tmp: dir, bin: dir, hello: filepath.Join(dir, "hellosrv")}
+	backends := map[string]System{"http": {Name: "hellosrv", Hello: true}, "scgi": *uwsgiPeer("--scgi-socket"), "uwsgi": *uwsgiPeer("--socket")}
+	for mode, backend := range backends {
+		t.Run(mode, func(t *testing.T) {
+			up, err := r.startUpstream(backend, mode+"-up", tmplData{Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer up.stop()
+			f, err := r.launch(floor(mode).System, mode, tmplData{Dir: t.TempDir(), Backend: up.addr()}, "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.stop()
+			if err := f.p.waitListen(f.addr(), readyTimeout); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 { // the kept connection is used again
+				res, err := http.Get(f.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 || string(b) != "Hello, World!\n" {
+					t.Fatalf("%d %q\n%s", res.StatusCode, b, f.p.log.tail(2000))
+				}
+			}
+		})
+	}
+}

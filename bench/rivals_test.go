@@ -183,7 +183,11 @@ func TestIssue15ScenariosHaveRivals(t *testing.T) {
 		for _, s := range sc.systems() {
 			names = append(names, s.Name)
 		}
-		if diff := cmp.Diff([]string{"gopaste", "nginx", "Caddy", "nginx (1 worker)"}, names); diff != "" {
+		want := []string{"gopaste", "nginx", "Caddy", "nginx (1 worker)"}
+		if name == "proxy-http" {
+			want = append(want, "Go floor")
+		}
+		if diff := cmp.Diff(want, names); diff != "" {
 			t.Errorf("%s systems (-want +got):\n%s", name, diff)
 		}
 		if sc.More[0].Goal.MinRPSRatio != 1.5 || sc.Goal.MinRPSRatio == 0 {
@@ -244,5 +248,38 @@ func TestPHPScenarioGopasteCheck(t *testing.T) {
 		if s.Upstream == nil || s.Upstream.Command[0] != "php-fpm8.2" || !strings.Contains(s.Upstream.Config, "pm.max_children = 4\n") {
 			t.Errorf("%s: not on its own pool of 4 php-fpm workers: %+v", s.Name, s.Upstream)
 		}
+	}
+}
+
+// A floor's ratios are reported against B as well as A's against it.
+func TestCompareRunsFloor(t *testing.T) {
+	sc := Scenario{Goal: Goal{MinRPSRatio: 0.9}, More: []Rival{{Floor: true}}}
+	ms := time.Millisecond
+	res := Result{Kind: Compare, Goal: sc.Goal, Systems: []SystemResult{
+		{Role: "A", Name: "gopaste", Runs: runsOf([]float64{500, 600}, []float64{4, 4}, []time.Duration{ms, ms})},
+		{Role: "B", Name: "nginx", Runs: runsOf([]float64{1000, 1000}, []float64{2, 2}, []time.Duration{ms, ms})},
+		{Role: "C", Name: "Go floor", Runs: runsOf([]float64{700, 750}, []float64{3, 1}, []time.Duration{ms, ms})},
+	}}
+	compareRuns(sc, &res)
+	if len(res.Versus) != 1 || !res.Versus[0].Floor {
+		t.Fatalf("versus %+v, want C as a floor", res.Versus)
+	}
+	c := res.Versus[0]
+	approx := cmp.Comparer(func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 })
+	if diff := cmp.Diff([]float64{0.7, 0.75}, c.OverBRatios, approx); diff != "" {
+		t.Errorf("C/B ratios (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]float64{1.5, 0.5}, c.OverBP99, approx); diff != "" {
+		t.Errorf("C/B p99 ratios (-want +got):\n%s", diff)
+	}
+	if got := textTable(res); !strings.Contains(got, "C/B req/s per round: 0.700 0.750  median 0.725 (the floor against B)") {
+		t.Errorf("text table lacks the floor line:\n%s", got)
+	}
+	// A rival that is not a floor gets no such ratios.
+	sc.More[0].Floor = false
+	res.Versus = nil
+	compareRuns(sc, &res)
+	if res.Versus[0].Floor || res.Versus[0].OverBRatios != nil {
+		t.Errorf("non-floor rival has floor ratios: %+v", res.Versus[0])
 	}
 }

@@ -571,6 +571,13 @@ func compareRuns(sc Scenario, res *Result) {
 			RPSRatios: ratios(rpsOf(a.Runs), rpsOf(o.Runs)), P99Ratios: ratios(p99Of(a.Runs), p99Of(o.Runs))}
 		if i < len(sc.More) {
 			v.Goal = sc.More[i].Goal
+			if sc.More[i].Floor {
+				b := res.Systems[1]
+				v.Floor = true
+				v.OverBRatios = ratios(rpsOf(o.Runs), rpsOf(b.Runs))
+				v.OverBP99 = ratios(p99Of(o.Runs), p99Of(b.Runs))
+				v.OverBRatio, v.OverBP99Ratio = summarize(v.OverBRatios), summarize(v.OverBP99)
+			}
 		}
 		v.RPSRatio, v.P99Ratio = summarize(v.RPSRatios), summarize(v.P99Ratios)
 		res.Versus = append(res.Versus, v)

@@ -97,7 +97,7 @@ use = http_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem(nginxUpstream, nginxProxy),
-		More: []Rival{caddy("reverse_proxy {{.Backend}}", 1.5), oneWorker(nginxSystem(nginxUpstream, nginxProxy))},
+		More: []Rival{caddy("reverse_proxy {{.Backend}}", 1.5), oneWorker(nginxSystem(nginxUpstream, nginxProxy)), floor("http")},
 	},
 	{
 		// Each system has its own PHP-FPM pool of 4 workers, the same

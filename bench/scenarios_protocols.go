@@ -70,7 +70,7 @@ use = scgi_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem("", scgiPass),
-		More: []Rival{oneWorker(nginxSystem("", scgiPass))},
+		More: []Rival{oneWorker(nginxSystem("", scgiPass)), floor("scgi")},
 	},
 	{
 		Name: "uwsgi-proxy",
@@ -83,7 +83,7 @@ use = uwsgi_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem("", uwsgiPassBackend),
-		More: []Rival{oneWorker(nginxSystem("", uwsgiPassBackend))},
+		More: []Rival{oneWorker(nginxSystem("", uwsgiPassBackend)), floor("uwsgi")},
 	},
 }
 
@@ -112,6 +112,15 @@ const fastcgiKeepConn = `location / {
     fastcgi_keep_conn on;
     fastcgi_pass backend;
 }`
+
+// floor is bench/floorsrv relaying to the scenario's backend in mode
+// (http, scgi or uwsgi): the least a proxy on net/http and net does.
+func floor(mode string) Rival {
+	return Rival{Floor: true, System: System{
+		Name:    "Go floor",
+		Command: []string{"{{.Bin}}/floorsrv", "-addr", "127.0.0.1:{{.Port}}", "-mode", mode, "-backend", "{{.Backend}}"},
+	}}
+}
 
 // netFCGI is bench/fcgisrv: net/http/fcgi with hellosrv's handler.
 var netFCGI = System{Name: "net/http/fcgi", Command: []string{"{{.Bin}}/fcgisrv", "-addr", "127.0.0.1:{{.Port}}"}}

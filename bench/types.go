@@ -44,6 +44,10 @@ type Scenario struct {
 type Rival struct {
 	System
 	Goal Goal // only MinRPSRatio and MaxP99Ratio apply
+	// Floor marks a reference program that does the least of A's work
+	// on the same Go packages (bench/floorsrv): its own ratios against
+	// B are reported too, as the most any proxy so built could reach.
+	Floor bool
 }
 
 // System is one server under test. Exactly one of Gopaste, Demo, Hello,
@@ -201,4 +205,10 @@ type Versus struct {
 	P99Ratios []float64 `json:"p99_ratios,omitempty"`
 	P99Ratio  Summary   `json:"p99_ratio"`
 	Met       *bool     `json:"met,omitempty"`
+	// For a floor (Rival.Floor): this system against B, round by round.
+	Floor         bool      `json:"floor,omitempty"`
+	OverBRatios   []float64 `json:"over_b_rps_ratios,omitempty"`
+	OverBRatio    Summary   `json:"over_b_rps_ratio"`
+	OverBP99      []float64 `json:"over_b_p99_ratios,omitempty"`
+	OverBP99Ratio Summary   `json:"over_b_p99_ratio"`
 }

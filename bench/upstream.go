@@ -10,9 +10,9 @@ import (
 )
 
 // benchTools are the helper programs under bench/ that the harness builds
-// into {{.Bin}}: the net/http hello world, its FastCGI twin and a uwsgi
-// worker for the process app.
-var benchTools = []string{"hellosrv", "fcgisrv", "uwsgiworker"}
+// into {{.Bin}}: the net/http hello world, its FastCGI twin, a uwsgi
+// worker for the process app and the proxies' floor.
+var benchTools = []string{"hellosrv", "fcgisrv", "uwsgiworker", "floorsrv"}
 
 // startInstances starts sys.Instances copies of an upstream (at least
 // one), each on its own port, chained through up so that stopping,

@@ -1,0 +1,176 @@
+// Command floorsrv is the least a Go program on net/http and net does to
+// relay a request to a backend: the floor under gopaste's proxies in the
+// proxy-http, scgi-proxy and uwsgi-proxy scenarios. It has none of a
+// proxy's duties (no header copying or hop-by-hop removal, no CGI
+// variables beyond a fixed few, no reply parsing beyond the head's end,
+// no timeouts, retries or logs), so what it costs a request is what any
+// proxy built on the same packages pays at least.
+//
+//	-mode http   keeps up to 64 HTTP/1.1 connections to -backend and
+//	             reads each reply with net/http's ReadResponse;
+//	-mode scgi   dials -backend for each request, as SCGI needs, writes
+//	             a fixed request and reads the reply to EOF;
+//	-mode uwsgi  the same with a uwsgi packet.
+//
+// It logs its address as gopaste does: addr=HOST:PORT.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	backend := flag.String("backend", "", "the backend's host:port")
+	mode := flag.String("mode", "http", "http, scgi or uwsgi")
+	flag.Parse()
+	var h http.Handler
+	switch *mode {
+	case "http":
+		h = &httpRelay{backend: *backend, idle: make(chan *upstream, 64)}
+	case "scgi", "uwsgi":
+		h = &onceRelay{backend: *backend, uwsgi: *mode == "uwsgi"}
+	default:
+		log.Fatalf("unknown mode %q", *mode)
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("listening addr=%s", l.Addr())
+	log.Fatal(http.Serve(l, h))
+}
+
+type upstream struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// httpRelay sends every request as a GET of its path over a kept
+// connection.
+type httpRelay struct {
+	backend string
+	idle    chan *upstream
+}
+
+func (p *httpRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var u *upstream
+	select {
+	case u = <-p.idle:
+	default:
+		c, err := net.Dial("tcp", p.backend)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		u = &upstream{c: c, br: bufio.NewReader(c)}
+	}
+	if _, err := io.WriteString(u.c, "GET "+r.URL.RequestURI()+" HTTP/1.1\r\nHost: "+p.backend+"\r\n\r\n"); err != nil {
+		u.c.Close()
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	res, err := http.ReadResponse(u.br, nil)
+	if err != nil {
+		u.c.Close()
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = res.Header["Content-Type"]
+	h["Content-Length"] = res.Header["Content-Length"]
+	w.WriteHeader(res.StatusCode)
+	_, err = io.Copy(w, res.Body)
+	res.Body.Close()
+	if err != nil || res.Close {
+		u.c.Close()
+		return
+	}
+	select {
+	case p.idle <- u:
+	default:
+		u.c.Close()
+	}
+}
+
+// onceRelay sends every request on a connection of its own and reads the
+// reply until the backend closes it, as SCGI and uwsgi do.
+type onceRelay struct {
+	backend string
+	uwsgi   bool
+	dialer  net.Dialer
+}
+
+func (p *onceRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	vars := []string{
+		"REQUEST_METHOD", r.Method,
+		"REQUEST_URI", r.URL.RequestURI(),
+		"PATH_INFO", r.URL.Path,
+		"QUERY_STRING", r.URL.RawQuery,
+		"SERVER_PROTOCOL", r.Proto,
+		"SERVER_NAME", "127.0.0.1",
+		"SERVER_PORT", "80",
+		"REMOTE_ADDR", "127.0.0.1",
+		"HTTP_HOST", r.Host,
+	}
+	var req []byte
+	if p.uwsgi {
+		req = uwsgiPacket(vars)
+	} else {
+		req = scgiNetstring(vars)
+	}
+	p.dialer.KeepAlive = -1 // the connection never idles
+	c, err := p.dialer.DialContext(r.Context(), "tcp", p.backend)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer c.Close()
+	if _, err := c.Write(req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	_, body, ok := bytes.Cut(reply, []byte("\r\n\r\n"))
+	if !ok {
+		http.Error(w, "no head in the reply", http.StatusBadGateway)
+		return
+	}
+	w.Header()["Content-Type"] = []string{"text/plain"}
+	w.Write(body)
+}
+
+func scgiNetstring(vars []string) []byte {
+	var b []byte
+	b = append(b, "CONTENT_LENGTH\x000\x00SCGI\x001\x00"...)
+	for _, v := range vars {
+		b = append(b, v...)
+		b = append(b, 0)
+	}
+	out := strconv.AppendInt(nil, int64(len(b)), 10)
+	out = append(out, ':')
+	out = append(out, b...)
+	return append(out, ',')
+}
+
+func uwsgiPacket(vars []string) []byte {
+	b := make([]byte, 4)
+	for _, v := range vars {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
+		b = append(b, v...)
+	}
+	binary.LittleEndian.PutUint16(b[1:3], uint16(len(b)-4))
+	return b
+}
