@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -143,7 +144,8 @@ func TestUWSGIPeerStarts(t *testing.T) {
 }
 
 // The floor relays to each backend it stands beside: hellosrv over kept
-// HTTP connections, uWSGI over SCGI and uwsgi.
+// HTTP connections, uWSGI over SCGI and uwsgi; in mode file it answers
+// with the file.
 func TestFloorRelays(t *testing.T) {
 	peer.Require(t, "uwsgi") // apt-get install -y uwsgi-core uwsgi-plugin-python3
 	dir := t.TempDir()
@@ -165,7 +167,7 @@ func TestFloorRelays(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer up.stop()
-			f, err := r.launch(floor(mode).System, mode, tmplData{Dir: t.TempDir(), Backend: up.addr()}, "/")
+			f, err := r.launch(floor(mode, "-backend", "{{.Backend}}").System, mode, tmplData{Dir: t.TempDir(), Backend: up.addr()}, "/")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,4 +188,31 @@ func TestFloorRelays(t *testing.T) {
 			}
 		})
 	}
+	t.Run("file", func(t *testing.T) {
+		d := tmplData{Dir: t.TempDir()}
+		if err := os.MkdirAll(filepath.Join(d.Dir, "www"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		want := fileContent(1 << 10)
+		if err := os.WriteFile(filepath.Join(d.Dir, "www", "small.txt"), want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.launch(floor("file", "-file", "{{.Dir}}/www/small.txt").System, "file", d, "/small.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.stop()
+		if err := f.p.waitListen(f.addr(), readyTimeout); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(f.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !bytes.Equal(b, want) || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Fatalf("%d %s %q", res.StatusCode, res.Header, b)
+		}
+	})
 }

@@ -73,7 +73,7 @@ use = text
 		Files: map[string]int{"small.txt": 1 << 10},
 		A:     gopasteSystem("gopaste", staticApp),
 		B:     nginxSystem("", nginxStatic),
-		More:  []Rival{caddy(caddyStatic, 1.5), oneWorker(nginxSystem("", nginxStatic))},
+		More:  []Rival{caddy(caddyStatic, 1.5), oneWorker(nginxSystem("", nginxStatic)), floor("file", "-file", "{{.Dir}}/www/small.txt")},
 	},
 	{
 		Name:  "static-large",
@@ -97,7 +97,7 @@ use = http_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem(nginxUpstream, nginxProxy),
-		More: []Rival{caddy("reverse_proxy {{.Backend}}", 1.5), oneWorker(nginxSystem(nginxUpstream, nginxProxy)), floor("http")},
+		More: []Rival{caddy("reverse_proxy {{.Backend}}", 1.5), oneWorker(nginxSystem(nginxUpstream, nginxProxy)), floor("http", "-backend", "{{.Backend}}")},
 	},
 	{
 		// Each system has its own PHP-FPM pool of 4 workers, the same

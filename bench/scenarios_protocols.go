@@ -70,7 +70,7 @@ use = scgi_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem("", scgiPass),
-		More: []Rival{oneWorker(nginxSystem("", scgiPass)), floor("scgi")},
+		More: []Rival{oneWorker(nginxSystem("", scgiPass)), floor("scgi", "-backend", "{{.Backend}}")},
 	},
 	{
 		Name: "uwsgi-proxy",
@@ -83,7 +83,7 @@ use = uwsgi_proxy
 backends = {{.Backend}}
 `),
 		B:    nginxSystem("", uwsgiPassBackend),
-		More: []Rival{oneWorker(nginxSystem("", uwsgiPassBackend)), floor("uwsgi")},
+		More: []Rival{oneWorker(nginxSystem("", uwsgiPassBackend)), floor("uwsgi", "-backend", "{{.Backend}}")},
 	},
 }
 
@@ -113,12 +113,13 @@ const fastcgiKeepConn = `location / {
     fastcgi_pass backend;
 }`
 
-// floor is bench/floorsrv relaying to the scenario's backend in mode
-// (http, scgi or uwsgi): the least a proxy on net/http and net does.
-func floor(mode string) Rival {
+// floor is bench/floorsrv in mode (http, scgi or uwsgi: relaying to the
+// scenario's backend; file: answering with {{.Dir}}/www/FILE), the least
+// a server on net/http and net does for the scenario's request.
+func floor(mode string, args ...string) Rival {
 	return Rival{Floor: true, System: System{
 		Name:    "Go floor",
-		Command: []string{"{{.Bin}}/floorsrv", "-addr", "127.0.0.1:{{.Port}}", "-mode", mode, "-backend", "{{.Backend}}"},
+		Command: append([]string{"{{.Bin}}/floorsrv", "-addr", "127.0.0.1:{{.Port}}", "-mode", mode}, args...),
 	}}
 }
 

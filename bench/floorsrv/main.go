@@ -1,16 +1,20 @@
 // Command floorsrv is the least a Go program on net/http and net does to
-// relay a request to a backend: the floor under gopaste's proxies in the
-// proxy-http, scgi-proxy and uwsgi-proxy scenarios. It has none of a
-// proxy's duties (no header copying or hop-by-hop removal, no CGI
-// variables beyond a fixed few, no reply parsing beyond the head's end,
-// no timeouts, retries or logs), so what it costs a request is what any
-// proxy built on the same packages pays at least.
+// relay a request to a backend, or to answer with a file: the floor under
+// gopaste in the proxy-http, scgi-proxy, uwsgi-proxy and static-small
+// scenarios. It has none of a proxy's duties (no header copying or
+// hop-by-hop removal, no CGI variables beyond a fixed few, no reply
+// parsing beyond the head's end, no timeouts, retries or logs) and none
+// of a file server's (no path, no validators, ranges or conditional
+// requests), so what it costs a request is what any server built on the
+// same packages pays at least.
 //
 //	-mode http   keeps up to 64 HTTP/1.1 connections to -backend and
 //	             reads each reply with net/http's ReadResponse;
 //	-mode scgi   dials -backend for each request, as SCGI needs, writes
 //	             a fixed request and reads the reply to EOF;
-//	-mode uwsgi  the same with a uwsgi packet.
+//	-mode uwsgi  the same with a uwsgi packet;
+//	-mode file   answers every request with the bytes of -file, read
+//	             once at start, and their type and length.
 //
 // It logs its address as gopaste does: addr=HOST:PORT.
 package main
@@ -22,18 +26,34 @@ import (
 	"flag"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	backend := flag.String("backend", "", "the backend's host:port")
-	mode := flag.String("mode", "http", "http, scgi or uwsgi")
+	mode := flag.String("mode", "http", "http, scgi, uwsgi or file")
+	file := flag.String("file", "", "the file answered in mode file")
 	flag.Parse()
 	var h http.Handler
 	switch *mode {
+	case "file":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			log.Fatal(err)
+		}
+		typ := []string{mime.TypeByExtension(filepath.Ext(*file))}
+		length := []string{strconv.Itoa(len(b))}
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = typ
+			w.Header()["Content-Length"] = length
+			w.Write(b)
+		})
 	case "http":
 		h = &httpRelay{backend: *backend, idle: make(chan *upstream, 64)}
 	case "scgi", "uwsgi":
