@@ -281,13 +281,7 @@ func TestServeWithoutServerSection(t *testing.T) {
 	cfg := config(t, "[app:main]\nuse = text\nbody = no server here\n")
 	var errb logbuf.Buffer
 	addr, done := serveBg(t, &cli.Env{}, &errb, cfg, "--port", "0")
-	resp, err := http.Get("http://" + addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != "no server here" {
+	if body := getBody(t, "http://"+addr+"/"); body != "no server here" {
 		t.Errorf("body %q", body)
 	}
 	if !strings.Contains(errb.String(), "no [server:main] section; serving HTTP") {

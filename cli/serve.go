@@ -103,21 +103,24 @@ func runServe(e *Env, args []string) int {
 		return listServerSections(e, ca.path, opts)
 	}
 
-	// A prefork master serves nothing: its config is built check-only
+	// A prefork master serves nothing: its app is built check-only
 	// (registry.Config.CheckOnly), so that a process or wsgi app starts
 	// its workers in the prefork workers only. Whether this is a master
-	// shows once the server is loaded, so a process that may be one
-	// loads check-only first and, if it is not, loads again to serve.
+	// shows once the server is built, which deploy.Load does before the
+	// app, asking AppCheckOnly: the config is read and built once.
 	mayBeMaster := inh == nil || inh.Role != server.RoleWorker
-	opts.CheckOnly = mayBeMaster
+	if mayBeMaster {
+		opts.AppCheckOnly = func(srv registry.Server) bool {
+			built, ok := srv.(*server.Server)
+			return ok && built.Options.Concurrency == "prefork"
+		}
+	}
 	s := &serving{env: e, logger: logger, logs: logs, path: ca.path, app: *appName, srv: *serverName, opts: opts,
 		args: args, pidfile: *pidfile, inh: inh}
 	gen, err := deploy.Load(s.path, s.app, s.srv, s.opts)
-	if err == nil && mayBeMaster && serverOptions(gen).Concurrency != "prefork" {
-		gen.Close()
-		s.opts.CheckOnly = false
-		gen, err = deploy.Load(s.path, s.app, s.srv, s.opts)
-	}
+	// Reloads keep what the start decided: the running server stays.
+	s.opts.AppCheckOnly = nil
+	s.opts.CheckOnly = err == nil && mayBeMaster && serverOptions(gen).Concurrency == "prefork"
 	if err == nil {
 		if err = logs.apply(gen.Log); err != nil {
 			gen.Close()

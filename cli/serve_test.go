@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,6 +68,19 @@ func stopServe(t *testing.T, s *served, logs *logbuf.Buffer) {
 	if code := <-s.code; code != 0 {
 		t.Errorf("serve exited %d:\n%s", code, logs.String())
 	}
+}
+
+// getBody GETs url and returns the body, failing the test when the
+// request fails.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return string(b)
 }
 
 func waitLog(t *testing.T, logs *logbuf.Buffer, substr string) {
@@ -225,13 +239,7 @@ func TestReloadClosesOldGenerationWhenIdle(t *testing.T) {
 	os.WriteFile(cfg, []byte("[app:main]\nuse = slow\nversion = two\n\n[server:main]\nuse = http\nport = 0\n"), 0o644)
 	hup <- struct{}{}
 	waitLog(t, &logs, "msg=reloaded")
-	resp, err := http.Get("http://" + addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(b) != "two" {
+	if b := getBody(t, "http://"+addr+"/"); b != "two" {
 		t.Errorf("after reload got %q, want two", b)
 	}
 	if n := closed.Load(); n != 0 {
@@ -374,13 +382,40 @@ func TestWorkersSignalWithoutPrefork(t *testing.T) {
 	addr, _ := serveBg(t, &cli.Env{Workers: workers}, &logs, cfg)
 	workers <- 1
 	waitLog(t, &logs, "under concurrency = prefork only; ignored")
-	resp, err := http.Get("http://" + addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(b) != "still here" {
+	if b := getBody(t, "http://"+addr+"/"); b != "still here" {
 		t.Errorf("got %q", b)
 	}
+}
+
+// serve reads its config once: from a named pipe, which gives its bytes
+// to one reader only, it serves. (It used to build the config check-only
+// first, in case this was a prefork master, and then read it again.)
+func TestServeReadsConfigOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "site.ini")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.WriteString("[app:main]\nuse = text\nbody = from a pipe\n\n[server:main]\nuse = http\nport = 0\n")
+		f.Close()
+	}()
+	go func() {
+		// A second reader, if any, waits for a writer: at the end of the
+		// test (before serveBg's cleanup waits for serve), give it an
+		// empty one so that serve can end.
+		<-t.Context().Done()
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	}()
+	var logs logbuf.Buffer
+	addr, s := serveBg(t, &cli.Env{}, &logs, fifo)
+	if b := getBody(t, "http://"+addr+"/"); b != "from a pipe" {
+		t.Errorf("got %q", b)
+	}
+	stopServe(t, s, &logs)
 }

@@ -97,12 +97,6 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 	}
 	g := &Generation{l: l}
 	l.top, l.srvName = f, srv
-	l.track(l.sectionAt(typeApp, app, f), func() {
-		if n, _ := l.get(typeApp, app, f, global, keyRef{}); n != nil && len(l.errs) == 0 {
-			g.App = n
-			g.Handler, _ = l.build(n)
-		}
-	})
 	if withServer {
 		l.track(l.sectionAt(typeServer, srv, f), func() {
 			var sn *Node
@@ -124,6 +118,17 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 			}
 		})
 	}
+	if withServer && o.AppCheckOnly != nil {
+		// Without a server nothing is served: the app is built for its
+		// errors only.
+		l.checkOnly = g.Server == nil || o.AppCheckOnly(g.Server)
+	}
+	l.track(l.sectionAt(typeApp, app, f), func() {
+		if n, _ := l.get(typeApp, app, f, global, keyRef{}); n != nil && len(l.errs) == 0 {
+			g.App = n
+			g.Handler, _ = l.build(n)
+		}
+	})
 	if len(l.errs) > 0 || g.Handler == nil || (withServer && g.Server == nil) {
 		// The other sections are built too, for their errors, which are
 		// then put in the order Check gives them.
@@ -133,6 +138,7 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 				markReached(n, reached)
 			}
 		}
+		l.checkOnly = true // built to be closed: they start nothing
 		l.buildAll(f, reached)
 		l.closeAll()
 		l.errs = l.errsInFileOrder()

@@ -57,10 +57,11 @@ func writeIni(t *testing.T, body string) string {
 	return p
 }
 
-// TestLoadKeepsServerWatchAndClose: one Load builds the app and the
-// server; the server factory's watched files and close hook are kept
-// with the app's, Reopen reaches both, and Close runs both in reverse
-// order of creation.
+// TestLoadKeepsServerWatchAndClose: one Load builds the server and the
+// app (in that order: the server may decide how the app is built, see
+// TestLoadAppCheckOnly); the server factory's watched files and close
+// hook are kept with the app's, Reopen reaches both, and Close runs both
+// in reverse order of creation.
 func TestLoadKeepsServerWatchAndClose(t *testing.T) {
 	var log []string
 	p := writeIni(t, "[app:main]\nuse = probe\n\n[server:main]\nuse = probe\nport = 1\n")
@@ -87,9 +88,70 @@ func TestLoadKeepsServerWatchAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Close()
-	want := []string{"reopen app", "reopen server", "close server", "close app"}
+	want := []string{"reopen server", "reopen app", "close app", "close server"}
 	if !slices.Equal(log, want) {
 		t.Errorf("calls = %q, want %q", log, want)
+	}
+}
+
+// TestLoadAppCheckOnly: with Options.AppCheckOnly the file is read and
+// built once; the server is built as it is served, and its answer says
+// whether the app is built check-only (a prefork master's, whose process
+// and wsgi apps must start nothing). A server that fails leaves every
+// other section built check-only, for its errors alone.
+func TestLoadAppCheckOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		server    string
+		answer    bool
+		wantApp   bool // the app's CheckOnly
+		wantAsked bool
+		wantErr   bool
+	}{
+		{"master", "use = probe", true, true, true, false},
+		{"serving", "use = probe", false, false, true, false},
+		{"server fails", "use = probe\nfail = yes", false, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := testRegistry(t)
+			var appCheck, serverCheck []bool
+			reg.AddApp("probe", func(c *registry.Config) (http.Handler, error) {
+				appCheck = append(appCheck, c.CheckOnly)
+				return http.NotFoundHandler(), c.Err()
+			}, "test app")
+			reg.AddServer("probe", func(c *registry.Config) (registry.Server, error) {
+				serverCheck = append(serverCheck, c.CheckOnly)
+				if c.Bool("fail", false) {
+					return nil, errors.New("told to fail")
+				}
+				return nopServer{}, c.Err()
+			}, "test server")
+			p := writeIni(t, "[app:main]\nuse = probe\n\n[server:main]\n"+tc.server+"\n")
+			reads := 0
+			asked := false
+			o := deploy.Options{Registry: reg, Logger: discard(),
+				ReadFile: func(path string) ([]byte, error) { reads++; return os.ReadFile(path) },
+				AppCheckOnly: func(srv registry.Server) bool {
+					if _, ok := srv.(nopServer); !ok {
+						t.Errorf("asked with %T", srv)
+					}
+					asked = true
+					return tc.answer
+				}}
+			g, err := deploy.Load(p, "", "", o)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Load error %v, want an error %v", err, tc.wantErr)
+			}
+			if g != nil {
+				defer g.Close()
+			}
+			if reads != 1 || asked != tc.wantAsked {
+				t.Errorf("file read %d times, asked %v; want once, asked %v", reads, asked, tc.wantAsked)
+			}
+			if !slices.Equal(serverCheck, []bool{false}) || !slices.Equal(appCheck, []bool{tc.wantApp}) {
+				t.Errorf("CheckOnly: server %v, app %v; want [false], [%v]", serverCheck, appCheck, tc.wantApp)
+			}
+		})
 	}
 }
 

@@ -134,6 +134,12 @@ type Options struct {
 	// CheckOnly builds every part with registry.Config.CheckOnly, as
 	// [Check] does: they start nothing (a prefork master's config).
 	CheckOnly bool
+	// AppCheckOnly, when set, is asked by [Load] once the server is
+	// built whether the app is to be built check-only, as a prefork
+	// master's is (it serves nothing itself, so its process and wsgi
+	// apps must start no workers): the file is then read and built once
+	// whatever the answer. The server itself is built with CheckOnly.
+	AppCheckOnly func(registry.Server) bool
 }
 
 // cfgFile is one parsed ini file.
