@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gopaste/gopaste/mount"
 )
 
 // TestStaticOpenRedirectIssue12 pins issue 12 item 2: GET
@@ -126,4 +129,24 @@ func TestStaticRangesBoundedIssue12(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fileName, given a path Canonical accepts, names what path.Clean would:
+// the path is cleaned once, by mount, and never differently here.
+func FuzzFileName(f *testing.F) {
+	for _, p := range []string{"", "/", "*", "/a", "/a/", "/a/b.txt", "/.well-known/x", "/a//b", "/a/../b", "/./a", "a", "/a\\b", "/%2e%2e/"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if mount.CleanPath(p) != p {
+			return // Canonical redirects it
+		}
+		want := strings.TrimPrefix(path.Clean("/"+p), "/")
+		if want == "" {
+			want = "."
+		}
+		if got := fileName(p); got != want {
+			t.Errorf("fileName(%q) = %q, path.Clean gives %q", p, got, want)
+		}
+	})
 }

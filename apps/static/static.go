@@ -115,10 +115,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	upath := r.URL.Path
-	name := strings.TrimPrefix(path.Clean("/"+upath), "/")
-	if name == "" {
-		name = "."
-	}
+	name := fileName(upath)
 	if !h.opts.ServeHidden && hidden(name) {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
@@ -224,6 +221,16 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, f
 
 // hidden reports whether the cleaned relative name has a segment starting
 // with a dot other than .well-known.
+// fileName is the name in the served tree of upath, a path that
+// [mount.Canonical] found clean ("", "*", or "/" and segments, a trailing
+// slash kept): upath without its slashes at either end, "." for the root.
+func fileName(upath string) string {
+	if name := strings.Trim(upath, "/"); name != "" {
+		return name
+	}
+	return "."
+}
+
 func hidden(name string) bool {
 	for seg := range strings.SplitSeq(name, "/") {
 		if len(seg) > 1 && seg[0] == '.' && seg != ".well-known" {
