@@ -219,8 +219,6 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, f fs.File, f
 	http.ServeContent(w, limitRanges(r, fi.Size()), fi.Name(), fi.ModTime(), rs)
 }
 
-// hidden reports whether the cleaned relative name has a segment starting
-// with a dot other than .well-known.
 // fileName is the name in the served tree of upath, a path that
 // [mount.Canonical] found clean ("", "*", or "/" and segments, a trailing
 // slash kept): upath without its slashes at either end, "." for the root.
@@ -231,6 +229,8 @@ func fileName(upath string) string {
 	return "."
 }
 
+// hidden reports whether the cleaned relative name has a segment starting
+// with a dot other than .well-known.
 func hidden(name string) bool {
 	for seg := range strings.SplitSeq(name, "/") {
 		if len(seg) > 1 && seg[0] == '.' && seg != ".well-known" {
