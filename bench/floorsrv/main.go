@@ -57,7 +57,8 @@ func main() {
 	case "http":
 		h = &httpRelay{backend: *backend, idle: make(chan *upstream, 64)}
 	case "scgi", "uwsgi":
-		h = &onceRelay{backend: *backend, uwsgi: *mode == "uwsgi"}
+		// A connection that never idles needs no keep-alive probes.
+		h = &onceRelay{backend: *backend, uwsgi: *mode == "uwsgi", dialer: net.Dialer{KeepAlive: -1}}
 	default:
 		log.Fatalf("unknown mode %q", *mode)
 	}
@@ -147,7 +148,6 @@ func (p *onceRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		req = scgiNetstring(vars)
 	}
-	p.dialer.KeepAlive = -1 // the connection never idles
 	c, err := p.dialer.DialContext(r.Context(), "tcp", p.backend)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
