@@ -585,8 +585,11 @@ func TestHelloEndToEnd(t *testing.T) {
 	if r.Skipped != "" {
 		t.Fatalf("skipped: %s\n%s", r.Skipped, out.String())
 	}
-	if len(r.Systems) != 2 || len(r.RPSRatios) != 1 || r.Met == nil {
+	if len(r.Systems) != 3 || len(r.RPSRatios) != 1 || len(r.Versus) != 1 || r.Met == nil {
 		t.Fatalf("result %+v\n%s", r, out.String())
+	}
+	if r.Systems[2].Name != "net/http + timeouts" {
+		t.Errorf("C is %q", r.Systems[2].Name)
 	}
 	for _, s := range r.Systems {
 		if s.RPS.Median <= 0 || s.P99ms.Median <= 0 || s.IdleRSS <= 0 || s.PeakRSS < s.IdleRSS/2 {

@@ -19,11 +19,12 @@ import (
 var scenarios = []Scenario{
 	{
 		Name: "hello",
-		Desc: "gopaste serve, text app on the http server, vs a 10-line net/http server",
+		Desc: "gopaste serve, text app on the http server, vs a 10-line net/http server, and the same with gopaste's default timeouts",
 		Kind: Compare,
 		Goal: Goal{MinRPSRatio: 0.95},
 		A:    gopasteSystem("gopaste", textApp),
 		B:    hello,
+		More: []Rival{{System: helloTimeouts}},
 	},
 	{
 		// No goal: the ceiling for the nginx comparisons below, since
@@ -179,6 +180,11 @@ file_server`
 
 // hello is bench/hellosrv: net/http answering "Hello, World!\n".
 var hello = System{Name: "net/http", Hello: true}
+
+// helloTimeouts is hello with the header and idle timeouts gopaste serve
+// has by default: a reference line, since every request then arms and
+// clears a read deadline that the bare server never does.
+var helloTimeouts = System{Name: "net/http + timeouts", Command: []string{"{{.Bin}}/hellosrv", "-addr", "127.0.0.1:{{.Port}}", "-timeouts"}}
 
 // gopasteSystem runs "gopaste serve" on config (the harness adds the
 // [server:main] section).
