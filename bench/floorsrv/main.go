@@ -22,7 +22,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"flag"
 	"io"
 	"log"
@@ -32,6 +31,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/gopaste/gopaste/scgi"
+	"github.com/gopaste/gopaste/uwsgi"
 )
 
 func main() {
@@ -131,22 +133,38 @@ type onceRelay struct {
 }
 
 func (p *onceRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	vars := []string{
-		"REQUEST_METHOD", r.Method,
-		"REQUEST_URI", r.URL.RequestURI(),
-		"PATH_INFO", r.URL.Path,
-		"QUERY_STRING", r.URL.RawQuery,
-		"SERVER_PROTOCOL", r.Proto,
-		"SERVER_NAME", "127.0.0.1",
-		"SERVER_PORT", "80",
-		"REMOTE_ADDR", "127.0.0.1",
-		"HTTP_HOST", r.Host,
+	vars := [][2]string{
+		{"CONTENT_LENGTH", "0"},
+		{"REQUEST_METHOD", r.Method},
+		{"REQUEST_URI", r.URL.RequestURI()},
+		{"PATH_INFO", r.URL.Path},
+		{"QUERY_STRING", r.URL.RawQuery},
+		{"SERVER_PROTOCOL", r.Proto},
+		{"SERVER_NAME", "127.0.0.1"},
+		{"SERVER_PORT", "80"},
+		{"REMOTE_ADDR", "127.0.0.1"},
+		{"HTTP_HOST", r.Host},
 	}
+	// The protocols' own encoders: plain byte builders, not a proxy's
+	// work.
 	var req []byte
+	var err error
 	if p.uwsgi {
-		req = uwsgiPacket(vars)
+		uv := make([]uwsgi.Var, len(vars))
+		for i, v := range vars {
+			uv[i] = uwsgi.Var{Name: v[0], Value: v[1]}
+		}
+		req, err = uwsgi.AppendPacket(nil, 0, 0, uv)
 	} else {
-		req = scgiNetstring(vars)
+		sv := make([]scgi.Var, len(vars))
+		for i, v := range vars {
+			sv[i] = scgi.Var{Name: v[0], Value: v[1]}
+		}
+		req, err = scgi.AppendHeaders(nil, sv)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
 	}
 	c, err := p.dialer.DialContext(r.Context(), "tcp", p.backend)
 	if err != nil {
@@ -170,27 +188,4 @@ func (p *onceRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()["Content-Type"] = []string{"text/plain"}
 	w.Write(body)
-}
-
-func scgiNetstring(vars []string) []byte {
-	var b []byte
-	b = append(b, "CONTENT_LENGTH\x000\x00SCGI\x001\x00"...)
-	for _, v := range vars {
-		b = append(b, v...)
-		b = append(b, 0)
-	}
-	out := strconv.AppendInt(nil, int64(len(b)), 10)
-	out = append(out, ':')
-	out = append(out, b...)
-	return append(out, ',')
-}
-
-func uwsgiPacket(vars []string) []byte {
-	b := make([]byte, 4)
-	for _, v := range vars {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
-		b = append(b, v...)
-	}
-	binary.LittleEndian.PutUint16(b[1:3], uint16(len(b)-4))
-	return b
 }
