@@ -66,7 +66,7 @@ func TestBadInput(t *testing.T) {
 	}), func(s *Server) { s.MaxParamsBytes = 16 << 10 })
 	peer.CheckBadInput(t, addr, 10000, badCases())
 	c := dialRaw(t, addr)
-	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
+	c.send(wireRequest(1, 0, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}}, ""))
 	if out, _ := c.reply(1); !strings.HasSuffix(out, "ok") {
 		t.Errorf("after the bad input: %q", out)
 	}

@@ -15,7 +15,7 @@ import (
 
 func FuzzReader(f *testing.F) {
 	f.Add(wireRequest(1, FlagKeepConn, benchPairs(), "body"))
-	f.Add(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{MaxConnsVar, ""}})))
+	f.Add(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{Name: MaxConnsVar, Value: ""}})))
 	f.Add([]byte{1, 6, 0, 1, 0, 3, 5, 0, 'a', 'b', 'c', 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rr := NewReader(bufio.NewReader(bytes.NewReader(data)))
@@ -50,13 +50,13 @@ func FuzzParsePairs(f *testing.F) {
 	f.Add(AppendPairs(nil, benchPairs()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var pairs []Pair
-		if err := ParsePairs(data, func(n, v string) error { pairs = append(pairs, Pair{n, v}); return nil }); err != nil {
+		if err := ParsePairs(data, func(n, v string) error { pairs = append(pairs, Pair{Name: n, Value: v}); return nil }); err != nil {
 			return
 		}
 		// Our encoding is canonical (short lengths when they fit), the
 		// input need not be: compare meaning, not bytes.
 		var again []Pair
-		if err := ParsePairs(AppendPairs(nil, pairs), func(n, v string) error { again = append(again, Pair{n, v}); return nil }); err != nil {
+		if err := ParsePairs(AppendPairs(nil, pairs), func(n, v string) error { again = append(again, Pair{Name: n, Value: v}); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(pairs, again); diff != "" {
@@ -84,10 +84,10 @@ func FuzzParsePairs(f *testing.F) {
 // sequence of well-formed records of the types a server sends, in which
 // every request that got output ends with END_REQUEST.
 func FuzzServerConn(f *testing.F) {
-	f.Add(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "3"}}, "abc"))
+	f.Add(wireRequest(1, 0, []Pair{{Name: "REQUEST_METHOD", Value: "POST"}, {Name: "CONTENT_LENGTH", Value: "3"}}, "abc"))
 	f.Add(wireRequest(1, FlagKeepConn, benchPairs(), ""))
 	f.Add(append(wireRequest(1, FlagKeepConn, benchPairs(), ""), wireRequest(2, 0, benchPairs(), "")...))
-	f.Add(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{MaxConnsVar, ""}})))
+	f.Add(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{Name: MaxConnsVar, Value: ""}})))
 	// The same kind of request written from the spec, not by our encoder.
 	f.Add(wiretest.FCGIRequest(3, wiretest.FCGIKeepConn, "hello", "REQUEST_METHOD", "PUT", "CONTENT_LENGTH", "5", "PATH_INFO", "/x"))
 	s := &Server{Logger: quiet(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

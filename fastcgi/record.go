@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
 )
 
 // Version1 is the only FastCGI protocol version.
@@ -191,10 +193,11 @@ func AppendUnknownType(dst []byte, t RecordType) []byte {
 	return AppendRecord(dst, TypeUnknownType, 0, body[:])
 }
 
-// Pair is one name-value pair.
-type Pair struct {
-	Name, Value string
-}
+// Pair is one name-value pair, {Name, Value}: the pair type every
+// gateway protocol shares (scgi.Var, uwsgi.Var), so the variables mapped
+// from a request are encoded, and those read into a request, without a
+// copy.
+type Pair = cgivars.Pair
 
 func appendLen(dst []byte, n int) []byte {
 	if n < 128 {

@@ -61,10 +61,10 @@ var pairCases = []struct {
 	pairs []Pair
 	wire  string
 }{
-	{"short", []Pair{{"A", "b"}}, "\x01\x01Ab"},
-	{"empty value", []Pair{{"CONTENT_LENGTH", ""}}, "\x0e\x00CONTENT_LENGTH"},
-	{"long value", []Pair{{"K", strings.Repeat("v", 200)}}, "\x01\x80\x00\x00\xc8K" + strings.Repeat("v", 200)},
-	{"long name", []Pair{{strings.Repeat("n", 128), "v"}}, "\x80\x00\x00\x80\x01" + strings.Repeat("n", 128) + "v"},
+	{"short", []Pair{{Name: "A", Value: "b"}}, "\x01\x01Ab"},
+	{"empty value", []Pair{{Name: "CONTENT_LENGTH", Value: ""}}, "\x0e\x00CONTENT_LENGTH"},
+	{"long value", []Pair{{Name: "K", Value: strings.Repeat("v", 200)}}, "\x01\x80\x00\x00\xc8K" + strings.Repeat("v", 200)},
+	{"long name", []Pair{{Name: strings.Repeat("n", 128), Value: "v"}}, "\x80\x00\x00\x80\x01" + strings.Repeat("n", 128) + "v"},
 }
 
 func TestPairs(t *testing.T) {
@@ -75,7 +75,7 @@ func TestPairs(t *testing.T) {
 				t.Errorf("AppendPairs = %q, want %q", got, tc.wire)
 			}
 			var back []Pair
-			if err := ParsePairs(got, func(n, v string) error { back = append(back, Pair{n, v}); return nil }); err != nil {
+			if err := ParsePairs(got, func(n, v string) error { back = append(back, Pair{Name: n, Value: v}); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.pairs, back); diff != "" {
@@ -174,11 +174,11 @@ func BenchmarkReadRequest(b *testing.B) {
 // benchPairs is what nginx's fastcgi_params sends for a small GET.
 func benchPairs() []Pair {
 	return []Pair{
-		{"QUERY_STRING", "a=1"}, {"REQUEST_METHOD", "GET"}, {"CONTENT_TYPE", ""}, {"CONTENT_LENGTH", ""},
-		{"SCRIPT_NAME", "/hello"}, {"REQUEST_URI", "/hello?a=1"}, {"DOCUMENT_URI", "/hello"},
-		{"DOCUMENT_ROOT", "/usr/share/nginx/html"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_SCHEME", "http"},
-		{"GATEWAY_INTERFACE", "CGI/1.1"}, {"SERVER_SOFTWARE", "nginx/1.22.1"}, {"REMOTE_ADDR", "127.0.0.1"},
-		{"REMOTE_PORT", "51234"}, {"SERVER_ADDR", "127.0.0.1"}, {"SERVER_PORT", "8080"}, {"SERVER_NAME", "localhost"},
-		{"REDIRECT_STATUS", "200"}, {"HTTP_HOST", "localhost"}, {"HTTP_USER_AGENT", "curl/7.88.1"}, {"HTTP_ACCEPT", "*/*"},
+		{Name: "QUERY_STRING", Value: "a=1"}, {Name: "REQUEST_METHOD", Value: "GET"}, {Name: "CONTENT_TYPE", Value: ""}, {Name: "CONTENT_LENGTH", Value: ""},
+		{Name: "SCRIPT_NAME", Value: "/hello"}, {Name: "REQUEST_URI", Value: "/hello?a=1"}, {Name: "DOCUMENT_URI", Value: "/hello"},
+		{Name: "DOCUMENT_ROOT", Value: "/usr/share/nginx/html"}, {Name: "SERVER_PROTOCOL", Value: "HTTP/1.1"}, {Name: "REQUEST_SCHEME", Value: "http"},
+		{Name: "GATEWAY_INTERFACE", Value: "CGI/1.1"}, {Name: "SERVER_SOFTWARE", Value: "nginx/1.22.1"}, {Name: "REMOTE_ADDR", Value: "127.0.0.1"},
+		{Name: "REMOTE_PORT", Value: "51234"}, {Name: "SERVER_ADDR", Value: "127.0.0.1"}, {Name: "SERVER_PORT", Value: "8080"}, {Name: "SERVER_NAME", Value: "localhost"},
+		{Name: "REDIRECT_STATUS", Value: "200"}, {Name: "HTTP_HOST", Value: "localhost"}, {Name: "HTTP_USER_AGENT", Value: "curl/7.88.1"}, {Name: "HTTP_ACCEPT", Value: "*/*"},
 	}
 }

@@ -506,11 +506,11 @@ func (c *conn) management(t RecordType, content []byte) error {
 	err := ParsePairs(content, func(name, _ string) error {
 		switch name {
 		case MaxConnsVar:
-			out = append(out, Pair{name, strconv.Itoa(orDefault(c.s.MaxConns, 1000))})
+			out = append(out, Pair{Name: name, Value: strconv.Itoa(orDefault(c.s.MaxConns, 1000))})
 		case MaxReqsVar:
-			out = append(out, Pair{name, strconv.Itoa(orDefault(c.s.MaxReqs, 10000))})
+			out = append(out, Pair{Name: name, Value: strconv.Itoa(orDefault(c.s.MaxReqs, 10000))})
 		case MpxsConnsVar:
-			out = append(out, Pair{name, "1"})
+			out = append(out, Pair{Name: name, Value: "1"})
 		}
 		return nil
 	})

@@ -183,7 +183,7 @@ func (c *rawConn) reply(id uint16) (string, EndRequest) {
 func TestServerGetValues(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxConns = 7 })
 	c := dialRaw(t, addr)
-	c.send(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{MaxConnsVar, ""}, {MpxsConnsVar, ""}, {"OTHER", ""}})))
+	c.send(AppendRecord(nil, TypeGetValues, 0, AppendPairs(nil, []Pair{{Name: MaxConnsVar, Value: ""}, {Name: MpxsConnsVar, Value: ""}, {Name: "OTHER", Value: ""}})))
 	if err := c.rr.Next(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,8 +211,8 @@ func TestServerMultiplexes(t *testing.T) {
 		io.WriteString(w, r.URL.Path)
 	}))
 	c := dialRaw(t, addr)
-	c.send(wireRequest(1, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/slow"}}, ""))
-	c.send(wireRequest(2, FlagKeepConn, []Pair{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/fast"}}, ""))
+	c.send(wireRequest(1, FlagKeepConn, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "REQUEST_URI", Value: "/slow"}}, ""))
+	c.send(wireRequest(2, FlagKeepConn, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "REQUEST_URI", Value: "/fast"}}, ""))
 	out, _ := c.reply(2) // answered while 1 still runs
 	if !strings.HasSuffix(out, "/fast") {
 		t.Errorf("request 2 = %q", out)
@@ -226,7 +226,7 @@ func TestServerMultiplexes(t *testing.T) {
 func TestServerEmptyContentLength(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler))
 	c := dialRaw(t, addr)
-	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", ""}, {"REQUEST_URI", "/x"}}, ""))
+	c.send(wireRequest(1, 0, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "CONTENT_LENGTH", Value: ""}, {Name: "REQUEST_URI", Value: "/x"}}, ""))
 	out, e := c.reply(1)
 	if !strings.Contains(out, "Status: 200 OK\r\n") || !strings.HasSuffix(out, `GET /x? host= len=0 body=""`) || e.ProtocolStatus != 0 {
 		t.Errorf("reply %q %+v", out, e)
@@ -253,7 +253,7 @@ func TestServerAbort(t *testing.T) {
 	}))
 	c := dialRaw(t, addr)
 	b := AppendBeginRequest(nil, 1, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
-	b = AppendStream(b, TypeParams, 1, AppendPairs(nil, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "10"}}))
+	b = AppendStream(b, TypeParams, 1, AppendPairs(nil, []Pair{{Name: "REQUEST_METHOD", Value: "POST"}, {Name: "CONTENT_LENGTH", Value: "10"}}))
 	b = AppendRecord(b, TypeParams, 1, nil)
 	c.send(b)
 	<-started
@@ -269,7 +269,7 @@ func TestServerAbort(t *testing.T) {
 func TestServerParamsLimit(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxParamsBytes = 100 })
 	c := dialRaw(t, addr)
-	c.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}, {"HTTP_COOKIE", strings.Repeat("c", 200)}}, ""))
+	c.send(wireRequest(1, 0, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "HTTP_COOKIE", Value: strings.Repeat("c", 200)}}, ""))
 	if out, _ := c.reply(1); !strings.HasPrefix(out, "Status: 431 ") {
 		t.Errorf("reply = %q", out)
 	}
@@ -278,9 +278,9 @@ func TestServerParamsLimit(t *testing.T) {
 func TestServerBadParams(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler))
 	for _, params := range [][]Pair{
-		{{"REQUEST_METHOD", "GET"}, {"HTTP_X", "a\nb"}},
-		{{"REQUEST_METHOD", ""}},
-		{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", "x"}},
+		{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "HTTP_X", Value: "a\nb"}},
+		{{Name: "REQUEST_METHOD", Value: ""}},
+		{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "CONTENT_LENGTH", Value: "x"}},
 	} {
 		c := dialRaw(t, addr)
 		c.send(wireRequest(1, 0, params, ""))
@@ -377,7 +377,7 @@ func TestServerInterleavedBodies(t *testing.T) {
 	var b []byte
 	for _, id := range []uint16{1, 2} {
 		b = AppendBeginRequest(b, id, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
-		b = AppendStream(b, TypeParams, id, AppendPairs(nil, []Pair{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "4"}}))
+		b = AppendStream(b, TypeParams, id, AppendPairs(nil, []Pair{{Name: "REQUEST_METHOD", Value: "POST"}, {Name: "CONTENT_LENGTH", Value: "4"}}))
 		b = AppendRecord(b, TypeParams, id, nil)
 	}
 	b = AppendRecord(b, TypeStdin, 1, []byte("on"))
@@ -453,7 +453,7 @@ func TestServerConnLimits(t *testing.T) {
 			var b []byte
 			for id := uint16(1); id <= uint16(tc.reqs); id++ {
 				b = AppendBeginRequest(b, id, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
-				b = AppendRecord(b, TypeParams, id, AppendPairs(nil, []Pair{{"HTTP_X", strings.Repeat("p", tc.chunk)}}))
+				b = AppendRecord(b, TypeParams, id, AppendPairs(nil, []Pair{{Name: "HTTP_X", Value: strings.Repeat("p", tc.chunk)}}))
 			}
 			go c.nc.Write(b) // the server may close before reading it all
 			c.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
@@ -464,7 +464,7 @@ func TestServerConnLimits(t *testing.T) {
 				t.Errorf("log lacks %q:\n%s", ErrConnLimit, logs)
 			}
 			ok := dialRaw(t, addr)
-			ok.send(wireRequest(1, 0, []Pair{{"REQUEST_METHOD", "GET"}}, ""))
+			ok.send(wireRequest(1, 0, []Pair{{Name: "REQUEST_METHOD", Value: "GET"}}, ""))
 			if out, _ := ok.reply(1); !strings.Contains(out, "GET") {
 				t.Errorf("a normal request after: %q", out)
 			}
@@ -486,7 +486,7 @@ func TestServerTimeouts(t *testing.T) {
 	}
 	begin := AppendBeginRequest(nil, 1, BeginRequest{Role: RoleResponder, Flags: FlagKeepConn})
 	gatewaytest.ExpectClosed(t, addr, begin, 300*time.Millisecond)
-	gatewaytest.ExpectClosed(t, addr, AppendRecord(begin, TypeParams, 1, AppendPairs(nil, []Pair{{"A", "b"}})), 300*time.Millisecond)
+	gatewaytest.ExpectClosed(t, addr, AppendRecord(begin, TypeParams, 1, AppendPairs(nil, []Pair{{Name: "A", Value: "b"}})), 300*time.Millisecond)
 	if !strings.Contains(logs.String(), "timeout") {
 		t.Errorf("header timeout not logged: %s", logs)
 	}

@@ -281,10 +281,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 // records afterwards.
 func appendParams(dst []byte, id uint16, vars []cgivars.Pair) []byte {
 	start := len(dst)
-	dst = append(dst, make([]byte, HeaderSize)...)
-	for _, v := range vars {
-		dst = appendPair(dst, v.Name, v.Value)
-	}
+	dst = AppendPairs(append(dst, make([]byte, HeaderSize)...), vars)
 	switch n := len(dst) - start - HeaderSize; {
 	case n == 0:
 		dst = dst[:start] // no pairs: only the end of the stream

@@ -105,7 +105,7 @@ func TestAppendParams(t *testing.T) {
 		if size >= 0 {
 			v := strings.Repeat("v", size)
 			vars = []cgivars.Pair{{Name: "A", Value: "1"}, {Name: "K", Value: v}}
-			pairs = []Pair{{"A", "1"}, {"K", v}}
+			pairs = []Pair{{Name: "A", Value: "1"}, {Name: "K", Value: v}}
 		}
 		prefix := AppendBeginRequest(nil, 7, BeginRequest{Role: RoleResponder})
 		want := AppendStream(bytes.Clone(prefix), TypeParams, 7, AppendPairs(nil, pairs))

@@ -44,7 +44,7 @@ func FuzzReadHeaders(f *testing.F) {
 		}
 		want := vars
 		if !hasVar(vars, "SCGI") {
-			want = append([]Var{vars[0], {"SCGI", "1"}}, vars[1:]...)
+			want = append([]Var{vars[0], {Name: "SCGI", Value: "1"}}, vars[1:]...)
 		}
 		if diff := cmp.Diff(want, again); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)

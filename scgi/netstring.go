@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
 )
 
-// Var is one SCGI header: a CGI variable.
-type Var struct {
-	Name, Value string
-}
+// Var is one SCGI header: a CGI variable, {Name, Value}. It is the pair
+// type every gateway protocol shares (uwsgi.Var, fastcgi.Pair), so the
+// variables mapped from a request go onto the wire, and those read from
+// it into a request, without a copy.
+type Var = cgivars.Pair
 
 // DefaultMaxHeaderBytes bounds the header netstring a Server reads when
 // Server.MaxHeaderBytes is zero.
@@ -118,7 +121,7 @@ func parseVars(b []byte) ([]Var, error) {
 		if name == "" {
 			return nil, fmt.Errorf("%w: empty name", ErrMalformed)
 		}
-		vars = append(vars, Var{name, value})
+		vars = append(vars, Var{Name: name, Value: value})
 	}
 	if vars[0].Name != "CONTENT_LENGTH" || !digitsOnly(vars[0].Value) {
 		return nil, fmt.Errorf("%w: first is %q=%q", ErrNoContentLength, vars[0].Name, vars[0].Value)

@@ -22,10 +22,10 @@ func TestReadHeaders(t *testing.T) {
 		err      error
 	}{
 		{name: "spec example", in: specExample, want: []Var{
-			{"CONTENT_LENGTH", "27"}, {"SCGI", "1"}, {"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/deepthought"},
+			{Name: "CONTENT_LENGTH", Value: "27"}, {Name: "SCGI", Value: "1"}, {Name: "REQUEST_METHOD", Value: "POST"}, {Name: "REQUEST_URI", Value: "/deepthought"},
 		}, rest: "What is the answer to life?"},
-		{name: "empty value", in: "20:CONTENT_LENGTH\x000\x00X\x00\x00,", want: []Var{{"CONTENT_LENGTH", "0"}, {"X", ""}}},
-		{name: "repeated name kept", in: "25:CONTENT_LENGTH\x000\x00A\x001\x00A\x002\x00,", want: []Var{{"CONTENT_LENGTH", "0"}, {"A", "1"}, {"A", "2"}}},
+		{name: "empty value", in: "20:CONTENT_LENGTH\x000\x00X\x00\x00,", want: []Var{{Name: "CONTENT_LENGTH", Value: "0"}, {Name: "X", Value: ""}}},
+		{name: "repeated name kept", in: "25:CONTENT_LENGTH\x000\x00A\x001\x00A\x002\x00,", want: []Var{{Name: "CONTENT_LENGTH", Value: "0"}, {Name: "A", Value: "1"}, {Name: "A", Value: "2"}}},
 		{name: "too large before reading", in: "99999:", max: 1000, err: ErrHeaderTooLarge},
 		{name: "too many digits", in: "12345678901:", err: ErrHeaderTooLarge},
 		{name: "leading zero", in: "017:CONTENT_LENGTH\x000\x00,", err: ErrMalformed},
@@ -73,14 +73,14 @@ func TestAppendHeaders(t *testing.T) {
 		err  error
 	}{
 		{name: "spec example", in: []Var{
-			{"CONTENT_LENGTH", "27"}, {"SCGI", "1"}, {"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/deepthought"},
+			{Name: "CONTENT_LENGTH", Value: "27"}, {Name: "SCGI", Value: "1"}, {Name: "REQUEST_METHOD", Value: "POST"}, {Name: "REQUEST_URI", Value: "/deepthought"},
 		}, want: strings.TrimSuffix(specExample, "What is the answer to life?")},
-		{name: "length moved first, SCGI added", in: []Var{{"A", "b"}, {"CONTENT_LENGTH", "0"}},
+		{name: "length moved first, SCGI added", in: []Var{{Name: "A", Value: "b"}, {Name: "CONTENT_LENGTH", Value: "0"}},
 			want: "28:CONTENT_LENGTH\x000\x00SCGI\x001\x00A\x00b\x00,"},
-		{name: "no length", in: []Var{{"A", "b"}}, err: ErrNoContentLength},
-		{name: "two lengths", in: []Var{{"CONTENT_LENGTH", "0"}, {"CONTENT_LENGTH", "1"}}, err: ErrNoContentLength},
-		{name: "NUL in value", in: []Var{{"CONTENT_LENGTH", "0"}, {"A", "x\x00y"}}, err: ErrInvalidVar},
-		{name: "empty name", in: []Var{{"CONTENT_LENGTH", "0"}, {"", "y"}}, err: ErrInvalidVar},
+		{name: "no length", in: []Var{{Name: "A", Value: "b"}}, err: ErrNoContentLength},
+		{name: "two lengths", in: []Var{{Name: "CONTENT_LENGTH", Value: "0"}, {Name: "CONTENT_LENGTH", Value: "1"}}, err: ErrNoContentLength},
+		{name: "NUL in value", in: []Var{{Name: "CONTENT_LENGTH", Value: "0"}, {Name: "A", Value: "x\x00y"}}, err: ErrInvalidVar},
+		{name: "empty name", in: []Var{{Name: "CONTENT_LENGTH", Value: "0"}, {Name: "", Value: "y"}}, err: ErrInvalidVar},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

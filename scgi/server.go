@@ -101,11 +101,7 @@ func (s *Server) serveConn(c net.Conn) {
 	} else {
 		c.SetReadDeadline(time.Time{})
 	}
-	pairs := make([]cgivars.Pair, len(vars))
-	for i, v := range vars {
-		pairs[i] = cgivars.Pair{Name: v.Name, Value: v.Value}
-	}
-	req, err := cgivars.ToRequest(pairs, br)
+	req, err := cgivars.ToRequest(vars, br)
 	if s.WriteTimeout > 0 {
 		c.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 	}

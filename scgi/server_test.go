@@ -67,7 +67,7 @@ func rawRequest(t testing.TB, addr string, b string) string {
 func netstring(vars ...string) string {
 	var sv []Var
 	for i := 0; i+1 < len(vars); i += 2 {
-		sv = append(sv, Var{vars[i], vars[i+1]})
+		sv = append(sv, Var{Name: vars[i], Value: vars[i+1]})
 	}
 	b, err := AppendHeaders(nil, sv)
 	if err != nil {

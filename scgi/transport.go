@@ -59,11 +59,7 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scgi: %w", err)
 	}
-	sv := make([]Var, len(vars))
-	for i, p := range vars {
-		sv[i] = Var{p.Name, p.Value}
-	}
-	head, err := AppendHeaders(make([]byte, 0, 1024), sv)
+	head, err := AppendHeaders(make([]byte, 0, 1024), vars)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 	}), func(s *Server) { s.MaxVarsBytes = 8192 })
 	peer.CheckBadInput(t, addr, 10000, badCases())
 	// Still serving.
-	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}}, "")
+	reply := rawRequest(t, addr, []Var{{Name: "REQUEST_METHOD", Value: "GET"}}, "")
 	if !strings.HasPrefix(reply, "HTTP/1.1 200 OK") {
 		t.Errorf("after the bad input: %q", reply)
 	}

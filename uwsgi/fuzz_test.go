@@ -63,11 +63,11 @@ func FuzzServerConn(f *testing.F) {
 	for _, tc := range packetCases {
 		f.Add([]byte(tc.wire))
 	}
-	good, _ := AppendPacket(nil, 0, 0, []Var{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "3"}, {"PATH_INFO", "/x"}})
+	good, _ := AppendPacket(nil, 0, 0, []Var{{Name: "REQUEST_METHOD", Value: "POST"}, {Name: "CONTENT_LENGTH", Value: "3"}, {Name: "PATH_INFO", Value: "/x"}})
 	f.Add(append(good, "abc"...))
 	// Two requests on a kept connection (KeepAliveVar), the first with a
 	// body its handler reads, then a cut one.
-	kept, _ := AppendPacket(nil, 0, 0, []Var{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "3"}, {"PATH_INFO", "/x"}, {KeepAliveVar, "1"}})
+	kept, _ := AppendPacket(nil, 0, 0, []Var{{Name: "REQUEST_METHOD", Value: "POST"}, {Name: "CONTENT_LENGTH", Value: "3"}, {Name: "PATH_INFO", Value: "/x"}, {Name: KeepAliveVar, Value: "1"}})
 	kept = append(kept, "abc"...)
 	f.Add(append(append(kept, kept...), kept[:7]...))
 	s := &Server{Logger: quiet(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -432,9 +432,9 @@ func rawExchange(t *testing.T, addr string, wire []byte) string {
 }
 
 func kaPacket(t *testing.T, keep bool, path string) []byte {
-	vars := []Var{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", path}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"CONTENT_LENGTH", "0"}}
+	vars := []Var{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "PATH_INFO", Value: path}, {Name: "SERVER_PROTOCOL", Value: "HTTP/1.1"}, {Name: "CONTENT_LENGTH", Value: "0"}}
 	if keep {
-		vars = append(vars, Var{KeepAliveVar, "1"})
+		vars = append(vars, Var{Name: KeepAliveVar, Value: "1"})
 	}
 	b, err := AppendPacket(nil, 0, 0, vars)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/gopaste/gopaste/internal/cgivars"
 )
 
 // HeaderSize is the size of a uwsgi packet header: modifier1 (u8), datasize
@@ -46,10 +48,11 @@ type Header struct {
 	Modifier2 uint8
 }
 
-// Var is one name/value pair of a vars block.
-type Var struct {
-	Name, Value string
-}
+// Var is one name/value pair of a vars block, {Name, Value}: the pair
+// type every gateway protocol shares (scgi.Var, fastcgi.Pair), so the
+// variables mapped from a request go onto the wire, and those read from
+// it into a request, without a copy.
+type Var = cgivars.Pair
 
 // VarsSize returns the encoded size of vars, or ErrVarsTooLarge when one
 // string or the whole block does not fit in 16 bits.
@@ -159,7 +162,7 @@ func ReadPacket(r *bufio.Reader, max int) (Header, []Var, error) {
 	}
 	vars := make([]Var, 0, 24)
 	err := ParseVars(block, func(name, value string) error {
-		vars = append(vars, Var{name, value})
+		vars = append(vars, Var{Name: name, Value: value})
 		return nil
 	})
 	return h, vars, err

@@ -19,10 +19,10 @@ var packetCases = []struct {
 	wire string
 }{
 	{"empty", 0, 0, nil, "\x00\x00\x00\x00"},
-	{"one var", 0, 0, []Var{{"A", "bc"}}, "\x00\x07\x00\x00\x01\x00A\x02\x00bc"},
-	{"modifiers", 30, 7, []Var{{"PATH_INFO", "/x"}, {"E", ""}},
+	{"one var", 0, 0, []Var{{Name: "A", Value: "bc"}}, "\x00\x07\x00\x00\x01\x00A\x02\x00bc"},
+	{"modifiers", 30, 7, []Var{{Name: "PATH_INFO", Value: "/x"}, {Name: "E", Value: ""}},
 		"\x1e\x14\x00\x07\x09\x00PATH_INFO\x02\x00/x\x01\x00E\x00\x00"},
-	{"long value", 0, 0, []Var{{"K", strings.Repeat("v", 300)}},
+	{"long value", 0, 0, []Var{{Name: "K", Value: strings.Repeat("v", 300)}},
 		"\x00\x31\x01\x00\x01\x00K\x2c\x01" + strings.Repeat("v", 300)},
 }
 
@@ -61,7 +61,7 @@ func TestReadPacket(t *testing.T) {
 }
 
 func TestVarsTooLarge(t *testing.T) {
-	big := []Var{{"A", strings.Repeat("x", 40000)}, {"B", strings.Repeat("y", 30000)}}
+	big := []Var{{Name: "A", Value: strings.Repeat("x", 40000)}, {Name: "B", Value: strings.Repeat("y", 30000)}}
 	dst := []byte("keep")
 	got, err := AppendPacket(dst, 0, 0, big)
 	if !errors.Is(err, ErrVarsTooLarge) {
@@ -71,12 +71,12 @@ func TestVarsTooLarge(t *testing.T) {
 		t.Errorf("dst changed on error: %q", got)
 	}
 	// Exactly 65535 bytes fits.
-	fit := []Var{{"A", strings.Repeat("x", 65535-4-1)}}
+	fit := []Var{{Name: "A", Value: strings.Repeat("x", 65535-4-1)}}
 	if _, err := AppendPacket(nil, 0, 0, fit); err != nil {
 		t.Errorf("65535-byte block: %v", err)
 	}
 	// A reader limit is enforced before reading the block.
-	wire, _ := AppendPacket(nil, 0, 0, []Var{{"A", strings.Repeat("x", 1000)}})
+	wire, _ := AppendPacket(nil, 0, 0, []Var{{Name: "A", Value: strings.Repeat("x", 1000)}})
 	r := &countReader{r: bytes.NewReader(wire)}
 	if _, _, err := ReadPacket(bufio.NewReaderSize(r, 16), 100); !errors.Is(err, ErrVarsTooLarge) {
 		t.Errorf("ReadPacket over limit err = %v", err)
@@ -146,10 +146,10 @@ func BenchmarkReadPacket(b *testing.B) {
 // benchVars is what nginx's uwsgi_params sends for a small GET.
 func benchVars() []Var {
 	return []Var{
-		{"QUERY_STRING", "a=1&b=2"}, {"REQUEST_METHOD", "GET"}, {"CONTENT_TYPE", ""}, {"CONTENT_LENGTH", ""},
-		{"REQUEST_URI", "/hello?a=1&b=2"}, {"PATH_INFO", "/hello"}, {"DOCUMENT_ROOT", "/usr/share/nginx/html"},
-		{"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_SCHEME", "http"}, {"REMOTE_ADDR", "127.0.0.1"},
-		{"REMOTE_PORT", "51234"}, {"SERVER_PORT", "8080"}, {"SERVER_NAME", "localhost"},
-		{"HTTP_HOST", "localhost"}, {"HTTP_USER_AGENT", "curl/7.88.1"}, {"HTTP_ACCEPT", "*/*"},
+		{Name: "QUERY_STRING", Value: "a=1&b=2"}, {Name: "REQUEST_METHOD", Value: "GET"}, {Name: "CONTENT_TYPE", Value: ""}, {Name: "CONTENT_LENGTH", Value: ""},
+		{Name: "REQUEST_URI", Value: "/hello?a=1&b=2"}, {Name: "PATH_INFO", Value: "/hello"}, {Name: "DOCUMENT_ROOT", Value: "/usr/share/nginx/html"},
+		{Name: "SERVER_PROTOCOL", Value: "HTTP/1.1"}, {Name: "REQUEST_SCHEME", Value: "http"}, {Name: "REMOTE_ADDR", Value: "127.0.0.1"},
+		{Name: "REMOTE_PORT", Value: "51234"}, {Name: "SERVER_PORT", Value: "8080"}, {Name: "SERVER_NAME", Value: "localhost"},
+		{Name: "HTTP_HOST", Value: "localhost"}, {Name: "HTTP_USER_AGENT", Value: "curl/7.88.1"}, {Name: "HTTP_ACCEPT", Value: "*/*"},
 	}
 }

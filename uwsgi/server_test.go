@@ -79,7 +79,7 @@ func TestServerStatusLine(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot)
 		io.WriteString(w, "short")
 	}))
-	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/"}}, "")
+	reply := rawRequest(t, addr, []Var{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "PATH_INFO", Value: "/"}}, "")
 	if !strings.HasPrefix(reply, "HTTP/1.1 418 I'm a teapot\r\n") {
 		t.Errorf("reply starts %q", reply[:min(len(reply), 40)])
 	}
@@ -117,7 +117,7 @@ func TestModifier30FixesPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		WritePacket(c, ModifierFixPath, 0, []Var{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", tc.script}, {"PATH_INFO", tc.path}})
+		WritePacket(c, ModifierFixPath, 0, []Var{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: tc.script}, {Name: "PATH_INFO", Value: tc.path}})
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -140,7 +140,7 @@ func mustRequest(method, url string, body io.Reader) *http.Request {
 
 func TestServerVarsLimit(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler), func(s *Server) { s.MaxVarsBytes = 100 })
-	reply := rawRequest(t, addr, []Var{{"REQUEST_METHOD", "GET"}, {"HTTP_COOKIE", strings.Repeat("c", 200)}}, "")
+	reply := rawRequest(t, addr, []Var{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "HTTP_COOKIE", Value: strings.Repeat("c", 200)}}, "")
 	if !strings.HasPrefix(reply, "HTTP/1.1 431 ") {
 		t.Errorf("reply = %q, want 431", reply)
 	}
@@ -149,9 +149,9 @@ func TestServerVarsLimit(t *testing.T) {
 func TestServerBadVars(t *testing.T) {
 	_, addr := startServer(t, http.HandlerFunc(echoHandler))
 	for _, vars := range [][]Var{
-		{{"REQUEST_METHOD", "GET"}, {"HTTP_X", "a\r\nb"}},
-		{{"REQUEST_METHOD", "G T"}},
-		{{"REQUEST_METHOD", "GET"}, {"CONTENT_LENGTH", "-1"}},
+		{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "HTTP_X", Value: "a\r\nb"}},
+		{{Name: "REQUEST_METHOD", Value: "G T"}},
+		{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "CONTENT_LENGTH", Value: "-1"}},
 	} {
 		if reply := rawRequest(t, addr, vars, ""); !strings.HasPrefix(reply, "HTTP/1.1 400 ") {
 			t.Errorf("%v: reply = %q, want 400", vars, reply)

@@ -102,18 +102,15 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uwsgi: %w", err)
 	}
-	uv := make([]Var, len(vars), len(vars)+1)
-	size := HeaderSize
-	for i, p := range vars {
-		uv[i] = Var{p.Name, p.Value}
-		size += 4 + len(p.Name) + len(p.Value)
-	}
 	if t.KeepAlive {
-		uv = append(uv, Var{KeepAliveVar, "1"})
-		size += 4 + len(KeepAliveVar) + 1
+		vars = append(vars, Var{Name: KeepAliveVar, Value: "1"})
+	}
+	size := HeaderSize
+	for _, v := range vars {
+		size += 4 + len(v.Name) + len(v.Value)
 	}
 	// Sized once: appending to nil would grow it a dozen times.
-	packet, err := AppendPacket(make([]byte, 0, size), t.Modifier1, t.Modifier2, uv)
+	packet, err := AppendPacket(make([]byte, 0, size), t.Modifier1, t.Modifier2, vars)
 	if err != nil {
 		return nil, err
 	}

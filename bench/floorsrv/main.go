@@ -133,34 +133,27 @@ type onceRelay struct {
 }
 
 func (p *onceRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	vars := [][2]string{
-		{"CONTENT_LENGTH", "0"},
-		{"REQUEST_METHOD", r.Method},
-		{"REQUEST_URI", r.URL.RequestURI()},
-		{"PATH_INFO", r.URL.Path},
-		{"QUERY_STRING", r.URL.RawQuery},
-		{"SERVER_PROTOCOL", r.Proto},
-		{"SERVER_NAME", "127.0.0.1"},
-		{"SERVER_PORT", "80"},
-		{"REMOTE_ADDR", "127.0.0.1"},
-		{"HTTP_HOST", r.Host},
+	// scgi.Var and uwsgi.Var are the same pair type.
+	vars := []scgi.Var{
+		{Name: "CONTENT_LENGTH", Value: "0"},
+		{Name: "REQUEST_METHOD", Value: r.Method},
+		{Name: "REQUEST_URI", Value: r.URL.RequestURI()},
+		{Name: "PATH_INFO", Value: r.URL.Path},
+		{Name: "QUERY_STRING", Value: r.URL.RawQuery},
+		{Name: "SERVER_PROTOCOL", Value: r.Proto},
+		{Name: "SERVER_NAME", Value: "127.0.0.1"},
+		{Name: "SERVER_PORT", Value: "80"},
+		{Name: "REMOTE_ADDR", Value: "127.0.0.1"},
+		{Name: "HTTP_HOST", Value: r.Host},
 	}
 	// The protocols' own encoders: plain byte builders, not a proxy's
 	// work.
 	var req []byte
 	var err error
 	if p.uwsgi {
-		uv := make([]uwsgi.Var, len(vars))
-		for i, v := range vars {
-			uv[i] = uwsgi.Var{Name: v[0], Value: v[1]}
-		}
-		req, err = uwsgi.AppendPacket(nil, 0, 0, uv)
+		req, err = uwsgi.AppendPacket(nil, 0, 0, vars)
 	} else {
-		sv := make([]scgi.Var, len(vars))
-		for i, v := range vars {
-			sv[i] = scgi.Var{Name: v[0], Value: v[1]}
-		}
-		req, err = scgi.AppendHeaders(nil, sv)
+		req, err = scgi.AppendHeaders(nil, vars)
 	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
