@@ -105,12 +105,10 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if t.KeepAlive {
 		vars = append(vars, Var{Name: KeepAliveVar, Value: "1"})
 	}
-	size := HeaderSize
-	for _, v := range vars {
-		size += 4 + len(v.Name) + len(v.Value)
-	}
-	// Sized once: appending to nil would grow it a dozen times.
-	packet, err := AppendPacket(make([]byte, 0, size), t.Modifier1, t.Modifier2, vars)
+	// Sized once: appending to nil would grow it a dozen times. A block
+	// too large is AppendPacket's error.
+	size, _ := VarsSize(vars)
+	packet, err := AppendPacket(make([]byte, 0, HeaderSize+size), t.Modifier1, t.Modifier2, vars)
 	if err != nil {
 		return nil, err
 	}
