@@ -42,9 +42,10 @@ type Env struct {
 	// the listener inherited and exits once the new process is ready.
 	// May be nil.
 	Upgrade <-chan struct{}
-	// Workers delivers requests to change a prefork master's number of
-	// workers by +1 or -1 (SIGTTIN and SIGTTOU in the binary, as gunicorn
-	// takes them); a server of another concurrency logs and ignores them.
+	// Workers delivers requests to change the number of workers by +1
+	// or -1 (SIGTTIN and SIGTTOU in the binary, as gunicorn takes them):
+	// a prefork master's own, or else those of every process and wsgi
+	// app of the config; a config with neither logs and ignores them.
 	// The next reload brings the count back to the config's. May be nil.
 	Workers <-chan int
 	// SetLogger, when set, is called with the logger "serve" made from

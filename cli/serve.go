@@ -414,12 +414,20 @@ func (s *serving) loop(ctx context.Context, stop func(), reloads <-chan string, 
 	}
 }
 
-// addWorkers changes a prefork master's number of workers by d (SIGTTIN,
-// SIGTTOU), keeping at least one.
+// addWorkers changes the number of workers by d (SIGTTIN, SIGTTOU),
+// keeping at least one: a prefork master's own workers, or else those of
+// the process and wsgi apps of the config (deploy.WorkerScaler).
 func (s *serving) addWorkers(ctx context.Context, d int) {
 	if s.prefork == nil {
-		s.logger.Warn("SIGTTIN and SIGTTOU change the number of workers under concurrency = prefork only; ignored")
-		return
+		counts, err := s.cur.Load().AddWorkers(d)
+		switch {
+		case len(counts) == 0 && err == nil:
+			s.logger.Warn("SIGTTIN and SIGTTOU change the number of workers of a concurrency = prefork server, " +
+				"or of process and wsgi apps; this config has none; ignored")
+		case err != nil:
+			s.logger.Error("changing the number of workers", "workers", counts, "err", err)
+		}
+		return // each pool logs its own change
 	}
 	n := len(s.prefork.Pids()) + d
 	if n < 1 {

@@ -374,14 +374,16 @@ func TestServeAndCheckShareArguments(t *testing.T) {
 
 // TestWorkersSignalWithoutPrefork: a request to change the number of
 // workers (SIGTTIN, SIGTTOU) reaching a server that is not a prefork
-// master is logged and ignored; the server goes on serving.
+// master, with no process or wsgi app, is logged and ignored; the
+// server goes on serving. (process/serve_test.go has one that changes
+// a process app's workers.)
 func TestWorkersSignalWithoutPrefork(t *testing.T) {
 	cfg := config(t, "[app:main]\nuse = text\nbody = still here\n\n[server:main]\nuse = http\nport = 0\n")
 	workers := make(chan int, 1)
 	var logs logbuf.Buffer
 	addr, _ := serveBg(t, &cli.Env{Workers: workers}, &logs, cfg)
 	workers <- 1
-	waitLog(t, &logs, "under concurrency = prefork only; ignored")
+	waitLog(t, &logs, "this config has none; ignored")
 	if b := getBody(t, "http://"+addr+"/"); b != "still here" {
 		t.Errorf("got %q", b)
 	}

@@ -69,6 +69,17 @@ type Reopener interface {
 	Reopen() error
 }
 
+// WorkerScaler is a resource whose number of worker processes can change
+// while it serves: the process and wsgi apps. A part registers it with
+// registry.Config.OnClose like any resource; [Generation.AddWorkers]
+// calls every such AddWorkers ("gopaste serve" does on SIGTTIN and
+// SIGTTOU).
+type WorkerScaler interface {
+	// AddWorkers changes the number of workers by delta (+1 or -1 from
+	// the signals) and returns the new number.
+	AddWorkers(delta int) (int, error)
+}
+
 // Load parses the config at path once and builds from it the app called
 // app and the server called srv ("main" when empty). A file without the
 // server section srv = "main" is served by the http server with its
@@ -239,6 +250,29 @@ func (g *Generation) Reopen() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// AddWorkers changes by delta the number of workers of every resource
+// the parts registered that is a [WorkerScaler], and returns the numbers
+// they now run, in the order they were registered (none when no part
+// runs workers), with their errors joined. The change lasts until the
+// next reload, which builds the parts anew from the config.
+func (g *Generation) AddWorkers(delta int) ([]int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil, nil
+	}
+	var counts []int
+	var errs []error
+	for _, c := range g.l.closers {
+		if s, ok := c.(WorkerScaler); ok {
+			n, err := s.AddWorkers(delta)
+			counts = append(counts, n)
+			errs = append(errs, err)
+		}
+	}
+	return counts, errors.Join(errs...)
 }
 
 // Levels and formats the log keys take.

@@ -71,7 +71,7 @@ type Options struct {
 	// send another. Such a request waits for those ahead of it on that
 	// worker, not for the first worker free. Only for workers that read
 	// a kept connection's requests in order: gopaste's Python worker
-	// (the wsgi app, where it is 2 by default) and workers built on
+	// (the wsgi app, where it is 1 by default) and workers built on
 	// gopaste's uwsgi Server. Zero means none.
 	Pipeline int
 	// ReserveCPUs says each worker keeps a CPU busy while it computes a
@@ -157,6 +157,7 @@ type Pool struct {
 	ownDir   bool
 	seq      atomic.Int64 // spawns, for socket names
 
+	ctx     context.Context    // the supervisors' parent
 	stop    context.CancelFunc // ends the supervisors
 	wg      sync.WaitGroup     // the supervisors
 	closed  chan struct{}      // closed by Close: queued requests give up
@@ -164,6 +165,9 @@ type Pool struct {
 
 	mu       sync.Mutex
 	children []*child // started, not yet exited
+	// slots end the supervisor of each worker number (slots[0] is
+	// worker 1's): as many as the workers the pool keeps running.
+	slots    []context.CancelFunc
 	waiters  []*waiter
 	next     int // round robin among equally busy workers
 	inflight int // requests holding a worker or waiting for one
@@ -191,10 +195,15 @@ func New(opts Options) (*Pool, error) {
 	first := make([]*child, p.opts.Workers)
 	errs := make([]error, p.opts.Workers)
 	ctx, cancel := context.WithCancel(context.Background())
-	p.stop = cancel
+	p.ctx, p.stop = ctx, cancel
+	slotCtx := make([]context.Context, p.opts.Workers)
+	p.slots = make([]context.CancelFunc, p.opts.Workers)
+	for i := range slotCtx {
+		slotCtx[i], p.slots[i] = context.WithCancel(ctx)
+	}
 	var wg sync.WaitGroup
 	for i := range first {
-		wg.Go(func() { first[i], errs[i] = p.spawn(ctx, i+1) })
+		wg.Go(func() { first[i], errs[i] = p.spawn(slotCtx[i], i+1) })
 	}
 	wg.Wait()
 	// The first failure says it: the others most likely failed alike.
@@ -209,7 +218,7 @@ func New(opts Options) (*Pool, error) {
 		return nil, errs[i]
 	}
 	for i, c := range first {
-		p.wg.Go(func() { p.supervise(ctx, i+1, c) })
+		p.wg.Go(func() { p.supervise(slotCtx[i], i+1, c) })
 	}
 	if p.opts.ReserveCPUs {
 		p.supervised = int64(p.opts.Workers)
@@ -364,8 +373,9 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// supervise keeps worker slot running from its first process until the
-// pool closes.
+// supervise keeps worker slot running from its first process (nil: it
+// starts one) until ctx, the slot's, ends: the pool closes, or
+// AddWorkers takes the slot away.
 func (p *Pool) supervise(ctx context.Context, slot int, first *child) {
 	cur := first
 	r := &proc.Restart{
@@ -389,13 +399,79 @@ func (p *Pool) supervise(ctx context.Context, slot int, first *child) {
 	r.Run(ctx)
 }
 
+// AddWorkers changes the number of workers by delta and returns the new
+// number ("gopaste serve" calls it on SIGTTIN and SIGTTOU, as gunicorn
+// takes them). A worker added starts in the background and takes
+// requests once ready; one that cannot start is retried as a worker
+// that died would be. A worker taken away, the highest numbered, takes
+// no new request, finishes those it has, and is then stopped like one
+// recycled, but not replaced. The last worker stays: a delta that would
+// leave none is an error, and changes nothing.
+func (p *Pool) AddWorkers(delta int) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.closed:
+		return len(p.slots), errClosed
+	default:
+	}
+	if p.opts.CheckOnly {
+		return 0, errors.New("process: a check-only pool runs no workers")
+	}
+	n := len(p.slots) + delta
+	if n < 1 {
+		return len(p.slots), fmt.Errorf("process: %d workers and %+d would leave none; the last one stays", len(p.slots), delta)
+	}
+	for len(p.slots) < n {
+		slot := len(p.slots) + 1
+		ctx, cancel := context.WithCancel(p.ctx)
+		p.slots = append(p.slots, cancel)
+		p.wg.Go(func() { p.supervise(ctx, slot, nil) })
+	}
+	for len(p.slots) > n {
+		slot := len(p.slots)
+		p.retireLocked(slot, p.slots[slot-1])
+		p.slots = p.slots[:slot-1]
+	}
+	if p.opts.ReserveCPUs {
+		supervised.Add(int64(delta))
+		p.supervised += int64(delta)
+	}
+	p.log.Info("workers changed", "workers", n, "by", delta)
+	return n, nil
+}
+
+// retireLocked ends worker slot for good: end, the slot's cancel, ends
+// its supervisor, which stops the worker (or its start, or its wait to
+// be restarted); a worker with requests is first taken out of the
+// rotation, and stopped once they are done (release).
+func (p *Pool) retireLocked(slot int, end context.CancelFunc) {
+	for _, c := range p.children {
+		if c.slot != slot || c.state == stateStopping {
+			continue
+		}
+		c.retire = func() {
+			c.closeIdle() // a worker waits for its kept connections to close
+			end()
+		}
+		if c.busy > 0 {
+			c.state = stateRecycling
+			return
+		}
+		c.state = stateStopping
+		c.retire()
+		return
+	}
+	end()
+}
+
 // Close stops taking requests (queued ones get 503), waits up to
 // GracefulTimeout for those in flight, then stops the workers (see
 // Options.StopSignal) and removes the runtime directory it made.
 func (p *Pool) Close() error {
 	p.closeMu.Do(func() {
-		close(p.closed)
 		p.mu.Lock()
+		close(p.closed) // under mu: AddWorkers starts no supervisor after it
 		var drained chan struct{}
 		if p.inflight > 0 {
 			drained = make(chan struct{})
@@ -650,8 +726,12 @@ func (p *Pool) release(rq *request, final bool) {
 		}
 		if c.state == stateRecycling && c.busy == 0 {
 			c.state = stateStopping
-			c.recycled.Store(true)
-			go c.stop()
+			if c.retire != nil {
+				go c.retire() // taken away by AddWorkers: not replaced
+			} else {
+				c.recycled.Store(true)
+				go c.stop()
+			}
 		}
 	}
 	if final {

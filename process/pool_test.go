@@ -713,3 +713,76 @@ func TestWorkerFreeWhileReplyIsWritten(t *testing.T) {
 		t.Errorf("slow client got %d %q", slow.Code, slow.Body.String())
 	}
 }
+
+// AddWorkers (SIGTTIN, SIGTTOU under "gopaste serve") starts workers
+// that take requests once ready, and takes the highest numbered away
+// once its requests are done, without replacing it; the last one stays.
+func TestAddWorkers(t *testing.T) {
+	p, _ := start(t, "uwsgi", Options{Workers: 1, MinRestartDelay: 50 * time.Millisecond})
+	if n, err := p.AddWorkers(2); n != 3 || err != nil {
+		t.Fatalf("AddWorkers(2) = %d, %v; want 3", n, err)
+	}
+	ready := func(want int) []Worker {
+		t.Helper()
+		var ws []Worker
+		waitFor(t, func() bool {
+			ws = p.Workers()
+			for _, w := range ws {
+				if w.State != "idle" && w.State != "busy" {
+					return false
+				}
+			}
+			return len(ws) == want
+		})
+		return ws
+	}
+	ws := ready(3)
+	if ws[2].Worker != 3 {
+		t.Errorf("workers %+v, want numbers 1 to 3", ws)
+	}
+	// A request on each worker: the one taken away finishes its own.
+	res := make(chan string, 3)
+	for range 3 {
+		go func() {
+			code, body := get(p, "/?ms=700")
+			res <- fmt.Sprint(code, " ", body)
+		}()
+	}
+	waitFor(t, func() bool { return busy(p) == 3 })
+	if n, err := p.AddWorkers(-1); n != 2 || err != nil {
+		t.Fatalf("AddWorkers(-1) = %d, %v; want 2", n, err)
+	}
+	gone := ws[2].Pid
+	if now := p.Workers(); len(now) != 3 || now[2].State != "recycling" {
+		t.Errorf("workers just after AddWorkers(-1): %+v; want worker 3 recycling, finishing its request", now)
+	}
+	for range 3 {
+		if got := <-res; !strings.HasPrefix(got, "200 pid=") {
+			t.Errorf("a request in flight as its worker was taken away = %q, want 200", got)
+		}
+	}
+	waitFor(t, func() bool { return syscall.Kill(gone, 0) != nil })
+	time.Sleep(300 * time.Millisecond) // past MinRestartDelay: not replaced
+	ws = ready(2)
+	for _, w := range ws {
+		if w.Pid == gone || w.Worker > 2 {
+			t.Errorf("workers after AddWorkers(-1): %+v, worker 3 (pid %d) still there", ws, gone)
+		}
+	}
+	if n, err := p.AddWorkers(-1); n != 1 || err != nil {
+		t.Fatalf("AddWorkers(-1) = %d, %v; want 1", n, err)
+	}
+	if n, err := p.AddWorkers(-1); n != 1 || err == nil || !strings.Contains(err.Error(), "the last one stays") {
+		t.Errorf("AddWorkers(-1) of the last worker = %d, %v; want 1 and an error", n, err)
+	}
+	ready(1)
+	for range 4 {
+		if code, body := get(p, "/"); code != 200 || body != fmt.Sprintf("pid=%d", ws[0].Pid) {
+			t.Errorf("GET = %d %q, want worker 1 (pid %d)", code, body, ws[0].Pid)
+		}
+	}
+	p.Close()
+	if n, err := p.AddWorkers(1); err == nil {
+		t.Errorf("AddWorkers after Close = %d, nil; want an error", n)
+	}
+}

@@ -52,22 +52,9 @@ func TestServeFailsOnBadWorker(t *testing.T) {
 func TestServeReload(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "site.ini")
 	os.WriteFile(cfg, []byte(siteIni(os.Args[0], "1")), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
 	hup := make(chan struct{})
 	var logs logbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- cli.Main(&cli.Env{Stdout: io.Discard, Stderr: &logs, Context: ctx, Hangup: hup}, []string{"serve", cfg})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	addr := waitFor(t, &logs, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`))
+	addr := serveBg(t, &cli.Env{Hangup: hup}, &logs, cfg)
 	get := func() string {
 		t.Helper()
 		res, err := http.Get("http://" + addr + "/")
@@ -116,6 +103,25 @@ func TestServeReload(t *testing.T) {
 	}
 }
 
+// serveBg runs "gopaste serve cfg" with env (its output to logs) until
+// the test ends, and returns the address it listens on.
+func serveBg(t *testing.T, env *cli.Env, logs *logbuf.Buffer, cfg string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env.Stdout, env.Stderr, env.Context = io.Discard, logs, ctx
+	done := make(chan int, 1)
+	go func() { done <- cli.Main(env, []string{"serve", cfg}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	return waitFor(t, logs, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`))
+}
+
 func parsePid(body string, pid *int) (int, error) {
 	return fmt.Sscanf(body, "pid=%d", pid)
 }
@@ -131,4 +137,45 @@ func waitFor(t *testing.T, logs *logbuf.Buffer, re *regexp.Regexp) string {
 	}
 	t.Fatalf("log never matched %s:\n%s", re, logs.String())
 	return ""
+}
+
+// SIGTTIN and SIGTTOU (cli.Env.Workers) change the number of the
+// process app's workers, as gunicorn's do; a reload goes back to the
+// config's.
+func TestServeWorkersSignal(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "site.ini")
+	os.WriteFile(cfg, []byte(siteIni(os.Args[0], "1")), 0o644)
+	hup, workers := make(chan struct{}), make(chan int)
+	var logs logbuf.Buffer
+	addr := serveBg(t, &cli.Env{Hangup: hup, Workers: workers}, &logs, cfg)
+	// pids gets pages until n workers have answered, for up to 10s.
+	pids := func(n int) map[string]bool {
+		t.Helper()
+		seen := map[string]bool{}
+		for deadline := time.Now().Add(10 * time.Second); len(seen) < n && time.Now().Before(deadline); {
+			res, err := http.Get("http://" + addr + "/?ms=20")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			seen[string(b)] = true
+		}
+		return seen
+	}
+	workers <- 1
+	waitFor(t, &logs, regexp.MustCompile(`msg="workers changed" component=app:main workers=(3) by=1`))
+	if seen := pids(3); len(seen) != 3 {
+		t.Errorf("after SIGTTIN requests went to %v, want 3 workers", seen)
+	}
+	workers <- -1
+	workers <- -1
+	waitFor(t, &logs, regexp.MustCompile(`msg="workers changed" component=app:main workers=(1) by=-1`))
+	workers <- -1
+	waitFor(t, &logs, regexp.MustCompile(`msg="changing the number of workers" workers=\[(1)\] err=.*the last one stays`))
+	hup <- struct{}{}
+	waitFor(t, &logs, regexp.MustCompile(`(msg=reloaded)`))
+	if seen := pids(2); len(seen) != 2 {
+		t.Errorf("after the reload requests went to %v, want the config's 2 workers", seen)
+	}
 }

@@ -46,6 +46,7 @@ type child struct {
 	recycled atomic.Bool // stopped by a recycle: restart at once
 
 	// Guarded by Pool.mu.
+	retire func() // set when AddWorkers took the worker's slot away
 	state  string
 	busy   int
 	served int64

@@ -260,7 +260,10 @@ func (c *Config) Err() error { return errors.Join(c.errs...) }
 // OnClose registers a resource deploy closes, in reverse order, when the
 // built tree is discarded (shutdown, reload or a failed build). A resource
 // that also has a Reopen() error method (deploy.Reopener, such as a log
-// file's writer) is reopened when "gopaste serve" gets SIGUSR1.
+// file's writer) is reopened when "gopaste serve" gets SIGUSR1; one with
+// an AddWorkers(delta int) (int, error) method (deploy.WorkerScaler, such
+// as a process pool) changes its number of workers on SIGTTIN and
+// SIGTTOU.
 func (c *Config) OnClose(cl io.Closer) { c.closers = append(c.closers, cl) }
 
 // Warnf records a warning about key (empty for the section).

@@ -128,6 +128,35 @@ func TestThreadsOne(t *testing.T) {
 	}
 }
 
+// TestAddWorkers: SIGTTIN and SIGTTOU (AddWorkers) start a Python
+// worker that serves once it has imported the application, and stop
+// one, as gunicorn's do.
+func TestAddWorkers(t *testing.T) {
+	a, srv, _ := start(t, Options{Module: "conform", Workers: 1})
+	first := pids(a)
+	if n, err := a.AddWorkers(1); n != 2 || err != nil {
+		t.Fatalf("AddWorkers(1) = %d, %v; want 2", n, err)
+	}
+	waitUntil(t, "a second worker is ready", func() bool { return len(pids(a)) == 2 })
+	served := map[int]bool{}
+	waitUntil(t, "both workers serve", func() bool {
+		_, _, body := get(t, srv.URL+"/environ")
+		var env struct {
+			Pid int `json:"pid"`
+		}
+		json.Unmarshal([]byte(body), &env)
+		served[env.Pid] = true
+		return len(served) == 2
+	})
+	if n, err := a.AddWorkers(-1); n != 1 || err != nil {
+		t.Fatalf("AddWorkers(-1) = %d, %v; want 1", n, err)
+	}
+	waitUntil(t, "the second worker stops", func() bool { return slices.Equal(pids(a), first) })
+	if status, _, _ := get(t, srv.URL+"/hello"); status != 200 {
+		t.Errorf("GET /hello with one worker left = %d", status)
+	}
+}
+
 // TestPreload: one Python process imports the application and forks the
 // workers, which share its socket; it replaces a child that dies.
 func TestPreload(t *testing.T) {
@@ -135,6 +164,9 @@ func TestPreload(t *testing.T) {
 	master := pids(a)
 	if len(master) != 1 {
 		t.Fatalf("supervised processes %v, want the one preload master", master)
+	}
+	if _, err := a.AddWorkers(1); err == nil || !strings.Contains(err.Error(), "change workers and reload") {
+		t.Errorf("AddWorkers with preload: %v, want an error saying to reload", err)
 	}
 	children := func() map[int]bool {
 		seen := map[int]bool{}

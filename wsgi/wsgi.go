@@ -87,6 +87,8 @@ type App struct {
 	dir   string
 	files []string
 	token string // marks the worker's replies meant for gopaste only
+	// preload: one Python process forks the workers (Options.Preload)
+	preload bool
 }
 
 // New writes the worker to a runtime directory, starts the workers and
@@ -112,7 +114,7 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: runtime directory: %w", err)
 	}
-	a := &App{dir: dir, token: token()}
+	a := &App{dir: dir, token: token(), preload: o.Preload}
 	// Readable by workers that run as another user (Process.User).
 	os.Chmod(dir, 0o755)
 	script := filepath.Join(dir, "worker.py")
@@ -290,6 +292,18 @@ func (a *App) Files() []string { return append([]string(nil), a.files...) }
 
 // Workers returns the workers that run, for the status page.
 func (a *App) Workers() []process.Worker { return a.pool.Workers() }
+
+// AddWorkers changes the number of Python workers by delta and returns
+// the new number, as process.Pool.AddWorkers does ("gopaste serve" calls
+// it on SIGTTIN and SIGTTOU). With Preload it is an error: the workers
+// are the children of one Python process, which forks as many as the
+// config says; change workers and reload.
+func (a *App) AddWorkers(delta int) (int, error) {
+	if a.preload {
+		return 0, errors.New("wsgi: with preload one Python process forks the workers; change workers and reload")
+	}
+	return a.pool.AddWorkers(delta)
+}
 
 // ServeHTTP sends the request to the least busy worker. An exception the
 // application raised before its reply is reported with

@@ -21,7 +21,7 @@ func main() {
 		Hangup:    notify(syscall.SIGHUP),  // reload
 		Reopen:    notify(syscall.SIGUSR1), // reopen log files; must not kill, as Go's default would
 		Upgrade:   notify(syscall.SIGUSR2), // zero-downtime binary upgrade
-		Workers:   workers(),               // SIGTTIN, SIGTTOU: one prefork worker more, one fewer
+		Workers:   workers(),               // SIGTTIN, SIGTTOU: one worker more, one fewer
 		SetLogger: slog.SetDefault,
 	}, os.Args[1:]))
 }
