@@ -160,6 +160,11 @@ func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
 	for _, c := range cfg.Closers() {
 		l.closers = append(l.closers, c)
 	}
+	if !cfg.CheckOnly {
+		for _, s := range cfg.Starts() {
+			l.starts = append(l.starts, partStart{n: n, cfg: cfg, run: s})
+		}
+	}
 	l.watched = append(l.watched, cfg.Watched()...)
 	n.watched = cfg.Watched()
 	for _, w := range cfg.Warnings() {
@@ -184,6 +189,34 @@ func (l *loader) finish(n *Node, cfg *registry.Config, err error) error {
 		l.addErr(e)
 	}
 	return errors.Join(errs...)
+}
+
+// partStart is what a part registered with registry.Config.OnStart.
+type partStart struct {
+	n   *Node
+	cfg *registry.Config
+	run func() error
+}
+
+// start runs, in order, what the parts registered with OnStart, once the
+// whole tree has built without an error; the first error stops it (and
+// is recorded). Files a part declared while starting (a wsgi app's
+// modules, known once its first worker imported them) are watched too.
+func (l *loader) start() error {
+	starts := l.starts
+	l.starts = nil
+	for _, s := range starts {
+		before := len(s.cfg.Watched())
+		if err := s.run(); err != nil {
+			l.addErr(err)
+			return err
+		}
+		if w := s.cfg.Watched(); len(w) > before {
+			l.watched = append(l.watched, w[before:]...)
+			s.n.watched = w
+		}
+	}
+	return nil
 }
 
 // partLoader is the registry.Loader a composite uses to reach other parts

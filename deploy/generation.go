@@ -155,6 +155,10 @@ func load(path, app, srv string, withServer bool, o Options) (*Generation, error
 		l.errs = l.errsInFileOrder()
 		return nil, l.failure(errors.New("deploy: nothing built"))
 	}
+	if err := l.start(); err != nil {
+		l.closeAll()
+		return nil, l.failure(err)
+	}
 	if g.ServerNode != nil && g.ServerNode.wrap != nil {
 		g.Handler = g.ServerNode.wrap(g.Handler)
 	}

@@ -275,3 +275,70 @@ func TestLoadSharesThroughPool(t *testing.T) {
 		t.Errorf("the shared value was made %d times over a reload, want 1", made)
 	}
 }
+
+// TestLoadStartsOnceBuilt: what parts register with registry.Config.OnStart
+// runs only once the whole config has built, in build order; a config
+// with an error anywhere starts nothing; a start that fails fails the
+// load and closes every part; files a start declares are watched;
+// check-only builds start nothing.
+func TestLoadStartsOnceBuilt(t *testing.T) {
+	var log []string
+	reg := testRegistry(t)
+	reg.AddApp("starter", func(c *registry.Config) (http.Handler, error) {
+		name := c.Required("name")
+		fail := c.Bool("fail", false)
+		log = append(log, "build "+name)
+		c.OnClose(closeRecorder{name: "close " + name, log: &log})
+		c.OnStart(func() error {
+			log = append(log, "start "+name)
+			if fail {
+				return c.Errorf("fail", "%s could not start", name)
+			}
+			c.Watch(filepath.Join(c.Here, name+".py"))
+			return nil
+		})
+		return http.NotFoundHandler(), nil
+	}, "test")
+	o := deploy.Options{Registry: reg, Logger: discard()}
+	const two = "[composite:main]\nuse = urlmap\n/ = a\n/b = b\n\n[app:a]\nuse = starter\nname = a\n\n[app:b]\nuse = starter\nname = b\n"
+
+	g, err := deploy.Load(writeIni(t, two), "", "", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"build a", "build b", "start a", "start b"}; !slices.Equal(log, want) {
+		t.Errorf("calls = %q, want %q", log, want)
+	}
+	if !slices.ContainsFunc(g.Files, func(f string) bool { return strings.HasSuffix(f, "/b.py") }) {
+		t.Errorf("Files = %q, lacks b.py, watched by its start", g.Files)
+	}
+	g.Close()
+
+	log = nil
+	broken := strings.Replace(two, "/b = b\n", "/b = b\n/c = c\n", 1) + "\n[app:c]\nuse = starter\n"
+	_, err = deploy.Load(writeIni(t, broken), "", "", o)
+	if err == nil || !strings.Contains(err.Error(), `[app:c]: key "name"`) {
+		t.Fatalf("a broken sibling: %v", err)
+	}
+	if slices.ContainsFunc(log, func(s string) bool { return strings.HasPrefix(s, "start") }) {
+		t.Errorf("calls = %q: a part started in a config that did not build", log)
+	}
+
+	log = nil
+	_, err = deploy.Load(writeIni(t, two+"fail = true\n"), "", "", o)
+	if err == nil || !strings.Contains(err.Error(), `key "fail": b could not start`) {
+		t.Fatalf("a failing start: %v", err)
+	}
+	if want := []string{"build a", "build b", "start a", "start b", "close b", "close a"}; !slices.Equal(log, want) {
+		t.Errorf("calls = %q, want %q", log, want)
+	}
+
+	log = nil
+	rep, err := deploy.Check(writeIni(t, two), o)
+	if err != nil || len(rep.Errs) > 0 {
+		t.Fatalf("Check: %v %v", err, rep.Errs)
+	}
+	if slices.ContainsFunc(log, func(s string) bool { return strings.HasPrefix(s, "start") }) {
+		t.Errorf("calls = %q: check started a part", log)
+	}
+}

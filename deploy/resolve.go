@@ -163,6 +163,7 @@ type loader struct {
 	warned   map[string]bool
 	closers  []interface{ Close() error }
 	watched  []string
+	starts   []partStart  // what the parts start once the tree built
 	segs     []errSegment // which top-level build recorded which errors
 	opts     Options
 	// checkOnly builds parts that start nothing (Check).

@@ -59,12 +59,20 @@ func factory(c *registry.Config) (http.Handler, error) {
 	hub := admin.From(c)
 	backend := hub.Stats.Backend(c.Name)
 	o.Observe = func(status int, d time.Duration) { backend.Observe(time.Now(), status, d) }
-	p, err := New(o)
+	p, err := Prepare(o)
 	if err != nil {
 		return nil, c.Errorf("command", "%v", err)
 	}
 	c.OnClose(p)
 	admin.Register(c, "", AdminSource{p})
+	// The workers start once the whole config has built: an error
+	// elsewhere in it starts none of them.
+	c.OnStart(func() error {
+		if err := p.Start(); err != nil {
+			return c.Errorf("command", "%v", err)
+		}
+		return nil
+	})
 	return p, nil
 }
 

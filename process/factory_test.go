@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopaste/gopaste/admin"
+	_ "github.com/gopaste/gopaste/apps/urlmap" // the composite of TestBrokenConfigStartsNoWorker
 	"github.com/gopaste/gopaste/deploy"
 )
 
@@ -153,5 +155,34 @@ func TestCheckStartsNoWorker(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("a build to serve did not start the command: %v", err)
+	}
+}
+
+// TestBrokenConfigStartsNoWorker: a config with an error beside a
+// process app starts none of its workers (they start once the whole
+// config has built: registry.Config.OnStart), at start as on a reload.
+func TestBrokenConfigStartsNoWorker(t *testing.T) {
+	mark := filepath.Join(t.TempDir(), "started")
+	_, err := build(t, `
+[composite:main]
+use = urlmap
+/ = work
+/x = broken
+
+[app:work]
+use = process
+command = /bin/sh -c "touch `+mark+`; exec sleep 30"
+workers = 1
+
+[app:broken]
+use = process
+workers = 1
+`)
+	if err == nil || !strings.Contains(err.Error(), `[app:broken]: key "command"`) {
+		t.Fatalf("build: %v, want the broken section's error", err)
+	}
+	time.Sleep(200 * time.Millisecond) // a worker started would have run by now
+	if _, err := os.Stat(mark); err == nil {
+		t.Error("the process app's worker started in a config that did not build")
 	}
 }

@@ -173,34 +173,61 @@ type Pool struct {
 	inflight int // requests holding a worker or waiting for one
 	drained  chan struct{}
 
-	supervised int64 // what New added to Supervised, Close takes off
+	supervised int64 // what Start and AddWorkers added to Supervised, Close takes off
 }
 
-// New validates opts, starts every worker and waits until all are ready.
-// When one cannot start, it stops the others and returns an error with
-// the end of that worker's standard error.
+// New validates opts, starts every worker and waits until all are ready:
+// Prepare, then Start. When one cannot start, it stops the others and
+// returns an error with the end of that worker's standard error.
 func New(opts Options) (*Pool, error) {
+	p, err := Prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Start(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Prepare validates opts and returns the pool without starting a worker:
+// Start starts them. The process app's factory prepares its pool while
+// the config builds and starts it once the whole config has built
+// (registry.Config.OnStart), so that an error elsewhere in the config
+// starts no worker. Close a pool prepared and not started as any other.
+func Prepare(opts Options) (*Pool, error) {
 	p, err := newPool(opts)
 	if err != nil {
 		return nil, err
 	}
+	p.ctx, p.stop = context.WithCancel(context.Background())
 	if opts.CheckOnly {
-		p.stop = func() {}
 		if err := findCommand(opts.Command[0], opts.Dir); err != nil {
 			p.Close()
 			return nil, err
 		}
-		return p, nil
+	}
+	return p, nil
+}
+
+// Start starts every worker and waits until all are ready; call it once.
+// When one cannot start, it stops the others and returns an error with
+// the end of that worker's standard error; the pool then serves nothing,
+// and is to be closed. A CheckOnly pool starts nothing.
+func (p *Pool) Start() error {
+	if p.opts.CheckOnly {
+		return nil
 	}
 	first := make([]*child, p.opts.Workers)
 	errs := make([]error, p.opts.Workers)
-	ctx, cancel := context.WithCancel(context.Background())
-	p.ctx, p.stop = ctx, cancel
 	slotCtx := make([]context.Context, p.opts.Workers)
+	p.mu.Lock()
 	p.slots = make([]context.CancelFunc, p.opts.Workers)
 	for i := range slotCtx {
-		slotCtx[i], p.slots[i] = context.WithCancel(ctx)
+		slotCtx[i], p.slots[i] = context.WithCancel(p.ctx)
 	}
+	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := range first {
 		wg.Go(func() { first[i], errs[i] = p.spawn(slotCtx[i], i+1) })
@@ -208,23 +235,24 @@ func New(opts Options) (*Pool, error) {
 	wg.Wait()
 	// The first failure says it: the others most likely failed alike.
 	if i := slices.IndexFunc(errs, func(e error) bool { return e != nil }); i >= 0 {
-		cancel()
+		p.stop()
 		for _, c := range first {
 			if c != nil {
 				c.proc.Stop()
 			}
 		}
-		p.removeDir()
-		return nil, errs[i]
+		return errs[i]
 	}
 	for i, c := range first {
 		p.wg.Go(func() { p.supervise(slotCtx[i], i+1, c) })
 	}
 	if p.opts.ReserveCPUs {
+		p.mu.Lock()
 		p.supervised = int64(p.opts.Workers)
-		supervised.Add(p.supervised)
+		p.mu.Unlock()
+		supervised.Add(int64(p.opts.Workers))
 	}
-	return p, nil
+	return nil
 }
 
 // supervised counts the workers of the pools running in this process
@@ -496,12 +524,13 @@ func (p *Pool) Close() error {
 		for _, c := range p.children {
 			c.closeIdle()
 		}
+		n := p.supervised
 		p.mu.Unlock()
 		p.stop()
 		p.wg.Wait()
 		p.proxy.Close()
 		p.removeDir()
-		supervised.Add(-p.supervised)
+		supervised.Add(-n)
 	})
 	return nil
 }

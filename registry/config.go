@@ -73,6 +73,7 @@ type Config struct {
 	warns   []Warning
 	closers []io.Closer
 	watch   []string
+	starts  []func() error
 }
 
 // Warning is a setting that works but is risky, recorded by a factory with
@@ -265,6 +266,20 @@ func (c *Config) Err() error { return errors.Join(c.errs...) }
 // as a process pool) changes its number of workers on SIGTTIN and
 // SIGTTOU.
 func (c *Config) OnClose(cl io.Closer) { c.closers = append(c.closers, cl) }
+
+// OnStart registers what the part starts that costs to start and to
+// stop again: the process and wsgi apps' workers. deploy calls the
+// functions in the order they were registered, and only once every part
+// of the app and the server has built without an error, so that a config
+// with an error anywhere starts none of them, at start or on a reload.
+// An error a start returns (made with Errorf, to say where) fails the
+// build, and everything built is closed, the part too: register it with
+// OnClose in the factory, not in the start. A start may declare files
+// with Watch. Check-only builds (CheckOnly) run no start.
+func (c *Config) OnStart(start func() error) { c.starts = append(c.starts, start) }
+
+// Starts returns the functions registered with OnStart, in order.
+func (c *Config) Starts() []func() error { return c.starts }
 
 // Warnf records a warning about key (empty for the section).
 func (c *Config) Warnf(key, format string, args ...any) {

@@ -72,19 +72,27 @@ func factory(c *registry.Config) (http.Handler, error) {
 	}
 	backend := admin.From(c).Stats.Backend(c.Name)
 	o.Process.Observe = func(status int, d time.Duration) { backend.Observe(time.Now(), status, d) }
-	a, err := New(o)
+	key := "module"
+	if o.Paste != "" {
+		key = "paste"
+	}
+	a, err := Prepare(o)
 	if err != nil {
-		key := "module"
-		if o.Paste != "" {
-			key = "paste"
-		}
 		return nil, c.Errorf(key, "%v", err)
 	}
 	c.OnClose(a)
 	admin.Register(c, "", process.AdminSource{Pool: a.pool})
-	for _, f := range a.Files() {
-		c.Watch(f)
-	}
+	// The workers start (and import the application) once the whole
+	// config has built: an error elsewhere in it starts none of them.
+	c.OnStart(func() error {
+		if err := a.Start(); err != nil {
+			return c.Errorf(key, "%v", err)
+		}
+		for _, f := range a.Files() {
+			c.Watch(f)
+		}
+		return nil
+	})
 	if file, ok := strings.CutPrefix(strings.SplitN(o.Paste, "#", 2)[0], "config:"); ok {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(o.Chdir, file)

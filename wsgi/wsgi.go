@@ -89,13 +89,32 @@ type App struct {
 	token string // marks the worker's replies meant for gopaste only
 	// preload: one Python process forks the workers (Options.Preload)
 	preload bool
+	opts    Options // as Prepare completed them, for Start's errors
 }
 
 // New writes the worker to a runtime directory, starts the workers and
-// waits until every one has imported the application and listens. An
-// application that cannot be imported gives an error with the Python
-// traceback.
+// waits until every one has imported the application and listens:
+// Prepare, then Start. An application that cannot be imported gives an
+// error with the Python traceback.
 func New(o Options) (*App, error) {
+	a, err := Prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Prepare checks o, writes the worker to a runtime directory and returns
+// the app without starting a worker: Start starts them. The wsgi app's
+// factory prepares while the config builds and starts once the whole
+// config has built (registry.Config.OnStart), so that an error elsewhere
+// in the config imports nothing. Close an app prepared and not started
+// as any other.
+func Prepare(o Options) (*App, error) {
 	if (o.Module == "") == (o.Paste == "") {
 		return nil, errors.New("wsgi: set exactly one of module and paste")
 	}
@@ -114,7 +133,7 @@ func New(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: runtime directory: %w", err)
 	}
-	a := &App{dir: dir, token: token(), preload: o.Preload}
+	a := &App{dir: dir, token: token(), preload: o.Preload, opts: o}
 	// Readable by workers that run as another user (Process.User).
 	os.Chmod(dir, 0o755)
 	script := filepath.Join(dir, "worker.py")
@@ -136,14 +155,25 @@ func New(o Options) (*App, error) {
 		po.Concurrency *= o.Workers
 		po.Workers, po.MaxRequests, po.MaxRequestsJitter, po.MemoryLimit = 1, 0, 0, 0
 	}
-	pool, err := process.New(po)
+	pool, err := process.Prepare(po)
 	if err != nil {
 		a.removeDir()
 		return nil, startError(o, err)
 	}
 	a.pool = pool
-	a.files = a.imported()
 	return a, nil
+}
+
+// Start starts the workers and waits until every one has imported the
+// application and listens; call it once. An application that cannot be
+// imported gives an error with the Python traceback; the app then serves
+// nothing, and is to be closed.
+func (a *App) Start() error {
+	if err := a.pool.Start(); err != nil {
+		return startError(a.opts, err)
+	}
+	a.files = a.imported()
+	return nil
 }
 
 // command is the worker's command line, for o with Workers and Threads
