@@ -165,8 +165,8 @@ func TestPreload(t *testing.T) {
 	if len(master) != 1 {
 		t.Fatalf("supervised processes %v, want the one preload master", master)
 	}
-	if _, err := a.AddWorkers(1); err == nil || !strings.Contains(err.Error(), "change workers and reload") {
-		t.Errorf("AddWorkers with preload: %v, want an error saying to reload", err)
+	if n, err := a.AddWorkers(1); n != 2 || err == nil || !strings.Contains(err.Error(), "change workers and reload") {
+		t.Errorf("AddWorkers with preload = %d, %v; want 2 and an error saying to reload", n, err)
 	}
 	children := func() map[int]bool {
 		seen := map[int]bool{}

@@ -330,7 +330,7 @@ func (a *App) Workers() []process.Worker { return a.pool.Workers() }
 // config says; change workers and reload.
 func (a *App) AddWorkers(delta int) (int, error) {
 	if a.preload {
-		return 0, errors.New("wsgi: with preload one Python process forks the workers; change workers and reload")
+		return a.opts.Workers, errors.New("wsgi: with preload one Python process forks the workers; change workers and reload")
 	}
 	return a.pool.AddWorkers(delta)
 }
