@@ -18,56 +18,21 @@ import (
 
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/internal/logbuf"
+	"github.com/gopaste/gopaste/internal/servetest"
 	"github.com/gopaste/gopaste/registry"
 )
 
-// served is a "gopaste serve" running in-process: stop cancels its
-// context, code receives its exit status.
-type served struct {
-	stop context.CancelFunc
-	code chan int
-}
-
 // serveBg runs "gopaste serve args..." with env until the test ends (or
 // stopServe) and returns the address it logged.
-func serveBg(t *testing.T, env *cli.Env, logs *logbuf.Buffer, args ...string) (string, *served) {
+func serveBg(t *testing.T, env *cli.Env, logs *logbuf.Buffer, args ...string) (string, *servetest.Served) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	env.Context, env.Stderr = ctx, logs
-	if env.Stdout == nil {
-		env.Stdout = io.Discard
-	}
-	s := &served{stop: cancel, code: make(chan int, 1)}
-	done := make(chan struct{})
-	go func() { s.code <- cli.Main(env, append([]string{"serve"}, args...)); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			return m[1], s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no address logged:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return servetest.Serve(t, env, logs, args...)
 }
 
 // stopServe cancels serve's context and wants exit status 0.
-func stopServe(t *testing.T, s *served, logs *logbuf.Buffer) {
+func stopServe(t *testing.T, s *servetest.Served, logs *logbuf.Buffer) {
 	t.Helper()
-	s.stop()
-	if code := <-s.code; code != 0 {
-		t.Errorf("serve exited %d:\n%s", code, logs.String())
-	}
+	s.Stop(t, logs)
 }
 
 // getBody GETs url and returns the body, failing the test when the

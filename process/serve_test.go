@@ -1,7 +1,6 @@
 package process_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gopaste/gopaste/cli"
 	"github.com/gopaste/gopaste/internal/logbuf"
+	"github.com/gopaste/gopaste/internal/servetest"
 )
 
 // siteIni is a config serving the process app with test workers (see
@@ -54,7 +54,7 @@ func TestServeReload(t *testing.T) {
 	os.WriteFile(cfg, []byte(siteIni(os.Args[0], "1")), 0o644)
 	hup := make(chan struct{})
 	var logs logbuf.Buffer
-	addr := serveBg(t, &cli.Env{Hangup: hup}, &logs, cfg)
+	addr, _ := servetest.Serve(t, &cli.Env{Hangup: hup}, &logs, cfg)
 	get := func() string {
 		t.Helper()
 		res, err := http.Get("http://" + addr + "/")
@@ -103,25 +103,6 @@ func TestServeReload(t *testing.T) {
 	}
 }
 
-// serveBg runs "gopaste serve cfg" with env (its output to logs) until
-// the test ends, and returns the address it listens on.
-func serveBg(t *testing.T, env *cli.Env, logs *logbuf.Buffer, cfg string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	env.Stdout, env.Stderr, env.Context = io.Discard, logs, ctx
-	done := make(chan int, 1)
-	go func() { done <- cli.Main(env, []string{"serve", cfg}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	return waitFor(t, logs, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`))
-}
-
 func parsePid(body string, pid *int) (int, error) {
 	return fmt.Sscanf(body, "pid=%d", pid)
 }
@@ -147,7 +128,7 @@ func TestServeWorkersSignal(t *testing.T) {
 	os.WriteFile(cfg, []byte(siteIni(os.Args[0], "1")), 0o644)
 	hup, workers := make(chan struct{}), make(chan int)
 	var logs logbuf.Buffer
-	addr := serveBg(t, &cli.Env{Hangup: hup, Workers: workers}, &logs, cfg)
+	addr, _ := servetest.Serve(t, &cli.Env{Hangup: hup, Workers: workers}, &logs, cfg)
 	// pids gets pages until n workers have answered, for up to 10s.
 	pids := func(n int) map[string]bool {
 		t.Helper()
