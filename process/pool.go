@@ -469,6 +469,42 @@ func (p *Pool) AddWorkers(delta int) (int, error) {
 	return n, nil
 }
 
+// SetConcurrency changes how many requests each worker serves at once
+// (Options.Concurrency) while the pool runs, for workers whose capacity
+// changed: the wsgi app's preloading master, which serves through the
+// children it forks, when it forks one more or stops one. The workers'
+// connections follow; queued requests take the new room at once.
+func (p *Pool) SetConcurrency(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	less := n < p.opts.Concurrency
+	p.opts.Concurrency = n
+	for _, c := range p.children {
+		if s, ok := c.rt.(interface{ SetMaxConns(int) }); ok {
+			s.SetMaxConns(n)
+		}
+		if less {
+			// A child that stops waits for its kept connections to
+			// close; which ones are its, only it knows.
+			c.closeIdle()
+		}
+	}
+	p.dispatchLocked()
+}
+
+// Signal sends sig to every worker that runs.
+func (p *Pool) Signal(sig syscall.Signal) {
+	p.mu.Lock()
+	procs := make([]*proc.Process, 0, len(p.children))
+	for _, c := range p.children {
+		procs = append(procs, c.proc)
+	}
+	p.mu.Unlock()
+	for _, pr := range procs {
+		pr.Signal(sig)
+	}
+}
+
 // retireLocked ends worker slot for good: end, the slot's cancel, ends
 // its supervisor, which stops the worker (or its start, or its wait to
 // be restarted); a worker with requests is first taken out of the

@@ -107,8 +107,8 @@ func (p *Pool) spawn(ctx context.Context, slot int) (*child, error) {
 		return nil, fmt.Errorf("process: worker %d: %w", slot, err)
 	}
 	c.proc, c.pid, c.started, c.state = pr, pr.Pid(), time.Now(), stateStarting
-	c.rt = p.newTransport(c.addr)
 	p.mu.Lock()
+	c.rt = p.newTransport(c.addr) // under mu: SetConcurrency sizes the children's
 	p.children = append(p.children, c)
 	p.mu.Unlock()
 	go p.exited(c)
@@ -289,7 +289,8 @@ func (p *Pool) died(c *child) bool {
 	}
 }
 
-// newTransport returns the client of protocol for a worker at addr.
+// newTransport returns the client of protocol for a worker at addr;
+// p.mu is held (Options.Concurrency may change: SetConcurrency).
 func (p *Pool) newTransport(addr string) http.RoundTripper {
 	switch p.opts.Protocol {
 	case "uwsgi":

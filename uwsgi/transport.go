@@ -136,6 +136,19 @@ func (t *Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// SetMaxConns sets MaxConns and MaxIdleConns to n while the transport is
+// in use (see gateway.Pool.SetMaxConns), for a backend whose concurrency
+// changed: the wsgi app's preloading master, when it forks a child more
+// or stops one.
+func (t *Transport) SetMaxConns(n int) {
+	t.pools.Update(func(all []*gateway.Pool) {
+		t.MaxConns, t.MaxIdleConns = n, n // read by pool's newPool, under the same lock
+		for _, p := range all {
+			p.SetMaxConns(n)
+		}
+	})
+}
+
 // pool returns the kept connections to addr.
 func (t *Transport) pool(addr string) *gateway.Pool {
 	return t.pools.For(addr, func() *gateway.Pool {

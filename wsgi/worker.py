@@ -967,18 +967,23 @@ def prefork(sock, app, opts):
     """The preload master: forks opts.workers children on sock, restarts
     those that exit, stops them all on a stop signal, and passes the stack
     signal on to them (gopaste sends it to this process, whose own stack
-    tells nothing)."""
+    tells nothing). On SIGTTIN it reads how many children to keep from
+    opts.workers_file (gopaste's SIGTTIN and SIGTTOU), forks the missing
+    ones or stops the newest (each finishes its requests first)."""
     children = {}
+    retiring = set()  # stopped by a resize: not replaced
+    want = [opts.workers]  # children to keep (wsgi.multiprocess of those forked: more than one)
     stops = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
     passed = {parse_signal(opts.stack_signal)} if opts.stack_signal else set()
-    signal.pthread_sigmask(signal.SIG_BLOCK, stops | passed | {signal.SIGCHLD})
+    scale = {signal.SIGTTIN} if opts.workers_file else set()
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops | passed | scale | {signal.SIGCHLD})
 
     def spawn():
         pid = os.fork()
         if pid == 0:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, passed | {signal.SIGCHLD})
             try:
-                Worker(sock, app, opts.threads, True, opts.max_requests, opts.memory_limit, opts.probe,
+                Worker(sock, app, opts.threads, want[0] > 1, opts.max_requests, opts.memory_limit, opts.probe,
                        opts.max_requests_jitter, opts.error_token).serve()
                 code = 0
             except BaseException:
@@ -988,12 +993,33 @@ def prefork(sock, app, opts):
             os._exit(code)
         children[pid] = time.monotonic()
 
+    def resize():
+        try:
+            with open(opts.workers_file) as f:
+                want[0] = max(int(f.read().strip()), 1)
+        except (OSError, ValueError) as e:
+            log("resize: reading %s: %s" % (opts.workers_file, e))
+            return
+        active = sorted((pid for pid in children if pid not in retiring), key=children.get)
+        for _ in range(want[0] - len(active)):
+            spawn()
+        for pid in active[want[0]:]:  # the newest go
+            retiring.add(pid)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     for _ in range(opts.workers):
         spawn()
     stopping = None
     failures = 0
     while children:
-        sig = wait_signal(stops | passed | {signal.SIGCHLD})
+        sig = wait_signal(stops | passed | scale | {signal.SIGCHLD})
+        if sig in scale:
+            if stopping is None:
+                resize()
+            continue
         if sig != signal.SIGCHLD:
             if sig not in passed:
                 stopping = sig
@@ -1017,6 +1043,9 @@ def prefork(sock, app, opts):
             if pid == 0:
                 break
             started = children.pop(pid, None)
+            if pid in retiring:
+                retiring.discard(pid)
+                continue
             if started is None or stopping is not None:
                 continue
             code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
@@ -1045,6 +1074,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--workers", type=int, default=1, help="workers in all (sets wsgi.multiprocess)")
     p.add_argument("--preload", action="store_true", help="import once, then fork --workers children")
+    p.add_argument("--workers-file", default="", help="with --preload: on SIGTTIN, keep as many children as it says")
     p.add_argument("--worker", default="1", help="this worker's number (gopaste's {worker})")
     p.add_argument("--max-requests", type=int, default=0, help="a (forked) worker exits after this many")
     p.add_argument("--max-requests-jitter", type=int, default=0, help="adds 0 to this many to --max-requests")
@@ -1085,7 +1115,7 @@ def main(argv=None):
     gc.freeze()
     if opts.imports_file and opts.worker == "1":
         write_imports(opts.imports_file, [os.getcwd()] + opts.pythonpath)
-    if opts.preload and opts.workers > 1:
+    if opts.preload and (opts.workers > 1 or opts.workers_file):
         prefork(sock, app, opts)
     else:
         Worker(sock, app, opts.threads, opts.workers > 1, opts.max_requests, opts.memory_limit, opts.probe,

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gopaste/gopaste/process"
@@ -90,6 +91,9 @@ type App struct {
 	// preload: one Python process forks the workers (Options.Preload)
 	preload bool
 	opts    Options // as Prepare completed them, for Start's errors
+
+	mu      sync.Mutex
+	workers int // the preloading master's children (AddWorkers)
 }
 
 // New writes the worker to a runtime directory, starts the workers and
@@ -133,7 +137,7 @@ func Prepare(o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: runtime directory: %w", err)
 	}
-	a := &App{dir: dir, token: token(), preload: o.Preload, opts: o}
+	a := &App{dir: dir, token: token(), preload: o.Preload, opts: o, workers: o.Workers}
 	// Readable by workers that run as another user (Process.User).
 	os.Chmod(dir, 0o755)
 	script := filepath.Join(dir, "worker.py")
@@ -176,6 +180,12 @@ func (a *App) Start() error {
 	return nil
 }
 
+// workersFile, in the runtime directory, holds the number of children a
+// preloading master keeps: AddWorkers writes it, then sends SIGTTIN,
+// on which the master reads it (two signals sent together arrive as
+// one; the file holds the last word).
+const workersFile = "workers"
+
 // command is the worker's command line, for o with Workers and Threads
 // set; tok makes the start-up probe's path and marks the 500 replies that
 // carry a traceback (see AppError).
@@ -203,7 +213,7 @@ func command(python, script, tok string, o Options) []string {
 		args = append(args, "--stack-signal", strconv.Itoa(int(sig)))
 	}
 	if o.Preload {
-		args = append(args, "--preload")
+		args = append(args, "--preload", "--workers-file", filepath.Join(filepath.Dir(script), workersFile))
 		if o.Process.MaxRequests > 0 {
 			args = append(args, "--max-requests", strconv.Itoa(o.Process.MaxRequests))
 		}
@@ -325,14 +335,44 @@ func (a *App) Workers() []process.Worker { return a.pool.Workers() }
 
 // AddWorkers changes the number of Python workers by delta and returns
 // the new number, as process.Pool.AddWorkers does ("gopaste serve" calls
-// it on SIGTTIN and SIGTTOU). With Preload it is an error: the workers
-// are the children of one Python process, which forks as many as the
-// config says; change workers and reload.
+// it on SIGTTIN and SIGTTOU). With Preload the preloading master forks
+// a child more, or stops its newest once that child has finished its
+// requests, and the master takes Threads requests more or fewer at
+// once. The last worker stays.
 func (a *App) AddWorkers(delta int) (int, error) {
-	if a.preload {
-		return a.opts.Workers, errors.New("wsgi: with preload one Python process forks the workers; change workers and reload")
+	if !a.preload {
+		return a.pool.AddWorkers(delta)
 	}
-	return a.pool.AddWorkers(delta)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := a.workers + delta
+	if n < 1 {
+		return a.workers, fmt.Errorf("wsgi: %d workers and %+d would leave none; the last one stays", a.workers, delta)
+	}
+	tmp := filepath.Join(a.dir, workersFile+".new")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		return a.workers, fmt.Errorf("wsgi: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(a.dir, workersFile)); err != nil {
+		return a.workers, fmt.Errorf("wsgi: %w", err)
+	}
+	// The room shrinks before the master stops a child, so that the
+	// children left are never given more at once than they serve; it
+	// grows after the master forked.
+	if delta < 0 {
+		a.pool.SetConcurrency(n * a.opts.Threads)
+	}
+	a.pool.Signal(syscall.SIGTTIN)
+	if delta > 0 {
+		a.pool.SetConcurrency(n * a.opts.Threads)
+	}
+	a.workers = n
+	log := a.opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("workers changed", "workers", n, "by", delta, "preload", true)
+	return n, nil
 }
 
 // ServeHTTP sends the request to the least busy worker. An exception the

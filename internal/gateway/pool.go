@@ -272,14 +272,14 @@ func (p *Pool) Put(pc *PoolConn, reusable bool) {
 // past it are the next reply when a request waits behind (Pipeline),
 // which then gets the connection; otherwise they make it unusable.
 func (p *Pool) put(pc *PoolConn, reusable, clean bool) {
-	maxIdle := p.MaxIdle
+	p.mu.Lock()
+	maxIdle := p.MaxIdle // under mu: SetMaxConns changes it
 	if maxIdle <= 0 {
 		maxIdle = p.MaxConns
 	}
 	if maxIdle <= 0 {
 		maxIdle = DefaultPoolMaxIdle
 	}
-	p.mu.Lock()
 	if p.Pipeline > 0 && pc.Conn != nil {
 		p.ready = slices.DeleteFunc(p.ready, func(o *PoolConn) bool { return o == pc })
 		if len(pc.behind) > 0 {
@@ -328,6 +328,26 @@ func (p *Pool) put(pc *PoolConn, reusable, clean bool) {
 	pc.used = time.Now()
 	p.idle = append(p.idle, pc)
 	p.mu.Unlock()
+}
+
+// SetMaxConns sets MaxConns and MaxIdle of a pool in use to n, for a
+// backend whose concurrency changed while it runs (the wsgi app's
+// preloading master, when it forks a child more or stops one). Requests
+// waiting for a connection dial the new room at once; connections over
+// a lower bound close as their requests end.
+func (p *Pool) SetMaxConns(n int) {
+	p.mu.Lock()
+	p.MaxConns, p.MaxIdle = n, n
+	var dial []chan *PoolConn
+	for len(p.waiters) > 0 && (n <= 0 || p.open < n) {
+		p.open++
+		dial = append(dial, p.waiters[0])
+		p.waiters = p.waiters[1:]
+	}
+	p.mu.Unlock()
+	for _, w := range dial {
+		w <- nil // the slot is theirs to dial
+	}
 }
 
 // Idle returns how many idle connections p holds.
@@ -414,6 +434,19 @@ func (ps *Pools) Close() error {
 		p.Close()
 	}
 	return nil
+}
+
+// Update calls f with every pool made so far, under the lock For makes
+// new pools under: what f changes in the settings a newPool reads holds
+// for the pools made after it too.
+func (ps *Pools) Update(f func(all []*Pool)) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	all := make([]*Pool, 0, len(ps.m))
+	for _, p := range ps.m {
+		all = append(all, p)
+	}
+	f(all)
 }
 
 func (ps *Pools) all() []*Pool {

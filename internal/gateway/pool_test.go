@@ -20,12 +20,7 @@ import (
 // and nothing it gave up is lost.
 func TestPoolBound(t *testing.T) {
 	var dials atomic.Int32
-	p := &Pool{MaxConns: 1, Dial: func(context.Context) (net.Conn, error) {
-		dials.Add(1)
-		c, s := net.Pipe()
-		t.Cleanup(func() { c.Close(); s.Close() })
-		return c, nil
-	}}
+	p := &Pool{MaxConns: 1, Dial: pipeDial(t, &dials)}
 	first, err := p.Get(t.Context(), false)
 	if err != nil {
 		t.Fatal(err)
@@ -145,4 +140,60 @@ func getAsync(t *testing.T, p *Pool, got chan<- *PoolConn) {
 		}
 		got <- pc
 	}()
+}
+
+// SetMaxConns on a pool in use: a request waiting for a connection dials
+// the new room at once; after a lower bound, connections coming back
+// beyond it are closed rather than kept.
+func TestPoolSetMaxConns(t *testing.T) {
+	var dials atomic.Int32
+	p := &Pool{MaxConns: 1, Dial: pipeDial(t, &dials)}
+	first, err := p.Get(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *PoolConn)
+	go func() {
+		pc, err := p.Get(t.Context(), false)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- pc
+	}()
+	for p.waiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	p.SetMaxConns(2)
+	var second *PoolConn
+	select {
+	case second = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting request did not get the new room")
+	}
+	if dials.Load() != 2 || p.Open() != 2 {
+		t.Errorf("dials %d, open %d; want 2 and 2", dials.Load(), p.Open())
+	}
+	p.SetMaxConns(1)
+	p.Put(first, true)
+	p.Put(second, true)
+	if p.Idle() != 1 || p.Open() != 1 {
+		t.Errorf("after MaxConns 1: idle %d, open %d; want 1 and 1", p.Idle(), p.Open())
+	}
+}
+
+// waiting returns how many requests wait for a connection.
+func (p *Pool) waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiters)
+}
+
+// pipeDial dials in-memory connections, counting them in dials.
+func pipeDial(t *testing.T, dials *atomic.Int32) func(context.Context) (net.Conn, error) {
+	return func(context.Context) (net.Conn, error) {
+		dials.Add(1)
+		c, s := net.Pipe()
+		t.Cleanup(func() { c.Close(); s.Close() })
+		return c, nil
+	}
 }
