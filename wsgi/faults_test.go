@@ -164,9 +164,12 @@ func TestAddWorkers(t *testing.T) {
 // takes as many more or fewer requests at once; the last child stays.
 func TestPreloadAddWorkers(t *testing.T) {
 	a, srv, _ := start(t, Options{Module: "faults", Workers: 1, Threads: 1, Preload: true})
-	master := pids(a)[0]
 	children := func() []string {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", master, master))
+		ps := pids(a)
+		if len(ps) != 1 {
+			return nil
+		}
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", ps[0], ps[0]))
 		return strings.Fields(string(b))
 	}
 	if n, err := a.AddWorkers(1); n != 2 || err != nil {
@@ -187,6 +190,14 @@ func TestPreloadAddWorkers(t *testing.T) {
 	if d := time.Since(begin); d > 1100*time.Millisecond {
 		t.Errorf("two 0.6 s requests on two children took %v: served one after the other", d)
 	}
+	// A master started again after a crash keeps the number asked for.
+	old := pids(a)[0]
+	syscall.Kill(old, syscall.SIGKILL)
+	waitUntil(t, "a new master forks two children", func() bool {
+		ps := pids(a)
+		return len(ps) == 1 && ps[0] != old && len(children()) == 2
+	})
+	master := pids(a)[0]
 	if n, err := a.AddWorkers(-1); n != 1 || err != nil {
 		t.Fatalf("AddWorkers(-1) = %d, %v; want 1", n, err)
 	}

@@ -1010,7 +1010,15 @@ def prefork(sock, app, opts):
             except ProcessLookupError:
                 pass
 
-    for _ in range(opts.workers):
+    if opts.workers_file:
+        # A master started again after a crash keeps the number gopaste
+        # last asked for, as gopaste's room for it does.
+        try:
+            with open(opts.workers_file) as f:
+                want[0] = max(int(f.read().strip()), 1)
+        except (OSError, ValueError):
+            pass  # never resized: --workers
+    for _ in range(want[0]):
         spawn()
     stopping = None
     failures = 0
