@@ -993,13 +993,23 @@ def prefork(sock, app, opts):
             os._exit(code)
         children[pid] = time.monotonic()
 
-    def resize():
+    def asked():
+        """How many children gopaste last asked for, or None when it never
+        did (or the file cannot be read: logged)."""
         try:
             with open(opts.workers_file) as f:
-                want[0] = max(int(f.read().strip()), 1)
+                return max(int(f.read().strip()), 1)
+        except FileNotFoundError:
+            return None
         except (OSError, ValueError) as e:
-            log("resize: reading %s: %s" % (opts.workers_file, e))
+            log("reading %s: %s" % (opts.workers_file, e))
+            return None
+
+    def resize():
+        n = asked()
+        if n is None:
             return
+        want[0] = n
         active = sorted((pid for pid in children if pid not in retiring), key=children.get)
         for _ in range(want[0] - len(active)):
             spawn()
@@ -1013,11 +1023,7 @@ def prefork(sock, app, opts):
     if opts.workers_file:
         # A master started again after a crash keeps the number gopaste
         # last asked for, as gopaste's room for it does.
-        try:
-            with open(opts.workers_file) as f:
-                want[0] = max(int(f.read().strip()), 1)
-        except (OSError, ValueError):
-            pass  # never resized: --workers
+        want[0] = asked() or want[0]
     for _ in range(want[0]):
         spawn()
     stopping = None
