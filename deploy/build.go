@@ -35,9 +35,11 @@ func (l *loader) build(n *Node) (http.Handler, error) {
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
+		app := h
 		for i := len(filters) - 1; i >= 0; i-- {
 			h = filters[i](h)
 		}
+		h = passConfig(h, app)
 		n.handler = h
 	case "filter-app", "filter-with":
 		f, ferr := l.buildFilter(n.Children[0])
@@ -45,7 +47,7 @@ func (l *loader) build(n *Node) (http.Handler, error) {
 		if err := errors.Join(ferr, err); err != nil {
 			return nil, err
 		}
-		n.handler = f(next)
+		n.handler = passConfig(f(next), next)
 	case "app", "composite":
 		cfg := l.config(n)
 		h, err := n.part.App(cfg)

@@ -75,14 +75,49 @@ func (c *configCtx) String() string {
 }
 
 // ConnContext returns ctx carrying the config of h when h is an app as
-// deploy built it. A server that derives its connections' contexts from
-// it (http.Server.ConnContext) spares the app a copy of every request:
-// the app sees its own config there already. Any other h gets ctx back.
+// deploy built it, alone or behind filters (a pipeline, a filter-app). A
+// server that derives its connections' contexts from it
+// (http.Server.ConnContext) spares the app a copy of every request: the
+// app sees its own config there already. Any other h gets ctx back.
 func ConnContext(ctx context.Context, h http.Handler) context.Context {
-	if c, ok := h.(*withConfig); ok {
-		return WithConfig(ctx, c.rc)
+	if rc := appConfig(h); rc != nil {
+		return WithConfig(ctx, rc)
 	}
 	return ctx
+}
+
+// appConfig returns the config of the app h is or ends in, or nil.
+func appConfig(h http.Handler) *RequestConfig {
+	switch c := h.(type) {
+	case *withConfig:
+		return c.rc
+	case *filtered:
+		return c.rc
+	}
+	return nil
+}
+
+// filtered is one app behind filters: it serves as the filters do and,
+// as the app alone would, gives each connection the app's config, so that
+// the app finds it in every request's context instead of copying the
+// request to add it. The filters in front see the app's config too.
+type filtered struct {
+	http.Handler
+	rc *RequestConfig
+}
+
+// passConfig returns h, the filters around app, with app's connection
+// context when app is one app deploy built (or itself such a chain).
+func passConfig(h, app http.Handler) http.Handler {
+	if rc := appConfig(app); rc != nil {
+		return &filtered{Handler: h, rc: rc}
+	}
+	return h
+}
+
+// ConnContext returns ctx carrying the app's config.
+func (f *filtered) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return WithConfig(ctx, f.rc)
 }
 
 // ConnContext returns ctx carrying the app's config; a server calls it

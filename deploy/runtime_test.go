@@ -90,3 +90,80 @@ func BenchmarkConfigContext(b *testing.B) {
 		})
 	}
 }
+
+// TestFilteredAppTakesConfigFromConnection: an app behind filters (a
+// pipeline, a filter-app) gives each connection the app's config, as the
+// app alone does: the app then gets the very request the filter in front
+// passed, not a copy carrying the config, and the filters see the app's
+// config too. A composite at the end (urlmap) gives none, and its apps
+// still find their own.
+func TestFilteredAppTakesConfigFromConnection(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.ini")
+	os.WriteFile(p, []byte(`[pipeline:main]
+pipeline = probe app
+
+[filter-app:wrapped]
+use = probe
+next = app
+
+[pipeline:mapped]
+pipeline = probe map
+
+[composite:map]
+use = urlmap
+/ = app
+
+[filter:probe]
+use = probe
+
+[app:app]
+use = probeapp
+colour = blue
+`), 0o644)
+	reg := testRegistry(t)
+	var passed, got *http.Request
+	var inFilter, inApp *deploy.RequestConfig
+	reg.AddFilter("probe", func(c *registry.Config) (func(http.Handler) http.Handler, error) {
+		return func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inFilter, passed = deploy.ConfigFrom(r.Context()), r
+				h.ServeHTTP(w, r)
+			})
+		}, nil
+	}, "test")
+	reg.AddApp("probeapp", func(c *registry.Config) (http.Handler, error) {
+		c.String("colour", "")
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inApp, got = deploy.ConfigFrom(r.Context()), r
+		}), nil
+	}, "test")
+	for _, tc := range []struct {
+		name      string
+		sameReq   bool // the app gets the filter's request itself
+		filterCfg bool // the filter sees the app's config
+	}{
+		{"main", true, true},
+		{"wrapped", true, true},
+		{"mapped", false, false},
+	} {
+		app, err := deploy.BuildApp(p, tc.name, deploy.Options{Registry: reg, Logger: discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close()
+		passed, got, inFilter, inApp = nil, nil, nil, nil
+		ctx := deploy.ConnContext(context.Background(), app.Handler)
+		r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+		app.Handler.ServeHTTP(httptest.NewRecorder(), r)
+		if inApp == nil || inApp.Section != "app:app" || inApp.Local["colour"] != "blue" {
+			t.Errorf("%s: the app sees config %+v", tc.name, inApp)
+		}
+		if (got == passed) != tc.sameReq {
+			t.Errorf("%s: the app got the filter's request itself: %v, want %v", tc.name, got == passed, tc.sameReq)
+		}
+		if (inFilter != nil && inFilter.Section == "app:app") != tc.filterCfg {
+			t.Errorf("%s: the filter sees config %+v", tc.name, inFilter)
+		}
+	}
+}

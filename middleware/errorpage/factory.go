@@ -70,9 +70,10 @@ func factory(c *registry.Config) (func(http.Handler) http.Handler, error) {
 			}
 		}
 	}
-	// A report made through Report from inside an app sees the app's
-	// config; a panic caught here sees the global config and this
-	// section's.
+	// A report sees the config of the app the request is for: made
+	// through Report from inside an app, or caught here in front of one
+	// app (a pipeline gives the filters its app's config). In front of
+	// a urlmap, it sees the global config and this section's.
 	global, local, section := c.Global(), c.Local(), c.Section
 	o.Config = func(r *http.Request) map[string]map[string]string {
 		if rc := deploy.ConfigFrom(r.Context()); rc != nil {
