@@ -4,13 +4,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gopaste/gopaste/registry"
 )
 
+// TestServeHTTP runs each case over a real connection: the length a
+// client sees comes from the app (HEAD, a body over 2 KiB) or from the
+// server measuring a short body, and is there either way.
 func TestServeHTTP(t *testing.T) {
+	long := strings.Repeat("x", 3000)
 	tests := []struct {
 		name       string
 		opts       Options
@@ -18,15 +23,17 @@ func TestServeHTTP(t *testing.T) {
 		wantStatus int
 		wantBody   string
 		wantType   string
-		wantLength string
+		wantLength int64 // -1: none
 	}{
-		{"default", Options{}, "GET", 200, "Hello, World!\n", DefaultContentType, "14"},
-		{"head", Options{}, "HEAD", 200, "", DefaultContentType, "14"},
+		{"default", Options{}, "GET", 200, "Hello, World!\n", DefaultContentType, 14},
+		{"head", Options{}, "HEAD", 200, "", DefaultContentType, 14},
 		{"custom", Options{Body: []byte("down for maintenance"), ContentType: "text/html", Status: 503},
-			"POST", 503, "down for maintenance", "text/html", "20"},
-		{"empty body", Options{Body: []byte{}}, "GET", 200, "", DefaultContentType, "0"},
-		{"no content", Options{Status: 204, Body: []byte("ignored")}, "GET", 204, "", "", ""},
-		{"not modified", Options{Status: 304}, "GET", 304, "", "", ""},
+			"POST", 503, "down for maintenance", "text/html", 20},
+		{"empty body", Options{Body: []byte{}}, "GET", 200, "", DefaultContentType, 0},
+		{"long body", Options{Body: []byte(long)}, "GET", 200, long, DefaultContentType, 3000},
+		{"long body, head", Options{Body: []byte(long)}, "HEAD", 200, "", DefaultContentType, 3000},
+		{"no content", Options{Status: 204, Body: []byte("ignored")}, "GET", 204, "", "", -1},
+		{"not modified", Options{Status: 304}, "GET", 304, "", "", -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,19 +41,36 @@ func TestServeHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(tt.method, "/any/path?x=1", nil))
-			if rec.Code != tt.wantStatus {
-				t.Errorf("status = %d, want %d", rec.Code, tt.wantStatus)
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+"/any/path?x=1", nil)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got := rec.Body.String(); got != tt.wantBody {
-				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got := rec.Header().Get("Content-Type"); got != tt.wantType {
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if string(b) != tt.wantBody {
+				t.Errorf("body = %.40q, want %.40q", b, tt.wantBody)
+			}
+			if got := resp.Header.Get("Content-Type"); got != tt.wantType {
 				t.Errorf("Content-Type = %q, want %q", got, tt.wantType)
 			}
-			if got := rec.Header().Get("Content-Length"); got != tt.wantLength {
-				t.Errorf("Content-Length = %q, want %q", got, tt.wantLength)
+			got := resp.Header.Values("Content-Length")
+			switch {
+			case tt.wantLength < 0 && len(got) != 0:
+				t.Errorf("Content-Length %q, want none", got)
+			case tt.wantLength >= 0 && (len(got) != 1 || got[0] != strconv.FormatInt(tt.wantLength, 10)):
+				t.Errorf("Content-Length %q, want %d", got, tt.wantLength)
+			}
+			if len(resp.TransferEncoding) != 0 {
+				t.Errorf("Transfer-Encoding %q, want none", resp.TransferEncoding)
 			}
 		})
 	}
