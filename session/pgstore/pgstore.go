@@ -56,6 +56,7 @@ type Options struct {
 type Store struct {
 	db  *sql.DB
 	log *slog.Logger
+	o   Options
 	q   queries
 
 	stopSweep func() // the cleanup loop's
@@ -176,20 +177,42 @@ func OpenDB(dsn string) (*sql.DB, error) {
 // New returns a store on db, which it owns from then on, creating the
 // tables if needed.
 func New(ctx context.Context, db *sql.DB, o Options) (*Store, error) {
+	s, err := prepare(db, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare returns a store on db that is not started: it has checked the
+// options and touched no database. The session filter's factory starts
+// it once the whole config has built (registry.Config.OnStart), so that
+// a config with an error elsewhere creates no table.
+func prepare(db *sql.DB, o Options) (*Store, error) {
 	if o.Table == "" {
 		o.Table = "sessions"
 	}
 	if !tableName().MatchString(o.Table) {
 		return nil, fmt.Errorf("pgstore: invalid table name %q (lower case letters, digits, _)", o.Table)
 	}
-	t, l := o.Table, o.Table+"_locks"
-	if err := create(ctx, db, t, l); err != nil {
-		return nil, err
-	}
-	s := &Store{db: db, log: o.Logger}
+	s := &Store{db: db, log: o.Logger, o: o}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	return s, nil
+}
+
+// start creates the tables if needed, prepares the statements and starts
+// the cleanup loop.
+func (s *Store) start(ctx context.Context) error {
+	t, l := s.o.Table, s.o.Table+"_locks"
+	if err := create(ctx, s.db, t, l); err != nil {
+		return err
+	}
+	db := s.db
 	for _, q := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -206,14 +229,14 @@ func New(ctx context.Context, db *sql.DB, o Options) (*Store, error) {
 	} {
 		stmt, err := db.PrepareContext(ctx, q.sql)
 		if err != nil {
-			return nil, fmt.Errorf("pgstore: prepare: %w", err)
+			return fmt.Errorf("pgstore: prepare: %w", err)
 		}
 		*q.stmt = stmt
 	}
-	s.stopSweep = session.Sweep(o.CleanupInterval, s.log, func(ctx context.Context, _ time.Time) error {
+	s.stopSweep = session.Sweep(s.o.CleanupInterval, s.log, func(ctx context.Context, _ time.Time) error {
 		return s.DeleteExpired(ctx)
 	})
-	return s, nil
+	return nil
 }
 
 // create makes the tables, under a transaction-scoped advisory lock so
@@ -245,7 +268,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close stops the cleanup loop and closes the pool.
 func (s *Store) Close() error {
-	s.stopSweep()
+	if s.stopSweep != nil { // nil when never started
+		s.stopSweep()
+	}
 	return s.db.Close()
 }
 
