@@ -203,13 +203,20 @@ type partStart struct {
 // start runs, in order, what the parts registered with OnStart, once the
 // whole tree has built without an error; the first error stops it (and
 // is recorded). Files a part declared while starting (a wsgi app's
-// modules, known once its first worker imported them) are watched too.
+// modules, known once its first worker imported them) are watched too,
+// and what it registered with OnClose is closed with the rest, also
+// when the start failed.
 func (l *loader) start() error {
 	starts := l.starts
 	l.starts = nil
 	for _, s := range starts {
 		before := len(s.cfg.Watched())
-		if err := s.run(); err != nil {
+		closers := len(s.cfg.Closers())
+		err := s.run()
+		for _, c := range s.cfg.Closers()[closers:] {
+			l.closers = append(l.closers, c)
+		}
+		if err != nil {
 			l.addErr(err)
 			return err
 		}

@@ -291,6 +291,8 @@ func TestLoadStartsOnceBuilt(t *testing.T) {
 		c.OnClose(closeRecorder{name: "close " + name, log: &log})
 		c.OnStart(func() error {
 			log = append(log, "start "+name)
+			// A closer registered while starting is closed too.
+			c.OnClose(closeRecorder{name: "stop " + name, log: &log})
 			if fail {
 				return c.Errorf("fail", "%s could not start", name)
 			}
@@ -312,7 +314,11 @@ func TestLoadStartsOnceBuilt(t *testing.T) {
 	if !slices.ContainsFunc(g.Files, func(f string) bool { return strings.HasSuffix(f, "/b.py") }) {
 		t.Errorf("Files = %q, lacks b.py, watched by its start", g.Files)
 	}
+	log = nil
 	g.Close()
+	if want := []string{"stop b", "stop a", "close b", "close a"}; !slices.Equal(log, want) {
+		t.Errorf("closing: calls = %q, want %q", log, want)
+	}
 
 	log = nil
 	broken := strings.Replace(two, "/b = b\n", "/b = b\n/c = c\n", 1) + "\n[app:c]\nuse = starter\n"
@@ -329,7 +335,7 @@ func TestLoadStartsOnceBuilt(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `key "fail": b could not start`) {
 		t.Fatalf("a failing start: %v", err)
 	}
-	if want := []string{"build a", "build b", "start a", "start b", "close b", "close a"}; !slices.Equal(log, want) {
+	if want := []string{"build a", "build b", "start a", "start b", "stop b", "stop a", "close b", "close a"}; !slices.Equal(log, want) {
 		t.Errorf("calls = %q, want %q", log, want)
 	}
 

@@ -273,9 +273,10 @@ func (c *Config) OnClose(cl io.Closer) { c.closers = append(c.closers, cl) }
 // of the app and the server has built without an error, so that a config
 // with an error anywhere starts none of them, at start or on a reload.
 // An error a start returns (made with Errorf, to say where) fails the
-// build, and everything built is closed, the part too: register it with
-// OnClose in the factory, not in the start. A start may declare files
-// with Watch. Check-only builds (CheckOnly) run no start.
+// build, and everything built is closed, the part too. A start may
+// declare files with Watch and register what it started with OnClose
+// (closed before what the factories registered). Check-only builds
+// (CheckOnly) run no start.
 func (c *Config) OnStart(start func() error) { c.starts = append(c.starts, start) }
 
 // Starts returns the functions registered with OnStart, in order.
