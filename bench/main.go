@@ -65,6 +65,7 @@ func run(args []string, stdout io.Writer) error {
 	memRequests := fs.Int("requests", 100000, "requests between the RSS readings (idle-memory)")
 	jsonOut := fs.String("json", "", "results file (default bench/results/TIMESTAMP.json; \"-\" for none)")
 	gopaste := fs.String("gopaste", "", "use this gopaste binary instead of building ./cmd/gopaste")
+	baseline := fs.String("baseline", "", "also run each scenario's gopaste systems from this gopaste binary (an older build), in the same rounds")
 	markdown := fs.Bool("markdown", false, "render docs/benchmarks.md from the latest results under bench/results/ and exit")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +102,16 @@ func run(args []string, stdout io.Writer) error {
 	selected, err := selectScenarios(*names)
 	if err != nil {
 		return err
+	}
+	if *baseline != "" {
+		bin, err := filepath.Abs(*baseline)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("-baseline: %w", err)
+		}
+		selected = withBaseline(selected, bin)
 	}
 	opts := Options{Root: root, Duration: *duration, Rounds: *rounds, Connections: *conns,
 		Warmup: *warmup, StartupRuns: *startupRuns, MemRequests: *memRequests, Gopaste: *gopaste, Out: stdout}
@@ -146,6 +157,42 @@ func selectScenarios(list string) ([]Scenario, error) {
 		out = append(out, scenarios[i])
 	}
 	return out, nil
+}
+
+// withBaseline adds to each compared scenario copies of its gopaste
+// systems A and B (or of the gopaste server behind them) run from bin,
+// A's copy first: rivals in the same rounds, so that this build and an
+// older one are measured side by side.
+func withBaseline(scs []Scenario, bin string) []Scenario {
+	out := make([]Scenario, 0, len(scs))
+	for _, sc := range scs {
+		if sc.Kind == Compare {
+			more := slices.Clone(sc.More)
+			for i, sys := range []System{sc.A, sc.B} {
+				if c, ok := onBinary(sys, bin); ok {
+					c.Name += " (baseline)"
+					more = append(more, Rival{System: c, Baseline: role(i)})
+				}
+			}
+			sc.More = more
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// onBinary is sys run from bin, when it or its Upstream is gopaste.
+func onBinary(sys System, bin string) (System, bool) {
+	switch {
+	case sys.Gopaste != "" || sys.Demo:
+		sys.Binary = bin
+		return sys, true
+	case sys.Upstream != nil:
+		up, ok := onBinary(*sys.Upstream, bin)
+		sys.Upstream = &up
+		return sys, ok
+	}
+	return sys, false
 }
 
 // runBench builds what it needs, runs the scenarios and prints each
@@ -377,9 +424,9 @@ func textTable(res Result) string {
 		for _, v := range res.Versus {
 			fmt.Fprintf(&b, "A/%s req/s per round: %s  median %.3f (%s)\n", v.Role, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Name)
 			fmt.Fprintf(&b, "A/%s p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
-			if v.Floor {
-				fmt.Fprintf(&b, "%s/B req/s per round: %s  median %.3f (the floor against B)\n", v.Role, fmtFloats(v.OverBRatios), v.OverBRatio.Median)
-				fmt.Fprintf(&b, "%s/B p99 per round:   %s  median %.3f\n", v.Role, fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
+			if v.overRole() != "" {
+				fmt.Fprintf(&b, "%s/%s req/s per round: %s  median %.3f (%s)\n", v.Role, v.overRole(), fmtFloats(v.OverBRatios), v.OverBRatio.Median, v.overWhat())
+				fmt.Fprintf(&b, "%s/%s p99 per round:   %s  median %.3f\n", v.Role, v.overRole(), fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
 			}
 		}
 		for _, s := range res.Systems {

@@ -152,9 +152,9 @@ func renderMarkdown(results map[string]latest) string {
 			for _, v := range r.Versus {
 				fmt.Fprintf(&b, "A/%s (%s) req/s round by round: %s; median **%.2f×**. A/%s p99: %s; median %.2f×.\n",
 					v.Role, v.Name, fmtFloats(v.RPSRatios), v.RPSRatio.Median, v.Role, fmtFloats(v.P99Ratios), v.P99Ratio.Median)
-				if v.Floor {
-					fmt.Fprintf(&b, "%s/B, the floor against B, req/s round by round: %s; median **%.2f×**. %s/B p99: %s; median %.2f×.\n",
-						v.Role, fmtFloats(v.OverBRatios), v.OverBRatio.Median, v.Role, fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
+				if o := v.overRole(); o != "" {
+					fmt.Fprintf(&b, "%s/%s, %s, req/s round by round: %s; median **%.2f×**. %s/%s p99: %s; median %.2f×.\n",
+						v.Role, o, v.overWhat(), fmtFloats(v.OverBRatios), v.OverBRatio.Median, v.Role, o, fmtFloats(v.OverBP99), v.OverBP99Ratio.Median)
 				}
 			}
 			for _, s := range r.Systems {
@@ -299,8 +299,8 @@ func measuredText(r Result) string {
 		}
 		for _, v := range r.Versus {
 			parts = append(parts, fmt.Sprintf("vs %s %.2f×", v.Name, v.RPSRatio.Median))
-			if v.Floor {
-				parts = append(parts, fmt.Sprintf("(%s/B %.2f×)", v.Name, v.OverBRatio.Median))
+			if o := v.overRole(); o != "" {
+				parts = append(parts, fmt.Sprintf("(%s/%s %.2f×)", v.Name, o, v.OverBRatio.Median))
 			}
 		}
 		if r.Goal.NoFailures && len(r.Systems) > 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -197,6 +198,14 @@ func (r *runner) start(sys System, role string, d tmplData, path string) (*start
 	return s, nil
 }
 
+// binary is the gopaste binary a Gopaste or Demo system runs.
+func (r *runner) binary(sys System) string {
+	if sys.Binary != "" {
+		return sys.Binary
+	}
+	return r.gopaste
+}
+
 // launch writes one system's config and starts it on a free port.
 func (r *runner) launch(sys System, role string, d tmplData, path string) (*started, error) {
 	port, err := freePort()
@@ -212,7 +221,7 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 	case sys.Demo:
 		// Port 0: the demo's own port (8080) may be taken; the
 		// address comes from its log.
-		argv = []string{r.gopaste, "serve", "-port", "0"}
+		argv = []string{r.binary(sys), "serve", "-port", "0"}
 	case sys.Gopaste != "":
 		if config, err = sys.gopasteConfig(d); err != nil {
 			return nil, err
@@ -221,7 +230,7 @@ func (r *runner) launch(sys System, role string, d tmplData, path string) (*star
 		if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
 			return nil, err
 		}
-		argv = []string{r.gopaste, "serve", file}
+		argv = []string{r.binary(sys), "serve", file}
 	case sys.Hello:
 		argv = []string{r.hello, "-addr", fmt.Sprintf("127.0.0.1:%d", port)}
 	case sys.Nginx != nil:
@@ -571,9 +580,14 @@ func compareRuns(sc Scenario, res *Result) {
 			RPSRatios: ratios(rpsOf(a.Runs), rpsOf(o.Runs)), P99Ratios: ratios(p99Of(a.Runs), p99Of(o.Runs))}
 		if i < len(sc.More) {
 			v.Goal = sc.More[i].Goal
-			if sc.More[i].Floor {
+			v.Baseline = sc.More[i].Baseline
+			if sc.More[i].Floor || v.Baseline == "A" {
 				b := res.Systems[1]
-				v.Floor = true
+				v.Floor = sc.More[i].Floor
+				if j := slices.IndexFunc(sc.More, func(r Rival) bool { return r.Baseline == "B" }); v.Baseline == "A" && j >= 0 {
+					b = res.Systems[2+j]
+				}
+				v.OverRole = b.Role
 				v.OverBRatios = ratios(rpsOf(o.Runs), rpsOf(b.Runs))
 				v.OverBP99 = ratios(p99Of(o.Runs), p99Of(b.Runs))
 				v.OverBRatio, v.OverBP99Ratio = summarize(v.OverBRatios), summarize(v.OverBP99)

@@ -48,6 +48,12 @@ type Rival struct {
 	// on the same Go packages (bench/floorsrv): its own ratios against
 	// B are reported too, as the most any proxy so built could reach.
 	Floor bool
+	// Baseline is "A" or "B" when this rival is that gopaste system run
+	// from the -baseline binary (an older build) in the same rounds. A's
+	// copy is also measured against B, or against B's copy when B is a
+	// gopaste system as well: the scenario's goal ratio as the older
+	// build gives it, side by side with this build's.
+	Baseline string
 }
 
 // System is one server under test. Exactly one of Gopaste, Demo, Hello,
@@ -56,8 +62,11 @@ type System struct {
 	Name    string // its label in the tables
 	Gopaste string // a gopaste config template, without [server:main]
 	Demo    bool   // "gopaste serve" with no config
-	Hello   bool   // bench/hellosrv
-	Nginx   *Nginx // nginx with these snippets
+	// Binary runs a Gopaste or Demo system from this gopaste binary
+	// instead of the run's own (-baseline).
+	Binary string
+	Hello  bool   // bench/hellosrv
+	Nginx  *Nginx // nginx with these snippets
 	// Command is a peer's argv (templates allowed); Config, when set, is
 	// written to a file whose path is {{.Config}}.
 	Command []string
@@ -205,10 +214,31 @@ type Versus struct {
 	P99Ratios []float64 `json:"p99_ratios,omitempty"`
 	P99Ratio  Summary   `json:"p99_ratio"`
 	Met       *bool     `json:"met,omitempty"`
-	// For a floor (Rival.Floor): this system against B, round by round.
+	// For a floor (Rival.Floor) and for A's baseline copy
+	// (Rival.Baseline): this system against B, round by round; for the
+	// baseline, against B's baseline copy when there is one (OverRole).
 	Floor         bool      `json:"floor,omitempty"`
+	Baseline      string    `json:"baseline,omitempty"`
+	OverRole      string    `json:"over_role,omitempty"`
 	OverBRatios   []float64 `json:"over_b_rps_ratios,omitempty"`
 	OverBRatio    Summary   `json:"over_b_rps_ratio"`
 	OverBP99      []float64 `json:"over_b_p99_ratios,omitempty"`
 	OverBP99Ratio Summary   `json:"over_b_p99_ratio"`
+}
+
+// overWhat says what the OverB ratios of v compare.
+func (v Versus) overWhat() string {
+	if v.Floor {
+		return "the floor against B"
+	}
+	return "the goal's ratio as the baseline build gives it"
+}
+
+// overRole is the role the OverB ratios are against (results written
+// before OverRole was recorded: B).
+func (v Versus) overRole() string {
+	if v.OverRole == "" && (v.Floor || v.Baseline == "A") {
+		return "B"
+	}
+	return v.OverRole
 }
