@@ -120,8 +120,8 @@ func TestBaselineRuns(t *testing.T) {
 	}
 	sel, _ := selectScenarios("filters")
 	var out strings.Builder
-	o := Options{Root: root, Duration: time.Second, Rounds: 1, Connections: 4, StartupRuns: 1, MemRequests: 1, Gopaste: bin, Out: &out}
-	f, err := runBench(ctx, o, withBaseline(sel, wrapper), "go test ./bench")
+	o := Options{Root: root, Duration: time.Second, Rounds: 1, Connections: 4, StartupRuns: 1, MemRequests: 1, Gopaste: bin, Baseline: wrapper, Out: &out}
+	f, err := runBench(ctx, o, sel, "go test ./bench")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -142,7 +142,33 @@ func TestBaselineRuns(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(string(ran)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "serve ") {
 		t.Errorf("baseline runs %q, want two serve commands", ran)
 	}
+	if f.Env.Baseline != "unknown (-baseline old-gopaste)" {
+		t.Errorf("baseline recorded as %q", f.Env.Baseline)
+	}
 	if r.Versus[0].OverRole != "D" || !strings.Contains(out.String(), "C/D req/s per round") {
 		t.Errorf("no C/D ratio: %+v\n%s", r.Versus[0], out.String())
+	}
+}
+
+// The page names the older build and gives the goal's ratio as it got it.
+func TestBaselineMarkdown(t *testing.T) {
+	r := Result{Scenario: "filters", Kind: Compare, Date: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), Rounds: 1, Duration: time.Second,
+		Connections: 64, RPSRatios: []float64{0.9}, RPSRatio: Summary{Median: 0.9},
+		Systems: []SystemResult{{Role: "A", Name: "gopaste+filters"}, {Role: "B", Name: "gopaste"},
+			{Role: "C", Name: "gopaste+filters (baseline)"}, {Role: "D", Name: "gopaste (baseline)"}},
+		Versus: []Versus{
+			{Role: "C", Name: "gopaste+filters (baseline)", RPSRatios: []float64{1.01}, RPSRatio: Summary{Median: 1.01},
+				Baseline: "A", OverRole: "D", OverBRatios: []float64{0.88}, OverBRatio: Summary{Median: 0.88}},
+			{Role: "D", Name: "gopaste (baseline)", Baseline: "B", RPSRatios: []float64{0.89}, RPSRatio: Summary{Median: 0.89}},
+		}}
+	md := renderMarkdown(map[string]latest{"filters": {env: Env{Nproc: 2, Commit: "d05f2ce", Baseline: "4a32cdd (-baseline gopaste-old)"}, res: r}})
+	for _, want := range []string{
+		"gopaste commit d05f2ce, baseline commit 4a32cdd (-baseline gopaste-old)",
+		"C/D, the goal's ratio as the baseline build gives it, req/s round by round: 0.880; median **0.88×**",
+		"vs gopaste+filters (baseline) 1.01×, (gopaste+filters (baseline)/D 0.88×)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
 	}
 }

@@ -664,7 +664,7 @@ func TestDescribeBinary(t *testing.T) {
 		}
 	}
 	e := Env{GoVersion: "go version go0.0", CGO: "tree's", Commit: "abc1234"}
-	if err := describeBinary(&e, exe); err != nil {
+	if err := describeBinary(&e, exe, "-gopaste"); err != nil {
 		t.Fatal(err)
 	}
 	if e.CGO != want {
@@ -678,7 +678,7 @@ func TestDescribeBinary(t *testing.T) {
 	}
 	notGo := filepath.Join(t.TempDir(), "script")
 	os.WriteFile(notGo, []byte("#!/bin/sh\n"), 0o755)
-	if err := describeBinary(&e, notGo); err == nil || !strings.Contains(err.Error(), "-gopaste "+notGo) {
+	if err := describeBinary(&e, notGo, "-gopaste"); err == nil || !strings.Contains(err.Error(), "-gopaste "+notGo) {
 		t.Errorf("describeBinary(a script) = %v, want an error naming it", err)
 	}
 }

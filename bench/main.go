@@ -111,10 +111,10 @@ func run(args []string, stdout io.Writer) error {
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("-baseline: %w", err)
 		}
-		selected = withBaseline(selected, bin)
+		*baseline = bin
 	}
 	opts := Options{Root: root, Duration: *duration, Rounds: *rounds, Connections: *conns,
-		Warmup: *warmup, StartupRuns: *startupRuns, MemRequests: *memRequests, Gopaste: *gopaste, Out: stdout}
+		Warmup: *warmup, StartupRuns: *startupRuns, MemRequests: *memRequests, Gopaste: *gopaste, Baseline: *baseline, Out: stdout}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -217,13 +217,25 @@ func runBench(ctx context.Context, o Options, selected []Scenario, command strin
 	if o.Gopaste != "" {
 		// What is measured is that binary, not the tree: its own Go
 		// version, cgo setting and commit are the ones to record.
-		if err := describeBinary(&env, o.Gopaste); err != nil {
+		if err := describeBinary(&env, o.Gopaste, "-gopaste"); err != nil {
 			return f, err
 		}
 		f.Env = env
 		if env.CGO == "1" {
 			fmt.Fprintf(o.Out, "warning: %s is a cgo build (dynamically linked: libc and the loader add about 1.5 MiB of RSS); gopaste ships with CGO_ENABLED=0\n", o.Gopaste)
 		}
+	}
+	if o.Baseline != "" {
+		// Only its commit is recorded; a binary without build
+		// information (a wrapper script) is "unknown".
+		b := Env{}
+		if err := describeBinary(&b, o.Baseline, "-baseline"); err != nil {
+			b.Commit = "unknown (-baseline " + filepath.Base(o.Baseline) + ")"
+		}
+		env.Baseline = b.Commit
+		f.Env = env
+		selected = withBaseline(selected, o.Baseline)
+		fmt.Fprintf(o.Out, "baseline: gopaste commit %s\n", env.Baseline)
 	}
 	fmt.Fprintf(o.Out, "nproc %d, %s, CGO_ENABLED=%s, commit %s\n", env.Nproc, env.GoVersion, env.CGO, env.Commit)
 	r.gopaste = o.Gopaste
@@ -315,10 +327,10 @@ func collectEnv(root, command string) Env {
 // describeBinary records in e the Go version, cgo setting and commit
 // that bin (a -gopaste binary) was built with, from its build info; what
 // it does not say is recorded as "unknown".
-func describeBinary(e *Env, bin string) error {
+func describeBinary(e *Env, bin, flag string) error {
 	bi, err := buildinfo.ReadFile(bin)
 	if err != nil {
-		return fmt.Errorf("-gopaste %s: %w", bin, err)
+		return fmt.Errorf("%s %s: %w", flag, bin, err)
 	}
 	e.CGO, e.Commit = "unknown", "unknown"
 	goos, goarch := "", ""
@@ -344,7 +356,7 @@ func describeBinary(e *Env, bin string) error {
 	if modified && e.Commit != "unknown" {
 		e.Commit += "+dirty"
 	}
-	e.Commit += " (-gopaste " + filepath.Base(bin) + ")"
+	e.Commit += " (" + flag + " " + filepath.Base(bin) + ")"
 	return nil
 }
 

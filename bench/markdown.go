@@ -119,8 +119,12 @@ func renderMarkdown(results map[string]latest) string {
 		if l.env.CGO != "" {
 			cgo = ", CGO_ENABLED=" + l.env.CGO
 		}
+		commit := l.env.Commit
+		if l.env.Baseline != "" {
+			commit += ", baseline commit " + l.env.Baseline
+		}
 		fmt.Fprintf(&b, "Measured %s on %d cores (%s), %s%s, gopaste commit %s%s.\n",
-			r.Date.Format("2006-01-02 15:04 UTC"), l.env.Nproc, l.env.CPU, l.env.GoVersion, cgo, l.env.Commit, peerVersions(l.env, r))
+			r.Date.Format("2006-01-02 15:04 UTC"), l.env.Nproc, l.env.CPU, l.env.GoVersion, cgo, commit, peerVersions(l.env, r))
 		fmt.Fprintf(&b, "Command: `%s`", l.env.Command)
 		if r.Kind == Compare {
 			fmt.Fprintf(&b, " (%d rounds of %v per system, %d connections, `%s`)",

@@ -26,6 +26,7 @@ type Options struct {
 	StartupRuns int           // exec-to-200 measurements per system
 	MemRequests int           // requests between the two RSS readings
 	Gopaste     string        // a prebuilt gopaste binary; "" builds one
+	Baseline    string        // an older gopaste binary run beside it (withBaseline)
 	Out         io.Writer     // progress and tables
 }
 

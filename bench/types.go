@@ -132,6 +132,7 @@ type Env struct {
 	GoVersion string            `json:"go_version"`
 	CGO       string            `json:"cgo_enabled,omitempty"` // go env CGO_ENABLED when gopaste was built
 	Commit    string            `json:"commit,omitempty"`
+	Baseline  string            `json:"baseline,omitempty"` // the -baseline binary's commit
 	Command   string            `json:"command"`
 	Versions  map[string]string `json:"versions"` // wrk, nginx, ...
 }
